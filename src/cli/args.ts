@@ -1,0 +1,87 @@
+/** Shared pieces of the command line: errors with exit codes, flag parsing, output. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { join } from 'node:path';
+
+/** Exit code 2: the command line itself is wrong. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Exit code 1 with this one line on stderr. */
+export class CommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CommandError';
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+export type ParsedCommand<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+>;
+
+/** util.parseArgs with usage errors instead of TypeErrors. */
+export function parseCommand<O extends Options>(argv: string[], options: O): ParsedCommand<O> {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function parseIntArg(name: string, text: string | undefined, min = -2147483648, max = 2147483647): number {
+  if (text === undefined) throw new UsageError(`missing ${name}`);
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`${name} must be an integer, got ${JSON.stringify(text)}`);
+  const value = Number(text);
+  if (value < min || value > max) throw new UsageError(`${name} must be between ${min} and ${max}, got ${text}`);
+  return value;
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** "HOST:PORT", ":PORT" or "PORT" (host then defaults). */
+export function parseHostPort(text: string, defaultHost: string): HostPort {
+  const match = /^(?:\[?([^\]]*?)\]?:)?(\d+)$/.exec(text.trim());
+  if (!match) throw new UsageError(`expected HOST:PORT, got ${JSON.stringify(text)}`);
+  const port = Number(match[2]);
+  if (port < 0 || port > 65535) throw new UsageError(`port out of range in ${JSON.stringify(text)}`);
+  return { host: match[1] || defaultHost, port };
+}
+
+export function parseHostPortList(text: string, defaultHost: string): HostPort[] {
+  return text.split(',').filter(Boolean).map((part) => parseHostPort(part, defaultHost));
+}
+
+export const DEFAULT_DATA_DIR = 'lars-data';
+
+export function dataDir(flag: string | undefined): string {
+  return flag ?? process.env.LARS_DATA_DIR ?? DEFAULT_DATA_DIR;
+}
+
+/** --store, then $LARS_STORE, then the SQLite file in the data directory. */
+export function storeUrl(flag: string | undefined, dataDirFlag?: string): string {
+  return flag ?? process.env.LARS_STORE ?? `sqlite:${join(dataDir(dataDirFlag), 'lars.db')}`;
+}
+
+export function printJson(doc: unknown): void {
+  process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+}
+
+/** A plain aligned table; an empty list prints the given line instead. */
+export function printTable(columns: string[], rows: (string | number | boolean | null | undefined)[][], empty = '(none)'): void {
+  if (rows.length === 0) {
+    process.stdout.write(empty + '\n');
+    return;
+  }
+  const cells = [columns, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  for (const row of cells) {
+    process.stdout.write(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ') + '\n');
+  }
+}

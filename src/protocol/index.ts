@@ -1,0 +1,5 @@
+export * from './msgid.js';
+export * from './retcode.js';
+export * from './ip.js';
+export * from './frame.js';
+export * from './messages.js';
