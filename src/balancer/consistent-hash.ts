@@ -1,0 +1,157 @@
+/**
+ * Consistent hashing with virtual nodes (the idea of seed 000's balancer
+ * server), weighted, health-aware. Each host owns round(hash_vnodes x weight)
+ * points on a 32-bit ring; a key goes to the owner of the first point at or
+ * after its hash. Adding or removing a host only moves the keys of the arcs
+ * it gains or loses (about 1/N of them), so per-key caches on the hosts stay
+ * warm.
+ *
+ * Health uses the same Lars rules (HealthRules). A key whose owner is
+ * overloaded goes to the next healthy owner clockwise, except every
+ * probe_num-th such request, which probes the owner: probes are proportional
+ * to the dead host's share of keys instead of 1 in probe_num of all traffic.
+ * Below hash_panic_threshold healthy hosts, health is ignored and keys go to
+ * their owners: when most hosts look bad, the judgement is more likely wrong
+ * than the hosts, and refusing every request (Lars's OVERLOAD) helps no one.
+ */
+import { HealthRules } from './health.js';
+import { fmix32, hashKey, hashWords } from './hash.js';
+import { HostRegistry, TrackedHost } from './host-registry.js';
+import type { LoadBalanceParams } from './params.js';
+import { NOEXIST_RESULT, OVERLOAD_RESULT } from './results.js';
+import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RouteBalancer } from './types.js';
+
+/** Caps the ring at 8 MB (a Uint32Array of points plus an array of owners). */
+export const MAX_RING_POINTS = 1 << 20;
+const TWO_20 = 1 << 20;
+
+/** Index of the first point >= hash, or points.length. */
+function lowerBound(points: Uint32Array, hash: number): number {
+  let lo = 0;
+  let hi = points.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((points[mid] as number) < hash) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function replicasOf(weight: number, vnodes: number): number {
+  return weight > 0 ? Math.max(1, Math.round(vnodes * weight)) : 0;
+}
+
+export class ConsistentHashBalancer implements RouteBalancer {
+  readonly strategy = 'consistent_hash' as const;
+  private readonly probeNum: number;
+  private readonly vnodes: number;
+  private readonly panicThreshold: number;
+  private readonly registry: HostRegistry<TrackedHost>;
+  private points = new Uint32Array(0);
+  /** owners[i] owns points[i]. */
+  private owners: TrackedHost[] = [];
+  private overloadedCount = 0;
+  /** Requests whose owner was overloaded since the last probe. */
+  private accessCount = 0;
+  /** Spreads requests without a key over the ring. */
+  private keylessSeq = 0;
+
+  constructor(params: LoadBalanceParams) {
+    this.probeNum = params.probe_num;
+    this.vnodes = params.hash_vnodes;
+    this.panicThreshold = params.hash_panic_threshold;
+    this.registry = new HostRegistry(
+      new HealthRules(params),
+      (addr, weight, health) => new TrackedHost(addr, weight, health),
+      (host) => {
+        this.overloadedCount += host.health.overloaded ? 1 : -1;
+      },
+    );
+  }
+
+  pick(_now: number, key?: string | number): PickResult {
+    const size = this.points.length;
+    if (size === 0) return NOEXIST_RESULT;
+    const hash = key === undefined ? fmix32((this.keylessSeq = (this.keylessSeq + 1) | 0)) : hashKey(key);
+    let index = lowerBound(this.points, hash);
+    if (index === size) index = 0;
+    const owner = this.owners[index] as TrackedHost;
+    if (!owner.health.overloaded || this.inPanic() || this.probeDue()) return owner.picked;
+    for (let step = 1; step < size; step++) {
+      const next = this.owners[(index + step) % size] as TrackedHost;
+      if (!next.health.overloaded) return next.picked;
+    }
+    return OVERLOAD_RESULT;
+  }
+
+  report(addr: HostAddr, ok: boolean, now: number): HealthEvent {
+    return this.registry.report(addr, ok, now);
+  }
+
+  setHosts(inputs: readonly HostInput[], now: number): HostChanges {
+    const applied = this.registry.apply(inputs, now);
+    for (const host of applied.removed) if (host.health.overloaded) this.overloadedCount--;
+    if (applied.added.length > 0 || applied.removed.length > 0 || applied.reweighted) this.rebuildRing();
+    return applied.changes;
+  }
+
+  hosts(): HostView[] {
+    return this.registry.views();
+  }
+
+  takeStats(): HostStats[] {
+    return this.registry.takeStats();
+  }
+
+  isEmpty(): boolean {
+    return this.registry.size === 0;
+  }
+
+  /** Ring points per host, for tests and status pages. */
+  ringPoints(): Array<{ ip: number; port: number; points: number }> {
+    const counts = new Map<TrackedHost, number>();
+    for (const owner of this.owners) counts.set(owner, (counts.get(owner) ?? 0) + 1);
+    return Array.from(counts, ([host, points]) => ({ ip: host.addr.ip, port: host.addr.port, points }));
+  }
+
+  private inPanic(): boolean {
+    const size = this.registry.size;
+    return size - this.overloadedCount < this.panicThreshold * size;
+  }
+
+  private probeDue(): boolean {
+    if (++this.accessCount < this.probeNum) return false;
+    this.accessCount = 0;
+    return true;
+  }
+
+  /**
+   * Rebuilds the ring from scratch (route changes are rare). Hosts are ranked
+   * by (ip, port) so that equal points, however unlikely, break ties the same
+   * way in every agent whatever order the dns listed the hosts in.
+   */
+  private rebuildRing(): void {
+    const hosts = Array.from(this.registry.values()).sort((a, b) => a.key - b.key);
+    const replicas = hosts.map((h) => replicasOf(h.weight, this.vnodes));
+    const wanted = replicas.reduce((sum, n) => sum + n, 0);
+    if (wanted > MAX_RING_POINTS) {
+      const scale = MAX_RING_POINTS / wanted;
+      for (let i = 0; i < replicas.length; i++) replicas[i] = Math.max(1, Math.floor((replicas[i] as number) * scale));
+    }
+    // point * 2^20 + host rank fits in a double exactly; a numeric sort orders by point, then rank.
+    const entries = new Float64Array(replicas.reduce((sum, n) => sum + n, 0));
+    let at = 0;
+    hosts.forEach((host, rank) => {
+      const ip = host.addr.ip >>> 0;
+      for (let r = 0; r < (replicas[rank] as number); r++) entries[at++] = hashWords(ip, host.addr.port, r) * TWO_20 + rank;
+    });
+    entries.sort();
+    this.points = new Uint32Array(entries.length);
+    this.owners = new Array<TrackedHost>(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as number;
+      this.points[i] = Math.floor(entry / TWO_20);
+      this.owners[i] = hosts[entry % TWO_20] as TrackedHost;
+    }
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The host bookkeeping every strategy shares: the (ip, port) -> host map,
+ * applying a new host set (keep, add, remove), per-host call counters for
+ * the reporter, and views. Strategies add their own structure on top
+ * (Lars's two lists, the hash ring).
+ */
+import { RetCode } from '../protocol/retcode.js';
+import type { HealthRules, HealthState } from './health.js';
+import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RejectedHost } from './types.js';
+
+const MAX_PORT = 65535;
+
+function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= MAX_PORT;
+}
+
+/**
+ * One number per (ip, port): the unsigned ip times 2^16 plus the port is
+ * below 2^48, exact in a double, so Map lookups need no string building.
+ * Only meaningful for a valid port (1..65535).
+ */
+export function hostKey(ip: number, port: number): number {
+  return (ip >>> 0) * 65536 + port;
+}
+
+export class TrackedHost {
+  readonly addr: HostAddr;
+  readonly key: number;
+  weight: number;
+  readonly health: HealthState;
+  /** The SUCC answer naming this host, built once so picks allocate nothing. */
+  readonly picked: PickResult;
+  succSinceTake = 0;
+  errSinceTake = 0;
+
+  constructor(addr: HostAddr, weight: number, health: HealthState) {
+    this.addr = addr;
+    this.key = hostKey(addr.ip, addr.port);
+    this.weight = weight;
+    this.health = health;
+    this.picked = Object.freeze({ retcode: RetCode.SUCC, host: addr });
+  }
+
+  recordCall(rules: HealthRules, ok: boolean, now: number): HealthEvent {
+    if (ok) this.succSinceTake++;
+    else this.errSinceTake++;
+    return rules.record(this.health, ok, now);
+  }
+
+  view(): HostView {
+    const h = this.health;
+    return {
+      ip: this.addr.ip,
+      port: this.addr.port,
+      weight: this.weight,
+      overloaded: h.overloaded,
+      stateSince: h.since,
+      vsucc: h.vsucc,
+      verr: h.verr,
+      rsucc: h.rsucc,
+      rerr: h.rerr,
+      continSucc: h.continSucc,
+      continErr: h.continErr,
+    };
+  }
+
+  /** Returns the counts since the last take (null when there were no calls) and zeroes them. */
+  takeStats(): HostStats | null {
+    if (this.succSinceTake === 0 && this.errSinceTake === 0) return null;
+    const stats = { ip: this.addr.ip, port: this.addr.port, succ: this.succSinceTake, err: this.errSinceTake, overload: this.health.overloaded };
+    this.succSinceTake = 0;
+    this.errSinceTake = 0;
+    return stats;
+  }
+}
+
+export interface AppliedHosts<H> {
+  readonly changes: HostChanges;
+  readonly added: readonly H[];
+  readonly removed: readonly H[];
+  /** Some kept host's weight changed. */
+  readonly reweighted: boolean;
+}
+
+function checkInput(input: HostInput): string | null {
+  if (!Number.isInteger(input.ip) || input.ip < -0x80000000 || input.ip > 0xffffffff) return 'ip is not a 32-bit integer';
+  if (!isPort(input.port)) return 'port is not an integer in 1..65535';
+  const weight = input.weight ?? 1;
+  if (!Number.isFinite(weight) || weight < 0) return 'weight is not a finite number >= 0';
+  return null;
+}
+
+export class HostRegistry<H extends TrackedHost> {
+  private readonly byKey = new Map<number, H>();
+  /** Counts of removed hosts, handed out by the next takeStats() so no reported call is lost. */
+  private retiredStats: HostStats[] = [];
+
+  /**
+   * @param create builds a strategy's host object around a fresh health state
+   * @param onStateChange called after a report flipped a host between idle and overloaded
+   */
+  constructor(
+    private readonly rules: HealthRules,
+    private readonly create: (addr: HostAddr, weight: number, health: HealthState) => H,
+    private readonly onStateChange: (host: H) => void,
+  ) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get(addr: HostAddr): H | undefined {
+    return isPort(addr.port) ? this.byKey.get(hostKey(addr.ip, addr.port)) : undefined;
+  }
+
+  /** Records one call's outcome for a host of the set; others are ignored. */
+  report(addr: HostAddr, ok: boolean, now: number): HealthEvent {
+    const host = this.get(addr);
+    if (host === undefined) return 'unknown_host';
+    const wasOverloaded = host.health.overloaded;
+    const event = host.recordCall(this.rules, ok, now);
+    if (host.health.overloaded !== wasOverloaded) this.onStateChange(host);
+    return event;
+  }
+
+  values(): IterableIterator<H> {
+    return this.byKey.values();
+  }
+
+  /**
+   * Makes the host set equal to `inputs`. Invalid entries and repeats of an
+   * (ip, port) already listed (the first one wins) are rejected and skipped.
+   */
+  apply(inputs: readonly HostInput[], now: number): AppliedHosts<H> {
+    const listed = new Set<number>();
+    const added: H[] = [];
+    const removed: H[] = [];
+    const rejected: RejectedHost[] = [];
+    let reweighted = false;
+    for (const input of inputs) {
+      const problem = checkInput(input);
+      if (problem !== null) {
+        rejected.push({ host: input, reason: problem });
+        continue;
+      }
+      const key = hostKey(input.ip, input.port);
+      if (listed.has(key)) {
+        rejected.push({ host: input, reason: 'duplicate ip:port' });
+        continue;
+      }
+      listed.add(key);
+      const weight = input.weight ?? 1;
+      const existing = this.byKey.get(key);
+      if (existing === undefined) {
+        const host = this.create(Object.freeze({ ip: input.ip | 0, port: input.port }), weight, this.rules.newState(now));
+        this.byKey.set(key, host);
+        added.push(host);
+      } else if (existing.weight !== weight) {
+        existing.weight = weight;
+        reweighted = true;
+      }
+    }
+    for (const [key, host] of this.byKey) {
+      if (listed.has(key)) continue;
+      this.byKey.delete(key);
+      removed.push(host);
+      this.retire(host);
+    }
+    const kept = listed.size - added.length;
+    return { changes: { added: added.length, removed: removed.length, kept, rejected }, added, removed, reweighted };
+  }
+
+  takeStats(): HostStats[] {
+    const stats = this.retiredStats;
+    this.retiredStats = [];
+    for (const host of this.byKey.values()) {
+      const taken = host.takeStats();
+      if (taken !== null) stats.push(taken);
+    }
+    return stats;
+  }
+
+  views(): HostView[] {
+    return Array.from(this.byKey.values(), (host) => host.view());
+  }
+
+  private retire(host: H): void {
+    const taken = host.takeStats();
+    if (taken !== null) this.retiredStats.push(taken);
+  }
+}

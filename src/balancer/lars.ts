@@ -1,0 +1,102 @@
+/**
+ * Lars's strategy (DESIGN section 3): hosts sit in an idle or an overload
+ * round-robin list; a pick takes a list's head and moves it to the tail; an
+ * access counter sends every probe_num-th request made while some host is
+ * overloaded to an overloaded host, so overloaded hosts get a chance to
+ * prove they recovered. Health transitions are the shared HealthRules.
+ */
+import { HealthRules } from './health.js';
+import { HostRegistry, TrackedHost } from './host-registry.js';
+import type { LoadBalanceParams } from './params.js';
+import { NOEXIST_RESULT, OVERLOAD_RESULT } from './results.js';
+import { RoundRobinList, type ListLinks } from './round-robin-list.js';
+import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RouteBalancer } from './types.js';
+
+class LarsHost extends TrackedHost implements ListLinks<LarsHost> {
+  prev: LarsHost | null = null;
+  next: LarsHost | null = null;
+}
+
+export class LarsBalancer implements RouteBalancer {
+  readonly strategy = 'lars' as const;
+  private readonly probeNum: number;
+  private readonly registry: HostRegistry<LarsHost>;
+  private readonly idle = new RoundRobinList<LarsHost>();
+  private readonly overload = new RoundRobinList<LarsHost>();
+  /**
+   * Requests since the last probe, counted only while the overload list is
+   * non-empty (as Lars does); kept, not reset, when that list empties.
+   */
+  private accessCount = 0;
+
+  constructor(params: LoadBalanceParams) {
+    this.probeNum = params.probe_num;
+    this.registry = new HostRegistry(
+      new HealthRules(params),
+      (addr, weight, health) => new LarsHost(addr, weight, health),
+      (host) => this.moveToStateList(host),
+    );
+  }
+
+  /** Lars's choice depends on neither time nor key. */
+  pick(_now: number, _key?: string | number): PickResult {
+    if (this.overload.isEmpty()) {
+      return this.idle.isEmpty() ? NOEXIST_RESULT : (this.idle.rotate() as LarsHost).picked;
+    }
+    if (this.probeDue()) return (this.overload.rotate() as LarsHost).picked;
+    return this.idle.isEmpty() ? OVERLOAD_RESULT : (this.idle.rotate() as LarsHost).picked;
+  }
+
+  report(addr: HostAddr, ok: boolean, now: number): HealthEvent {
+    return this.registry.report(addr, ok, now);
+  }
+
+  setHosts(inputs: readonly HostInput[], now: number): HostChanges {
+    const applied = this.registry.apply(inputs, now);
+    for (const host of applied.removed) this.listOf(host).remove(host);
+    for (const host of applied.added) this.idle.pushBack(host);
+    return applied.changes;
+  }
+
+  hosts(): HostView[] {
+    return this.registry.views();
+  }
+
+  takeStats(): HostStats[] {
+    return this.registry.takeStats();
+  }
+
+  isEmpty(): boolean {
+    return this.registry.size === 0;
+  }
+
+  /** The idle and overload lists head to tail, i.e. in the order picks will take them. */
+  listOrder(): { idle: HostAddr[]; overload: HostAddr[] } {
+    return {
+      idle: this.idle.toArray().map((h) => h.addr),
+      overload: this.overload.toArray().map((h) => h.addr),
+    };
+  }
+
+  /** Counts one request made while some host is overloaded; true on every probe_num-th. */
+  private probeDue(): boolean {
+    if (++this.accessCount < this.probeNum) return false;
+    this.accessCount = 0;
+    return true;
+  }
+
+  private listOf(host: LarsHost): RoundRobinList<LarsHost> {
+    return host.health.overloaded ? this.overload : this.idle;
+  }
+
+  /** A host whose state just flipped leaves its old list and joins the tail of the new one. */
+  private moveToStateList(host: LarsHost): void {
+    if (host.health.overloaded) {
+      this.idle.remove(host);
+      this.overload.pushBack(host);
+    } else {
+      this.overload.remove(host);
+      this.idle.pushBack(host);
+    }
+  }
+}

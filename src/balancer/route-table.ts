@@ -1,0 +1,235 @@
+/**
+ * The agent's routes, pure: per (modid, cmdid) a balancer and the times of
+ * the last dns pull and answer. The table decides when a route must be
+ * pulled and asks for it through the injected `requestRoute` callback; the
+ * agent does the I/O and feeds answers (replies and pushes) back through
+ * applyDnsAnswer().
+ *
+ * Route lifecycle:
+ *   unknown --pick/getRoute--> pending (pulled, answers NOEXIST)
+ *   pending/absent --non-empty answer--> active (balancer built)
+ *   any --empty answer--> absent (balancer and all host state dropped)
+ * A route whose last pull or answer is update_timeout old is pulled again
+ * on its next use or by refresh(). An absent route keeps only this small
+ * marker, so a client hammering a removed route costs one pull per
+ * update_timeout, not one per request; refresh() forgets stale markers.
+ */
+import { createBalancer } from './factory.js';
+import type { LoadBalanceParams } from './params.js';
+import { NOEXIST_RESULT } from './results.js';
+import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RouteBalancer, StrategyName } from './types.js';
+
+export type RouteStatus = 'pending' | 'active' | 'absent';
+
+export interface RouteTableOptions {
+  params: LoadBalanceParams;
+  /** Asks dns for a route (the agent sends GetRouteRequest). Must not call back into the table. */
+  requestRoute: (modid: number, cmdid: number) => void;
+  /** Builds a route's balancer; default createBalancer(params.strategy, params). */
+  createBalancer?: (modid: number, cmdid: number) => RouteBalancer;
+}
+
+export interface RouteView {
+  readonly modid: number;
+  readonly cmdid: number;
+  readonly status: RouteStatus;
+  /** The active balancer's strategy; null unless active. */
+  readonly strategy: StrategyName | null;
+  /** Time of the last dns answer, null before the first. */
+  readonly updatedAt: number | null;
+  readonly hosts: HostView[];
+}
+
+export interface RouteStats {
+  readonly modid: number;
+  readonly cmdid: number;
+  readonly hosts: HostStats[];
+}
+
+export type DnsAnswerOutcome =
+  | { readonly outcome: 'updated'; readonly changes: HostChanges }
+  /** The answer was empty (or held no valid host): the route's balancer is gone. */
+  | { readonly outcome: 'dropped'; readonly changes: HostChanges | null }
+  /** An empty answer for a route the table does not have. */
+  | { readonly outcome: 'ignored' };
+
+export type RouteReportOutcome = HealthEvent | 'unknown_route';
+
+interface Route {
+  readonly modid: number;
+  readonly cmdid: number;
+  /** Non-null exactly when status is 'active'. */
+  balancer: RouteBalancer | null;
+  status: RouteStatus;
+  updatedAt: number | null;
+  /** The later of the last pull sent and the last answer: staleness is measured from it. */
+  contactAt: number;
+}
+
+export class RouteTable {
+  private readonly byModid = new Map<number, Map<number, Route>>();
+  private readonly updateTimeoutMs: number;
+  private readonly requestRoute: (modid: number, cmdid: number) => void;
+  private readonly newBalancer: (modid: number, cmdid: number) => RouteBalancer;
+  /** Stats of routes dropped since the last takeStats(). */
+  private droppedStats: RouteStats[] = [];
+
+  constructor(options: RouteTableOptions) {
+    const { params } = options;
+    this.updateTimeoutMs = params.update_timeout * 1000;
+    this.requestRoute = options.requestRoute;
+    this.newBalancer = options.createBalancer ?? (() => createBalancer(params.strategy, params));
+  }
+
+  /** Number of routes known, whatever their status. */
+  get size(): number {
+    let count = 0;
+    for (const routes of this.byModid.values()) count += routes.size;
+    return count;
+  }
+
+  /** A host for one call. Unknown, pending and absent routes answer NOEXIST (and get pulled as needed). */
+  pick(modid: number, cmdid: number, now: number, key?: string | number): PickResult {
+    const balancer = this.use(modid, cmdid, now).balancer;
+    return balancer === null ? NOEXIST_RESULT : balancer.pick(now, key);
+  }
+
+  /** The route's hosts for API_GetRoute; empty while unknown, pending or absent (pulled as needed). */
+  getRoute(modid: number, cmdid: number, now: number): HostAddr[] {
+    const balancer = this.use(modid, cmdid, now).balancer;
+    return balancer === null ? [] : balancer.hosts().map(({ ip, port }) => ({ ip, port }));
+  }
+
+  report(modid: number, cmdid: number, host: HostAddr, ok: boolean, now: number): RouteReportOutcome {
+    const balancer = this.find(modid, cmdid)?.balancer ?? null;
+    return balancer === null ? 'unknown_route' : balancer.report(host, ok, now);
+  }
+
+  /** Applies a dns reply or push: new hosts join idle, vanished ones leave, an empty answer drops the route. */
+  applyDnsAnswer(modid: number, cmdid: number, hosts: readonly HostInput[], now: number): DnsAnswerOutcome {
+    let route = this.find(modid, cmdid);
+    if (hosts.length === 0 && route === undefined) return { outcome: 'ignored' };
+    route ??= this.add(modid, cmdid, now);
+    route.updatedAt = now;
+    route.contactAt = now;
+    if (hosts.length === 0) {
+      this.drop(route);
+      return { outcome: 'dropped', changes: null };
+    }
+    const balancer = route.balancer ?? this.newBalancer(modid, cmdid);
+    const changes = balancer.setHosts(hosts, now);
+    route.balancer = balancer;
+    route.status = 'active';
+    if (balancer.isEmpty()) {
+      this.drop(route);
+      return { outcome: 'dropped', changes };
+    }
+    return { outcome: 'updated', changes };
+  }
+
+  /**
+   * Periodic upkeep (the agent calls it every second or so): pulls active
+   * routes whose last contact is update_timeout old, and forgets pending and
+   * absent routes that old (their next use creates and pulls them again).
+   * Returns the number of pulls requested.
+   */
+  refresh(now: number): number {
+    let pulls = 0;
+    for (const [modid, routes] of this.byModid) {
+      for (const [cmdid, route] of routes) {
+        if (!this.isStale(route, now)) continue;
+        if (route.status === 'active') {
+          this.pull(route, now);
+          pulls++;
+        } else {
+          routes.delete(cmdid);
+        }
+      }
+      if (routes.size === 0) this.byModid.delete(modid);
+    }
+    return pulls;
+  }
+
+  /** Pulls every known route, e.g. after reconnecting to dns (which re-subscribes them). Returns the count. */
+  pullAll(now: number): number {
+    let pulls = 0;
+    for (const routes of this.byModid.values()) {
+      for (const route of routes.values()) {
+        this.pull(route, now);
+        pulls++;
+      }
+    }
+    return pulls;
+  }
+
+  status(modid: number, cmdid: number): RouteStatus | undefined {
+    return this.find(modid, cmdid)?.status;
+  }
+
+  routes(): RouteView[] {
+    const views: RouteView[] = [];
+    for (const routes of this.byModid.values()) {
+      for (const r of routes.values()) {
+        const { modid, cmdid, status, updatedAt, balancer } = r;
+        views.push({ modid, cmdid, status, strategy: balancer?.strategy ?? null, updatedAt, hosts: balancer?.hosts() ?? [] });
+      }
+    }
+    return views;
+  }
+
+  /** Per route, the host call counts since the previous call; routes without calls are left out. */
+  takeStats(): RouteStats[] {
+    const stats = this.droppedStats;
+    this.droppedStats = [];
+    for (const routes of this.byModid.values()) {
+      for (const route of routes.values()) {
+        const hosts = route.balancer?.takeStats() ?? [];
+        if (hosts.length > 0) stats.push({ modid: route.modid, cmdid: route.cmdid, hosts });
+      }
+    }
+    return stats;
+  }
+
+  private find(modid: number, cmdid: number): Route | undefined {
+    return this.byModid.get(modid)?.get(cmdid);
+  }
+
+  /** The route for a request: created and pulled when unknown, pulled again when stale. */
+  private use(modid: number, cmdid: number, now: number): Route {
+    let route = this.find(modid, cmdid);
+    if (route === undefined) {
+      route = this.add(modid, cmdid, now);
+      this.pull(route, now);
+    } else if (this.isStale(route, now)) {
+      this.pull(route, now);
+    }
+    return route;
+  }
+
+  private add(modid: number, cmdid: number, now: number): Route {
+    const route: Route = { modid, cmdid, balancer: null, status: 'pending', updatedAt: null, contactAt: now };
+    let routes = this.byModid.get(modid);
+    if (routes === undefined) {
+      routes = new Map();
+      this.byModid.set(modid, routes);
+    }
+    routes.set(cmdid, route);
+    return route;
+  }
+
+  private isStale(route: Route, now: number): boolean {
+    return now - route.contactAt >= this.updateTimeoutMs;
+  }
+
+  private pull(route: Route, now: number): void {
+    route.contactAt = now;
+    this.requestRoute(route.modid, route.cmdid);
+  }
+
+  private drop(route: Route): void {
+    const hosts = route.balancer?.takeStats() ?? [];
+    if (hosts.length > 0) this.droppedStats.push({ modid: route.modid, cmdid: route.cmdid, hosts });
+    route.balancer = null;
+    route.status = 'absent';
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The contract between the lb agent and a load-balancing strategy. One
+ * RouteBalancer serves one (modid, cmdid) route. Everything here is pure: no
+ * I/O, no timers, no clock reads. Every method that depends on time takes
+ * `now`, a monotonic time in milliseconds supplied by the caller.
+ *
+ * Hosts are identified by (ip, port). `ip` is the IPv4 address as the wire
+ * carries it: the signed int32 of HostInfo.ip (128.0.0.0 and above are
+ * negative). Inputs are normalised with `ip | 0`, so an unsigned value names
+ * the same host; everything a balancer returns carries the int32.
+ */
+import type { RetCode } from '../protocol/retcode.js';
+
+export const STRATEGY_NAMES = ['lars', 'consistent_hash'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+export interface HostAddr {
+  readonly ip: number;
+  readonly port: number;
+}
+
+/** One host of a route as the dns answer (or the console) gives it. */
+export interface HostInput {
+  readonly ip: number;
+  readonly port: number;
+  /** Relative weight, default 1; 0 drains the host in weighted strategies. Lars ignores it. */
+  readonly weight?: number;
+}
+
+/** The only outcomes a pick can have. */
+export type PickRetCode = typeof RetCode.SUCC | typeof RetCode.OVERLOAD | typeof RetCode.NOEXIST;
+
+/**
+ * A pick's answer. Results are shared and frozen (one per host, plus one per
+ * failure code) so the hot path allocates nothing: never mutate or keep them
+ * as keys.
+ */
+export interface PickResult {
+  readonly retcode: PickRetCode;
+  /** Present exactly when retcode is SUCC. */
+  readonly host?: HostAddr;
+}
+
+/**
+ * What a report did to the host, named after the rule that fired (see
+ * docs/balancer.md). 'none' means counted without a state change.
+ */
+export type HealthEvent =
+  | 'none'
+  | 'unknown_host'
+  | 'overload_err_rate'
+  | 'overload_contin_err'
+  | 'overload_window'
+  | 'idle_succ_rate'
+  | 'idle_contin_succ'
+  | 'idle_overload_timeout'
+  | 'window_restart';
+
+/** A host's balancing state, for status pages and API_GetRoute. */
+export interface HostView {
+  readonly ip: number;
+  readonly port: number;
+  readonly weight: number;
+  readonly overloaded: boolean;
+  /** When the host last became idle (window start) or overloaded, in the caller's ms clock. */
+  readonly stateSince: number;
+  readonly vsucc: number;
+  readonly verr: number;
+  readonly rsucc: number;
+  readonly rerr: number;
+  readonly continSucc: number;
+  readonly continErr: number;
+}
+
+/** Calls reported for one host since the previous takeStats(), for the reporter. */
+export interface HostStats {
+  readonly ip: number;
+  readonly port: number;
+  readonly succ: number;
+  readonly err: number;
+  /** The host's state when the stats were taken (as of its last report). */
+  readonly overload: boolean;
+}
+
+export interface RejectedHost {
+  readonly host: HostInput;
+  readonly reason: string;
+}
+
+/** What setHosts() changed; rejected entries were skipped, the rest applied. */
+export interface HostChanges {
+  readonly added: number;
+  readonly removed: number;
+  readonly kept: number;
+  readonly rejected: readonly RejectedHost[];
+}
+
+export interface RouteBalancer {
+  readonly strategy: StrategyName;
+  /**
+   * Chooses a host. `key` is a request affinity key; strategies that do not
+   * hash ignore it. O(1) (Lars) or O(log hosts) (ring), allocation-free.
+   */
+  pick(now: number, key?: string | number): PickResult;
+  /** Records one call's outcome. A host not in the route is ignored ('unknown_host'). */
+  report(host: HostAddr, ok: boolean, now: number): HealthEvent;
+  /**
+   * Replaces the host set: new hosts start idle, vanished ones are removed
+   * with their state, the others keep theirs (weights are updated).
+   */
+  setHosts(hosts: readonly HostInput[], now: number): HostChanges;
+  hosts(): HostView[];
+  /** Per-host call counts since the previous call (hosts with no calls are left out); resets them. */
+  takeStats(): HostStats[];
+  isEmpty(): boolean;
+}

@@ -1,0 +1,2 @@
+export * from './lars-client.js';
+export * from './ports.js';

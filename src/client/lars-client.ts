@@ -1,0 +1,249 @@
+/**
+ * LarsClient: what business code uses to pick a host for (modid, cmdid) from
+ * the local agent and report how the call went (DESIGN sections 1-2).
+ *
+ * One UDP socket per client. getHost replies are matched by seq, so a late
+ * reply to an earlier, timed-out request is dropped rather than mistaken for
+ * the current answer. Route replies carry no seq and are matched by route.
+ * OVERLOAD and NOEXIST are answers, returned as results; only transport
+ * failures (timeout, closed client) throw.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { HEADER_SIZE, LARS_MAX_FRAME, encodeFrame } from '../protocol/frame.js';
+import { intToIp, ipToInt32 } from '../protocol/ip.js';
+import { decodeBody, encodeBody, type HostInfo } from '../protocol/messages.js';
+import { MsgId } from '../protocol/msgid.js';
+import { RetCode } from '../protocol/retcode.js';
+import { DEFAULT_AGENT_BASE_PORT, agentPort } from './ports.js';
+
+export interface Host {
+  ip: string;
+  port: number;
+}
+
+export type GetHostResult =
+  | { retcode: typeof RetCode.SUCC; host: Host }
+  | { retcode: typeof RetCode.OVERLOAD | typeof RetCode.NOEXIST | typeof RetCode.SYSTEM_ERROR; host?: undefined };
+
+export interface LarsClientOptions {
+  /** Agent address; default 127.0.0.1. */
+  host?: string;
+  /** First of the agent's three UDP ports; default 8888. */
+  basePort?: number;
+  /** Per-request timeout in ms; default 1000. */
+  timeoutMs?: number;
+}
+
+export interface CallOptions {
+  /** Time allowed for fn; when it passes, the call is reported as a failure. Default: the client's timeout. */
+  timeout?: number;
+}
+
+export class LarsTimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what}: no answer from the lars agent within ${ms} ms`);
+    this.name = 'LarsTimeoutError';
+  }
+}
+
+/** Result of call(): the host used (when one was given), and fn's value or error. */
+export type CallResult<T> =
+  | { retcode: typeof RetCode.SUCC; host: Host; value: T }
+  | { retcode: Exclude<RetCode, typeof RetCode.SUCC>; host?: Host; error?: unknown };
+
+interface Pending<T> {
+  resolve(value: T): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+export class LarsClient {
+  private readonly socket: Socket;
+  private readonly host: string;
+  private readonly basePort: number;
+  private readonly timeoutMs: number;
+  private seq = 0;
+  private closed = false;
+  private readonly hostRequests = new Map<number, Pending<GetHostResult>>();
+  private readonly routeRequests = new Map<string, Pending<Host[]>[]>();
+  private readonly ready: Promise<void>;
+
+  constructor(options: LarsClientOptions = {}) {
+    this.host = options.host ?? '127.0.0.1';
+    this.basePort = options.basePort ?? DEFAULT_AGENT_BASE_PORT;
+    this.timeoutMs = options.timeoutMs ?? 1000;
+    this.socket = createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
+    this.socket.on('message', (datagram) => this.onDatagram(datagram));
+    // A send error (e.g. ICMP port unreachable surfaced by the OS) must not crash the caller.
+    this.socket.on('error', () => undefined);
+    this.ready = new Promise((resolve) => this.socket.bind(0, resolve));
+  }
+
+  /** One host for the route, chosen by the agent's balancer. */
+  async getHost(modid: number, cmdid: number): Promise<GetHostResult> {
+    await this.ready;
+    this.seq = (this.seq + 1) >>> 0;
+    const seq = this.seq;
+    const reply = this.expect<GetHostResult>(
+      'getHost',
+      (p) => this.hostRequests.set(seq, p),
+      () => this.hostRequests.delete(seq),
+    );
+    this.sendTo(modid, cmdid, MsgId.GetHostRequest, encodeBody(MsgId.GetHostRequest, { seq, modid, cmdid }));
+    return reply;
+  }
+
+  /** Tells the agent how a call to host went: RetCode.SUCC or a failure code. No answer. */
+  report(modid: number, cmdid: number, host: Host, retcode: number): void {
+    if (this.closed) return;
+    const body = encodeBody(MsgId.ReportRequest, {
+      modid,
+      cmdid,
+      host: { ip: ipToInt32(host.ip), port: host.port },
+      retcode,
+    });
+    void this.ready.then(() => this.sendTo(modid, cmdid, MsgId.ReportRequest, body));
+  }
+
+  /** Every host of the route, as the agent holds it (empty when the route is unknown). */
+  async getRoute(modid: number, cmdid: number): Promise<Host[]> {
+    await this.ready;
+    const key = `${modid}:${cmdid}`;
+    const reply = this.expect<Host[]>(
+      'getRoute',
+      (p) => {
+        const queue = this.routeRequests.get(key);
+        if (queue) queue.push(p);
+        else this.routeRequests.set(key, [p]);
+      },
+      (p) => {
+        const queue = this.routeRequests.get(key) ?? [];
+        queue.splice(queue.indexOf(p), 1);
+        if (queue.length === 0) this.routeRequests.delete(key);
+      },
+    );
+    this.sendTo(modid, cmdid, MsgId.ApiGetRouteRequest, encodeBody(MsgId.ApiGetRouteRequest, { modid, cmdid }));
+    return reply;
+  }
+
+  /**
+   * Warms the agent up for a route before traffic arrives: asks for a host
+   * until the agent has the route (or a few tries pass), so the first real
+   * getHost does not meet NOEXIST. Returns the last answer's code.
+   */
+  async regInit(modid: number, cmdid: number, tries = 3): Promise<number> {
+    let retcode: number = RetCode.NOEXIST;
+    for (let i = 0; i < tries && retcode === RetCode.NOEXIST; i++) {
+      retcode = (await this.getHost(modid, cmdid)).retcode;
+    }
+    return retcode;
+  }
+
+  /**
+   * get host -> fn(host) -> report. fn failing (throwing or rejecting) or
+   * exceeding the timeout is reported as SYSTEM_ERROR against that host.
+   */
+  async call<T>(modid: number, cmdid: number, fn: (host: Host) => Promise<T> | T, options: CallOptions = {}): Promise<CallResult<T>> {
+    const picked = await this.getHost(modid, cmdid);
+    if (picked.retcode !== RetCode.SUCC) return { retcode: picked.retcode };
+    const host = picked.host;
+    const limit = options.timeout ?? this.timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LarsTimeoutError(`call to ${host.ip}:${host.port}`, limit)), limit);
+    });
+    try {
+      const value = await Promise.race([Promise.resolve().then(() => fn(host)), timeout]);
+      this.report(modid, cmdid, host, RetCode.SUCC);
+      return { retcode: RetCode.SUCC, host, value };
+    } catch (error) {
+      this.report(modid, cmdid, host, RetCode.SYSTEM_ERROR);
+      return { retcode: RetCode.SYSTEM_ERROR, host, error };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const closing = new Error('LarsClient closed');
+    for (const p of this.hostRequests.values()) this.settle(p, closing);
+    for (const queue of this.routeRequests.values()) for (const p of queue) this.settle(p, closing);
+    this.hostRequests.clear();
+    this.routeRequests.clear();
+    await this.ready;
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  private settle<T>(p: Pending<T>, err: Error): void {
+    clearTimeout(p.timer);
+    p.reject(err);
+  }
+
+  /** A pending request that times out by itself; `forget` removes it from its table. */
+  private expect<T>(what: string, register: (p: Pending<T>) => void, forget: (p: Pending<T>) => void): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('LarsClient closed'));
+    return new Promise<T>((resolve, reject) => {
+      const pending: Pending<T> = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          forget(pending);
+          reject(new LarsTimeoutError(what, this.timeoutMs));
+        }, this.timeoutMs),
+      };
+      register(pending);
+    });
+  }
+
+  private sendTo(modid: number, cmdid: number, msgid: number, body: Uint8Array): void {
+    this.socket.send(encodeFrame(msgid, body), agentPort(this.basePort, modid, cmdid), this.host);
+  }
+
+  /** Replies that do not parse or match no request are dropped: they are late or not for us. */
+  private onDatagram(datagram: Buffer): void {
+    if (datagram.length < HEADER_SIZE || datagram.length > LARS_MAX_FRAME) return;
+    const msgid = datagram.readInt32LE(0);
+    if (datagram.readInt32LE(4) !== datagram.length - HEADER_SIZE) return;
+    const body = datagram.subarray(HEADER_SIZE);
+    try {
+      if (msgid === MsgId.GetHostResponse) this.onHost(body);
+      else if (msgid === MsgId.ApiGetRouteResponse) this.onRoute(body);
+    } catch {
+      // An undecodable reply answers nothing we asked; the request times out.
+    }
+  }
+
+  private onHost(body: Buffer): void {
+    const reply = decodeBody(MsgId.GetHostResponse, body);
+    const pending = this.hostRequests.get(reply.seq);
+    if (!pending) return;
+    this.hostRequests.delete(reply.seq);
+    clearTimeout(pending.timer);
+    pending.resolve(hostResult(reply.retcode, reply.host));
+  }
+
+  private onRoute(body: Buffer): void {
+    const reply = decodeBody(MsgId.ApiGetRouteResponse, body);
+    const key = `${reply.modid}:${reply.cmdid}`;
+    const queue = this.routeRequests.get(key);
+    const pending = queue?.shift();
+    if (!pending) return;
+    if (queue!.length === 0) this.routeRequests.delete(key);
+    clearTimeout(pending.timer);
+    pending.resolve(reply.host.map(toHost));
+  }
+}
+
+const FAILURE_CODES = new Set<number>([RetCode.OVERLOAD, RetCode.NOEXIST, RetCode.SYSTEM_ERROR]);
+
+/** A SUCC without a host, or a code we do not know, is the agent's error. */
+function hostResult(retcode: number, host: HostInfo | null | undefined): GetHostResult {
+  if (retcode === RetCode.SUCC && host) return { retcode: RetCode.SUCC, host: toHost(host) };
+  return { retcode: FAILURE_CODES.has(retcode) ? (retcode as typeof RetCode.OVERLOAD) : RetCode.SYSTEM_ERROR };
+}
+
+function toHost(info: HostInfo): Host {
+  return { ip: intToIp(info.ip), port: info.port };
+}

@@ -1,0 +1,66 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_LOADBALANCE_PARAMS, validateLoadBalanceParams } from '../../src/balancer/params.js';
+
+describe('[loadbalance] params', () => {
+  test('defaults are Lars defaults, timeouts in seconds', () => {
+    assert.deepEqual(validateLoadBalanceParams(), {
+      probe_num: 10,
+      init_succ_cnt: 180,
+      init_err_cnt: 5,
+      err_rate: 0.1,
+      succ_rate: 0.5,
+      contin_err_limit: 15,
+      contin_succ_limit: 15,
+      window_err_rate: 0.7,
+      idle_timeout: 15,
+      overload_timeout: 15,
+      update_timeout: 15,
+      strategy: 'lars',
+      hash_vnodes: 100,
+      hash_panic_threshold: 0.5,
+    });
+    assert.ok(Object.isFrozen(DEFAULT_LOADBALANCE_PARAMS));
+  });
+
+  test('overrides apply; strings from a config file are parsed; undefined keeps the default', () => {
+    const p = validateLoadBalanceParams({ probe_num: '20', err_rate: ' 0.25 ', idle_timeout: 0.5, succ_rate: undefined, strategy: 'consistent_hash' });
+    assert.equal(p.probe_num, 20);
+    assert.equal(p.err_rate, 0.25);
+    assert.equal(p.idle_timeout, 0.5);
+    assert.equal(p.succ_rate, 0.5);
+    assert.equal(p.strategy, 'consistent_hash');
+  });
+
+  test('range boundaries are accepted', () => {
+    const p = validateLoadBalanceParams({ err_rate: 0, succ_rate: 1, probe_num: 1, init_succ_cnt: 0, init_err_cnt: 0, hash_vnodes: 10_000 });
+    assert.equal(p.err_rate, 0);
+    assert.equal(p.succ_rate, 1);
+    assert.equal(p.probe_num, 1);
+  });
+
+  const bad: Array<[Record<string, unknown>, string]> = [
+    [{ err_rate: 2 }, '[loadbalance] err_rate must be between 0 and 1, got 2'],
+    [{ window_err_rate: -0.1 }, '[loadbalance] window_err_rate must be between 0 and 1, got -0.1'],
+    [{ probe_num: 0 }, '[loadbalance] probe_num must be an integer >= 1, got 0'],
+    [{ probe_num: 1.5 }, '[loadbalance] probe_num must be an integer >= 1, got 1.5'],
+    [{ init_succ_cnt: -1 }, '[loadbalance] init_succ_cnt must be an integer >= 0, got -1'],
+    [{ contin_err_limit: '0' }, '[loadbalance] contin_err_limit must be an integer >= 1, got "0"'],
+    [{ idle_timeout: 0 }, '[loadbalance] idle_timeout must be a number > 0, got 0'],
+    [{ overload_timeout: Infinity }, '[loadbalance] overload_timeout must be a number > 0, got Infinity'],
+    [{ update_timeout: 'soon' }, '[loadbalance] update_timeout must be a number, got "soon"'],
+    [{ succ_rate: '' }, '[loadbalance] succ_rate must be a number, got ""'],
+    [{ err_rate: true }, '[loadbalance] err_rate must be a number, got true'],
+    [{ hash_vnodes: 0 }, '[loadbalance] hash_vnodes must be between 1 and 10000 (integer), got 0'],
+    [{ strategy: 'random' }, '[loadbalance] strategy must be one of lars, consistent_hash, got "random"'],
+  ];
+  for (const [input, message] of bad) {
+    test(`rejects ${JSON.stringify(input)}`, () => {
+      assert.throws(() => validateLoadBalanceParams(input), { message });
+    });
+  }
+
+  test('a misspelt key is an error, not a silent default', () => {
+    assert.throws(() => validateLoadBalanceParams({ err_rat: 0.2 }), /^Error: \[loadbalance\] "err_rat" is not a known key \(known: probe_num, /);
+  });
+});

@@ -1,0 +1,192 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createBalancer } from '../../src/balancer/factory.js';
+import type { LoadBalanceParams } from '../../src/balancer/params.js';
+import { RouteTable } from '../../src/balancer/route-table.js';
+import { FakeClock, host, hosts, label, params } from './helpers.js';
+
+function setup(overrides: Partial<LoadBalanceParams> = {}) {
+  const clock = new FakeClock();
+  const pulls: string[] = [];
+  const table = new RouteTable({ params: params(overrides), requestRoute: (modid, cmdid) => pulls.push(`${modid}/${cmdid}`) });
+  const pick = (modid = 1, cmdid = 2, key?: string) => label(table.pick(modid, cmdid, clock.now, key));
+  return { clock, pulls, table, pick };
+}
+
+const hostOf = (table: RouteTable, n: number) => table.routes()[0]?.hosts.find((h) => h.port === host(n).port);
+
+describe('route table: pulling routes', () => {
+  test('an unknown route answers NOEXIST, is pulled once, and stays pending until dns answers', () => {
+    const { table, pulls, pick } = setup();
+    assert.equal(pick(), 'NOEXIST');
+    assert.equal(table.status(1, 2), 'pending');
+    assert.equal(pick(), 'NOEXIST');
+    assert.deepEqual(pulls, ['1/2'], 'one pull in flight, not one per request');
+    assert.deepEqual(table.getRoute(1, 2, 0), []);
+  });
+
+  test('a dns answer activates the route; picks and reports then work', () => {
+    const { table, clock, pick } = setup();
+    pick();
+    assert.deepEqual(table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now), { outcome: 'updated', changes: { added: 2, removed: 0, kept: 0, rejected: [] } });
+    assert.equal(table.status(1, 2), 'active');
+    assert.deepEqual([pick(), pick(), pick()], ['h1', 'h2', 'h1']);
+    assert.equal(table.report(1, 2, host(1), false, clock.now), 'none');
+    assert.equal(table.report(1, 3, host(1), false, clock.now), 'unknown_route');
+    assert.equal(table.report(1, 2, host(9), false, clock.now), 'unknown_host');
+    assert.deepEqual(table.getRoute(1, 2, clock.now), [host(1), host(2)]);
+  });
+
+  test('a route is pulled again once its last answer is update_timeout old; answers (and pushes) reset the clock', () => {
+    const { table, clock, pulls, pick } = setup();
+    pick();
+    table.applyDnsAnswer(1, 2, hosts(1), clock.now);
+    clock.advance(14_999);
+    pick();
+    assert.equal(pulls.length, 1);
+    clock.advance(1);
+    assert.equal(pick(), 'h1', 'the stale route still answers while it is pulled');
+    assert.equal(pulls.length, 2);
+    clock.advance(10);
+    table.applyDnsAnswer(1, 2, hosts(1), clock.now);
+    clock.advance(14_999);
+    pick();
+    assert.equal(pulls.length, 2);
+    assert.equal(table.routes()[0]?.updatedAt, clock.now - 14_999);
+  });
+
+  test('an unanswered pull is retried after update_timeout', () => {
+    const { clock, pulls, pick } = setup();
+    pick();
+    clock.advance(14_999);
+    pick();
+    clock.advance(1);
+    pick();
+    assert.deepEqual(pulls, ['1/2', '1/2']);
+  });
+
+  test('refresh() pulls stale active routes and forgets stale pending or absent ones', () => {
+    const { table, clock, pulls, pick } = setup();
+    pick(1, 1);
+    pick(2, 2);
+    pick(3, 3);
+    table.applyDnsAnswer(1, 1, hosts(1), clock.now);
+    table.applyDnsAnswer(3, 3, [], clock.now);
+    pulls.length = 0;
+    assert.equal(table.refresh(clock.now + 14_999), 0);
+    assert.equal(table.size, 3);
+    assert.equal(table.refresh(clock.now + 15_000), 1);
+    assert.deepEqual(pulls, ['1/1']);
+    assert.deepEqual([table.status(1, 1), table.status(2, 2), table.status(3, 3)], ['active', undefined, undefined]);
+  });
+
+  test('pullAll() re-requests every known route (after a dns reconnect)', () => {
+    const { table, clock, pulls, pick } = setup();
+    pick(1, 1);
+    pick(2, 2);
+    table.applyDnsAnswer(1, 1, hosts(1), clock.now);
+    pulls.length = 0;
+    assert.equal(table.pullAll(clock.now), 2);
+    assert.deepEqual(pulls.sort(), ['1/1', '2/2']);
+  });
+});
+
+describe('route table: dns answers', () => {
+  test('new hosts are added idle, vanished ones removed with their state, existing ones keep theirs', () => {
+    const { table, clock } = setup();
+    table.applyDnsAnswer(1, 2, hosts(1, 2, 3), clock.now);
+    for (let i = 0; i < 15; i++) table.report(1, 2, host(2), false, clock.now);
+    table.report(1, 2, host(3), true, clock.now);
+    const outcome = table.applyDnsAnswer(1, 2, hosts(2, 3, 4), clock.now);
+    assert.deepEqual(outcome, { outcome: 'updated', changes: { added: 1, removed: 1, kept: 2, rejected: [] } });
+    assert.equal(hostOf(table, 2)?.overloaded, true);
+    assert.equal(hostOf(table, 3)?.vsucc, 181);
+    assert.equal(hostOf(table, 4)?.vsucc, 180);
+    assert.equal(hostOf(table, 1), undefined);
+    table.applyDnsAnswer(1, 2, hosts(1, 2, 3, 4), clock.now);
+    assert.equal(hostOf(table, 1)?.vsucc, 180, 'a host that comes back starts afresh');
+  });
+
+  test('an empty answer drops the route: NOEXIST, host state gone, pulled again only after update_timeout', () => {
+    const { table, clock, pulls, pick } = setup();
+    pick();
+    table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now);
+    for (let i = 0; i < 15; i++) table.report(1, 2, host(1), false, clock.now);
+    assert.deepEqual(table.applyDnsAnswer(1, 2, [], clock.now), { outcome: 'dropped', changes: null });
+    assert.equal(table.status(1, 2), 'absent');
+    assert.equal(pick(), 'NOEXIST');
+    assert.deepEqual(table.routes()[0]?.hosts, []);
+    assert.equal(table.report(1, 2, host(1), true, clock.now), 'unknown_route');
+    assert.equal(pulls.length, 1, 'no pull per request for a dropped route');
+    clock.advance(15_000);
+    pick();
+    assert.equal(pulls.length, 2);
+    table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now);
+    assert.equal(hostOf(table, 1)?.overloaded, false, 'the route comes back with fresh host state');
+  });
+
+  test('an answer whose hosts are all invalid drops the route too; an empty answer for an unknown route is ignored', () => {
+    const { table, clock } = setup();
+    table.applyDnsAnswer(1, 2, hosts(1), clock.now);
+    const outcome = table.applyDnsAnswer(1, 2, [{ ip: 1, port: 0 }], clock.now);
+    assert.equal(outcome.outcome, 'dropped');
+    assert.equal(table.status(1, 2), 'absent');
+    assert.deepEqual(table.applyDnsAnswer(5, 5, [], clock.now), { outcome: 'ignored' });
+    assert.equal(table.status(5, 5), undefined);
+  });
+
+  test('a push for a route never asked for creates it', () => {
+    const { table, clock, pulls } = setup();
+    table.applyDnsAnswer(7, 8, hosts(1), clock.now);
+    assert.equal(table.status(7, 8), 'active');
+    assert.deepEqual(pulls, []);
+  });
+});
+
+describe('route table: strategies and stats', () => {
+  test('the strategy comes from params; keys reach the balancer', () => {
+    const { table, clock, pick } = setup({ strategy: 'consistent_hash' });
+    table.applyDnsAnswer(1, 2, hosts(1, 2, 3, 4, 5), clock.now);
+    const first = pick(1, 2, 'session-42');
+    for (let i = 0; i < 5; i++) assert.equal(pick(1, 2, 'session-42'), first);
+  });
+
+  test('a custom balancer factory can choose the strategy per route', () => {
+    const built: string[] = [];
+    const table = new RouteTable({
+      params: params(),
+      requestRoute: () => {},
+      createBalancer: (modid, cmdid) => {
+        built.push(`${modid}/${cmdid}`);
+        return createBalancer(modid === 9 ? 'consistent_hash' : 'lars', params());
+      },
+    });
+    table.applyDnsAnswer(1, 2, hosts(1), 0);
+    table.applyDnsAnswer(9, 2, hosts(1), 0);
+    table.applyDnsAnswer(9, 2, hosts(1, 2), 0);
+    assert.deepEqual(built, ['1/2', '9/2'], 'one balancer per route, kept across answers');
+    assert.deepEqual(
+      table.routes().map((r) => [r.modid, r.strategy]),
+      [
+        [1, 'lars'],
+        [9, 'consistent_hash'],
+      ],
+    );
+  });
+
+  test('takeStats groups host counts per route and includes a dropped route once', () => {
+    const { table, clock } = setup();
+    table.applyDnsAnswer(1, 2, hosts(1), clock.now);
+    table.applyDnsAnswer(3, 4, hosts(2), clock.now);
+    table.applyDnsAnswer(5, 6, hosts(3), clock.now);
+    table.report(1, 2, host(1), true, clock.now);
+    table.report(3, 4, host(2), false, clock.now);
+    table.applyDnsAnswer(3, 4, [], clock.now);
+    const stats = table.takeStats().sort((a, b) => a.modid - b.modid);
+    assert.deepEqual(stats, [
+      { modid: 1, cmdid: 2, hosts: [{ ...host(1), succ: 1, err: 0, overload: false }] },
+      { modid: 3, cmdid: 4, hosts: [{ ...host(2), succ: 0, err: 1, overload: false }] },
+    ]);
+    assert.deepEqual(table.takeStats(), []);
+  });
+});
