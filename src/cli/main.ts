@@ -64,12 +64,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Exit explicitly: a failed service start may leave sockets or timers open.
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (err) => {
     process.stderr.write(`lars: ${(err as Error).stack ?? err}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

@@ -14,6 +14,7 @@ import { intToIp, ipToInt32 } from '../protocol/ip.js';
 import { decodeBody, encodeBody, type HostInfo } from '../protocol/messages.js';
 import { MsgId } from '../protocol/msgid.js';
 import { RetCode } from '../protocol/retcode.js';
+import { AgentMsgId, type RouteStatus } from '../agent/extensions.js';
 import { DEFAULT_AGENT_BASE_PORT, agentPort } from './ports.js';
 
 export interface Host {
@@ -66,7 +67,11 @@ export class LarsClient {
   private closed = false;
   private readonly hostRequests = new Map<number, Pending<GetHostResult>>();
   private readonly routeRequests = new Map<string, Pending<Host[]>[]>();
+  private readonly statusRequests = new Map<string, Pending<RouteStatus>[]>();
   private readonly ready: Promise<void>;
+  /** Datagrams handed to the socket and not yet sent: close() waits for them, so a last report is not lost. */
+  private inflight = 0;
+  private drained: (() => void) | undefined;
 
   constructor(options: LarsClientOptions = {}) {
     this.host = options.host ?? '127.0.0.1';
@@ -82,6 +87,7 @@ export class LarsClient {
   /** One host for the route, chosen by the agent's balancer. */
   async getHost(modid: number, cmdid: number): Promise<GetHostResult> {
     await this.ready;
+    if (this.closed) throw new Error('LarsClient closed');
     this.seq = (this.seq + 1) >>> 0;
     const seq = this.seq;
     const reply = this.expect<GetHostResult>(
@@ -108,21 +114,22 @@ export class LarsClient {
   /** Every host of the route, as the agent holds it (empty when the route is unknown). */
   async getRoute(modid: number, cmdid: number): Promise<Host[]> {
     await this.ready;
-    const key = `${modid}:${cmdid}`;
-    const reply = this.expect<Host[]>(
-      'getRoute',
-      (p) => {
-        const queue = this.routeRequests.get(key);
-        if (queue) queue.push(p);
-        else this.routeRequests.set(key, [p]);
-      },
-      (p) => {
-        const queue = this.routeRequests.get(key) ?? [];
-        queue.splice(queue.indexOf(p), 1);
-        if (queue.length === 0) this.routeRequests.delete(key);
-      },
-    );
+    if (this.closed) throw new Error('LarsClient closed');
+    const reply = this.expectByRoute('getRoute', this.routeRequests, modid, cmdid);
     this.sendTo(modid, cmdid, MsgId.ApiGetRouteRequest, encodeBody(MsgId.ApiGetRouteRequest, { modid, cmdid }));
+    return reply;
+  }
+
+  /**
+   * Extension of our agent (msgid 100/101, not in Lars): the balancer's view
+   * of a route, each host's state (idle/overloaded) and counts. Never makes
+   * the agent pull the route.
+   */
+  async routeStatus(modid: number, cmdid: number): Promise<RouteStatus> {
+    await this.ready;
+    if (this.closed) throw new Error('LarsClient closed');
+    const reply = this.expectByRoute('routeStatus', this.statusRequests, modid, cmdid);
+    this.sendTo(modid, cmdid, AgentMsgId.RouteStatusRequest, encodeBody(MsgId.GetRouteRequest, { modid, cmdid }));
     return reply;
   }
 
@@ -133,8 +140,11 @@ export class LarsClient {
    */
   async regInit(modid: number, cmdid: number, tries = 3): Promise<number> {
     let retcode: number = RetCode.NOEXIST;
-    for (let i = 0; i < tries && retcode === RetCode.NOEXIST; i++) {
+    for (let i = 0; i < tries; i++) {
+      // An agent that answers NOEXIST at once (Lars) needs a moment to hear from dns.
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** i));
       retcode = (await this.getHost(modid, cmdid)).retcode;
+      if (retcode !== RetCode.NOEXIST) break;
     }
     return retcode;
   }
@@ -170,9 +180,14 @@ export class LarsClient {
     const closing = new Error('LarsClient closed');
     for (const p of this.hostRequests.values()) this.settle(p, closing);
     for (const queue of this.routeRequests.values()) for (const p of queue) this.settle(p, closing);
+    for (const queue of this.statusRequests.values()) for (const p of queue) this.settle(p, closing);
     this.hostRequests.clear();
     this.routeRequests.clear();
+    this.statusRequests.clear();
     await this.ready;
+    // Reports queued just before close() are still sent.
+    await Promise.resolve();
+    if (this.inflight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
@@ -197,9 +212,36 @@ export class LarsClient {
     });
   }
 
-  private sendTo(modid: number, cmdid: number, msgid: number, body: Uint8Array): void {
-    this.socket.send(encodeFrame(msgid, body), agentPort(this.basePort, modid, cmdid), this.host);
+  /** Replies without a seq (routes, route status) are matched to requests by route, first come first served. */
+  private expectByRoute<T>(what: string, table: Map<string, Pending<T>[]>, modid: number, cmdid: number): Promise<T> {
+    const key = `${modid}:${cmdid}`;
+    return this.expect<T>(
+      what,
+      (p) => {
+        const queue = table.get(key);
+        if (queue) queue.push(p);
+        else table.set(key, [p]);
+      },
+      (p) => {
+        const queue = table.get(key) ?? [];
+        queue.splice(queue.indexOf(p), 1);
+        if (queue.length === 0) table.delete(key);
+      },
+    );
   }
+
+  private sendTo(modid: number, cmdid: number, msgid: number, body: Uint8Array): void {
+    this.inflight++;
+    this.socket.send(encodeFrame(msgid, body), agentPort(this.basePort, modid, cmdid), this.host, this.onSent);
+  }
+
+  private readonly onSent = (): void => {
+    this.inflight--;
+    if (this.inflight === 0 && this.drained) {
+      this.drained();
+      this.drained = undefined;
+    }
+  };
 
   /** Replies that do not parse or match no request are dropped: they are late or not for us. */
   private onDatagram(datagram: Buffer): void {
@@ -210,6 +252,7 @@ export class LarsClient {
     try {
       if (msgid === MsgId.GetHostResponse) this.onHost(body);
       else if (msgid === MsgId.ApiGetRouteResponse) this.onRoute(body);
+      else if (msgid === AgentMsgId.RouteStatusResponse) this.onRouteStatus(body);
     } catch {
       // An undecodable reply answers nothing we asked; the request times out.
     }
@@ -226,13 +269,22 @@ export class LarsClient {
 
   private onRoute(body: Buffer): void {
     const reply = decodeBody(MsgId.ApiGetRouteResponse, body);
-    const key = `${reply.modid}:${reply.cmdid}`;
-    const queue = this.routeRequests.get(key);
+    this.resolveByRoute(this.routeRequests, reply.modid, reply.cmdid, reply.host.map(toHost));
+  }
+
+  private onRouteStatus(body: Buffer): void {
+    const status = JSON.parse(body.toString('utf8')) as RouteStatus;
+    this.resolveByRoute(this.statusRequests, status.modid, status.cmdid, status);
+  }
+
+  private resolveByRoute<T>(table: Map<string, Pending<T>[]>, modid: number, cmdid: number, value: T): void {
+    const key = `${modid}:${cmdid}`;
+    const queue = table.get(key);
     const pending = queue?.shift();
     if (!pending) return;
-    if (queue!.length === 0) this.routeRequests.delete(key);
+    if (queue!.length === 0) table.delete(key);
     clearTimeout(pending.timer);
-    pending.resolve(reply.host.map(toHost));
+    pending.resolve(value);
   }
 }
 

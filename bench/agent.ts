@@ -1,0 +1,194 @@
+/**
+ * `npm run bench -- agent [--seconds S]`: agent throughput, Lars's qps loop.
+ *
+ * Starts its own store (SQLite, temp dir), `lars dns`, `lars reporter` and
+ * `lars agent` as processes, with routes of 10 hosts. Then a small C client
+ * (bench/clients/qps.c, compiled here with cc -O2) runs getHost+report and
+ * getHost alone with 1, 2 and 4 threads, each thread its own UDP socket:
+ * first every thread on one route (one agent port, as Lars's qps tool does),
+ * then threads on consecutive routes (spread over the agent's ports). For
+ * each run: calls/s, p50/p99 of one iteration, the client's own CPU
+ * (getrusage; it shows the client is not the bottleneck) and the agent's CPU
+ * and RSS from /proc. Finally the same loop through LarsClient (`lars qps`)
+ * for comparison. Each run lasts a few seconds.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, RouteAdmin } from '../src/store/index.js';
+import { processCpuSeconds, processRssMiB, table } from './stats.js';
+
+const REPO = new URL('../', import.meta.url).pathname;
+const MODID = 1;
+const FIRST_CMDID = 2;
+const ROUTES = 4;
+const HOSTS_PER_ROUTE = 10;
+
+interface Service {
+  child: ChildProcess;
+  match: RegExpExecArray;
+}
+
+/** Starts `lars ARGS` and resolves once a stderr line matches `ready`. */
+function startService(args: string[], ready: RegExp): Promise<Service> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`lars ${args[0]} did not start:\n${output}`)), 60_000);
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      output += chunk;
+      const match = ready.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, match });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`lars ${args[0]} exited (${code}):\n${output}`)));
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+interface ClientResult {
+  threads: number;
+  mode: string;
+  spread: number;
+  qps: number;
+  p50_us: number;
+  p99_us: number;
+  timeouts: number;
+  not_succ: number;
+  cpu_user_s: number;
+  cpu_sys_s: number;
+  seconds: number;
+}
+
+/** Runs the C client; returns its final JSON line. */
+function runC(binary: string, base: number, threads: number, seconds: number, mode: string, spread: boolean): Promise<ClientResult> {
+  return new Promise((resolve, reject) => {
+    const args = ['127.0.0.1', String(base), String(MODID), String(FIRST_CMDID), String(threads), String(seconds), mode, spread ? '1' : '0'];
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0) reject(new Error(`qps client exited ${code}: ${out}`));
+      else resolve(JSON.parse(last) as ClientResult);
+    });
+  });
+}
+
+/** `lars qps` (LarsClient) with its CPU sampled from /proc until it exits. */
+async function runNodeQps(base: number, concurrency: number, seconds: number): Promise<{ average: number; p50Ms: number; p99Ms: number; cpu: number }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'qps', String(MODID), String(FIRST_CMDID), String(concurrency), '--seconds', String(seconds), '--agent', `127.0.0.1:${base}`, '--json'],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  let cpu = 0;
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const sampler = setInterval(() => {
+    processCpuSeconds(child.pid!).then((s) => (cpu = s), () => undefined);
+  }, 100);
+  await new Promise((resolve) => child.once('exit', resolve));
+  clearInterval(sampler);
+  const doc = JSON.parse(out) as { average: number; p50Ms: number; p99Ms: number };
+  return { ...doc, cpu };
+}
+
+async function loadAverage(): Promise<string> {
+  return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
+}
+
+export default async function bench(args: string[]): Promise<void> {
+  const secondsFlag = args.indexOf('--seconds');
+  const seconds = secondsFlag >= 0 ? Number(args[secondsFlag + 1]) : 3;
+  const dir = mkdtempSync(join(tmpdir(), 'lars-bench-agent-'));
+  const services: ChildProcess[] = [];
+  try {
+    const binary = join(dir, 'qps');
+    execFileSync('cc', ['-O2', '-pthread', '-o', binary, join(REPO, 'bench/clients/qps.c')]);
+    console.log(`compiled bench/clients/qps.c -> ${binary}`);
+
+    const storeUrl = `sqlite:${join(dir, 'lars.db')}`;
+    const store = await openStore(storeUrl);
+    const admin = new RouteAdmin(store);
+    for (let r = 0; r < ROUTES; r++) {
+      await admin.addModule({ modid: MODID, cmdid: FIRST_CMDID + r, description: 'bench' });
+      for (let h = 1; h <= HOSTS_PER_ROUTE; h++) await admin.addHost({ modid: MODID, cmdid: FIRST_CMDID + r, ip: `10.1.${r}.${h}`, port: 8000 + h });
+    }
+    await store.close();
+    console.log(`store ${storeUrl}: ${ROUTES} routes of ${HOSTS_PER_ROUTE} hosts`);
+
+    const addr = /\b(?:listening|ready) addr=(\S+)/;
+    const dns = await startService(['dns', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off'], addr);
+    services.push(dns.child);
+    const reporter = await startService(['reporter', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off'], addr);
+    services.push(reporter.child);
+    const agent = await startService(
+      ['agent', '--dns', dns.match[1]!, '--reporter', reporter.match[1]!, '--udp-base-port', '0', '--admin', 'off'],
+      /agent listening udp=127\.0\.0\.1:(\d+)/,
+    );
+    services.push(agent.child);
+    const base = Number(agent.match[1]);
+    const pid = agent.child.pid!;
+    console.log(`agent pid ${pid} on udp ${base}-${base + 2}; dns ${dns.match[1]}, reporter ${reporter.match[1]}; load average ${await loadAverage()}`);
+
+    // Warm-up: routes pulled into the agent, JIT compiled.
+    await runC(binary, base, ROUTES, 2, 'loop', true);
+
+    const rows: (string | number)[][] = [];
+    const plan: [string, number, boolean][] = [];
+    for (const mode of ['loop', 'gethost']) {
+      for (const threads of [1, 2, 4]) plan.push([mode, threads, false]);
+      for (const threads of [2, 4]) plan.push([mode, threads, true]);
+    }
+    for (const [mode, threads, spread] of plan) {
+      process.stdout.write(`run ${mode} threads=${threads} ${spread ? 'spread over ports' : 'one route'} ... `);
+      const cpuBefore = await processCpuSeconds(pid);
+      const result = await runC(binary, base, threads, seconds, mode, spread);
+      const agentCpu = ((await processCpuSeconds(pid)) - cpuBefore) / result.seconds;
+      const rss = await processRssMiB(pid);
+      const clientCpu = (result.cpu_user_s + result.cpu_sys_s) / result.seconds;
+      console.log(`${Math.round(result.qps)} calls/s`);
+      rows.push([
+        mode === 'loop' ? 'getHost+report' : 'getHost',
+        threads,
+        spread ? 'spread' : 'one',
+        Math.round(result.qps),
+        result.p50_us,
+        result.p99_us,
+        result.timeouts,
+        clientCpu.toFixed(2),
+        agentCpu.toFixed(2),
+        rss.toFixed(1),
+      ]);
+    }
+    console.log(`\nC client (bench/clients/qps.c), ${seconds} s per run; CPU in cores (CPU seconds per second); load average ${await loadAverage()}`);
+    table(['loop', 'threads', 'routes', 'calls/s', 'p50 µs', 'p99 µs', 'timeouts', 'client CPU', 'agent CPU', 'agent RSS MiB'], rows);
+
+    console.log('\nLarsClient loop (lars qps, getHost+report, one route):');
+    const nodeRows: (string | number)[][] = [];
+    for (const concurrency of [1, 2]) {
+      const cpuBefore = await processCpuSeconds(pid);
+      const result = await runNodeQps(base, concurrency, seconds);
+      const agentCpu = ((await processCpuSeconds(pid)) - cpuBefore) / (seconds + 1);
+      nodeRows.push([concurrency, result.average, (result.p50Ms * 1000).toFixed(0), (result.p99Ms * 1000).toFixed(0), (result.cpu / (seconds + 1)).toFixed(2), agentCpu.toFixed(2)]);
+    }
+    table(['clients', 'calls/s', 'p50 µs', 'p99 µs', 'client CPU*', 'agent CPU*'], nodeRows);
+    console.log('* averaged over the client process lifetime, including its start-up');
+    console.log(`agent RSS at the end: ${(await processRssMiB(pid)).toFixed(1)} MiB`);
+  } finally {
+    for (const child of services.reverse()) await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

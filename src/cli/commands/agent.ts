@@ -1,0 +1,65 @@
+/**
+ * lars agent --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port 8888]
+ *            [--caller IP] [--admin HOST:PORT|off] [--config FILE] [--set section.key=value ...]
+ */
+import { AGENT_CONFIG_SECTIONS } from '../../agent/config.js';
+import { agentOptionsFromConfig, startAgent } from '../../agent/service.js';
+import { formatEndpoint } from '../../reactor/endpoint.js';
+import { createLogger } from '../../reactor/log.js';
+import { MetricsRegistry } from '../../reactor/metrics.js';
+import { CommandError, parseCommand, UsageError } from '../args.js';
+import { runUntilSignal, serviceConfig, SERVICE_OPTIONS, startAdmin } from '../service.js';
+
+const USAGE = `usage: lars agent --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port 8888]
+                  [--caller IP] [--admin HOST:PORT|off] [--config FILE] [--set SECTION.KEY=VALUE ...]
+  --udp-host       address of the three UDP ports, default 127.0.0.1 (this machine only)
+  --udp-base-port  first of three consecutive ports, default 8888 (0: any free three)
+  --caller         this machine's IPv4 in reports, default its first non-loopback IPv4
+  --admin          /healthz and /metrics, default 127.0.0.1:18888
+  sections: [agent] (dns, reporter, udp_host, udp_base_port, caller, report_interval, route_wait_ms,
+            report_queue, udp_recv_buffer), [loadbalance] (Lars's keys), [reactor]`;
+
+const OPTIONS = {
+  ...SERVICE_OPTIONS,
+  dns: { type: 'string' },
+  reporter: { type: 'string' },
+  'udp-host': { type: 'string' },
+  'udp-base-port': { type: 'string' },
+  caller: { type: 'string' },
+} as const;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, OPTIONS);
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${USAGE}`);
+  const log = createLogger('agent');
+  // Flags are the [agent] keys of highest precedence; --set may name the same keys.
+  const flagSettings = [
+    ['dns', values.dns],
+    ['reporter', values.reporter],
+    ['udp_host', values['udp-host']],
+    ['udp_base_port', values['udp-base-port']],
+    ['caller', values.caller],
+  ].flatMap(([key, value]) => (value === undefined ? [] : [`agent.${key}=${value}`]));
+  const config = serviceConfig(AGENT_CONFIG_SECTIONS, { ...values, set: [...(values.set ?? []), ...flagSettings] }, log);
+  const metrics = new MetricsRegistry();
+  let agent;
+  try {
+    agent = await startAgent({ ...agentOptionsFromConfig(config), logger: log, metrics });
+  } catch (err) {
+    throw new CommandError((err as Error).message);
+  }
+  const started = agent;
+  const admin = await startAdmin(values.admin, '127.0.0.1:18888', metrics, () => started.health()).catch(async (err) => {
+    await started.close();
+    throw err;
+  });
+  if (admin) log.info('admin_listening', { addr: formatEndpoint({ host: admin.address.address, port: admin.address.port }) });
+  return runUntilSignal(log, async () => {
+    await admin?.close();
+    await started.close();
+  });
+}

@@ -1,0 +1,78 @@
+/**
+ * `lars db migrate --store URL`, and the store plumbing the other admin
+ * commands (module, route) share: open, run, close, errors to exit codes.
+ */
+import { userInfo } from 'node:os';
+import { CommandError, UsageError, parseCommand, parseIntArg, printJson, storeUrl } from '../args.js';
+import { StoreUrlError } from '../../store/errors.js';
+import { openStore, type Store } from '../../store/store.js';
+
+/** Flags every store command takes. */
+export const STORE_OPTIONS = {
+  store: { type: 'string' },
+  'data-dir': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/**
+ * Opens the store, runs work, closes the store. A bad URL is a usage error
+ * (exit 2); everything else that fails (validation, conflict, not found,
+ * unreachable database) becomes one line on stderr and exit 1.
+ */
+export async function withStore<T>(
+  flags: { store?: string; 'data-dir'?: string },
+  work: (store: Store) => Promise<T>,
+  options: { migrate?: boolean } = {},
+): Promise<T> {
+  let store: Store;
+  try {
+    store = await openStore(storeUrl(flags.store, flags['data-dir']), options);
+  } catch (err) {
+    throw toCommandError(err);
+  }
+  try {
+    return await work(store);
+  } catch (err) {
+    throw toCommandError(err);
+  } finally {
+    await store.close();
+  }
+}
+
+function toCommandError(err: unknown): Error {
+  if (err instanceof UsageError || err instanceof CommandError) return err;
+  if (err instanceof StoreUrlError) return new UsageError(err.message);
+  return new CommandError(err instanceof Error ? err.message : String(err));
+}
+
+/** Any integer passes here; RouteAdmin says which range it must be in (exit 1, naming the field), as it does for the web console. */
+export function integerArg(name: string, text: string | undefined): number {
+  return parseIntArg(name, text, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+}
+
+/** Who the change log names for edits made from this command line. */
+export function cliActor(): string {
+  let name: string | undefined;
+  try {
+    name = userInfo().username;
+  } catch {
+    // No passwd entry for this uid (common in containers).
+    name = process.env.USER;
+  }
+  return `cli:${name || 'unknown'}`.slice(0, 64);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+  if (positionals.length !== 1 || positionals[0] !== 'migrate') {
+    throw new UsageError('expected: lars db migrate --store URL');
+  }
+  const { applied, where } = await withStore(
+    values,
+    async (store) => ({ applied: await store.migrate(), where: store.describe() }),
+    { migrate: false },
+  );
+  if (values.json) printJson({ store: where, applied });
+  else process.stdout.write(applied.length ? `${where}: applied ${applied.join(', ')}\n` : `${where}: up to date\n`);
+  return 0;
+}

@@ -1,0 +1,73 @@
+/**
+ * lars module add MODID CMDID [--description TEXT] | update MODID CMDID --description TEXT
+ *             | del MODID CMDID | list
+ * A module must exist before `lars route add` gives it hosts.
+ */
+import { UsageError, parseCommand, printJson, printTable } from '../args.js';
+import { RouteAdmin } from '../../store/route-admin.js';
+import { STORE_OPTIONS, cliActor, integerArg, withStore } from './db.js';
+
+const FORMS = 'lars module add MODID CMDID [--description TEXT] | update MODID CMDID --description TEXT | del MODID CMDID | list';
+
+const EDIT_OPTIONS = { ...STORE_OPTIONS, description: { type: 'string' } } as const;
+
+function moduleArgs(positionals: string[]) {
+  if (positionals.length !== 2) throw new UsageError(`expected MODID CMDID: ${FORMS}`);
+  const [modid, cmdid] = positionals;
+  return { modid: integerArg('MODID', modid), cmdid: integerArg('CMDID', cmdid) };
+}
+
+async function edit(argv: string[], action: 'add' | 'update' | 'del'): Promise<number> {
+  const { values, positionals } = parseCommand(argv, EDIT_OPTIONS);
+  const key = moduleArgs(positionals);
+  const { description } = values;
+  if (action === 'update' && description === undefined) throw new UsageError(`update needs --description TEXT: ${FORMS}`);
+  if (action === 'del' && description !== undefined) throw new UsageError(`del takes no --description: ${FORMS}`);
+  const version = await withStore(values, (store) => {
+    const admin = new RouteAdmin(store);
+    if (action === 'add') return admin.addModule({ ...key, description }, cliActor());
+    if (action === 'update') return admin.updateModule({ ...key, description: description! }, cliActor());
+    return admin.delModule(key.modid, key.cmdid, cliActor());
+  });
+  if (values.json) {
+    printJson({ action, ...key, ...(description === undefined ? {} : { description }), version });
+  } else {
+    const verb = { add: 'added', update: 'updated', del: 'deleted' }[action];
+    process.stdout.write(`${verb} module ${key.modid}:${key.cmdid} (route version ${version})\n`);
+  }
+  return 0;
+}
+
+async function list(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+  if (positionals.length !== 0) throw new UsageError(`list takes no arguments: ${FORMS}`);
+  const { version, modules } = await withStore(values, async (store) => {
+    const admin = new RouteAdmin(store);
+    return { version: await admin.version(), modules: await admin.listModules() };
+  });
+  if (values.json) {
+    printJson({ version, modules });
+  } else {
+    process.stdout.write(`route version ${version}\n`);
+    printTable(
+      ['MODID', 'CMDID', 'HOSTS', 'DESCRIPTION'],
+      modules.map((m) => [m.modid, m.cmdid, m.hosts, m.description]),
+      '(no modules)',
+    );
+  }
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'add':
+    case 'update':
+    case 'del':
+      return edit(rest, sub);
+    case 'list':
+      return list(rest);
+    default:
+      throw new UsageError(sub ? `unknown module command ${JSON.stringify(sub)}: ${FORMS}` : FORMS);
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W
+ *            | del MODID CMDID IP PORT | list [MODID CMDID]
+ * Range checks (port, weight, ids, IP) are RouteAdmin's, so the CLI and the
+ * web console refuse exactly the same input.
+ */
+import { CommandError, UsageError, parseCommand, printJson, printTable } from '../args.js';
+import { NotFoundError } from '../../store/errors.js';
+import { RouteAdmin } from '../../store/route-admin.js';
+import { DEFAULT_WEIGHT } from '../../store/validate.js';
+import { STORE_OPTIONS, cliActor, integerArg, withStore } from './db.js';
+
+const FORMS = 'lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W | del MODID CMDID IP PORT | list [MODID CMDID]';
+
+const EDIT_OPTIONS = { ...STORE_OPTIONS, weight: { type: 'string' } } as const;
+
+function hostArgs(positionals: string[]) {
+  if (positionals.length !== 4) throw new UsageError(`expected MODID CMDID IP PORT: ${FORMS}`);
+  const [modid, cmdid, ip, port] = positionals;
+  return { modid: integerArg('MODID', modid), cmdid: integerArg('CMDID', cmdid), ip: ip!, port: integerArg('PORT', port) };
+}
+
+async function edit(argv: string[], action: 'add' | 'update' | 'del'): Promise<number> {
+  const { values, positionals } = parseCommand(argv, EDIT_OPTIONS);
+  const host = hostArgs(positionals);
+  if (action === 'update' && values.weight === undefined) throw new UsageError(`update needs --weight W: ${FORMS}`);
+  if (action === 'del' && values.weight !== undefined) throw new UsageError(`del takes no --weight: ${FORMS}`);
+  const weight = values.weight === undefined ? undefined : integerArg('--weight', values.weight);
+  const version = await withStore(values, (store) => {
+    const admin = new RouteAdmin(store);
+    if (action === 'add') {
+      return admin.addHost({ ...host, weight }, cliActor()).catch((err: unknown) => {
+        if (!(err instanceof NotFoundError)) throw err;
+        throw new CommandError(`${err.message}; add it first: lars module add ${host.modid} ${host.cmdid}`);
+      });
+    }
+    if (action === 'update') return admin.updateHost({ ...host, weight: weight! }, cliActor());
+    return admin.delHost(host, cliActor());
+  });
+  if (values.json) {
+    printJson({ action, ...host, ...(action === 'del' ? {} : { weight: weight ?? DEFAULT_WEIGHT }), version });
+  } else {
+    const verb = { add: 'added', update: 'updated', del: 'deleted' }[action];
+    process.stdout.write(`${verb} host ${host.ip}:${host.port} of module ${host.modid}:${host.cmdid} (route version ${version})\n`);
+  }
+  return 0;
+}
+
+async function list(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+  if (positionals.length !== 0 && positionals.length !== 2) throw new UsageError(`expected list [MODID CMDID]: ${FORMS}`);
+  const filter = positionals.length === 2 ? { modid: integerArg('MODID', positionals[0]), cmdid: integerArg('CMDID', positionals[1]) } : undefined;
+  const { version, routes } = await withStore(values, async (store) => {
+    const admin = new RouteAdmin(store);
+    return { version: await admin.version(), routes: await admin.listRoutes(filter) };
+  });
+  if (values.json) {
+    printJson({ version, routes });
+  } else {
+    process.stdout.write(`route version ${version}\n`);
+    printTable(
+      ['MODID', 'CMDID', 'IP', 'PORT', 'WEIGHT'],
+      routes.map((r) => [r.modid, r.cmdid, r.ip, r.port, r.weight]),
+      '(no routes)',
+    );
+  }
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'add':
+    case 'update':
+    case 'del':
+      return edit(rest, sub);
+    case 'list':
+      return list(rest);
+    default:
+      throw new UsageError(sub ? `unknown route command ${JSON.stringify(sub)}: ${FORMS}` : FORMS);
+  }
+}

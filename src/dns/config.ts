@@ -1,0 +1,17 @@
+/** The [dns] config section. */
+import { defineSection, int, type SectionValues } from '../reactor/config.js';
+
+export const dnsSection = defineSection('dns', {
+  /** How often the version row is read; an edit reaches agents within about this long. */
+  poll_interval_ms: int({ default: 1000, min: 10, max: 3_600_000 }),
+  /** Every route is reloaded and compared this often, whatever the version says (safety net). */
+  full_reload_interval_s: int({ default: 60, min: 1 }),
+  /** Ceiling of the retry backoff while the store is unreachable. */
+  retry_max_ms: int({ default: 10_000, min: 10 }),
+  /** Change-log rows older than this are pruned (by age only: other dns instances may still need newer ones). */
+  change_retention_hours: int({ default: 168, min: 1 }),
+  /** How often old change-log rows are pruned. */
+  prune_interval_s: int({ default: 3600, min: 1 }),
+});
+
+export type DnsConfig = SectionValues<typeof dnsSection.fields>;

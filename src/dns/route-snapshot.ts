@@ -1,0 +1,93 @@
+/**
+ * An immutable view of every route, swapped whole when routes change, so a
+ * request never sees half an update. Each route's GetRouteResponse frame is
+ * encoded once and shared by every answer and push until the route changes.
+ */
+import { encodeFrame } from '../protocol/frame.js';
+import { encodeBody } from '../protocol/messages.js';
+import { MsgId } from '../protocol/msgid.js';
+import { routeKey, type RouteHost } from '../store/index.js';
+
+export class RouteEntry {
+  private frame: Buffer | undefined;
+
+  constructor(
+    readonly modid: number,
+    readonly cmdid: number,
+    readonly hosts: readonly RouteHost[],
+  ) {}
+
+  /** The GetRouteResponse (id 2) frame for this route, encoded on first use. */
+  responseFrame(): Buffer {
+    this.frame ??= routeResponseFrame(this.modid, this.cmdid, this.hosts);
+    return this.frame;
+  }
+
+  sameHosts(other: RouteEntry | undefined): boolean {
+    if (!other || other.hosts.length !== this.hosts.length) return false;
+    return this.hosts.every((h, i) => {
+      const o = other.hosts[i]!;
+      return h.ip === o.ip && h.port === o.port && h.weight === o.weight;
+    });
+  }
+}
+
+export function routeResponseFrame(modid: number, cmdid: number, hosts: readonly RouteHost[]): Buffer {
+  const host = hosts.map((h) => ({ ip: h.ip | 0, port: h.port }));
+  return encodeFrame(MsgId.GetRouteResponse, encodeBody(MsgId.GetRouteResponse, { modid, cmdid, host }));
+}
+
+function entryFor(key: string, hosts: RouteHost[]): RouteEntry {
+  const [modid, cmdid] = key.split(':').map(Number) as [number, number];
+  return new RouteEntry(modid, cmdid, hosts);
+}
+
+export class RouteSnapshot {
+  constructor(
+    /** The store's route version this snapshot includes. */
+    readonly version: number,
+    private readonly routes: ReadonlyMap<string, RouteEntry>,
+  ) {}
+
+  static empty(): RouteSnapshot {
+    return new RouteSnapshot(-1, new Map());
+  }
+
+  /** Builds a snapshot from the reader's map of hosts per "modid:cmdid". */
+  static fromHosts(version: number, hosts: ReadonlyMap<string, RouteHost[]>): RouteSnapshot {
+    const routes = new Map<string, RouteEntry>();
+    for (const [key, list] of hosts) routes.set(key, entryFor(key, list));
+    return new RouteSnapshot(version, routes);
+  }
+
+  get size(): number {
+    return this.routes.size;
+  }
+
+  get(key: string): RouteEntry | undefined {
+    return this.routes.get(key);
+  }
+
+  /** The answer for a route, an empty host list when it has none. */
+  responseFrame(modid: number, cmdid: number): Buffer {
+    return this.routes.get(routeKey(modid, cmdid))?.responseFrame() ?? routeResponseFrame(modid, cmdid, []);
+  }
+
+  /** A new snapshot with the given routes replaced (empty host lists remove them). */
+  withRoutes(version: number, replaced: ReadonlyMap<string, RouteHost[]>): RouteSnapshot {
+    const routes = new Map(this.routes);
+    for (const [key, hosts] of replaced) {
+      if (hosts.length === 0) routes.delete(key);
+      else routes.set(key, entryFor(key, hosts));
+    }
+    return new RouteSnapshot(version, routes);
+  }
+
+  /** Keys whose hosts differ between this snapshot and next. */
+  changedKeys(next: RouteSnapshot): string[] {
+    const changed: string[] = [];
+    for (const [key, entry] of next.routes) if (!entry.sameHosts(this.routes.get(key))) changed.push(key);
+    for (const key of this.routes.keys()) if (!next.routes.has(key)) changed.push(key);
+    return changed;
+  }
+}

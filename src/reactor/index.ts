@@ -1,0 +1,13 @@
+/** The reactor: the network layer every Lars service is built on. */
+export * from './backoff.js';
+export * from './config.js';
+export * from './endpoint.js';
+export * from './log.js';
+export * from './metrics.js';
+export * from './admin-http.js';
+export { Router, RouteError, callHandler, type Route, type HandlerErrorSink } from './router.js';
+export { DEFAULT_TCP_MAX_FRAME, TcpConnection, type ConnectionPolicy } from './connection.js';
+export { TcpServer, type TcpServerOptions, type TcpMessageHandler } from './tcp-server.js';
+export { TcpClient, type TcpClientOptions, type TcpClientHandler, type ReconnectOptions } from './tcp-client.js';
+export * from './udp.js';
+export { WorkerPool, startWorker, type WorkerPoolOptions } from './worker-pool.js';

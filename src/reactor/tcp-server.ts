@@ -1,0 +1,252 @@
+/**
+ * A framed TCP server with a msgid router (Lars's tcp_server): connection
+ * limit, idle timeout, output backpressure, connection hooks, and a protocol
+ * error closing only the connection that made it.
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { KnownMsgId, MessageTypes } from '../protocol/messages.js';
+import { DEFAULT_TCP_MAX_FRAME, TcpConnection, type ConnectionPolicy } from './connection.js';
+import { formatPeer, metricName } from './endpoint.js';
+import { createLogger, rateLimited, type Logger } from './log.js';
+import { MetricsRegistry, type Counter, type Gauge } from './metrics.js';
+import { callHandler, Router, type Route } from './router.js';
+
+export { DEFAULT_TCP_MAX_FRAME, TcpConnection };
+
+export type TcpMessageHandler<Ctx, M> = (conn: TcpConnection<Ctx>, message: M) => void | Promise<void>;
+
+export interface TcpServerOptions<Ctx> {
+  /** Names the server in log lines and metric names (lars_<name>_...). */
+  name: string;
+  host: string;
+  /** 0 picks a free port; listen() tells which. */
+  port: number;
+  /** Connections beyond this are accepted and closed at once, with a log line. Default 1024 (Lars maxConn). */
+  maxConnections?: number;
+  /** Largest frame accepted, header included. Default 4 MiB. */
+  maxFrame?: number;
+  /** Close a connection after this long without traffic either way. Default: never. */
+  idleTimeoutMs?: number;
+  /** Unsent output per connection past which reading from it pauses until drained. Default 1 MiB (16 KiB at least). */
+  outputHighWater?: number;
+  /** Unsent output per connection past which it is dropped (a peer that stopped reading). Default 64 MiB. */
+  maxOutput?: number;
+  /** close(): how long connections get to finish before being destroyed. Default 2000 ms. */
+  closeGraceMs?: number;
+  /** Makes each connection's context; without it, context starts undefined. */
+  createContext?: (conn: TcpConnection<Ctx>) => Ctx;
+  /** Called after a connection is accepted (and counted). */
+  onConnect?: (conn: TcpConnection<Ctx>) => void;
+  /** Called once a connection has closed, for whatever reason. */
+  onClose?: (conn: TcpConnection<Ctx>) => void;
+  logger?: Logger;
+  metrics?: MetricsRegistry;
+}
+
+interface TcpServerCounters {
+  accepted: Counter;
+  rejected: Counter;
+  framesReceived: Counter;
+  framesSent: Counter;
+  protocolErrors: Counter;
+  handlerErrors: Counter;
+  idleTimeouts: Counter;
+  readPauses: Counter;
+  outputOverflows: Counter;
+}
+
+export class TcpServer<Ctx = undefined> {
+  readonly name: string;
+  /** Counters, also exported as lars_<name>_* metrics. */
+  readonly counters: TcpServerCounters;
+  private readonly options: TcpServerOptions<Ctx>;
+  private readonly log: Logger;
+  private readonly logRejected: ReturnType<typeof rateLimited>;
+  private readonly router = new Router<TcpMessageHandler<Ctx, never>>();
+  private readonly connections = new Set<TcpConnection<Ctx>>();
+  private readonly connectionsGauge: Gauge;
+  private readonly policy: ConnectionPolicy<Ctx>;
+  private readonly server: Server;
+  private nextId = 1;
+  private listening = false;
+  private closing: Promise<void> | undefined;
+  private onDrained: (() => void) | undefined;
+
+  constructor(options: TcpServerOptions<Ctx>) {
+    this.options = options;
+    this.name = options.name;
+    this.log = options.logger ?? createLogger(options.name);
+    this.logRejected = rateLimited(this.log, 10_000);
+    const metrics = options.metrics ?? new MetricsRegistry();
+    const counter = (metric: string, help: string) => metrics.counter(metricName(options.name, metric), help);
+    this.counters = {
+      accepted: counter('connections_accepted_total', 'TCP connections accepted'),
+      rejected: counter('connections_rejected_total', 'TCP connections closed at once for the connection limit'),
+      framesReceived: counter('frames_received_total', 'frames received'),
+      framesSent: counter('frames_sent_total', 'frames sent'),
+      protocolErrors: counter('protocol_errors_total', 'connections closed for a bad header, unknown msgid or undecodable body'),
+      handlerErrors: counter('handler_errors_total', 'handlers that threw or rejected'),
+      idleTimeouts: counter('idle_timeouts_total', 'connections closed for idleness'),
+      readPauses: counter('read_pauses_total', 'times reading paused because a peer was not taking its output'),
+      outputOverflows: counter('output_overflows_total', 'connections dropped for holding more unsent output than allowed'),
+    };
+    this.connectionsGauge = metrics.gauge(metricName(options.name, 'connections'), 'open TCP connections');
+
+    const counters = this.counters;
+    this.policy = {
+      maxFrame: options.maxFrame ?? DEFAULT_TCP_MAX_FRAME,
+      outputHighWater: options.outputHighWater ?? 1024 * 1024,
+      maxOutput: options.maxOutput ?? 64 * 1024 * 1024,
+      closeGraceMs: options.closeGraceMs ?? 2000,
+      onFrame: (conn, msgid, body) => this.dispatch(conn, msgid, body),
+      onProtocolError: (conn, reason) => {
+        counters.protocolErrors.inc();
+        this.log.warn('protocol_error', { peer: conn.remote, conn: conn.id, reason });
+      },
+      onOutputOverflow: (conn) => {
+        counters.outputOverflows.inc();
+        this.log.warn('output_overflow', { peer: conn.remote, conn: conn.id, pending: conn.pendingOutput });
+      },
+      onReadPause: () => counters.readPauses.inc(),
+      onFramesSent: (count) => counters.framesSent.inc(count),
+    };
+    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server.on('error', (err) => this.log.error('server_error', { error: err }));
+  }
+
+  /** Typed handler: the body is decoded as msgid's message. */
+  handle<K extends KnownMsgId>(msgid: K, handler: TcpMessageHandler<Ctx, MessageTypes[K]>): this {
+    this.router.add(msgid, handler as TcpMessageHandler<Ctx, never>, false);
+    return this;
+  }
+
+  /** Raw handler, for extension msgids (100 and up): the body bytes, undecoded. */
+  handleRaw(msgid: number, handler: TcpMessageHandler<Ctx, Buffer>): this {
+    this.router.add(msgid, handler as TcpMessageHandler<Ctx, never>, true);
+    return this;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** A snapshot of the open connections (e.g. to push to all of them). */
+  connectionList(): TcpConnection<Ctx>[] {
+    return [...this.connections];
+  }
+
+  /** The bound address; only after listen(). */
+  get address(): AddressInfo {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error(`${this.name}: not listening`);
+    return address;
+  }
+
+  /** Starts listening; resolves with the bound address (port 0 picks a free one). */
+  async listen(): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.listening = true;
+    const { address, port } = this.address;
+    this.log.info('listening', { address: formatPeer(address, port), maxConnections: this.maxConnections });
+    return this.address;
+  }
+
+  /**
+   * Graceful stop: no new connections, each open one is ended after its output
+   * flushes; whatever remains after closeGraceMs is destroyed. Resolves once
+   * everything is closed.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private get maxConnections(): number {
+    return this.options.maxConnections ?? 1024;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (!this.listening) return;
+    const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const drained = new Promise<void>((resolve) => {
+      this.onDrained = resolve;
+    });
+    // Each connection destroys itself if its peer lingers past closeGraceMs.
+    for (const conn of this.connections) conn.close('server closing');
+    if (this.connections.size === 0) this.onDrained?.();
+    await Promise.all([stopped, drained]);
+    this.log.info('closed');
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closing !== undefined) {
+      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.maxConnections) {
+      this.counters.rejected.inc();
+      this.logRejected('warn', 'connection_rejected', {
+        peer: formatPeer(socket.remoteAddress, socket.remotePort),
+        reason: 'connection limit',
+        limit: this.maxConnections,
+      });
+      socket.on('error', ignore);
+      socket.destroy();
+      return;
+    }
+    const conn = new TcpConnection<Ctx>(this.nextId++, socket, this.policy, undefined as Ctx);
+    this.connections.add(conn);
+    this.connectionsGauge.set(this.connections.size);
+    this.counters.accepted.inc();
+    if (this.options.idleTimeoutMs) {
+      conn.setIdleTimeout(this.options.idleTimeoutMs, (idle) => {
+        this.counters.idleTimeouts.inc();
+        this.log.info('idle_timeout', { peer: idle.remote, conn: idle.id, idleMs: this.options.idleTimeoutMs });
+        idle.destroy('idle timeout');
+      });
+    }
+    conn.onceClosed((closed) => this.forget(closed));
+    this.log.info('connected', { peer: conn.remote, conn: conn.id, connections: this.connections.size });
+    this.runHook('createContext', conn, () => {
+      if (this.options.createContext) conn.context = this.options.createContext(conn);
+    });
+    this.runHook('onConnect', conn, () => this.options.onConnect?.(conn));
+  }
+
+  private forget(conn: TcpConnection<Ctx>): void {
+    if (!this.connections.delete(conn)) return;
+    this.connectionsGauge.set(this.connections.size);
+    this.log.info('disconnected', { peer: conn.remote, conn: conn.id, reason: conn.closeReason });
+    this.runHook('onClose', conn, () => this.options.onClose?.(conn));
+    if (this.connections.size === 0) this.onDrained?.();
+  }
+
+  private dispatch(conn: TcpConnection<Ctx>, msgid: number, body: Buffer): void {
+    this.counters.framesReceived.inc();
+    const route = this.router.route(msgid);
+    callHandler(route, conn, this.router.payload(route, body), undefined, this.onHandlerError);
+  }
+
+  private readonly onHandlerError = (err: unknown, route: Route<unknown>, conn: unknown): void => {
+    this.counters.handlerErrors.inc();
+    const peer = (conn as TcpConnection<Ctx>).remote;
+    this.log.error('handler_failed', { peer, conn: (conn as TcpConnection<Ctx>).id, msgid: route.msgid, error: err });
+  };
+
+  private runHook(hook: string, conn: TcpConnection<Ctx>, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.counters.handlerErrors.inc();
+      this.log.error('hook_failed', { hook, peer: conn.remote, conn: conn.id, error: err });
+    }
+  }
+}
+
+function ignore(): void {}

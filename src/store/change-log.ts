@@ -1,0 +1,99 @@
+/**
+ * The route version row and the change log. Every route edit bumps the
+ * version and appends one change row in its own transaction. Rows are never
+ * consumed by readers: several dns instances may share one store, and each
+ * remembers the last version it applied. Old rows go by age (pruneChanges).
+ */
+import type { Kysely } from 'kysely';
+import type { ChangeAction, Database } from './schema.js';
+import type { Store } from './store.js';
+
+export interface RouteChange {
+  version: number;
+  modid: number;
+  cmdid: number;
+  action: ChangeAction;
+}
+
+export interface ChangeRecord extends RouteChange {
+  detail: string;
+  actor: string | null;
+  /** Unix seconds. */
+  changedAt: number;
+}
+
+export async function readVersion(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('route_version').select('version').where('id', '=', 1).executeTakeFirst();
+  return row?.version ?? 0;
+}
+
+/**
+ * Adds one to the version and returns the new value. Run it FIRST in an edit
+ * transaction: the UPDATE takes the row's write lock, which orders concurrent
+ * edits (each gets its own version) and, on SQLite, takes the database write
+ * lock before anything was read, so waiting for another writer cannot fail.
+ */
+export async function bumpVersion(trx: Kysely<Database>): Promise<number> {
+  const result = await trx
+    .updateTable('route_version')
+    .set((eb) => ({ version: eb('version', '+', 1) }))
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  if (result.numUpdatedRows !== 1n) throw new Error('route_version row is missing: run lars db migrate');
+  return readVersion(trx);
+}
+
+export async function appendChange(trx: Kysely<Database>, change: ChangeRecord): Promise<void> {
+  await trx
+    .insertInto('route_changes')
+    .values({
+      version: change.version,
+      modid: change.modid,
+      cmdid: change.cmdid,
+      action: change.action,
+      detail: change.detail,
+      actor: change.actor,
+      changed_at: change.changedAt,
+    })
+    .execute();
+}
+
+/** Changes after `version`, oldest first. */
+export async function changesSince(db: Kysely<Database>, version: number): Promise<RouteChange[]> {
+  return db
+    .selectFrom('route_changes')
+    .select(['version', 'modid', 'cmdid', 'action'])
+    .where('version', '>', version)
+    .orderBy('version')
+    .execute();
+}
+
+/**
+ * True when `changes` (from changesSince(since)) holds every version in
+ * (since, upTo]. Versions are dense (one change row per version), so a hole
+ * means rows were pruned before this reader saw them, or the version was
+ * bumped by hand: the reader must then treat every route as changed.
+ */
+export function coversVersions(changes: readonly RouteChange[], since: number, upTo: number): boolean {
+  const seen = changes.filter((c) => c.version > since && c.version <= upTo).length;
+  return seen === Math.max(0, upTo - since);
+}
+
+/** The newest changes first, for people (console, CLI). */
+export async function listChanges(store: Store, options: { limit?: number; beforeVersion?: number } = {}): Promise<ChangeRecord[]> {
+  let query = store.db
+    .selectFrom('route_changes')
+    .select(['version', 'modid', 'cmdid', 'action', 'detail', 'actor', 'changed_at'])
+    .orderBy('version', 'desc')
+    .limit(options.limit ?? 100);
+  if (options.beforeVersion !== undefined) query = query.where('version', '<', options.beforeVersion);
+  const rows = await query.execute();
+  return rows.map(({ changed_at, ...rest }) => ({ ...rest, changedAt: changed_at }));
+}
+
+/** Deletes change rows older than the given age; returns how many went. */
+export async function pruneChanges(store: Store, olderThanSeconds: number, now: () => number = Date.now): Promise<number> {
+  const cutoff = Math.floor(now() / 1000) - olderThanSeconds;
+  const result = await store.db.deleteFrom('route_changes').where('changed_at', '<', cutoff).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

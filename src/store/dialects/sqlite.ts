@@ -1,0 +1,79 @@
+/**
+ * SQLite through better-sqlite3. One connection per file per process: SQLite
+ * has a single writer, and two connections of one thread would make each other
+ * wait in a blocking busy loop. So opening a file that is already open here
+ * shares the connection, whose Kysely mutex then orders the transactions.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { StoreUnavailableError, errorReason } from '../errors.js';
+import type { Database } from '../schema.js';
+import { SQLITE_MEMORY, type SqliteLocation } from '../url.js';
+import type { Dialect } from './dialect.js';
+
+/** Another process holding the write lock is waited for this long before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 5000;
+
+interface OpenFile {
+  db: Kysely<Database>;
+  users: number;
+}
+
+const openFiles = new Map<string, OpenFile>();
+
+function openConnection(path: string): SqliteDatabase.Database {
+  let raw: SqliteDatabase.Database | undefined;
+  try {
+    if (path !== SQLITE_MEMORY) mkdirSync(dirname(path), { recursive: true });
+    raw = new SqliteDatabase(path);
+    raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (path !== SQLITE_MEMORY) raw.pragma('journal_mode = WAL');
+    // WAL makes NORMAL durable against application crashes, and much faster than FULL.
+    raw.pragma('synchronous = NORMAL');
+    raw.pragma('foreign_keys = ON');
+    return raw;
+  } catch (err) {
+    raw?.close();
+    throw new StoreUnavailableError('sqlite', path, errorReason(err));
+  }
+}
+
+function acquire(path: string): OpenFile {
+  const shared = path === SQLITE_MEMORY ? undefined : openFiles.get(path);
+  if (shared) {
+    shared.users += 1;
+    return shared;
+  }
+  const file = { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: openConnection(path) }) }), users: 1 };
+  if (path !== SQLITE_MEMORY) openFiles.set(path, file);
+  return file;
+}
+
+export async function openSqlite(location: SqliteLocation): Promise<Dialect> {
+  const file = acquire(location.path);
+  return {
+    db: file.db,
+    withMigrationLock: (work) =>
+      // BEGIN IMMEDIATE takes the write lock up front, so a second process
+      // waits at the start instead of failing half way.
+      file.db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn);
+        try {
+          const result = await work(conn);
+          await sql`commit`.execute(conn);
+          return result;
+        } catch (err) {
+          await sql`rollback`.execute(conn);
+          throw err;
+        }
+      }),
+    async close() {
+      file.users -= 1;
+      if (file.users > 0) return;
+      openFiles.delete(location.path);
+      await file.db.destroy();
+    },
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * The schema, as an ordered list of migrations. Applied ids are recorded in
+ * lars_migrations; the runner holds the engine's migration lock, so several
+ * services starting at once against one database apply each migration once.
+ * Append new migrations; never edit one that has shipped.
+ */
+import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
+import type { Dialect } from './dialects/dialect.js';
+import type { Database } from './schema.js';
+import type { StoreKind } from './url.js';
+
+interface Statement {
+  execute(): Promise<unknown>;
+}
+
+interface Migration {
+  id: string;
+  statements(db: Kysely<Database>, kind: StoreKind): Statement[];
+}
+
+const UINT32_MAX = 4294967295;
+
+/**
+ * CREATE TABLE IF NOT EXISTS, with MySQL told to use InnoDB (foreign keys)
+ * and full UTF-8 compared byte-wise like the others. A table keyed by a
+ * natural composite key is stored in key order on SQLite (WITHOUT ROWID, as
+ * InnoDB does anyway), so reading all routes in key order is one sequential scan.
+ */
+function createTable(db: Kysely<Database>, kind: StoreKind, name: string, keyOrdered = false): CreateTableBuilder<string, never> {
+  const table = db.schema.createTable(name).ifNotExists();
+  if (kind === 'mysql') return table.modifyEnd(sql`engine=InnoDB default charset=utf8mb4 collate=utf8mb4_bin`);
+  return kind === 'sqlite' && keyOrdered ? table.modifyEnd(sql`without rowid`) : table;
+}
+
+/** An auto-increment BIGINT primary key in each engine's own spelling. */
+function withAutoId<C extends string>(table: CreateTableBuilder<string, C>, kind: StoreKind): CreateTableBuilder<string, C | 'id'> {
+  if (kind === 'postgres') return table.addColumn('id', 'bigserial', (c) => c.primaryKey());
+  // SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+  return table.addColumn('id', kind === 'sqlite' ? 'integer' : 'bigint', (c) => c.primaryKey().autoIncrement());
+}
+
+const initialSchema: Migration = {
+  id: '0001_initial',
+  statements: (db, kind) => [
+    createTable(db, kind, 'modules', true)
+      .addColumn('modid', 'integer', (c) => c.notNull())
+      .addColumn('cmdid', 'integer', (c) => c.notNull())
+      .addColumn('description', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('modules_pk', ['modid', 'cmdid']),
+    createTable(db, kind, 'routes', true)
+      .addColumn('modid', 'integer', (c) => c.notNull())
+      .addColumn('cmdid', 'integer', (c) => c.notNull())
+      .addColumn('ip', 'bigint', (c) => c.notNull())
+      .addColumn('port', 'integer', (c) => c.notNull())
+      .addColumn('weight', 'integer', (c) => c.notNull().defaultTo(1))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('routes_pk', ['modid', 'cmdid', 'ip', 'port'])
+      .addForeignKeyConstraint('routes_module_fk', ['modid', 'cmdid'], 'modules', ['modid', 'cmdid'])
+      // The unsigned value only: a sign-flipped (wire int32) IP is refused by the database itself.
+      .addCheckConstraint('routes_ip_unsigned', sql`ip >= 0 and ip <= ${sql.lit(UINT32_MAX)}`)
+      .addCheckConstraint('routes_port_range', sql`port >= 1 and port <= 65535`)
+      .addCheckConstraint('routes_weight_positive', sql`weight >= 1`),
+    createTable(db, kind, 'route_version')
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('version', 'bigint', (c) => c.notNull()),
+    {
+      // The single version row; checked first so re-running after a half-applied MySQL migration works.
+      async execute() {
+        const row = await db.selectFrom('route_version').select('id').where('id', '=', 1).executeTakeFirst();
+        if (!row) await db.insertInto('route_version').values({ id: 1, version: 0 }).execute();
+      },
+    },
+    withAutoId(createTable(db, kind, 'route_changes'), kind)
+      .addColumn('version', 'bigint', (c) => c.notNull())
+      .addColumn('modid', 'integer', (c) => c.notNull())
+      .addColumn('cmdid', 'integer', (c) => c.notNull())
+      .addColumn('action', 'varchar(16)', (c) => c.notNull())
+      .addColumn('detail', 'text', (c) => c.notNull())
+      .addColumn('actor', 'varchar(64)')
+      .addColumn('changed_at', 'bigint', (c) => c.notNull()),
+    // One change row per version: readers can tell a pruned gap from a quiet period.
+    db.schema.createIndex('route_changes_version').on('route_changes').column('version').unique(),
+    db.schema.createIndex('route_changes_changed_at').on('route_changes').column('changed_at'),
+    createTable(db, kind, 'call_status', true)
+      .addColumn('modid', 'integer', (c) => c.notNull())
+      .addColumn('cmdid', 'integer', (c) => c.notNull())
+      .addColumn('ip', 'bigint', (c) => c.notNull())
+      .addColumn('port', 'integer', (c) => c.notNull())
+      .addColumn('caller', 'bigint', (c) => c.notNull())
+      .addColumn('succ', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('err', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('overload', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('reported_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('call_status_pk', ['modid', 'cmdid', 'ip', 'port', 'caller']),
+    createTable(db, kind, 'call_series', true)
+      .addColumn('modid', 'integer', (c) => c.notNull())
+      .addColumn('cmdid', 'integer', (c) => c.notNull())
+      .addColumn('ip', 'bigint', (c) => c.notNull())
+      .addColumn('port', 'integer', (c) => c.notNull())
+      .addColumn('caller', 'bigint', (c) => c.notNull())
+      .addColumn('window_ts', 'bigint', (c) => c.notNull())
+      .addColumn('succ', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('err', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addPrimaryKeyConstraint('call_series_pk', ['modid', 'cmdid', 'ip', 'port', 'caller', 'window_ts']),
+    db.schema.createIndex('call_series_window_ts').on('call_series').column('window_ts'),
+    createTable(db, kind, 'users')
+      .addColumn('name', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
+      .addColumn('role', 'varchar(16)', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull()),
+    withAutoId(createTable(db, kind, 'api_tokens'), kind)
+      .addColumn('name', 'varchar(64)', (c) => c.notNull())
+      .addColumn('token_hash', 'varchar(128)', (c) => c.notNull())
+      .addColumn('user_name', 'varchar(64)', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('revoked_at', 'bigint')
+      .addUniqueConstraint('api_tokens_token_hash', ['token_hash'])
+      .addForeignKeyConstraint('api_tokens_user_fk', ['user_name'], 'users', ['name'], (fk) => fk.onDelete('cascade')),
+    createTable(db, kind, 'sessions')
+      .addColumn('id_hash', 'varchar(128)', (c) => c.primaryKey())
+      .addColumn('user_name', 'varchar(64)', (c) => c.notNull())
+      .addColumn('csrf_token', 'varchar(128)', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addForeignKeyConstraint('sessions_user_fk', ['user_name'], 'users', ['name'], (fk) => fk.onDelete('cascade')),
+    db.schema.createIndex('sessions_expires_at').on('sessions').column('expires_at'),
+  ],
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema];
+
+/** Applies the pending migrations; returns the ids applied now (empty when up to date). */
+export async function runMigrations(dialect: Dialect, kind: StoreKind, now: () => number = Date.now): Promise<string[]> {
+  return dialect.withMigrationLock(async (db) => {
+    await db.schema
+      .createTable('lars_migrations')
+      .ifNotExists()
+      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('applied_at', 'bigint', (c) => c.notNull())
+      .execute();
+    const done = new Set((await db.selectFrom('lars_migrations').select('id').execute()).map((r) => r.id));
+    const applied: string[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.id)) continue;
+      for (const statement of migration.statements(db, kind)) {
+        try {
+          await statement.execute();
+        } catch (err) {
+          if (!dialect.isAlreadyExists?.(err)) throw err;
+        }
+      }
+      await db.insertInto('lars_migrations').values({ id: migration.id, applied_at: Math.floor(now() / 1000) }).execute();
+      applied.push(migration.id);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,236 @@
+/**
+ * Route administration: the one module through which the CLI and the web
+ * console change modules and routes. Input is validated before the store is
+ * touched; every edit is one transaction that changes the rows, bumps the
+ * route version and appends one change-log row, and returns the new version.
+ */
+import type { Kysely } from 'kysely';
+import { intToIp } from '../protocol/ip.js';
+import { appendChange, bumpVersion, readVersion } from './change-log.js';
+import { ConflictError, NotFoundError } from './errors.js';
+import type { ChangeAction, Database } from './schema.js';
+import type { Store } from './store.js';
+import {
+  checkActor,
+  checkDescription,
+  checkHostKey,
+  checkModuleKey,
+  checkWeight,
+  DEFAULT_WEIGHT,
+  type HostKey,
+  type ModuleKey,
+} from './validate.js';
+
+export interface ModuleInput {
+  modid: number;
+  cmdid: number;
+  description?: string;
+}
+
+export interface HostRef {
+  modid: number;
+  cmdid: number;
+  /** Dotted IPv4. */
+  ip: string;
+  port: number;
+}
+
+export interface HostInput extends HostRef {
+  weight?: number;
+}
+
+export interface ModuleInfo {
+  modid: number;
+  cmdid: number;
+  description: string;
+  /** Number of route hosts. */
+  hosts: number;
+  /** Unix seconds. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RouteInfo {
+  modid: number;
+  cmdid: number;
+  /** Dotted IPv4. */
+  ip: string;
+  port: number;
+  weight: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RouteAdminOptions {
+  /** Unix milliseconds; injected by tests. */
+  clock?: () => number;
+}
+
+/** Who and what an edit is about, for the change log. */
+interface EditTarget extends ModuleKey {
+  action: ChangeAction;
+  actor: string | null;
+}
+
+const moduleOf = (key: ModuleKey): ModuleKey => ({ modid: key.modid, cmdid: key.cmdid });
+const moduleName = (key: ModuleKey) => `module ${key.modid}:${key.cmdid}`;
+const hostName = (key: HostKey) => `${intToIp(key.ip)}:${key.port}`;
+
+function findModule(db: Kysely<Database>, key: ModuleKey) {
+  return db.selectFrom('modules').select('description').where((eb) => eb.and(moduleOf(key))).executeTakeFirst();
+}
+
+function findHost(db: Kysely<Database>, key: HostKey) {
+  return db.selectFrom('routes').select('weight').where((eb) => eb.and(key)).executeTakeFirst();
+}
+
+export class RouteAdmin {
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly store: Store,
+    options: RouteAdminOptions = {},
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** The current route version. */
+  version(): Promise<number> {
+    return readVersion(this.store.db);
+  }
+
+  async addModule(input: ModuleInput, actor?: string | null): Promise<number> {
+    const key = checkModuleKey(input);
+    const description = checkDescription(input.description ?? '');
+    const target = { ...key, action: 'module-add' as const, actor: checkActor(actor) };
+    return this.edit(target, async (trx, now) => {
+      if (await findModule(trx, key)) throw new ConflictError(`${moduleName(key)} already exists`);
+      await trx.insertInto('modules').values({ ...key, description, created_at: now, updated_at: now }).execute();
+      return description ? `description ${JSON.stringify(description)}` : '';
+    });
+  }
+
+  async updateModule(input: Required<ModuleInput>, actor?: string | null): Promise<number> {
+    const key = checkModuleKey(input);
+    const description = checkDescription(input.description);
+    const target = { ...key, action: 'module-update' as const, actor: checkActor(actor) };
+    return this.edit(target, async (trx, now) => {
+      const before = await findModule(trx, key);
+      if (!before) throw new NotFoundError(`${moduleName(key)} does not exist`);
+      await trx.updateTable('modules').set({ description, updated_at: now }).where((eb) => eb.and(moduleOf(key))).execute();
+      return `description ${JSON.stringify(before.description)} -> ${JSON.stringify(description)}`;
+    });
+  }
+
+  /** Deletes the module and all its hosts. */
+  async delModule(modid: number, cmdid: number, actor?: string | null): Promise<number> {
+    const key = checkModuleKey({ modid, cmdid });
+    const target = { ...key, action: 'module-del' as const, actor: checkActor(actor) };
+    return this.edit(target, async (trx) => {
+      if (!(await findModule(trx, key))) throw new NotFoundError(`${moduleName(key)} does not exist`);
+      const hosts = await trx.deleteFrom('routes').where((eb) => eb.and(moduleOf(key))).executeTakeFirst();
+      await trx.deleteFrom('modules').where((eb) => eb.and(moduleOf(key))).execute();
+      return `removed with ${Number(hosts.numDeletedRows)} hosts`;
+    });
+  }
+
+  async listModules(): Promise<ModuleInfo[]> {
+    const rows = await this.store.db
+      .selectFrom('modules as m')
+      .leftJoin('routes as r', (join) => join.onRef('r.modid', '=', 'm.modid').onRef('r.cmdid', '=', 'm.cmdid'))
+      .select(['m.modid', 'm.cmdid', 'm.description', 'm.created_at', 'm.updated_at'])
+      .select((eb) => eb.fn.count<number>('r.ip').as('hosts'))
+      .groupBy(['m.modid', 'm.cmdid', 'm.description', 'm.created_at', 'm.updated_at'])
+      .orderBy('m.modid')
+      .orderBy('m.cmdid')
+      .execute();
+    return rows.map((r) => ({
+      modid: r.modid,
+      cmdid: r.cmdid,
+      description: r.description,
+      hosts: Number(r.hosts),
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  /** The module must exist (NotFoundError otherwise): a typo in modid must not silently create a new service. */
+  async addHost(input: HostInput, actor?: string | null): Promise<number> {
+    const key = checkHostKey(input);
+    const weight = checkWeight(input.weight ?? DEFAULT_WEIGHT);
+    const target = { ...key, action: 'add' as const, actor: checkActor(actor) };
+    return this.edit(target, async (trx, now) => {
+      if (!(await findModule(trx, key))) throw new NotFoundError(`${moduleName(key)} does not exist`);
+      if (await findHost(trx, key)) throw new ConflictError(`host ${hostName(key)} is already in ${moduleName(key)}`);
+      await trx.insertInto('routes').values({ ...key, weight, created_at: now, updated_at: now }).execute();
+      return `${hostName(key)} weight ${weight}`;
+    });
+  }
+
+  async updateHost(input: Required<HostInput>, actor?: string | null): Promise<number> {
+    const key = checkHostKey(input);
+    const weight = checkWeight(input.weight);
+    const target = { ...key, action: 'update' as const, actor: checkActor(actor) };
+    return this.edit(target, async (trx, now) => {
+      const before = await findHost(trx, key);
+      if (!before) throw new NotFoundError(`host ${hostName(key)} is not in ${moduleName(key)}`);
+      await trx.updateTable('routes').set({ weight, updated_at: now }).where((eb) => eb.and(key)).execute();
+      return `${hostName(key)} weight ${before.weight} -> ${weight}`;
+    });
+  }
+
+  async delHost(input: HostRef, actor?: string | null): Promise<number> {
+    const key = checkHostKey(input);
+    const target = { ...key, action: 'del' as const, actor: checkActor(actor) };
+    return this.edit(target, async (trx) => {
+      const before = await findHost(trx, key);
+      if (!before) throw new NotFoundError(`host ${hostName(key)} is not in ${moduleName(key)}`);
+      await trx.deleteFrom('routes').where((eb) => eb.and(key)).execute();
+      return `${hostName(key)} weight ${before.weight}`;
+    });
+  }
+
+  /** All hosts, or one module's, ordered by modid, cmdid, ip, port. */
+  async listRoutes(filter?: ModuleKey): Promise<RouteInfo[]> {
+    let query = this.store.db
+      .selectFrom('routes')
+      .select(['modid', 'cmdid', 'ip', 'port', 'weight', 'created_at', 'updated_at'])
+      .orderBy('modid')
+      .orderBy('cmdid')
+      .orderBy('ip')
+      .orderBy('port');
+    if (filter) {
+      const key = checkModuleKey(filter);
+      query = query.where((eb) => eb.and(key));
+    }
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      modid: r.modid,
+      cmdid: r.cmdid,
+      ip: intToIp(r.ip),
+      port: r.port,
+      weight: r.weight,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  /** One edit transaction: version first (it orders concurrent edits), then the change, then its log row. */
+  private async edit(target: EditTarget, change: (trx: Kysely<Database>, now: number) => Promise<string>): Promise<number> {
+    return this.store.db.transaction().execute(async (trx) => {
+      const version = await bumpVersion(trx);
+      const now = Math.floor(this.clock() / 1000);
+      const detail = await change(trx, now);
+      await appendChange(trx, {
+        version,
+        modid: target.modid,
+        cmdid: target.cmdid,
+        action: target.action,
+        detail,
+        actor: target.actor,
+        changedAt: now,
+      });
+      return version;
+    });
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The tables, as Kysely sees them. One schema for SQLite, MySQL/MariaDB and
+ * PostgreSQL (created by migrations.ts).
+ *
+ * Conventions every engine follows:
+ * - every `*_at` column and `window_ts` is integer unix SECONDS (BIGINT);
+ * - ip and caller are the UNSIGNED 32-bit value of the IPv4 address (BIGINT,
+ *   0..4294967295), never the signed int32 of the wire;
+ * - BIGINT columns come back as JS numbers on every engine (the dialects set
+ *   the drivers up for that);
+ * - booleans are integers 0/1.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+/** A column with a database default: optional on insert. */
+type Defaulted<T> = ColumnType<T, T | undefined, T>;
+
+export type ChangeAction = 'add' | 'update' | 'del' | 'module-add' | 'module-update' | 'module-del';
+
+export interface ModulesTable {
+  modid: number;
+  cmdid: number;
+  description: Defaulted<string>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RoutesTable {
+  modid: number;
+  cmdid: number;
+  /** Unsigned 32-bit IPv4 value. */
+  ip: number;
+  port: number;
+  weight: Defaulted<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Exactly one row, id = 1. */
+export interface RouteVersionTable {
+  id: number;
+  version: number;
+}
+
+/** One row per route version (version is unique); pruned by age, never consumed. */
+export interface RouteChangesTable {
+  id: Generated<number>;
+  version: number;
+  modid: number;
+  cmdid: number;
+  action: ChangeAction;
+  detail: string;
+  actor: string | null;
+  changed_at: number;
+}
+
+/** Latest status of one host as seen by one caller. */
+export interface CallStatusTable {
+  modid: number;
+  cmdid: number;
+  ip: number;
+  port: number;
+  /** Unsigned 32-bit IPv4 value of the reporting host. */
+  caller: number;
+  succ: number;
+  err: number;
+  /** 0 or 1. */
+  overload: number;
+  reported_at: number;
+}
+
+/** Per-window call counts for charts; the key includes window_ts so a re-sent window is an upsert. */
+export interface CallSeriesTable {
+  modid: number;
+  cmdid: number;
+  ip: number;
+  port: number;
+  caller: number;
+  window_ts: number;
+  succ: number;
+  err: number;
+}
+
+export interface UsersTable {
+  name: string;
+  password_hash: string;
+  role: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  token_hash: string;
+  user_name: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  user_name: string;
+  csrf_token: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface MigrationsTable {
+  id: string;
+  applied_at: number;
+}
+
+export interface Database {
+  modules: ModulesTable;
+  routes: RoutesTable;
+  route_version: RouteVersionTable;
+  route_changes: RouteChangesTable;
+  call_status: CallStatusTable;
+  call_series: CallSeriesTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
+  lars_migrations: MigrationsTable;
+}

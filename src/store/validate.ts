@@ -1,0 +1,80 @@
+/**
+ * Checks on route-administration input, done before the store is touched.
+ * Each failure is a ValidationError naming the field.
+ */
+import { isIPv4, ipToUint32 } from '../protocol/ip.js';
+import { ValidationError } from './errors.js';
+
+/** Weight of a host added without one. */
+export const DEFAULT_WEIGHT = 1;
+
+export const LIMITS = {
+  /** modid and cmdid are int32 on the wire. */
+  idMin: -2147483648,
+  idMax: 2147483647,
+  portMin: 1,
+  portMax: 65535,
+  /** Weight 1 is the default; 1000 leaves room for fine ratios without letting one host swamp the rest by accident. */
+  weightMin: 1,
+  weightMax: 1000,
+  /** Characters (code points), which is how MySQL counts VARCHAR(255). */
+  descriptionMax: 255,
+  actorMax: 64,
+} as const;
+
+function integerIn(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new ValidationError(field, `must be an integer, got ${JSON.stringify(value)}`);
+  }
+  if (value < min || value > max) throw new ValidationError(field, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+export interface ModuleKey {
+  modid: number;
+  cmdid: number;
+}
+
+export interface HostKey extends ModuleKey {
+  /** Unsigned 32-bit value. */
+  ip: number;
+  port: number;
+}
+
+export function checkModuleKey(input: { modid: unknown; cmdid: unknown }): ModuleKey {
+  return {
+    modid: integerIn('modid', input.modid, LIMITS.idMin, LIMITS.idMax),
+    cmdid: integerIn('cmdid', input.cmdid, LIMITS.idMin, LIMITS.idMax),
+  };
+}
+
+export function checkHostKey(input: { modid: unknown; cmdid: unknown; ip: unknown; port: unknown }): HostKey {
+  const key = checkModuleKey(input);
+  if (typeof input.ip !== 'string' || !isIPv4(input.ip)) {
+    throw new ValidationError('ip', `must be a dotted IPv4 address, got ${JSON.stringify(input.ip)}`);
+  }
+  return { ...key, ip: ipToUint32(input.ip), port: integerIn('port', input.port, LIMITS.portMin, LIMITS.portMax) };
+}
+
+export function checkWeight(value: unknown): number {
+  return integerIn('weight', value, LIMITS.weightMin, LIMITS.weightMax);
+}
+
+export function checkDescription(value: unknown): string {
+  if (typeof value !== 'string') throw new ValidationError('description', 'must be text');
+  // PostgreSQL text cannot hold NUL; refuse it everywhere so all engines agree.
+  if (value.includes('\u0000')) throw new ValidationError('description', 'must not contain NUL characters');
+  const length = [...value].length;
+  if (length > LIMITS.descriptionMax) {
+    throw new ValidationError('description', `must be at most ${LIMITS.descriptionMax} characters, got ${length}`);
+  }
+  return value;
+}
+
+export function checkActor(value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length === 0 || [...value].length > LIMITS.actorMax) {
+    throw new ValidationError('actor', `must be 1 to ${LIMITS.actorMax} characters`);
+  }
+  return value;
+}

@@ -1,0 +1,166 @@
+/**
+ * End to end with real processes on loopback: store (SQLite) -> `lars dns`
+ * -> `lars agent` -> clients, with `lars reporter` taking the statistics.
+ * Route edits go through RouteAdmin, as the CLI and console make them.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LarsClient } from '../../src/client/lars-client.js';
+import { RetCode } from '../../src/protocol/retcode.js';
+import { openStore, RouteAdmin, type Store } from '../../src/store/index.js';
+import { waitFor } from '../support/net.js';
+import { lars, ServiceProcess } from './helpers.js';
+
+const SERVICE_ADDR = /\b(?:listening|ready) addr=(\S+)/;
+const AGENT_READY = /agent listening udp=127\.0\.0\.1:(\d+),(\d+),(\d+)/;
+
+describe('lars agent end to end (dns, reporter, agent as processes)', () => {
+  let dir = '';
+  let storeUrl = '';
+  let store: Store;
+  let admin: RouteAdmin;
+  let dns: ServiceProcess;
+  let dnsAddr = '';
+  let reporter: ServiceProcess;
+  let agent: ServiceProcess;
+  let agentArg = '';
+  let client: LarsClient;
+
+  const startDns = async (listen: string) => {
+    const started = await ServiceProcess.start(
+      ['dns', '--store', storeUrl, '--listen', listen, '--admin', 'off', '--set', 'dns.poll_interval_ms=200'],
+      SERVICE_ADDR,
+    );
+    return { service: started.service, addr: started.match[1]! };
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lars-agent-e2e-'));
+    storeUrl = `sqlite:${join(dir, 'lars.db')}`;
+    store = await openStore(storeUrl);
+    admin = new RouteAdmin(store);
+    await admin.addModule({ modid: 1, cmdid: 2, description: 'e2e' });
+    await admin.addModule({ modid: 2, cmdid: 1, description: 'simulator' });
+    for (let i = 1; i <= 5; i++) {
+      await admin.addHost({ modid: 1, cmdid: 2, ip: `10.0.0.${i}`, port: 9000 + i });
+      await admin.addHost({ modid: 2, cmdid: 1, ip: `10.0.1.${i}`, port: 9100 + i });
+    }
+    ({ service: dns, addr: dnsAddr } = await startDns('127.0.0.1:0'));
+    const startedReporter = await ServiceProcess.start(['reporter', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off'], SERVICE_ADDR);
+    reporter = startedReporter.service;
+    const startedAgent = await ServiceProcess.start(
+      [
+        'agent',
+        '--dns', dnsAddr,
+        '--reporter', startedReporter.match[1]!,
+        '--udp-base-port', '0',
+        '--caller', '10.20.30.40',
+        '--admin', 'off',
+        '--set', 'agent.report_interval=0.2',
+        '--set', 'reactor.reconnectInitialMs=50',
+        '--set', 'reactor.reconnectMaxMs=300',
+        '--set', 'loadbalance.overload_timeout=2',
+      ],
+      AGENT_READY,
+    );
+    agent = startedAgent.service;
+    const base = Number(startedAgent.match[1]);
+    assert.deepEqual([Number(startedAgent.match[2]), Number(startedAgent.match[3])], [base + 1, base + 2]);
+    agentArg = `127.0.0.1:${base}`;
+    client = new LarsClient({ host: '127.0.0.1', basePort: base, timeoutMs: 2000 });
+  });
+
+  after(async () => {
+    await client?.close();
+    const codes = await Promise.all([agent?.stop(), reporter?.stop(), dns?.stop()]);
+    await store?.close();
+    await rm(dir, { recursive: true, force: true });
+    assert.equal(codes[0], 0, 'the agent stops cleanly on SIGTERM');
+  });
+
+  test('lars gethost / getroute / report against the agent', async () => {
+    const got = await lars(['gethost', '1', '2', '--agent', agentArg, '--json']);
+    assert.equal(got.code, 0, got.stderr);
+    const answer = JSON.parse(got.stdout) as { retcode: number; retcodeName: string; host: { ip: string; port: number } };
+    assert.equal(answer.retcodeName, 'SUCC');
+    assert.match(`${answer.host.ip}:${answer.host.port}`, /^10\.0\.0\.[1-5]:900[1-5]$/);
+
+    const route = await lars(['getroute', '1', '2', '--agent', agentArg, '--json']);
+    assert.equal(route.code, 0, route.stderr);
+    const hosts = (JSON.parse(route.stdout) as { hosts: { ip: string; port: number }[] }).hosts;
+    assert.deepEqual(hosts.map((h) => `${h.ip}:${h.port}`).sort(), [1, 2, 3, 4, 5].map((i) => `10.0.0.${i}:${9000 + i}`));
+
+    const reported = await lars(['report', '1', '2', answer.host.ip, String(answer.host.port), '0', '--agent', agentArg]);
+    assert.equal(reported.code, 0, reported.stderr);
+    assert.match(reported.stdout, /^reported SUCC for 10\.0\.0\.\d:900\d of 1:2\n$/);
+
+    const unknown = await lars(['gethost', '77', '1', '--agent', agentArg]);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /NOEXIST: no host for 77:1/);
+  });
+
+  test('a route edit is pushed to the agent: getRoute shows it within 2 s', async () => {
+    assert.equal((await client.getRoute(1, 2)).length, 5);
+    await admin.addHost({ modid: 1, cmdid: 2, ip: '10.0.0.6', port: 9006 });
+    const hosts = await waitFor(async () => {
+      const route = await client.getRoute(1, 2);
+      return route.length === 6 ? route : undefined;
+    }, { timeoutMs: 2000, intervalMs: 50, message: 'the pushed route (6 hosts) within 2 s' });
+    assert.ok(hosts.some((h) => h.ip === '10.0.0.6' && h.port === 9006));
+  });
+
+  test('reported calls reach the store through the reporter (lars status)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const answer = await client.getHost(1, 2);
+      assert.equal(answer.retcode, RetCode.SUCC);
+      client.report(1, 2, answer.host!, i % 4 === 0 ? RetCode.SYSTEM_ERROR : RetCode.SUCC);
+    }
+    const rows = await waitFor(async () => {
+      const status = await lars(['status', '1', '2', '--store', storeUrl, '--json']);
+      if (status.code !== 0) return undefined;
+      const doc = JSON.parse(status.stdout) as unknown;
+      const list = (Array.isArray(doc) ? doc : (doc as { status?: unknown[]; hosts?: unknown[] }).status ?? (doc as { hosts?: unknown[] }).hosts ?? []) as {
+        caller: string;
+        ip: string;
+      }[];
+      return list.some((row) => row.caller === '10.20.30.40') ? list : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 500, message: 'status rows from caller 10.20.30.40' });
+    assert.ok(rows.every((row) => /^10\.0\.0\.\d$/.test(row.ip)));
+  });
+
+  test('lars simulator: a host failing every call goes to overload and back (overload_timeout 2 s)', async () => {
+    const run = await lars(['simulator', '2', '1', '0', '1000', '--fail', '10.0.1.3:9103', '--rate', '250', '--agent', agentArg, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as {
+      hosts: { host: string; succ: number; err: number; probes: number; overloads: number; recoveries: number }[];
+      transitions: { host: string; to: string; call: number }[];
+    };
+    const failing = result.hosts.find((h) => h.host === '10.0.1.3:9103')!;
+    assert.ok(failing.overloads >= 1 && failing.recoveries >= 1, JSON.stringify(failing));
+    assert.equal(failing.succ, 0);
+    const moves = result.transitions.filter((t) => t.host === '10.0.1.3:9103').map((t) => t.to);
+    assert.deepEqual(moves.slice(0, 2), ['overloaded', 'idle']);
+    // 15 failures in a row take it out (contin_err_limit), the healthy hosts never leave.
+    for (const host of result.hosts.filter((h) => h.host !== '10.0.1.3:9103')) {
+      assert.equal(host.overloads, 0, host.host);
+      assert.equal(host.err, 0, host.host);
+    }
+  });
+
+  test('dns killed: the agent keeps serving; dns back on its port: routes are re-subscribed', async () => {
+    await dns.stop('SIGKILL');
+    for (let i = 0; i < 10; i++) assert.equal((await client.getHost(1, 2)).retcode, RetCode.SUCC);
+    await admin.addHost({ modid: 1, cmdid: 2, ip: '10.0.0.7', port: 9007 });
+    ({ service: dns } = await startDns(dnsAddr));
+    // The new dns learns of the edit from the store; the agent sees it only if it re-subscribed.
+    await admin.addHost({ modid: 1, cmdid: 2, ip: '10.0.0.8', port: 9008 });
+    const hosts = await waitFor(async () => {
+      const route = await client.getRoute(1, 2);
+      return route.some((h) => h.ip === '10.0.0.8') ? route : undefined;
+    }, { timeoutMs: 20_000, intervalMs: 100, message: 'the route with 10.0.0.8 after dns came back' });
+    assert.equal(hosts.length, 8);
+  });
+});

@@ -1,0 +1,148 @@
+/**
+ * Agent test helpers: stand-in dns and reporter servers that speak raw frames
+ * (so tests choose every byte the agent receives and see every byte it
+ * sends), an in-process agent on free ports, and the real `lars` services as
+ * child processes.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { FrameDecoder } from '../../src/protocol/frame.js';
+import { startAgent, type Agent, type AgentOptions } from '../../src/agent/service.js';
+import { waitFor, type ReceivedFrame } from '../support/net.js';
+
+export const REPO = new URL('../../', import.meta.url).pathname;
+
+/** A TCP server that records frames and answers with whatever bytes the test gives. */
+export class RawFrameServer {
+  readonly frames: ReceivedFrame[] = [];
+  readonly connections = new Set<Socket>();
+  /** Called per frame received; may write to the socket. */
+  onFrame: (frame: ReceivedFrame, socket: Socket) => void = () => {};
+  private constructor(private readonly server: Server) {}
+
+  static async start(port = 0): Promise<RawFrameServer> {
+    const server = createServer();
+    const raw = new RawFrameServer(server);
+    server.on('connection', (socket) => {
+      raw.connections.add(socket);
+      const decoder = new FrameDecoder(64 * 1024 * 1024);
+      socket.on('data', (chunk) =>
+        decoder.push(chunk, (msgid, body) => {
+          const frame = { msgid, body: Buffer.from(body) };
+          raw.frames.push(frame);
+          raw.onFrame(frame, socket);
+        }),
+      );
+      socket.on('error', () => {});
+      socket.on('close', () => raw.connections.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return raw;
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
+  }
+
+  /** Writes bytes to every connection (a dns push). */
+  broadcast(bytes: Buffer): void {
+    for (const socket of this.connections) socket.write(bytes);
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.connections) socket.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+/** A dns stand-in: answers GetRouteRequest (msgid 1) with the frame stored for that request body's hex. */
+export async function fakeDns(answers: Record<string, Buffer>, delayMs = 0): Promise<RawFrameServer> {
+  const dns = await RawFrameServer.start();
+  dns.onFrame = (frame, socket) => {
+    const answer = frame.msgid === 1 ? answers[frame.body.toString('hex')] : undefined;
+    if (answer === undefined) return;
+    if (delayMs > 0) setTimeout(() => socket.write(answer), delayMs);
+    else socket.write(answer);
+  };
+  return dns;
+}
+
+/** startAgent on three free ports with short intervals, for tests. */
+export function testAgent(options: Partial<AgentOptions> & Pick<AgentOptions, 'dns' | 'reporter'>): Promise<Agent> {
+  return startAgent({
+    udpHost: '127.0.0.1',
+    udpBasePort: 0,
+    caller: '10.9.8.7',
+    reportIntervalMs: 100,
+    reconnect: { initialMs: 20, maxMs: 200 },
+    ...options,
+  });
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The real CLI, run to completion. */
+export function lars(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { cwd: REPO, env: { ...process.env, LARS_STORE: undefined, ...env }, timeout: 120_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** A long-running `lars SERVICE` child; `lines` is its stderr so far. */
+export class ServiceProcess {
+  readonly lines: string[] = [];
+  private exited = false;
+  private constructor(readonly child: ChildProcess) {
+    let partial = '';
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop()!;
+      this.lines.push(...parts);
+    });
+    child.once('exit', () => {
+      this.exited = true;
+    });
+  }
+
+  /** Starts `lars ARGS...` and waits for the stderr line matching `ready`; returns it with its match. */
+  static async start(args: string[], ready: RegExp): Promise<{ service: ServiceProcess; match: RegExpExecArray }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: REPO,
+      env: { ...process.env, LARS_STORE: undefined },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const service = new ServiceProcess(child);
+    try {
+      const line = await waitFor(() => service.lines.find((l) => ready.test(l)) ?? (service.exited ? 'EXITED' : undefined), {
+        timeoutMs: 60_000,
+        message: `lars ${args[0]} to print ${ready}`,
+      });
+      if (line === 'EXITED') throw new Error(`lars ${args.join(' ')} exited early:\n${service.lines.join('\n')}`);
+      return { service, match: ready.exec(line)! };
+    } catch (err) {
+      await service.stop();
+      throw err;
+    }
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** SIGTERM (or the given signal) and wait for the exit; resolves with the exit code. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.exited) return this.child.exitCode;
+    const exited = new Promise<number | null>((resolve) => this.child.once('exit', (code) => resolve(code)));
+    this.child.kill(signal);
+    return exited;
+  }
+}

@@ -1,0 +1,158 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REPO = new URL('../../', import.meta.url).pathname;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The real CLI, as an operator runs it. */
+function lars(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { cwd: REPO, env: { ...process.env, LARS_STORE: undefined, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+function json(run: Run): unknown {
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr, '');
+  return JSON.parse(run.stdout);
+}
+
+/** Exit 1 with exactly one line on stderr and nothing on stdout. */
+function failure(run: Run, pattern: RegExp): void {
+  assert.equal(run.code, 1, `stdout: ${run.stdout} stderr: ${run.stderr}`);
+  assert.equal(run.stdout, '');
+  const lines = run.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, run.stderr);
+  assert.match(lines[0]!, pattern);
+}
+
+/** Exit 2; the first stderr line says what is wrong (main adds a --help hint after it). */
+function usage(run: Run, pattern: RegExp): void {
+  assert.equal(run.code, 2, `stdout: ${run.stdout} stderr: ${run.stderr}`);
+  assert.equal(run.stdout, '');
+  assert.match(run.stderr.split('\n')[0]!, pattern);
+}
+
+describe('lars module / route / db against a SQLite store', () => {
+  let dir = '';
+  let store = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lars-cli-'));
+    store = `sqlite:${join(dir, 'data', 'lars.db')}`;
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('db migrate from two processes at once: both succeed, one applies the schema', async () => {
+    const runs = await Promise.all([lars(['db', 'migrate', '--store', store, '--json']), lars(['db', 'migrate', '--store', store, '--json'])]);
+    const docs = runs.map((r) => json(r) as { store: string; applied: string[] });
+    assert.deepEqual(docs.map((d) => d.applied.length).sort(), [0, 1]);
+    assert.equal(docs[0]!.store, `sqlite:${join(dir, 'data', 'lars.db')}`);
+    const again = await lars(['db', 'migrate', '--store', store]);
+    assert.equal(again.code, 0);
+    assert.match(again.stdout, /: up to date\n$/);
+  });
+
+  test('module add and route add/update/list/del with --json print one JSON document', async () => {
+    const module = json(await lars(['module', 'add', '10', '1', '--description', 'pay service', '--store', store, '--json']));
+    assert.deepEqual(module, { action: 'add', modid: 10, cmdid: 1, description: 'pay service', version: 1 });
+    const added = json(await lars(['route', 'add', '10', '1', '200.1.2.3', '9000', '--weight', '5', '--store', store, '--json']));
+    assert.deepEqual(added, { action: 'add', modid: 10, cmdid: 1, ip: '200.1.2.3', port: 9000, weight: 5, version: 2 });
+    json(await lars(['route', 'add', '10', '1', '10.0.0.1', '9000', '--store', store, '--json']));
+    const updated = json(await lars(['route', 'update', '10', '1', '10.0.0.1', '9000', '--weight', '2', '--store', store, '--json']));
+    assert.deepEqual(updated, { action: 'update', modid: 10, cmdid: 1, ip: '10.0.0.1', port: 9000, weight: 2, version: 4 });
+    const listed = json(await lars(['route', 'list', '10', '1', '--store', store, '--json'])) as { version: number; routes: unknown[] };
+    assert.equal(listed.version, 4);
+    assert.deepEqual(
+      listed.routes.map((r) => {
+        const { modid, cmdid, ip, port, weight } = r as Record<string, unknown>;
+        return { modid, cmdid, ip, port, weight };
+      }),
+      [
+        { modid: 10, cmdid: 1, ip: '10.0.0.1', port: 9000, weight: 2 },
+        { modid: 10, cmdid: 1, ip: '200.1.2.3', port: 9000, weight: 5 },
+      ],
+    );
+    const modules = json(await lars(['module', 'list', '--store', store, '--json'])) as { modules: { modid: number; hosts: number; description: string }[] };
+    assert.deepEqual(modules.modules.map((m) => [m.modid, m.hosts, m.description]), [[10, 2, 'pay service']]);
+    const deleted = json(await lars(['route', 'del', '10', '1', '10.0.0.1', '9000', '--store', store, '--json']));
+    assert.deepEqual(deleted, { action: 'del', modid: 10, cmdid: 1, ip: '10.0.0.1', port: 9000, version: 5 });
+  });
+
+  test('human output: a confirmation line, and tables with the route version', async () => {
+    const added = await lars(['module', 'add', '20', '2', '--store', store]);
+    assert.equal(added.code, 0, added.stderr);
+    assert.equal(added.stdout, 'added module 20:2 (route version 6)\n');
+    const host = await lars(['route', 'add', '20', '2', '10.9.9.9', '80', '--store', store]);
+    assert.equal(host.stdout, 'added host 10.9.9.9:80 of module 20:2 (route version 7)\n');
+    const routes = await lars(['route', 'list', '--store', store]);
+    assert.deepEqual(routes.stdout.split('\n').map((l) => l.split(/\s+/).join(' ')), [
+      'route version 7',
+      'MODID CMDID IP PORT WEIGHT',
+      '10 1 200.1.2.3 9000 5',
+      '20 2 10.9.9.9 80 1',
+      '',
+    ]);
+    const modules = await lars(['module', 'list'], { LARS_STORE: store });
+    assert.match(modules.stdout, /^route version 7\nMODID +CMDID +HOSTS +DESCRIPTION\n10 +1 +1 +pay service\n20 +2 +1 +\n$/);
+    const removed = await lars(['module', 'del', '20', '2', '--store', store]);
+    assert.equal(removed.stdout, 'deleted module 20:2 (route version 8)\n');
+    const empty = await lars(['route', 'list', '20', '2', '--store', store]);
+    assert.equal(empty.stdout, 'route version 8\n(no routes)\n');
+  });
+
+  test('failures exit 1 with one clear line: unknown module, bad value, duplicate, unreachable database', async () => {
+    const cases: [string[], RegExp][] = [
+      [['route', 'add', '99', '1', '10.0.0.1', '80'], /^lars route: module 99:1 does not exist; add it first: lars module add 99 1$/],
+      [['route', 'add', '10', '1', '10.0.0.1', '70000'], /^lars route: port: must be between 1 and 65535, got 70000$/],
+      [['route', 'add', '10', '1', '10.0.0.300', '80'], /^lars route: ip: must be a dotted IPv4 address/],
+      [['route', 'update', '10', '1', '200.1.2.3', '9000', '--weight', '0'], /^lars route: weight: must be between 1 and 1000/],
+      [['route', 'add', '10', '1', '200.1.2.3', '9000'], /^lars route: host 200\.1\.2\.3:9000 is already in module 10:1$/],
+      [['module', 'add', '10', '1'], /^lars module: module 10:1 already exists$/],
+    ];
+    // Independent and read-only in effect: run them side by side to keep the test short.
+    const runs = await Promise.all(cases.map(([args]) => lars([...args, '--store', store])));
+    runs.forEach((run, i) => failure(run, cases[i]![1]));
+    const unreachable = await lars(['route', 'list', '--store', 'mysql://root:hunter2@127.0.0.1:1/lars']);
+    failure(unreachable, /^lars route: cannot reach mysql at 127\.0\.0\.1:1\/lars: /);
+    assert.ok(!unreachable.stderr.includes('hunter2'));
+  });
+
+  test('usage errors exit 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['route', 'add', '10', '1', '10.0.0.1', '--store', store], /^lars route: expected MODID CMDID IP PORT/],
+      [['route', 'update', '10', '1', '10.0.0.1', '80', '--store', store], /update needs --weight W/],
+      [['route', 'frob'], /unknown route command "frob"/],
+      [['module', 'add', 'ten', '1', '--store', store], /MODID must be an integer, got "ten"/],
+      [['module', 'list', '--bogus'], /Unknown option '--bogus'/],
+      [['route', 'list', '--store', 'redis://x'], /unknown store URL/],
+      [['db', 'upgrade', '--store', store], /expected: lars db migrate/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => lars(args)));
+    runs.forEach((run, i) => usage(run, cases[i]![1]));
+  });
+
+  test('route adds from two processes at once get distinct versions', async () => {
+    const runs = await Promise.all(
+      ['10.1.0.1', '10.1.0.2', '10.1.0.3'].map((ip) => lars(['route', 'add', '10', '1', ip, '80', '--store', store, '--json'])),
+    );
+    const versions = runs.map((r) => (json(r) as { version: number }).version).sort((a, b) => a - b);
+    assert.deepEqual(versions, [9, 10, 11]);
+  });
+});

@@ -1,0 +1,172 @@
+/**
+ * LarsClient against the real agent (in-process startAgent, worker threads,
+ * real UDP) with a dns stand-in, plus a raw UDP responder for the cases an
+ * agent never produces on purpose (late and duplicate replies).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import type { Agent } from '../../src/agent/service.js';
+import { parseAgentAddress } from '../../src/client/agent-address.js';
+import { LarsClient, LarsTimeoutError } from '../../src/client/lars-client.js';
+import { agentPort } from '../../src/client/ports.js';
+import { decodeBody } from '../../src/protocol/messages.js';
+import { MsgId } from '../../src/protocol/msgid.js';
+import { RetCode } from '../../src/protocol/retcode.js';
+import { captureLogs, frameOf, hexBytes, waitFor, type LogCapture } from '../support/net.js';
+import { fakeDns, RawFrameServer, testAgent } from '../agent/helpers.js';
+
+// (5, 1) -> 10.0.0.1:9001, 10.0.0.2:9002;  (5, 2) -> 200.1.2.3:9002;  (5, 3) -> no hosts
+const DNS_ANSWERS = {
+  '08051001': hexBytes('02 00 00 00  18 00 00 00  08 05 10 01 1a 08 08 81 80 80 50 10 a9 46 1a 08 08 82 80 80 50 10 aa 46'),
+  '08051002': hexBytes('02 00 00 00  14 00 00 00  08 05 10 02 1a 0e 08 83 84 84 c0 fc ff ff ff ff 01 10 aa 46'),
+  '08051003': hexBytes('02 00 00 00  04 00 00 00  08 05 10 03'),
+};
+
+describe('LarsClient against lars agent', () => {
+  let logs: LogCapture;
+  let dns: RawFrameServer;
+  let reporter: RawFrameServer;
+  let agent: Agent;
+  let client: LarsClient;
+
+  before(async () => {
+    logs = captureLogs();
+    dns = await fakeDns(DNS_ANSWERS);
+    reporter = await RawFrameServer.start();
+    agent = await testAgent({ dns: [{ host: '127.0.0.1', port: dns.port }], reporter: [{ host: '127.0.0.1', port: reporter.port }] });
+    client = new LarsClient({ host: '127.0.0.1', basePort: agent.ports[0]!, timeoutMs: 3000 });
+  });
+  after(async () => {
+    await client.close();
+    await agent.close();
+    await dns.close();
+    await reporter.close();
+    logs.restore();
+  });
+
+  test('getHost round-robins over the route; a negative int32 address comes back dotted', async () => {
+    const picked = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const answer = await client.getHost(5, 1);
+      assert.equal(answer.retcode, RetCode.SUCC);
+      picked.add(`${answer.host!.ip}:${answer.host!.port}`);
+    }
+    assert.deepEqual([...picked].sort(), ['10.0.0.1:9001', '10.0.0.2:9002']);
+    assert.deepEqual(await client.getHost(5, 2), { retcode: RetCode.SUCC, host: { ip: '200.1.2.3', port: 9002 } });
+  });
+
+  test('getRoute lists the hosts; an empty route is an empty list and getHost says NOEXIST', async () => {
+    assert.deepEqual(
+      (await client.getRoute(5, 1)).map((h) => `${h.ip}:${h.port}`).sort(),
+      ['10.0.0.1:9001', '10.0.0.2:9002'],
+    );
+    assert.deepEqual(await client.getRoute(5, 3), []);
+    assert.deepEqual(await client.getHost(5, 3), { retcode: RetCode.NOEXIST });
+  });
+
+  test('regInit warms a route up: the answer is SUCC', async () => {
+    assert.equal(await client.regInit(5, 2), RetCode.SUCC);
+  });
+
+  test('report and call() feed the balancer: a failing host goes to overload', async () => {
+    // contin_err_limit (15) failures in a row take 10.0.0.1:9001 out.
+    for (let i = 0; i < 15; i++) client.report(5, 1, { ip: '10.0.0.1', port: 9001 }, RetCode.SYSTEM_ERROR);
+    const status = await waitFor(async () => {
+      const s = await client.routeStatus(5, 1);
+      return s.hosts.find((h) => h.ip === '10.0.0.1')?.overloaded ? s : undefined;
+    });
+    assert.equal(status.status, 'active');
+    assert.equal(status.hosts.find((h) => h.ip === '10.0.0.2')!.overloaded, false);
+
+    const ok = await client.call(5, 1, (host) => `called ${host.ip}`);
+    assert.equal(ok.retcode, RetCode.SUCC);
+    assert.equal(ok.retcode === RetCode.SUCC && ok.value, 'called 10.0.0.2');
+    const failed = await client.call(5, 1, () => {
+      throw new Error('boom');
+    });
+    assert.equal(failed.retcode, RetCode.SYSTEM_ERROR);
+    assert.equal((failed as { error: Error }).error.message, 'boom');
+    const slow = await client.call(5, 1, () => new Promise((resolve) => setTimeout(resolve, 500)), { timeout: 20 });
+    assert.equal(slow.retcode, RetCode.SYSTEM_ERROR);
+    assert.ok((slow as { error: unknown }).error instanceof LarsTimeoutError);
+  });
+
+  test('reports reach the reporter with the counts reported', async () => {
+    const before = reporter.frames.length;
+    client.report(5, 2, { ip: '200.1.2.3', port: 9002 }, RetCode.SUCC);
+    client.report(5, 2, { ip: '200.1.2.3', port: 9002 }, RetCode.SUCC);
+    const result = await waitFor(() =>
+      reporter.frames
+        .slice(before)
+        .map((f) => decodeBody(MsgId.ReportStatusRequest, f.body))
+        .find((r) => r.modid === 5 && r.cmdid === 2)?.results[0],
+    );
+    assert.deepEqual([result.ip, result.port, result.succ, result.err], [0xc8010203 | 0, 9002, 2, 0]);
+  });
+
+  test('a report sent right before close() is not lost', async () => {
+    const other = new LarsClient({ host: '127.0.0.1', basePort: agent.ports[0]! });
+    const before = reporter.frames.length;
+    other.report(5, 2, { ip: '200.1.2.3', port: 9002 }, RetCode.OVERLOAD);
+    await other.close();
+    const result = await waitFor(() =>
+      reporter.frames
+        .slice(before)
+        .map((f) => decodeBody(MsgId.ReportStatusRequest, f.body))
+        .find((r) => r.modid === 5 && r.cmdid === 2)?.results[0],
+    );
+    assert.equal(result.err, 1);
+  });
+
+  test('after close() requests reject and reports are ignored', async () => {
+    const closed = new LarsClient({ host: '127.0.0.1', basePort: agent.ports[0]! });
+    await closed.close();
+    await assert.rejects(closed.getHost(5, 1), /closed/);
+    await assert.rejects(closed.getRoute(5, 1), /closed/);
+    closed.report(5, 1, { ip: '10.0.0.2', port: 9002 }, RetCode.SUCC);
+  });
+});
+
+describe('LarsClient transport', () => {
+  test('no agent: getHost times out with LarsTimeoutError', async () => {
+    const client = new LarsClient({ host: '127.0.0.1', basePort: 9, timeoutMs: 50 });
+    try {
+      await assert.rejects(client.getHost(1, 1), LarsTimeoutError);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('a late reply (old seq) and a duplicate are dropped; the current seq answers', async () => {
+    // A responder that first answers with a stale seq, then the right one twice.
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const base = socket.address().port - agentPort(0, 1, 1);
+    socket.on('message', (datagram, rinfo) => {
+      const request = decodeBody(MsgId.GetHostRequest, datagram.subarray(8));
+      const reply = (seq: number, port: number) =>
+        socket.send(frameOf(MsgId.GetHostResponse, { seq, modid: 1, cmdid: 1, retcode: 0, host: { ip: 0x7f000001, port } }), rinfo.port, rinfo.address);
+      reply(request.seq + 1000, 1);
+      reply(request.seq, 2);
+      reply(request.seq, 3);
+    });
+    const client = new LarsClient({ host: '127.0.0.1', basePort: base, timeoutMs: 2000 });
+    try {
+      assert.deepEqual(await client.getHost(1, 1), { retcode: RetCode.SUCC, host: { ip: '127.0.0.1', port: 2 } });
+      assert.deepEqual(await client.getHost(1, 1), { retcode: RetCode.SUCC, host: { ip: '127.0.0.1', port: 2 } });
+    } finally {
+      await client.close();
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+    }
+  });
+
+  test('--agent HOST[:BASE_PORT] parsing', () => {
+    assert.deepEqual(parseAgentAddress('127.0.0.1:8888'), { host: '127.0.0.1', basePort: 8888 });
+    assert.deepEqual(parseAgentAddress('10.1.2.3'), { host: '10.1.2.3', basePort: 8888 });
+    assert.deepEqual(parseAgentAddress(':9000'), { host: '127.0.0.1', basePort: 9000 });
+    assert.deepEqual(parseAgentAddress('[::1]:9000'), { host: '::1', basePort: 9000 });
+    assert.throws(() => parseAgentAddress('host:70000'), /BASE_PORT 1\.\.65533/);
+    assert.throws(() => parseAgentAddress('a:b:c'), /HOST\[:BASE_PORT\]/);
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * The dns service in-process against a real store on every reachable engine,
+ * spoken to by raw TCP clients that know only DESIGN section 2.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { dnsSection } from '../../src/dns/config.js';
+import { startDns, type DnsService } from '../../src/dns/service.js';
+import { MsgId } from '../../src/protocol/msgid.js';
+import { intToIp } from '../../src/protocol/ip.js';
+import { loadConfig, reactorSection } from '../../src/reactor/config.js';
+import { openStore, RouteAdmin, type Store } from '../../src/store/index.js';
+import { forEachEngine } from '../support/engines.js';
+import { captureLogs, hexBytes, RawTcpClient, waitFor } from '../support/net.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+
+const config = loadConfig({
+  sections: [dnsSection, reactorSection],
+  env: {},
+  overrides: { dns: { poll_interval_ms: 50, retry_max_ms: 200 } },
+});
+
+function start(store: Store): Promise<DnsService> {
+  return startDns({ store, host: '127.0.0.1', port: 0, dns: config.dns, reactor: config.reactor });
+}
+
+async function ask(port: number, modid: number, cmdid: number): Promise<RawTcpClient> {
+  const client = await RawTcpClient.connect(port);
+  client.send(MsgId.GetRouteRequest, { modid, cmdid });
+  return client;
+}
+
+const hostsOf = (message: { host: { ip: number; port: number }[] }) => message.host.map((h) => `${intToIp(h.ip)}:${h.port}`).sort();
+
+const logs = captureLogs('info');
+after(() => logs.restore());
+
+await forEachEngine('dns service', (store, engineName, { url }) => {
+  const admin = new RouteAdmin(store);
+  let dns: DnsService;
+  const clients: RawTcpClient[] = [];
+  const connect = async (modid: number, cmdid: number) => {
+    const client = await ask(dns.address.port, modid, cmdid);
+    clients.push(client);
+    return client;
+  };
+
+  before(async () => {
+    await admin.addModule({ modid: 1, cmdid: 1, description: 'first' });
+    await admin.addHost({ modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80 });
+    await admin.addHost({ modid: 1, cmdid: 1, ip: '200.1.2.3', port: 8080 });
+    dns = await start(store);
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await dns.close();
+  });
+
+  test('answers a route with every host, addresses of 128.0.0.0 and up included', async () => {
+    const client = await connect(1, 1);
+    const reply = await client.nextMessage(MsgId.GetRouteResponse);
+    assert.equal(reply.modid, 1);
+    assert.equal(reply.cmdid, 1);
+    assert.deepEqual(hostsOf(reply), ['10.0.0.1:80', '200.1.2.3:8080']);
+  });
+
+  test('answers an unknown route with no hosts, and pushes once it gets some', async () => {
+    const client = await connect(5, 5);
+    assert.deepEqual((await client.nextMessage(MsgId.GetRouteResponse)).host, []);
+    await admin.addModule({ modid: 5, cmdid: 5 });
+    await admin.addHost({ modid: 5, cmdid: 5, ip: '10.5.5.5', port: 5 });
+    // The module-add changes no hosts, so the first push is the host.
+    const pushed = await client.nextMessage(MsgId.GetRouteResponse);
+    assert.deepEqual(hostsOf(pushed), ['10.5.5.5:5']);
+  });
+
+  test('pushes every change to every subscriber of that route, and only to them', async () => {
+    const a = await connect(1, 1);
+    const b = await connect(1, 1);
+    const other = await connect(5, 5);
+    for (const c of [a, b, other]) await c.nextMessage(MsgId.GetRouteResponse);
+    await admin.addHost({ modid: 1, cmdid: 1, ip: '10.0.0.9', port: 90 });
+    for (const c of [a, b]) {
+      assert.deepEqual(hostsOf(await c.nextMessage(MsgId.GetRouteResponse)), ['10.0.0.1:80', '10.0.0.9:90', '200.1.2.3:8080']);
+    }
+    await admin.delHost({ modid: 1, cmdid: 1, ip: '10.0.0.9', port: 90 });
+    for (const c of [a, b]) assert.equal((await c.nextMessage(MsgId.GetRouteResponse)).host.length, 2);
+    assert.equal(other.frames.length, 1, 'a subscriber of another route got no push');
+  });
+
+  test('deleting a module pushes an empty route', async () => {
+    await admin.addModule({ modid: 6, cmdid: 1 });
+    await admin.addHost({ modid: 6, cmdid: 1, ip: '10.6.6.6', port: 6 });
+    await waitFor(async () => dns.health().version === (await admin.version()));
+    const client = await connect(6, 1);
+    assert.equal((await client.nextMessage(MsgId.GetRouteResponse)).host.length, 1);
+    await admin.delModule(6, 1);
+    assert.deepEqual((await client.nextMessage(MsgId.GetRouteResponse)).host, []);
+  });
+
+  test('falls back to a full reload when the change log has a hole, and still pushes', async () => {
+    const client = await connect(1, 1);
+    await client.nextMessage(MsgId.GetRouteResponse);
+    // Simulate rows pruned before this instance read them: bump the version with no change row.
+    await store.db.updateTable('route_version').set((eb) => ({ version: eb('version', '+', 1) })).execute();
+    await admin.addHost({ modid: 1, cmdid: 1, ip: '10.0.0.7', port: 70 });
+    assert.equal((await client.nextMessage(MsgId.GetRouteResponse)).host.length, 3);
+    await logs.waitFor('change_log_incomplete');
+    await admin.delHost({ modid: 1, cmdid: 1, ip: '10.0.0.7', port: 70 });
+    assert.equal((await client.nextMessage(MsgId.GetRouteResponse)).host.length, 2);
+  });
+
+  test('a second dns instance on the same store pushes the same edit to its own subscribers', async () => {
+    const secondStore = await openStore(url);
+    const second = await start(secondStore);
+    try {
+      const mine = await connect(1, 1);
+      const theirs = await ask(second.address.port, 1, 1);
+      clients.push(theirs);
+      await mine.nextMessage(MsgId.GetRouteResponse);
+      await theirs.nextMessage(MsgId.GetRouteResponse);
+      await admin.addHost({ modid: 1, cmdid: 1, ip: '10.0.0.8', port: 88 });
+      assert.equal((await mine.nextMessage(MsgId.GetRouteResponse)).host.length, 3);
+      assert.equal((await theirs.nextMessage(MsgId.GetRouteResponse)).host.length, 3);
+      await admin.delHost({ modid: 1, cmdid: 1, ip: '10.0.0.8', port: 88 });
+    } finally {
+      await second.close();
+      await secondStore.close();
+    }
+  });
+
+  test('malformed requests close only their own connection', async () => {
+    const good = await connect(1, 1);
+    await good.nextMessage(MsgId.GetRouteResponse);
+    const cases = {
+      'negative length': hexBytes('01000000 ffffffff'),
+      'unknown msgid': hexBytes('63000000 00000000'),
+      'truncated protobuf': hexBytes('01000000 02000000 0880'),
+      'length over the cap': hexBytes('01000000 00000080'),
+    };
+    for (const [name, bytes] of Object.entries(cases)) {
+      const bad = await RawTcpClient.connect(dns.address.port);
+      clients.push(bad);
+      bad.write(bytes);
+      await bad.whenClosed({ message: `the server to close the connection after a ${name}` });
+    }
+    assert.ok(logs.matching('protocol_error').length >= 4);
+    good.send(MsgId.GetRouteRequest, { modid: 1, cmdid: 1 });
+    assert.equal((await good.nextMessage(MsgId.GetRouteResponse)).host.length, 2);
+  });
+
+  if (engineName === 'sqlite') {
+    test('store outage and recovery', { skip: 'the embedded SQLite store cannot be taken away from a running process' }, () => {});
+    return;
+  }
+
+  test('store outage: keeps answering from memory, then catches up when the store returns', async () => {
+    const target = new URL(url);
+    const proxy = new TcpProxy(target.hostname, Number(target.port));
+    await proxy.start();
+    const proxiedStore = await openStore(proxy.proxiedUrl(url), { connectTimeoutMs: 1000 });
+    const viaProxy = await start(proxiedStore);
+    try {
+      const client = await ask(viaProxy.address.port, 1, 1);
+      clients.push(client);
+      assert.equal((await client.nextMessage(MsgId.GetRouteResponse)).host.length, 2);
+
+      await proxy.stop();
+      await waitFor(() => !viaProxy.health().ok, { message: 'dns to notice the store is gone' });
+      await logs.waitFor('store_unavailable');
+      await admin.addHost({ modid: 1, cmdid: 1, ip: '10.0.0.6', port: 66 });
+      const late = await ask(viaProxy.address.port, 1, 1);
+      clients.push(late);
+      assert.equal((await late.nextMessage(MsgId.GetRouteResponse)).host.length, 2, 'answers from the last table');
+
+      await proxy.start();
+      assert.equal((await client.nextMessage(MsgId.GetRouteResponse, { timeoutMs: 30_000 })).host.length, 3);
+      await waitFor(() => viaProxy.health().ok);
+      await admin.delHost({ modid: 1, cmdid: 1, ip: '10.0.0.6', port: 66 });
+    } finally {
+      await viaProxy.close();
+      await proxiedStore.close();
+      await proxy.stop();
+    }
+  });
+});

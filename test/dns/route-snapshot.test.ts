@@ -1,0 +1,57 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RouteSnapshot } from '../../src/dns/route-snapshot.js';
+import { Subscriptions } from '../../src/dns/subscriptions.js';
+import { hexBytes } from '../support/net.js';
+
+const host = (ip: number, port: number, weight = 1) => ({ ip, port, weight });
+
+describe('RouteSnapshot', () => {
+  test('encodes a route response frame byte for byte as DESIGN section 2 says', () => {
+    // 200.1.2.3 = 0xC8010203 unsigned; as int32 it is negative, a 10-byte varint.
+    const snapshot = RouteSnapshot.fromHosts(3, new Map([['1:2', [host(0xc8010203, 80)]]]));
+    const expected = hexBytes(
+      '02000000 13000000' + // msgid 2, body length 19
+        '08 01 10 02' + // modid 1, cmdid 2
+        '1a 0d 08 83 84 84 c0 fc ff ff ff ff 01 10 50', // host (13 bytes) { ip: -939458045, port: 80 }
+    );
+    assert.deepEqual(snapshot.responseFrame(1, 2), expected);
+  });
+
+  test('an unknown route is answered with an empty host list', () => {
+    assert.deepEqual(RouteSnapshot.empty().responseFrame(7, 9), hexBytes('02000000 04000000 0807 1009'));
+  });
+
+  test('withRoutes replaces and removes routes without touching the original', () => {
+    const before = RouteSnapshot.fromHosts(1, new Map([['1:1', [host(1, 1)]], ['2:2', [host(2, 2)]]]));
+    const after = before.withRoutes(2, new Map([['1:1', []], ['3:3', [host(3, 3)]]]));
+    assert.equal(after.version, 2);
+    assert.equal(after.get('1:1'), undefined);
+    assert.deepEqual(after.get('3:3')?.hosts, [host(3, 3)]);
+    assert.equal(after.get('2:2'), before.get('2:2'), 'unchanged routes are shared, not copied');
+    assert.deepEqual(before.get('1:1')?.hosts, [host(1, 1)]);
+  });
+
+  test('changedKeys names added, removed and modified routes only', () => {
+    const a = RouteSnapshot.fromHosts(1, new Map([['1:1', [host(1, 1)]], ['2:2', [host(2, 2)]], ['4:4', [host(4, 4)]]]));
+    const b = RouteSnapshot.fromHosts(2, new Map([['1:1', [host(1, 1)]], ['2:2', [host(2, 2, 5)]], ['3:3', [host(3, 3)]]]));
+    assert.deepEqual(a.changedKeys(b).sort(), ['2:2', '3:3', '4:4']);
+  });
+});
+
+describe('Subscriptions', () => {
+  test('tracks routes per connection and forgets a closed connection everywhere', () => {
+    const subs = new Subscriptions<string>();
+    subs.subscribe('a', '1:1');
+    subs.subscribe('a', '2:2');
+    subs.subscribe('b', '1:1');
+    subs.subscribe('b', '1:1');
+    assert.deepEqual([...subs.subscribers('1:1')].sort(), ['a', 'b']);
+    assert.equal(subs.routeCount, 2);
+    subs.forget('a');
+    assert.deepEqual([...subs.subscribers('1:1')], ['b']);
+    assert.equal(subs.subscribers('2:2').size, 0);
+    assert.equal(subs.routeCount, 1);
+    assert.equal(subs.connectionCount, 1);
+  });
+});

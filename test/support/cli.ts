@@ -1,0 +1,111 @@
+/**
+ * Running the real `lars` command in tests, as an operator would: one-shot
+ * commands to completion, and services as child processes that are ready once
+ * they log their "ready" line.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { waitFor, type WaitOptions } from './net.js';
+
+export const REPO = new URL('../../', import.meta.url).pathname;
+const ENTRY = ['--import', 'tsx', 'src/cli/main.ts'];
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `lars ARGS` to completion. LARS_STORE from the test's environment is not passed on unless given. */
+export function lars(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [...ENTRY, ...args],
+      { cwd: REPO, env: { ...process.env, LARS_STORE: undefined, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+export interface LarsProcess {
+  readonly child: ChildProcess;
+  /** Every stderr line so far. */
+  readonly lines: string[];
+  /** Fields of the "ready" line, e.g. ready.addr = "127.0.0.1:40123". */
+  readonly ready: Record<string, string>;
+  /** Waits for a stderr line matching the pattern. */
+  waitForLine(pattern: RegExp, options?: WaitOptions): Promise<string>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, then waits for the exit. */
+  kill(): Promise<void>;
+}
+
+function parseFields(line: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const match of line.matchAll(/(\w+)=("(?:[^"\\]|\\.)*"|\S+)/g)) {
+    fields[match[1]!] = match[2]!.startsWith('"') ? (JSON.parse(match[2]!) as string) : match[2]!;
+  }
+  return fields;
+}
+
+/** Starts `lars ARGS` and resolves once it logged "ready"; rejects with its output if it exits first. */
+export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, options: WaitOptions = {}): Promise<LarsProcess> {
+  const child = spawn(process.execPath, [...ENTRY, ...args], {
+    cwd: REPO,
+    env: { ...process.env, LARS_STORE: undefined, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let partial = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stdout!.resume();
+  let exited: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      exited = code;
+      resolve(code);
+    }),
+  );
+  const waitForLine = (pattern: RegExp, waitOptions?: WaitOptions) =>
+    waitFor(
+      () => {
+        if (exited !== undefined) throw new Error(`lars ${args[0]} exited with ${exited}:\n${lines.join('\n')}${partial}`);
+        return lines.find((line) => pattern.test(line));
+      },
+      { message: `lars ${args[0]} to log ${pattern}`, timeoutMs: 30_000, ...waitOptions },
+    );
+  const proc: LarsProcess = {
+    child,
+    lines,
+    ready: {},
+    waitForLine,
+    stop: async () => {
+      if (exited === undefined) child.kill('SIGTERM');
+      return exit;
+    },
+    kill: async () => {
+      if (exited === undefined) child.kill('SIGKILL');
+      await exit;
+    },
+  };
+  try {
+    Object.assign(proc.ready, parseFields(await waitForLine(/ ready /, options)));
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return proc;
+}
+
+/** "HOST:PORT" -> port. */
+export function portOf(addr: string): number {
+  return Number(addr.slice(addr.lastIndexOf(':') + 1));
+}
