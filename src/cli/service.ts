@@ -4,6 +4,17 @@
  * --no-migrate), the "listening" line scripts parse, and a clean stop on
  * SIGINT/SIGTERM.
  */
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  attachFromEnvironment,
+  DISPATCH_SOCKET_ENV,
+  larsCommand,
+  Supervisor,
+  watchSupervisor,
+  type DispatcherAttachment,
+} from '../dispatcher/index.js';
 import { startAdminServer, type AdminServer, type Health } from '../reactor/admin-http.js';
 import { ConfigError, loadConfig, parseSettings, type ConfigOf, type Section } from '../reactor/config.js';
 import { formatEndpoint } from '../reactor/endpoint.js';
@@ -70,9 +81,13 @@ export async function startAdmin(
   }
 }
 
-/** The line tests and scripts wait for: "<service> listening addr=HOST:PORT ...". */
+/**
+ * The line tests and scripts wait for: "<service> ready addr=HOST:PORT ...".
+ * A dispatcher worker says worker_ready instead: only its supervisor's line
+ * means the service is reachable.
+ */
 export function announce(logger: Logger, fields: Record<string, unknown>, admin: AdminServer | undefined): void {
-  logger.info('ready', { ...fields, admin: admin ? formatEndpoint({ host: admin.address.address, port: admin.address.port }) : 'off' });
+  logger.info(isDispatcherWorker() ? 'worker_ready' : 'ready', { ...fields, admin: admin ? formatEndpoint({ host: admin.address.address, port: admin.address.port }) : 'off' });
 }
 
 /**
@@ -104,5 +119,62 @@ export function runUntilSignal(logger: Logger, stop: () => Promise<void>): Promi
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+  });
+}
+
+/** parseArgs option of the services that can run as several processes behind the dispatcher. */
+export const WORKERS_OPTION = { workers: { type: 'string' } } as const;
+
+/** True in a worker started by superviseWorkers: connections come from the dispatcher, not a port. */
+export function isDispatcherWorker(): boolean {
+  return process.env[DISPATCH_SOCKET_ENV] !== undefined;
+}
+
+/**
+ * In a dispatcher worker: hands each connection the dispatcher passes to
+ * `adopt`, and stops this worker (as SIGTERM would) if its supervisor dies
+ * without stopping it. Returns the attachment to close on stop.
+ */
+export function attachWorker(adopt: (socket: Socket) => void): DispatcherAttachment | undefined {
+  watchSupervisor(() => process.kill(process.pid, 'SIGTERM'));
+  return attachFromEnvironment((socket: Socket) => adopt(socket));
+}
+
+/**
+ * `lars SERVICE --workers N ...`: this process becomes a supervisor that runs
+ * a least-connections dispatcher on the service's address and N copies of
+ * `lars SERVICE` (same flags) as its workers, restarting crashed ones,
+ * reloading them one at a time on SIGHUP and draining them on SIGTERM.
+ */
+export async function superviseWorkers(
+  service: string,
+  argv: string[],
+  listen: { host: string; port: number },
+  workersText: string,
+  adminFlag: string | undefined,
+  log: Logger,
+): Promise<number> {
+  const workers = Number(workersText);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new UsageError(`--workers must be an integer from 1 to 64, got ${workersText}`);
+  const workerArgv = argv.filter((arg, i) => !arg.startsWith('--workers') && argv[i - 1] !== '--workers');
+  const supervisor = await Supervisor.start({
+    listen: [listen],
+    socketPath: join(tmpdir(), `lars-${service}-${process.pid}.sock`),
+    workers,
+    // Each worker would otherwise try to bind the same admin port; the dispatcher serves it instead.
+    command: larsCommand(service, ...workerArgv, '--admin', 'off'),
+    dispatcherArgs: adminFlag && adminFlag !== 'off' ? ['--admin', adminFlag] : [],
+    log: log.child('supervisor'),
+  }).catch((err) => {
+    throw new CommandError(`starting ${workers} ${service} workers: ${(err as Error).message}`);
+  });
+  // With port 0 the dispatcher picked the port: announce what it actually listens on.
+  const listening = (await supervisor.status())?.listening.join(',') || formatEndpoint(listen);
+  log.info('ready', { addr: listening, workers, mode: 'dispatcher' });
+  const onHangup = () => void supervisor.reload();
+  process.on('SIGHUP', onHangup);
+  return runUntilSignal(log, async () => {
+    process.off('SIGHUP', onHangup);
+    await supervisor.stop();
   });
 }

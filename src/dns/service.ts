@@ -3,7 +3,7 @@
  * id 1 -> GetRouteResponse id 2), and pushed unasked (id 2 again) to every
  * connection that asked for a route when that route changes.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { MsgId } from '../protocol/msgid.js';
 import { tcpServerLimits, type ReactorConfig } from '../reactor/config.js';
 import { createLogger, type Logger } from '../reactor/log.js';
@@ -25,10 +25,15 @@ export interface DnsOptions {
   metrics?: MetricsRegistry;
   /** Where routes come from; the store's RouteReader unless a test wraps it. */
   source?: RouteSource;
+  /** False: take no port; connections arrive through adopt() (dispatcher workers). Default true. */
+  listen?: boolean;
 }
 
 export interface DnsService {
-  readonly address: AddressInfo;
+  /** The bound address; undefined when started with listen: false. */
+  readonly address: AddressInfo | undefined;
+  /** Serves a connection accepted elsewhere (a dispatcher hand-over). */
+  adopt(socket: Socket): void;
   health(): SyncHealth & { connections: number; subscribedRoutes: number };
   /** Polls the store now instead of waiting for the interval. */
   syncNow(): Promise<void>;
@@ -93,7 +98,7 @@ export async function startDns(options: DnsOptions): Promise<DnsService> {
   });
 
   sync.start();
-  const address = await server.listen().catch(async (err) => {
+  const address = options.listen === false ? undefined : await server.listen().catch(async (err) => {
     await sync.stop();
     throw err;
   });
@@ -110,6 +115,7 @@ export async function startDns(options: DnsOptions): Promise<DnsService> {
 
   return {
     address,
+    adopt: (socket) => server.adopt(socket),
     health: () => ({ ...sync.health(), connections: server.connectionCount, subscribedRoutes: subscriptions.routeCount }),
     syncNow: () => sync.poll(),
     close: async () => {

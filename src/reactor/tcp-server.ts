@@ -135,6 +135,15 @@ export class TcpServer<Ctx = undefined> {
     return [...this.connections];
   }
 
+  /**
+   * Serves a socket accepted elsewhere (e.g. handed over by a dispatcher) as
+   * if this server had accepted it: same limits, hooks and router.
+   */
+  adopt(socket: Socket): void {
+    this.listening = true;
+    this.accept(socket);
+  }
+
   /** The bound address; only after listen(). */
   get address(): AddressInfo {
     const address = this.server.address();

@@ -40,7 +40,7 @@ await forEachEngine('dns service', (store, engineName, { url }) => {
   let dns: DnsService;
   const clients: RawTcpClient[] = [];
   const connect = async (modid: number, cmdid: number) => {
-    const client = await ask(dns.address.port, modid, cmdid);
+    const client = await ask(dns.address!.port, modid, cmdid);
     clients.push(client);
     return client;
   };
@@ -115,7 +115,7 @@ await forEachEngine('dns service', (store, engineName, { url }) => {
     const second = await start(secondStore);
     try {
       const mine = await connect(1, 1);
-      const theirs = await ask(second.address.port, 1, 1);
+      const theirs = await ask(second.address!.port, 1, 1);
       clients.push(theirs);
       await mine.nextMessage(MsgId.GetRouteResponse);
       await theirs.nextMessage(MsgId.GetRouteResponse);
@@ -139,7 +139,7 @@ await forEachEngine('dns service', (store, engineName, { url }) => {
       'length over the cap': hexBytes('01000000 00000080'),
     };
     for (const [name, bytes] of Object.entries(cases)) {
-      const bad = await RawTcpClient.connect(dns.address.port);
+      const bad = await RawTcpClient.connect(dns.address!.port);
       clients.push(bad);
       bad.write(bytes);
       await bad.whenClosed({ message: `the server to close the connection after a ${name}` });
@@ -161,7 +161,7 @@ await forEachEngine('dns service', (store, engineName, { url }) => {
     const proxiedStore = await openStore(proxy.proxiedUrl(url), { connectTimeoutMs: 1000 });
     const viaProxy = await start(proxiedStore);
     try {
-      const client = await ask(viaProxy.address.port, 1, 1);
+      const client = await ask(viaProxy.address!.port, 1, 1);
       clients.push(client);
       assert.equal((await client.nextMessage(MsgId.GetRouteResponse)).host.length, 2);
 
@@ -169,7 +169,7 @@ await forEachEngine('dns service', (store, engineName, { url }) => {
       await waitFor(() => !viaProxy.health().ok, { message: 'dns to notice the store is gone' });
       await logs.waitFor('store_unavailable');
       await admin.addHost({ modid: 1, cmdid: 1, ip: '10.0.0.6', port: 66 });
-      const late = await ask(viaProxy.address.port, 1, 1);
+      const late = await ask(viaProxy.address!.port, 1, 1);
       clients.push(late);
       assert.equal((await late.nextMessage(MsgId.GetRouteResponse)).host.length, 2, 'answers from the last table');
 

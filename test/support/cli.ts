@@ -52,7 +52,7 @@ function parseFields(line: string): Record<string, string> {
   return fields;
 }
 
-/** Starts `lars ARGS` and resolves once it logged "ready"; rejects with its output if it exits first. */
+/** Starts `lars ARGS` and resolves once it logged "<ARGS[0]> ready"; rejects with its output if it exits first. */
 export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, options: WaitOptions = {}): Promise<LarsProcess> {
   const child = spawn(process.execPath, [...ENTRY, ...args], {
     cwd: REPO,
@@ -97,7 +97,8 @@ export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, opt
     },
   };
   try {
-    Object.assign(proc.ready, parseFields(await waitForLine(/ ready /, options)));
+    // The service's own line: its children (dispatcher, workers) log "ready" under other names.
+    Object.assign(proc.ready, parseFields(await waitForLine(new RegExp(` info ${args[0]} ready `), options)));
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
