@@ -1,0 +1,127 @@
+/**
+ * lars user add NAME --role admin|viewer | passwd NAME | del NAME | list
+ * Console accounts. The password is read from stdin when it is not a
+ * terminal (first line), and prompted for twice without echo when it is; it
+ * never appears on the command line, where `ps` would show it.
+ */
+import { CommandError, UsageError, parseCommand, printJson, printTable } from '../args.js';
+import { ROLES, Users, checkRole } from '../../store/users.js';
+import { ValidationError } from '../../store/errors.js';
+import { STORE_OPTIONS, withStore } from './db.js';
+
+const FORMS = 'lars user add NAME --role admin|viewer | passwd NAME | del NAME | list';
+
+/** Reads what a script piped in, up to the first line break. */
+async function readPipedPassword(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
+  if (line === '') throw new CommandError('no password on stdin (pipe it in, e.g. printf %s "$PASS" | lars user ...)');
+  return line;
+}
+
+/** Prompts on the terminal with echo off; Ctrl-C cancels. */
+function promptHidden(prompt: string): Promise<string> {
+  const { stdin, stderr } = process;
+  stderr.write(prompt);
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let chars: string[] = [];
+    const finish = (result: () => void) => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      stderr.write('\n');
+      result();
+    };
+    const onData = (chunk: string) => {
+      for (const ch of chunk) {
+        if (ch === '\r' || ch === '\n') return finish(() => resolve(chars.join('')));
+        if (ch === '\u0003' || (ch === '\u0004' && chars.length === 0)) return finish(() => reject(new CommandError('cancelled')));
+        if (ch === '\u007f' || ch === '\b') chars = chars.slice(0, -1);
+        else if (ch >= ' ') chars.push(ch);
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+async function readNewPassword(name: string): Promise<string> {
+  if (!process.stdin.isTTY) return readPipedPassword();
+  const first = await promptHidden(`new password for ${name}: `);
+  const second = await promptHidden('again: ');
+  if (first !== second) throw new CommandError('the two passwords differ; nothing was changed');
+  return first;
+}
+
+function nameArg(positionals: string[]): string {
+  if (positionals.length !== 1) throw new UsageError(`expected one user NAME: ${FORMS}`);
+  return positionals[0]!;
+}
+
+async function add(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, { ...STORE_OPTIONS, role: { type: 'string' } });
+  const name = nameArg(positionals);
+  if (values.role === undefined) throw new UsageError(`add needs --role ${ROLES.join('|')}: ${FORMS}`);
+  try {
+    checkRole(values.role);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(`--role must be ${ROLES.join(' or ')}, got ${JSON.stringify(values.role)}`);
+    throw err;
+  }
+  const password = await readNewPassword(name);
+  const user = await withStore(values, (store) => new Users(store).add({ name, role: values.role!, password }));
+  if (values.json) printJson({ action: 'add', name: user.name, role: user.role });
+  else process.stdout.write(`added user ${user.name} (${user.role})\n`);
+  return 0;
+}
+
+async function passwd(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+  const name = nameArg(positionals);
+  const password = await readNewPassword(name);
+  await withStore(values, (store) => new Users(store).setPassword(name, password));
+  if (values.json) printJson({ action: 'passwd', name });
+  else process.stdout.write(`changed the password of ${name}; their console sessions were ended\n`);
+  return 0;
+}
+
+async function del(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+  const name = nameArg(positionals);
+  await withStore(values, (store) => new Users(store).delete(name));
+  if (values.json) printJson({ action: 'del', name });
+  else process.stdout.write(`deleted user ${name} with their sessions and API tokens\n`);
+  return 0;
+}
+
+async function list(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+  if (positionals.length !== 0) throw new UsageError(`list takes no arguments: ${FORMS}`);
+  const users = await withStore(values, (store) => new Users(store).list());
+  if (values.json) {
+    printJson({ users });
+  } else {
+    const date = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    printTable(['NAME', 'ROLE', 'CREATED', 'UPDATED'], users.map((u) => [u.name, u.role, date(u.createdAt), date(u.updatedAt)]), '(no users)');
+  }
+  return 0;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  switch (sub) {
+    case 'add':
+      return add(rest);
+    case 'passwd':
+      return passwd(rest);
+    case 'del':
+      return del(rest);
+    case 'list':
+      return list(rest);
+    default:
+      throw new UsageError(sub ? `unknown user command ${JSON.stringify(sub)}: ${FORMS}` : FORMS);
+  }
+}

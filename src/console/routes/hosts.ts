@@ -1,0 +1,78 @@
+/** The hosts of one route: list, add, change the weight, delete; edits through RouteAdmin. */
+import type { FastifyInstance } from 'fastify';
+import { principalOf } from '../auth.js';
+import type { ConsoleContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import { findModule } from '../queries.js';
+import {
+  editSchema,
+  hostBody,
+  hostListSchema,
+  hostParams,
+  hostPatchBody,
+  moduleParams,
+  withErrors,
+  type HostBody,
+  type HostParams,
+  type HostPatchBody,
+  type ModuleParams,
+} from '../schemas.js';
+
+const HOSTS = '/api/v1/modules/:modid/:cmdid/hosts';
+
+export function registerHostRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
+  app.get<{ Params: ModuleParams }>(
+    HOSTS,
+    {
+      config: { access: 'user' },
+      schema: { summary: 'The hosts of a route, by ip then port', params: moduleParams, response: withErrors({ 200: hostListSchema }, [400, 401, 404, 503]) },
+    },
+    async (request) => {
+      const { modid, cmdid } = request.params;
+      const version = await ctx.routes.version();
+      if (!(await findModule(ctx.store.db, modid, cmdid))) throw new HttpError(404, `module ${modid}:${cmdid} does not exist`);
+      return { version, hosts: await ctx.routes.listRoutes({ modid, cmdid }) };
+    },
+  );
+
+  app.post<{ Params: ModuleParams; Body: HostBody }>(
+    HOSTS,
+    {
+      config: { access: 'admin' },
+      schema: { summary: 'Add a host to a route (weight defaults to 1)', params: moduleParams, body: hostBody, response: withErrors({ 201: editSchema }) },
+    },
+    async (request, reply) => {
+      const { modid, cmdid } = request.params;
+      const { ip, port, weight = 1 } = request.body;
+      const version = await ctx.routes.addHost({ modid, cmdid, ip, port, weight }, principalOf(request).user.name);
+      return reply.code(201).send({ version, host: { ip, port, weight } });
+    },
+  );
+
+  app.patch<{ Params: HostParams; Body: HostPatchBody }>(
+    `${HOSTS}/:ip/:port`,
+    {
+      config: { access: 'admin' },
+      schema: { summary: "Change a host's weight", params: hostParams, body: hostPatchBody, response: withErrors({ 200: editSchema }) },
+    },
+    async (request) => {
+      const { modid, cmdid, ip, port } = request.params;
+      const { weight } = request.body;
+      const version = await ctx.routes.updateHost({ modid, cmdid, ip, port, weight }, principalOf(request).user.name);
+      return { version, host: { ip, port, weight } };
+    },
+  );
+
+  app.delete<{ Params: HostParams }>(
+    `${HOSTS}/:ip/:port`,
+    {
+      config: { access: 'admin' },
+      schema: { summary: 'Remove a host from a route', params: hostParams, response: withErrors({ 200: editSchema }) },
+    },
+    async (request) => {
+      const { modid, cmdid, ip, port } = request.params;
+      const version = await ctx.routes.delHost({ modid, cmdid, ip, port }, principalOf(request).user.name);
+      return { version, host: { ip, port } };
+    },
+  );
+}

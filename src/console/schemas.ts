@@ -1,0 +1,217 @@
+/**
+ * JSON schemas shared by the API routes, with the TypeScript shape each one
+ * validates. fastify checks requests against them (a failure is a 400 naming
+ * the field), serializes responses with them, and the OpenAPI document is
+ * built from them. Limits come from the store's own validation.
+ */
+import { LIMITS } from '../store/validate.js';
+import { USER_LIMITS } from '../store/users.js';
+
+export const int32 = { type: 'integer', minimum: LIMITS.idMin, maximum: LIMITS.idMax } as const;
+const port = { type: 'integer', minimum: LIMITS.portMin, maximum: LIMITS.portMax } as const;
+const weight = { type: 'integer', minimum: LIMITS.weightMin, maximum: LIMITS.weightMax } as const;
+const ipv4 = { type: 'string', format: 'ipv4', description: 'dotted IPv4 address' } as const;
+const unixSeconds = { type: 'integer', description: 'unix seconds' } as const;
+const description = { type: 'string', maxLength: LIMITS.descriptionMax } as const;
+
+/** A closed object: every listed property required unless named optional; unknown properties are refused. */
+export function object(properties: Record<string, object>, optional: readonly string[] = []) {
+  return {
+    type: 'object',
+    properties,
+    required: Object.keys(properties).filter((k) => !optional.includes(k)),
+    additionalProperties: false,
+  } as const;
+}
+
+const arrayOf = (items: object) => ({ type: 'array', items }) as const;
+
+export const errorSchema = {
+  type: 'object',
+  description: 'what went wrong; field names the offending input field',
+  properties: { error: { type: 'string' }, field: { type: 'string' } },
+  required: ['error'],
+} as const;
+
+/** The error answers every API route may give (the route adds its own success responses). */
+export function withErrors(success: Record<number, object>, errors: readonly number[] = [400, 401, 403, 404, 409, 429, 503]) {
+  return { ...success, ...Object.fromEntries(errors.map((status) => [status, errorSchema])) };
+}
+
+// ---------------------------------------------------------------- params and bodies
+
+export interface ModuleParams {
+  modid: number;
+  cmdid: number;
+}
+export const moduleParams = object({ modid: int32, cmdid: int32 });
+
+export interface HostParams extends ModuleParams {
+  ip: string;
+  port: number;
+}
+export const hostParams = object({ modid: int32, cmdid: int32, ip: ipv4, port });
+
+export interface ModuleBody {
+  modid: number;
+  cmdid: number;
+  description?: string;
+}
+export const moduleBody = object({ modid: int32, cmdid: int32, description }, ['description']);
+
+export interface ModulePatchBody {
+  description: string;
+}
+export const modulePatchBody = object({ description });
+
+export interface HostBody {
+  ip: string;
+  port: number;
+  weight?: number;
+}
+export const hostBody = object({ ip: ipv4, port, weight }, ['weight']);
+
+export interface HostPatchBody {
+  weight: number;
+}
+export const hostPatchBody = object({ weight });
+
+export interface LoginBody {
+  username: string;
+  password: string;
+}
+export const loginBody = object({
+  username: { type: 'string', minLength: 1, maxLength: USER_LIMITS.nameMax },
+  password: { type: 'string', minLength: 1, maxLength: USER_LIMITS.passwordMax },
+});
+
+export interface TokenBody {
+  name: string;
+}
+export const tokenBody = object({ name: { type: 'string', minLength: 1, maxLength: USER_LIMITS.tokenNameMax } });
+
+export interface TokenParams {
+  id: number;
+}
+export const tokenParams = object({ id: { type: 'integer', minimum: 1 } });
+
+export interface ChangesQuery {
+  limit: number;
+  before?: number;
+}
+export const changesQuery = object(
+  {
+    limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+    before: { type: 'integer', minimum: 1, description: 'only changes older than this version (paging)' },
+  },
+  ['limit', 'before'],
+);
+
+export const SERIES_RANGES = { hour: 3600, day: 86_400, week: 7 * 86_400 } as const;
+export type SeriesRange = keyof typeof SERIES_RANGES;
+export interface SeriesQuery {
+  range: SeriesRange;
+}
+export const seriesQuery = object({ range: { type: 'string', enum: Object.keys(SERIES_RANGES), default: 'hour' } }, ['range']);
+
+// ---------------------------------------------------------------- responses
+
+export const userSchema = object({ name: { type: 'string' }, role: { type: 'string', enum: ['admin', 'viewer'] } });
+
+export const sessionSchema = object(
+  {
+    user: userSchema,
+    via: { type: 'string', enum: ['session', 'token'] },
+    csrfToken: { type: 'string', description: 'send back in X-CSRF-Token on every state-changing request (sessions only)' },
+    expiresAt: unixSeconds,
+  },
+  ['csrfToken', 'expiresAt'],
+);
+
+export const healthSchema = object(
+  {
+    state: { type: 'string', enum: ['none', 'ok', 'degraded', 'down', 'stale'] },
+    reporting: { type: 'integer', description: 'hosts (or callers) with a status report' },
+    overloaded: { type: 'integer' },
+    succ: { type: 'integer' },
+    err: { type: 'integer' },
+    lastReportAt: { type: ['integer', 'null'], description: 'unix seconds' },
+  },
+);
+
+export const moduleSchema = object({
+  modid: int32,
+  cmdid: int32,
+  description: { type: 'string' },
+  hosts: { type: 'integer' },
+  createdAt: unixSeconds,
+  updatedAt: unixSeconds,
+  health: healthSchema,
+});
+
+export const moduleListSchema = object({ version: { type: 'integer' }, now: unixSeconds, modules: arrayOf(moduleSchema) });
+
+export const hostSchema = object({ ip: ipv4, port, weight, createdAt: unixSeconds, updatedAt: unixSeconds });
+
+export const routeSchema = object({
+  version: { type: 'integer' },
+  module: object({ modid: int32, cmdid: int32, description: { type: 'string' }, createdAt: unixSeconds, updatedAt: unixSeconds }),
+  hosts: arrayOf(hostSchema),
+});
+
+export const hostListSchema = object({ version: { type: 'integer' }, hosts: arrayOf(hostSchema) });
+
+/** What an edit answers: the new route version, plus what was edited. */
+export const editSchema = object(
+  { version: { type: 'integer' }, module: object({ modid: int32, cmdid: int32, description }, ['description']), host: object({ ip: ipv4, port, weight }, ['weight']) },
+  ['module', 'host'],
+);
+
+export const callerStatusSchema = object({
+  caller: ipv4,
+  succ: { type: 'integer' },
+  err: { type: 'integer' },
+  overload: { type: 'boolean' },
+  reportedAt: unixSeconds,
+});
+
+export const hostStatusSchema = object({
+  ip: ipv4,
+  port,
+  inRoute: { type: 'boolean', description: 'false for a host that reported but is no longer in the route' },
+  health: healthSchema,
+  callers: arrayOf(callerStatusSchema),
+});
+
+export const statusSchema = object({ now: unixSeconds, staleAfter: { type: 'integer' }, health: healthSchema, hosts: arrayOf(hostStatusSchema) });
+
+export const seriesSchema = object({
+  from: unixSeconds,
+  to: unixSeconds,
+  bucketSeconds: { type: 'integer' },
+  points: arrayOf(object({ ip: ipv4, port, bucket: unixSeconds, succ: { type: 'integer' }, err: { type: 'integer' } })),
+});
+
+export const changeSchema = object({
+  version: { type: 'integer' },
+  modid: int32,
+  cmdid: int32,
+  action: { type: 'string' },
+  detail: { type: 'string' },
+  actor: { type: ['string', 'null'] },
+  changedAt: unixSeconds,
+});
+
+export const changeListSchema = object({ version: { type: 'integer' }, changes: arrayOf(changeSchema) });
+
+export const tokenSchema = object({
+  id: { type: 'integer' },
+  name: { type: 'string' },
+  user: { type: 'string' },
+  createdAt: unixSeconds,
+  revokedAt: { type: ['integer', 'null'] },
+});
+
+export const newTokenSchema = object({ ...tokenSchema.properties, token: { type: 'string', description: 'shown only in this answer' } });
+
+export const tokenListSchema = object({ tokens: arrayOf(tokenSchema) });

@@ -1,0 +1,162 @@
+/**
+ * The web console: a fastify server with the JSON API under /api/v1, the
+ * browser app, /healthz and /metrics. `lars console` and `lars up` both
+ * start it through startConsole().
+ */
+import type { AddressInfo } from 'node:net';
+import cookie from '@fastify/cookie';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
+import { formatEndpoint } from '../reactor/endpoint.js';
+import { createLogger, type Logger } from '../reactor/log.js';
+import { MetricsRegistry } from '../reactor/metrics.js';
+import { RouteAdmin } from '../store/route-admin.js';
+import type { Store } from '../store/store.js';
+import { Users } from '../store/users.js';
+import { accessHook } from './auth.js';
+import { DEFAULT_CONSOLE_CONFIG, DEFAULT_CONSOLE_HOST, DEFAULT_CONSOLE_PORT, isLoopback, type ConsoleConfig } from './config.js';
+import type { ConsoleContext } from './context.js';
+import { errorResponse } from './errors.js';
+import { LoginThrottle } from './login-throttle.js';
+import { ApiCatalog } from './openapi.js';
+import { addRequestLog } from './request-log.js';
+import { registerChangeRoutes } from './routes/changes.js';
+import { registerHostRoutes } from './routes/hosts.js';
+import { registerMetaRoutes } from './routes/meta.js';
+import { registerModuleRoutes } from './routes/modules.js';
+import { registerSessionRoutes } from './routes/session.js';
+import { registerStatusRoutes } from './routes/status.js';
+import { registerTokenRoutes } from './routes/tokens.js';
+import { addSecurityHeaders } from './security-headers.js';
+import { DEFAULT_ASSETS_DIR, registerStaticRoutes } from './static.js';
+
+export interface ConsoleOptions {
+  store: Store;
+  /** Default 127.0.0.1; any non-loopback address needs allowRemote. */
+  host?: string;
+  /** Default 8080; 0 picks a free port. */
+  port?: number;
+  /** Permits listening on a non-loopback address (the --allow-remote flag). */
+  allowRemote?: boolean;
+  /** PEM certificate chain and key: serve HTTPS (and mark cookies Secure). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  config?: Partial<ConsoleConfig>;
+  logger?: Logger;
+  metrics?: MetricsRegistry;
+  /** Unix milliseconds; injected by tests. */
+  clock?: () => number;
+  /** Where the front-end files are; defaults to web/ beside this module. */
+  assetsDir?: string;
+}
+
+export interface ConsoleServer {
+  readonly address: AddressInfo;
+  /** e.g. http://127.0.0.1:8080/ */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** Refused listen address (the CLI turns it into a usage error). */
+export class ConsoleAddressError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConsoleAddressError';
+  }
+}
+
+const API_OR_META = /^\/(api\/|healthz$|metrics$)/;
+
+/** Registration-time checks: a route without an access level or (API) schema is a bug, caught at start. */
+function checkRoute(route: RouteOptions): void {
+  const access = (route.config as { access?: unknown } | undefined)?.access;
+  if (access === undefined) throw new Error(`console route ${route.url} declares no config.access`);
+  if (API_OR_META.test(route.url) && !(route.schema as { response?: unknown } | undefined)?.response) {
+    throw new Error(`console route ${route.url} has no response schema`);
+  }
+}
+
+function createApp(options: ConsoleOptions): FastifyInstance {
+  const common = {
+    logger: false,
+    // Bodies here are a few fields; anything larger is a mistake or an attack.
+    bodyLimit: 64 * 1024,
+    // Unknown body fields are refused (400 naming the field), not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  } satisfies FastifyServerOptions;
+  const app = options.tls ? Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key } }) : Fastify(common);
+  return app as unknown as FastifyInstance;
+}
+
+export async function startConsole(options: ConsoleOptions): Promise<ConsoleServer> {
+  const host = options.host ?? DEFAULT_CONSOLE_HOST;
+  const port = options.port ?? DEFAULT_CONSOLE_PORT;
+  const logger = options.logger ?? createLogger('console');
+  if (!isLoopback(host) && !options.allowRemote) {
+    throw new ConsoleAddressError(
+      `the console would be reachable from other machines on ${host}; pass --allow-remote to mean it (and --tls-cert/--tls-key to encrypt it)`,
+    );
+  }
+  if (!isLoopback(host) && !options.tls) {
+    logger.warn('plain_http_remote', { host, hint: 'passwords and session cookies cross the network unencrypted; use --tls-cert and --tls-key' });
+  }
+  const clock = options.clock ?? Date.now;
+  const config: ConsoleConfig = { ...DEFAULT_CONSOLE_CONFIG, ...options.config };
+  const ctx: ConsoleContext = {
+    store: options.store,
+    routes: new RouteAdmin(options.store, { clock }),
+    users: new Users(options.store, { clock }),
+    config,
+    throttle: new LoginThrottle({
+      perUser: config.login_failures_per_user,
+      perAddress: config.login_failures_per_address,
+      windowMs: config.login_window_s * 1000,
+      clock,
+    }),
+    secureCookies: options.tls !== undefined,
+    now: () => Math.floor(clock() / 1000),
+    logger,
+    metrics: options.metrics ?? new MetricsRegistry(),
+  };
+
+  const app = createApp(options);
+  const catalog = new ApiCatalog();
+  app.addHook('onRoute', (route) => {
+    checkRoute(route);
+    catalog.record(route);
+  });
+  app.decorateRequest('principal', null);
+  await app.register(cookie);
+  app.addHook('onRequest', accessHook(ctx.users));
+  addSecurityHeaders(app, ctx.secureCookies);
+  addRequestLog(app, logger, ctx.metrics);
+  app.setErrorHandler((err, request, reply) => {
+    const response = errorResponse(err);
+    if (response.unexpected) logger.error('request_failed', { method: request.method, path: request.url.split('?', 1)[0], error: err, stack: (err as Error).stack });
+    else if (response.status === 503) logger.warn('store_unavailable', { path: request.url.split('?', 1)[0], error: response.body.error });
+    return reply.code(response.status).headers(response.headers).send(response.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0]!;
+    if (path.startsWith('/api/')) return reply.code(404).send({ error: `no such endpoint: ${request.method} ${path} (see /api/v1/openapi.json)` });
+    return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
+  });
+
+  registerSessionRoutes(app, ctx);
+  registerModuleRoutes(app, ctx);
+  registerHostRoutes(app, ctx);
+  registerStatusRoutes(app, ctx);
+  registerChangeRoutes(app, ctx);
+  registerTokenRoutes(app, ctx);
+  registerMetaRoutes(app, ctx, catalog);
+  registerStaticRoutes(app, options.assetsDir ?? DEFAULT_ASSETS_DIR);
+
+  await app.listen({ host, port });
+  const address = app.server.address() as AddressInfo;
+  const scheme = options.tls ? 'https' : 'http';
+  return {
+    address,
+    url: `${scheme}://${formatEndpoint({ host: address.address, port: address.port })}/`,
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The front end: files under web/ (plain ES modules, a stylesheet, icons)
+ * served from memory with ETags, and index.html for every page path so the
+ * browser app can route itself. In a build the files sit beside the
+ * compiled server (scripts/build-console.mjs copies them there).
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('./web/', import.meta.url));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+/** The paths the browser app draws; anything else outside /api and /assets is a 404. */
+export const PAGE_PATHS = ['/', '/login', '/modules', '/modules/:modid/:cmdid', '/changes', '/tokens'];
+
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+
+export function loadAssets(dir: string): Map<string, Asset> {
+  let files: string[];
+  try {
+    files = walk(dir);
+  } catch (err) {
+    throw new Error(`console front-end files not found in ${dir} (${(err as Error).message}); run npm run build`);
+  }
+  const assets = new Map<string, Asset>();
+  for (const file of files) {
+    const type = TYPES[extname(file)];
+    if (!type) continue; // tsconfig.json for type-checking the front end, and the like
+    const body = readFileSync(file);
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+    assets.set('/' + relative(dir, file).split(sep).join('/'), { body, type, etag });
+  }
+  if (!assets.has('/index.html')) throw new Error(`console front-end incomplete: no index.html in ${dir}; run npm run build`);
+  return assets;
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, asset: Asset) {
+  // Revalidate every time: a deploy must never leave a stale module in the browser.
+  reply.header('cache-control', 'no-cache').header('etag', asset.etag);
+  if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+  return reply.type(asset.type).send(asset.body);
+}
+
+const hidden = { hide: true, response: { 200: { type: 'string' } } };
+
+export function registerStaticRoutes(app: FastifyInstance, dir: string): void {
+  const assets = loadAssets(dir);
+  const index = assets.get('/index.html')!;
+  for (const path of PAGE_PATHS) {
+    app.get(path, { config: { access: 'public' }, schema: hidden }, (request, reply) => send(request, reply, index));
+  }
+  app.get<{ Params: { '*': string } }>(
+    '/assets/*',
+    { config: { access: 'public' }, schema: { ...hidden, params: { type: 'object', properties: { '*': { type: 'string', maxLength: 200 } } } } },
+    (request, reply) => {
+      const asset = assets.get('/' + request.params['*']);
+      if (!asset || request.params['*'] === 'index.html') return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
+      return send(request, reply, asset);
+    },
+  );
+}

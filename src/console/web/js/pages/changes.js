@@ -1,0 +1,102 @@
+// The route change log: who changed what and when, newest first, with a
+// filter and paging to older changes.
+import { get } from '../api.js';
+import { fmtTime, h, replace, timeCell } from '../dom.js';
+import { messageLine } from '../ui.js';
+
+const PAGE = 100;
+const ACTIONS = {
+  add: 'host added',
+  update: 'weight changed',
+  del: 'host removed',
+  'module-add': 'module added',
+  'module-update': 'module changed',
+  'module-del': 'module removed',
+};
+
+/** @param {any} c @param {string} text */
+function matches(c, text) {
+  if (!text) return true;
+  const needle = text.toLowerCase();
+  return [`${c.modid}:${c.cmdid}`, c.actor ?? '', c.detail, ACTIONS[c.action] ?? c.action, String(c.version)].some((s) => s.toLowerCase().includes(needle));
+}
+
+/** @type {import('../app.js').Page} */
+export function changesPage(root, ctx) {
+  document.title = 'Changes · Lars console';
+  const message = messageLine();
+  const tbody = h('tbody');
+  const summary = h('span', { class: 'muted' });
+  const more = h('button', { type: 'button', class: 'button ghost', text: 'Load older changes', hidden: true });
+  /** @type {any[]} */
+  let changes = [];
+  let now = Math.floor(Date.now() / 1000);
+  let filter = ctx.query.get('q') ?? '';
+
+  const search = h('input', {
+    type: 'search',
+    class: 'search',
+    placeholder: 'Filter by module, user, action or detail',
+    value: filter,
+    'aria-label': 'Filter changes',
+    oninput: () => {
+      filter = search.value.trim();
+      draw();
+    },
+  });
+
+  const draw = () => {
+    const shown = changes.filter((c) => matches(c, filter));
+    replace(
+      tbody,
+      shown.length === 0
+        ? h('tr', null, h('td', { colspan: 6, class: 'empty' }, changes.length === 0 ? 'No changes recorded yet.' : 'No change matches the filter.'))
+        : shown.map((c) =>
+            h(
+              'tr',
+              null,
+              h('td', { class: 'num mono' }, String(c.version)),
+              h('td', { title: fmtTime(c.changedAt) }, timeCell(c.changedAt, now)),
+              h('td', null, c.actor ?? h('span', { class: 'muted' }, 'unknown')),
+              h('td', null, c.action === 'module-del' ? h('span', { class: 'mono' }, `${c.modid}:${c.cmdid}`) : h('a', { class: 'mono', href: `/modules/${c.modid}/${c.cmdid}` }, `${c.modid}:${c.cmdid}`)),
+              h('td', null, h('span', { class: `badge action-${c.action}` }, ACTIONS[c.action] ?? c.action)),
+              h('td', { class: 'mono small' }, c.detail || '—'),
+            ),
+          ),
+    );
+  };
+
+  /** @param {number} [before] */
+  const load = async (before) => {
+    try {
+      const data = await get(`/changes?limit=${PAGE}${before ? `&before=${before}` : ''}`);
+      now = Math.floor(Date.now() / 1000);
+      changes = before ? [...changes, ...data.changes] : data.changes;
+      summary.textContent = `route version ${data.version}`;
+      more.hidden = data.changes.length < PAGE;
+      draw();
+    } catch (err) {
+      message.error(err);
+    }
+  };
+  more.addEventListener('click', () => load(changes[changes.length - 1]?.version));
+
+  root.append(
+    h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Changes'), summary)),
+    message.el,
+    h(
+      'section',
+      { class: 'card' },
+      h('div', { class: 'filters' }, search),
+      h(
+        'table',
+        { class: 'table', id: 'changes-table' },
+        h('thead', null, h('tr', null, h('th', { class: 'num' }, 'Version'), h('th', null, 'When'), h('th', null, 'Who'), h('th', null, 'Module'), h('th', null, 'What'), h('th', null, 'Detail'))),
+        tbody,
+      ),
+      h('div', { class: 'card-foot' }, more),
+    ),
+  );
+  replace(tbody, h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'Loading…')));
+  load();
+}

@@ -1,0 +1,169 @@
+// Every module (modid:cmdid) with its description, host count and health
+// from the latest call status; search, filter by health, add a module.
+import { get, post } from '../api.js';
+import { errorShare, fmtNumber, h, HEALTH_LABELS, healthBadge, replace, timeCell } from '../dom.js';
+import { field, messageLine, poll, segmented, showFormError } from '../ui.js';
+
+const REFRESH_MS = 10_000;
+
+/** @param {any} m @param {string} text */
+function matches(m, text) {
+  if (!text) return true;
+  const needle = text.toLowerCase();
+  return `${m.modid}:${m.cmdid}`.includes(needle) || `${m.modid} ${m.cmdid}`.includes(needle) || m.description.toLowerCase().includes(needle);
+}
+
+/** @param {() => void} onAdded @param {() => void} onCancel */
+function addModuleForm(onAdded, onCancel) {
+  const message = messageLine();
+  const modid = h('input', { name: 'modid', inputmode: 'numeric', placeholder: 'e.g. 1', required: true });
+  const cmdid = h('input', { name: 'cmdid', inputmode: 'numeric', placeholder: 'e.g. 1', required: true });
+  const description = h('input', { name: 'description', maxlength: 255, placeholder: 'what this service does' });
+  const form = h(
+    'form',
+    { class: 'inline-form', novalidate: true },
+    h('div', { class: 'form-row' }, field('modid', modid), field('cmdid', cmdid), h('div', { class: 'grow' }, field('Description', description))),
+    message.el,
+    h(
+      'div',
+      { class: 'form-actions' },
+      h('button', { type: 'submit', class: 'button primary', text: 'Add module' }),
+      h('button', { type: 'button', class: 'button ghost', text: 'Cancel', onclick: onCancel }),
+    ),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await post('/modules', { modid: toInt(modid.value), cmdid: toInt(cmdid.value), description: description.value });
+      onAdded();
+    } catch (err) {
+      showFormError(form, message, err);
+    }
+  });
+  setTimeout(() => modid.focus());
+  return form;
+}
+
+/** Integers as typed; anything else goes to the server as is, which names the field. @param {string} text */
+export function toInt(text) {
+  const t = text.trim();
+  return /^-?\d+$/.test(t) ? Number(t) : t;
+}
+
+/** @type {import('../app.js').Page} */
+export function modulesPage(root, ctx) {
+  document.title = 'Modules · Lars console';
+  let modules = /** @type {any[]} */ ([]);
+  let now = 0;
+  let loaded = false;
+  let search = ctx.query.get('q') ?? '';
+  let health = 'all';
+  const message = messageLine();
+  const summary = h('span', { class: 'muted' });
+  // Only the health counts are redrawn on refresh: the search box keeps its focus.
+  const healthFilter = h('div');
+  const tbody = h('tbody');
+  const formSlot = h('div');
+
+  const searchInput = h('input', {
+    type: 'search',
+    class: 'search',
+    placeholder: 'Search modid:cmdid or description',
+    value: search,
+    'aria-label': 'Search modules',
+    oninput: () => {
+      search = searchInput.value.trim();
+      draw();
+    },
+  });
+
+  const drawFilters = () => {
+    const counts = { all: modules.length };
+    for (const m of modules) counts[m.health.state] = (counts[m.health.state] ?? 0) + 1;
+    const options = ['all', 'ok', 'degraded', 'down', 'stale', 'none']
+      .filter((s) => s === 'all' || counts[s] || s === health)
+      .map((s) => ({ value: s, label: `${s === 'all' ? 'All' : HEALTH_LABELS[s]} ${counts[s] ?? 0}` }));
+    replace(healthFilter, segmented(options, health, (value) => {
+      health = value;
+      draw();
+    }));
+  };
+
+  const draw = () => {
+    const shown = modules.filter((m) => (health === 'all' || m.health.state === health) && matches(m, search));
+    if (!loaded) return;
+    if (modules.length === 0) {
+      replace(tbody, h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'No modules yet. Add one here, or on the command line: lars module add MODID CMDID')));
+      return;
+    }
+    if (shown.length === 0) {
+      replace(tbody, h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'No module matches the search and filter.')));
+      return;
+    }
+    replace(
+      tbody,
+      shown.map((m) => {
+        const href = `/modules/${m.modid}/${m.cmdid}`;
+        const { succ, err } = m.health;
+        return h(
+          'tr',
+          { class: 'clickable', 'data-module': `${m.modid}:${m.cmdid}`, onclick: (/** @type {MouseEvent} */ e) => {
+            if (!(e.target instanceof Element && e.target.closest('a'))) ctx.navigate(href);
+          } },
+          h('td', null, h('a', { href, class: 'mono strong' }, `${m.modid}:${m.cmdid}`)),
+          h('td', { class: m.description ? '' : 'muted' }, m.description || '—'),
+          h('td', { class: 'num' }, fmtNumber(m.hosts)),
+          h('td', null, healthBadge(m.health.state), m.health.reporting > 0 ? h('span', { class: 'muted small' }, ` ${m.health.reporting - m.health.overloaded}/${m.health.reporting} healthy`) : null),
+          h('td', { class: 'num' }, succ + err > 0 ? h('span', null, fmtNumber(succ), h('span', { class: 'muted' }, ' / '), h('span', { class: err > 0 ? 'err-text' : '' }, fmtNumber(err)), h('span', { class: 'muted small' }, ` (${errorShare(succ, err)})`)) : h('span', { class: 'muted' }, '—')),
+          h('td', null, timeCell(m.health.lastReportAt, now)),
+        );
+      }),
+    );
+  };
+
+  const load = async () => {
+    const data = await get('/modules');
+    modules = data.modules;
+    now = data.now;
+    loaded = true;
+    summary.textContent = `${modules.length} module${modules.length === 1 ? '' : 's'} · route version ${data.version}`;
+    message.clear();
+    drawFilters();
+    draw();
+  };
+
+  const showForm = () => {
+    replace(formSlot, addModuleForm(
+      async () => {
+        replace(formSlot);
+        await load();
+      },
+      () => replace(formSlot),
+    ));
+  };
+
+  root.append(
+    h(
+      'div',
+      { class: 'page-head' },
+      h('div', null, h('h1', null, 'Modules'), summary),
+      ctx.isAdmin ? h('button', { type: 'button', class: 'button primary', text: 'Add module', onclick: showForm }) : null,
+    ),
+    formSlot,
+    message.el,
+    h(
+      'section',
+      { class: 'card' },
+      h('div', { class: 'filters' }, searchInput, healthFilter),
+      h(
+        'table',
+        { class: 'table', id: 'modules-table' },
+        h('thead', null, h('tr', null, h('th', null, 'Module'), h('th', null, 'Description'), h('th', { class: 'num' }, 'Hosts'), h('th', null, 'Health'), h('th', { class: 'num' }, 'Calls ok / err'), h('th', null, 'Last report'))),
+        tbody,
+      ),
+    ),
+  );
+  replace(tbody, h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'Loading…')));
+  drawFilters();
+  return poll(load, REFRESH_MS, (err) => message.error(err));
+}

@@ -1,0 +1,372 @@
+/**
+ * Console accounts over the users, sessions and api_tokens tables: users with
+ * a role and a scrypt password hash, browser sessions and API tokens. Secrets
+ * handed to people (session ids, API tokens) are random and stored only as
+ * SHA-256 hashes; passwords only as salted scrypt hashes. Nothing here logs.
+ */
+import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import type { Database } from './schema.js';
+import type { Store } from './store.js';
+
+export type Role = 'admin' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'viewer'];
+
+export interface UserInfo {
+  name: string;
+  role: Role;
+  /** Unix seconds. */
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Who is acting: a user and their current role. */
+export interface UserRef {
+  name: string;
+  role: Role;
+}
+
+export interface SessionInfo {
+  user: UserRef;
+  csrfToken: string;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
+export interface NewSession extends SessionInfo {
+  /** The cookie value; only its hash is stored. */
+  id: string;
+}
+
+export interface ApiTokenInfo {
+  id: number;
+  name: string;
+  user: string;
+  /** Unix seconds. */
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface NewApiToken extends ApiTokenInfo {
+  /** The secret, shown once; only its hash is stored. */
+  token: string;
+}
+
+export const USER_LIMITS = {
+  nameMax: 64,
+  passwordMin: 8,
+  /** scrypt cost grows with input only a little, but a megabyte "password" is an abuse, not a password. */
+  passwordMax: 1024,
+  tokenNameMax: 64,
+} as const;
+
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
+const TOKEN_PREFIX = 'lars_';
+
+// ---------------------------------------------------------------- validation
+
+export function checkUserName(value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > USER_LIMITS.nameMax || !USER_NAME.test(value)) {
+    throw new ValidationError(
+      'username',
+      `must be 1 to ${USER_LIMITS.nameMax} characters of letters, digits and . _ @ - (starting with a letter or digit)`,
+    );
+  }
+  return value;
+}
+
+export function checkPassword(value: unknown): string {
+  if (typeof value !== 'string') throw new ValidationError('password', 'must be text');
+  const length = [...value].length;
+  if (length < USER_LIMITS.passwordMin || length > USER_LIMITS.passwordMax) {
+    throw new ValidationError('password', `must be ${USER_LIMITS.passwordMin} to ${USER_LIMITS.passwordMax} characters`);
+  }
+  return value;
+}
+
+export function checkRole(value: unknown): Role {
+  if (!ROLES.includes(value as Role)) throw new ValidationError('role', `must be one of ${ROLES.join(', ')}`);
+  return value as Role;
+}
+
+function checkTokenName(value: unknown): string {
+  if (typeof value !== 'string' || value.trim().length === 0 || [...value].length > USER_LIMITS.tokenNameMax || value.includes('\u0000')) {
+    throw new ValidationError('name', `must be 1 to ${USER_LIMITS.tokenNameMax} characters`);
+  }
+  return value.trim();
+}
+
+// ---------------------------------------------------------------- password hashing
+
+/**
+ * scrypt with N = 2^15, r = 8, p = 1 (32 MiB, tens of milliseconds). The
+ * parameters are stored in the hash, so raising them later keeps old hashes valid.
+ */
+const SCRYPT = { logN: 15, r: 8, p: 1, keyLength: 32, saltLength: 16 };
+
+function scryptAsync(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(password.normalize('NFC'), salt, keyLength, options, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+}
+
+function scryptOptions(logN: number, r: number, p: number): ScryptOptions {
+  // Node refuses to use more than maxmem; scrypt needs 128 * N * r bytes plus a little.
+  return { N: 2 ** logN, r, p, maxmem: 256 * 2 ** logN * r };
+}
+
+/** "scrypt$logN$r$p$salt$hash", salt and hash in base64. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(SCRYPT.saltLength);
+  const key = await scryptAsync(password, salt, SCRYPT.keyLength, scryptOptions(SCRYPT.logN, SCRYPT.r, SCRYPT.p));
+  return ['scrypt', SCRYPT.logN, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
+}
+
+export async function verifyPassword(password: string, encoded: string): Promise<boolean> {
+  const parts = encoded.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [logN, r, p] = parts.slice(1, 4).map(Number) as [number, number, number];
+  if (![logN, r, p].every((n) => Number.isInteger(n) && n > 0) || logN > 22) return false;
+  const expected = Buffer.from(parts[5]!, 'base64');
+  const key = await scryptAsync(password, Buffer.from(parts[4]!, 'base64'), expected.length, scryptOptions(logN, r, p));
+  return expected.length > 0 && timingSafeEqual(key, expected);
+}
+
+/** A hash of a random password, checked against when the user does not exist, so both cases cost the same. */
+let decoyHash: Promise<string> | undefined;
+
+// ---------------------------------------------------------------- secrets
+
+function randomSecret(bytes = 32): string {
+  return randomBytes(bytes).toString('base64url');
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** A password for a generated account: 144 random bits, easy to copy. */
+export function generatePassword(): string {
+  return randomSecret(18);
+}
+
+// ---------------------------------------------------------------- accounts
+
+export interface UsersOptions {
+  /** Unix milliseconds; injected by tests. */
+  clock?: () => number;
+}
+
+type UserRow = { name: string; role: string; created_at: number; updated_at: number };
+
+const toUserInfo = (row: UserRow): UserInfo => ({
+  name: row.name,
+  role: row.role as Role,
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+});
+
+const toTokenInfo = (row: { id: number; name: string; user_name: string; created_at: number; revoked_at: number | null }): ApiTokenInfo => ({
+  id: Number(row.id),
+  name: row.name,
+  user: row.user_name,
+  createdAt: Number(row.created_at),
+  revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+});
+
+async function countAdmins(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+export class Users {
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly store: Store,
+    options: UsersOptions = {},
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  private now(): number {
+    return Math.floor(this.clock() / 1000);
+  }
+
+  async hasAny(): Promise<boolean> {
+    return (await this.store.db.selectFrom('users').select('name').limit(1).executeTakeFirst()) !== undefined;
+  }
+
+  async list(): Promise<UserInfo[]> {
+    const rows = await this.store.db.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at']).orderBy('name').execute();
+    return rows.map(toUserInfo);
+  }
+
+  async add(input: { name: string; role: string; password: string }): Promise<UserInfo> {
+    const name = checkUserName(input.name);
+    const role = checkRole(input.role);
+    const passwordHash = await hashPassword(checkPassword(input.password));
+    const now = this.now();
+    await this.store.db.transaction().execute(async (trx) => {
+      if (await trx.selectFrom('users').select('name').where('name', '=', name).executeTakeFirst()) {
+        throw new ConflictError(`user ${name} already exists`);
+      }
+      await trx.insertInto('users').values({ name, role, password_hash: passwordHash, created_at: now, updated_at: now }).execute();
+    });
+    return { name, role, createdAt: now, updatedAt: now };
+  }
+
+  /** Sets a new password and ends the user's sessions (API tokens stay valid). */
+  async setPassword(name: string, password: string): Promise<void> {
+    checkUserName(name);
+    const passwordHash = await hashPassword(checkPassword(password));
+    await this.store.db.transaction().execute(async (trx) => {
+      const result = await trx
+        .updateTable('users')
+        .set({ password_hash: passwordHash, updated_at: this.now() })
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (result.numUpdatedRows === 0n) throw new NotFoundError(`user ${name} does not exist`);
+      await trx.deleteFrom('sessions').where('user_name', '=', name).execute();
+    });
+  }
+
+  /** Deletes the user with their sessions and tokens; the last admin cannot be deleted. */
+  async delete(name: string): Promise<void> {
+    checkUserName(name);
+    await this.store.db.transaction().execute(async (trx) => {
+      const user = await trx.selectFrom('users').select('role').where('name', '=', name).executeTakeFirst();
+      if (!user) throw new NotFoundError(`user ${name} does not exist`);
+      if (user.role === 'admin' && (await countAdmins(trx)) === 1) {
+        throw new ConflictError(`user ${name} is the last admin; add another admin first`);
+      }
+      // The foreign keys cascade too; explicit deletes do not depend on SQLite's foreign_keys pragma.
+      await trx.deleteFrom('sessions').where('user_name', '=', name).execute();
+      await trx.deleteFrom('api_tokens').where('user_name', '=', name).execute();
+      await trx.deleteFrom('users').where('name', '=', name).execute();
+    });
+  }
+
+  /**
+   * The user when the password matches, undefined otherwise. An unknown user
+   * costs one scrypt too, so timing does not tell which names exist.
+   */
+  async authenticate(name: string, password: string): Promise<UserRef | undefined> {
+    const row = await this.store.db.selectFrom('users').select(['name', 'role', 'password_hash']).where('name', '=', name).executeTakeFirst();
+    if (!row) {
+      await verifyPassword(password, await (decoyHash ??= hashPassword(generatePassword())));
+      return undefined;
+    }
+    return (await verifyPassword(password, row.password_hash)) ? { name: row.name, role: row.role as Role } : undefined;
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  async createSession(user: UserRef, ttlSeconds: number): Promise<NewSession> {
+    const id = randomSecret();
+    const csrfToken = randomSecret();
+    const now = this.now();
+    const expiresAt = now + ttlSeconds;
+    await this.store.db
+      .insertInto('sessions')
+      .values({ id_hash: sha256(id), user_name: user.name, csrf_token: csrfToken, created_at: now, expires_at: expiresAt })
+      .execute();
+    return { id, csrfToken, expiresAt, user };
+  }
+
+  /** The live session for a cookie value, with the user's current role. */
+  async findSession(id: string): Promise<SessionInfo | undefined> {
+    const row = await this.store.db
+      .selectFrom('sessions as s')
+      .innerJoin('users as u', 'u.name', 's.user_name')
+      .select(['u.name', 'u.role', 's.csrf_token', 's.expires_at'])
+      .where('s.id_hash', '=', sha256(id))
+      .where('s.expires_at', '>', this.now())
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return { user: { name: row.name, role: row.role as Role }, csrfToken: row.csrf_token, expiresAt: Number(row.expires_at) };
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    await this.store.db.deleteFrom('sessions').where('id_hash', '=', sha256(id)).execute();
+  }
+
+  /** Removes expired sessions; returns how many went. */
+  async pruneSessions(): Promise<number> {
+    const result = await this.store.db.deleteFrom('sessions').where('expires_at', '<=', this.now()).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  // ---------------------------------------------------------------- API tokens
+
+  async createToken(user: string, name: string): Promise<NewApiToken> {
+    const tokenName = checkTokenName(name);
+    const token = TOKEN_PREFIX + randomSecret();
+    const now = this.now();
+    await this.store.db
+      .insertInto('api_tokens')
+      .values({ name: tokenName, token_hash: sha256(token), user_name: user, created_at: now, revoked_at: null })
+      .execute();
+    // Read back by the unique hash: portable across engines (no RETURNING on MySQL).
+    const row = await this.store.db
+      .selectFrom('api_tokens')
+      .select(['id', 'name', 'user_name', 'created_at', 'revoked_at'])
+      .where('token_hash', '=', sha256(token))
+      .executeTakeFirstOrThrow();
+    return { ...toTokenInfo(row), token };
+  }
+
+  /** The owner of a live (not revoked) token. */
+  async findToken(token: string): Promise<{ id: number; user: UserRef } | undefined> {
+    if (!token.startsWith(TOKEN_PREFIX)) return undefined;
+    const row = await this.store.db
+      .selectFrom('api_tokens as t')
+      .innerJoin('users as u', 'u.name', 't.user_name')
+      .select(['t.id', 'u.name', 'u.role'])
+      .where('t.token_hash', '=', sha256(token))
+      .where('t.revoked_at', 'is', null)
+      .executeTakeFirst();
+    return row ? { id: Number(row.id), user: { name: row.name, role: row.role as Role } } : undefined;
+  }
+
+  /** Every token, or one user's, newest first. */
+  async listTokens(user?: string): Promise<ApiTokenInfo[]> {
+    let query = this.store.db.selectFrom('api_tokens').select(['id', 'name', 'user_name', 'created_at', 'revoked_at']).orderBy('id', 'desc');
+    if (user !== undefined) query = query.where('user_name', '=', user);
+    return (await query.execute()).map(toTokenInfo);
+  }
+
+  /** Revokes a token (idempotent); `owner` limits it to that user's tokens. */
+  async revokeToken(id: number, owner?: string): Promise<ApiTokenInfo> {
+    return this.store.db.transaction().execute(async (trx) => {
+      let query = trx.selectFrom('api_tokens').select(['id', 'name', 'user_name', 'created_at', 'revoked_at']).where('id', '=', id);
+      if (owner !== undefined) query = query.where('user_name', '=', owner);
+      const row = await query.executeTakeFirst();
+      if (!row) throw new NotFoundError(`token ${id} does not exist`);
+      if (row.revoked_at !== null) return toTokenInfo(row);
+      const revokedAt = this.now();
+      await trx.updateTable('api_tokens').set({ revoked_at: revokedAt }).where('id', '=', id).execute();
+      return toTokenInfo({ ...row, revoked_at: revokedAt });
+    });
+  }
+}
+
+/**
+ * On a store without any user, creates `admin` (role admin) with a random
+ * password and returns it, to be shown once. Does nothing when any user
+ * exists, so it is safe on every start and from several processes at once.
+ */
+export async function ensureAdminUser(store: Store): Promise<{ created: boolean; password?: string }> {
+  const users = new Users(store);
+  if (await users.hasAny()) return { created: false };
+  const password = generatePassword();
+  try {
+    await users.add({ name: 'admin', role: 'admin', password });
+  } catch (err) {
+    // Another process created a user meanwhile.
+    if (err instanceof ConflictError || (await users.hasAny())) return { created: false };
+    throw err;
+  }
+  return { created: true, password };
+}

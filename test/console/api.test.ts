@@ -1,0 +1,343 @@
+/**
+ * The console's REST API over real HTTP, on every reachable engine:
+ * authentication, CSRF, roles, validation (400 naming the field), store
+ * errors (404, 409, 503), tokens, the login rate limit, status and series,
+ * the OpenAPI document, and that a refused request changes nothing.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startConsole, type ConsoleServer } from '../../src/console/server.js';
+import { RouteAdmin } from '../../src/store/route-admin.js';
+import { captureLogs } from '../support/net.js';
+import { forEachEngine } from '../support/engines.js';
+import { ADMIN, ApiClient, VIEWER, addTestUsers, insertSeries, insertStatus, storeSnapshot } from './helpers.js';
+
+await forEachEngine('console REST API', (store) => {
+  let server: ConsoleServer;
+  const admin = () => new ApiClient(server.url);
+  let asAdmin: ApiClient;
+  let asViewer: ApiClient;
+
+  before(async () => {
+    await addTestUsers(store);
+    const routes = new RouteAdmin(store);
+    await routes.addModule({ modid: 1, cmdid: 1, description: 'fixture' }, 'fixture');
+    await routes.addHost({ modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80 }, 'fixture');
+    server = await startConsole({ store, port: 0 });
+    asAdmin = admin();
+    asViewer = admin();
+    assert.equal((await asAdmin.login(ADMIN)).status, 200);
+    assert.equal((await asViewer.login(VIEWER)).status, 200);
+  });
+  after(() => server.close());
+
+  /** Every state-changing request, each one valid for an admin with a session and CSRF token. */
+  const edits: { method: string; path: string; body?: unknown; adminOnly: boolean }[] = [
+    { method: 'POST', path: '/api/v1/modules', body: { modid: 2, cmdid: 2 }, adminOnly: true },
+    { method: 'PATCH', path: '/api/v1/modules/1/1', body: { description: 'changed' }, adminOnly: true },
+    { method: 'DELETE', path: '/api/v1/modules/1/1', adminOnly: true },
+    { method: 'POST', path: '/api/v1/modules/1/1/hosts', body: { ip: '10.0.0.2', port: 80 }, adminOnly: true },
+    { method: 'PATCH', path: '/api/v1/modules/1/1/hosts/10.0.0.1/80', body: { weight: 7 }, adminOnly: true },
+    { method: 'DELETE', path: '/api/v1/modules/1/1/hosts/10.0.0.1/80', adminOnly: true },
+    { method: 'POST', path: '/api/v1/tokens', body: { name: 'x' }, adminOnly: false },
+    { method: 'DELETE', path: '/api/v1/tokens/1', adminOnly: false },
+    { method: 'DELETE', path: '/api/v1/session', adminOnly: false },
+  ];
+
+  test('refused state-changing requests: 401 without credentials, 403 without the CSRF token or the role; nothing changes', async () => {
+    const snapshot = await storeSnapshot(store);
+    const anonymous = admin();
+    for (const edit of edits) {
+      const label = `${edit.method} ${edit.path}`;
+      const none = await anonymous.request(edit.method, edit.path, { body: edit.body, auth: { kind: 'none' } });
+      assert.equal(none.status, 401, `${label} without credentials: ${JSON.stringify(none.body)}`);
+      assert.match(none.body.error, /log in/);
+      const badToken = await anonymous.request(edit.method, edit.path, { body: edit.body, auth: { kind: 'token', token: 'lars_not-a-real-token' } });
+      assert.equal(badToken.status, 401, `${label} with an unknown token`);
+      const noCsrf = await asAdmin.request(edit.method, edit.path, { body: edit.body, auth: { kind: 'session', csrf: false } });
+      assert.equal(noCsrf.status, 403, `${label} without X-CSRF-Token`);
+      assert.match(noCsrf.body.error, /CSRF/);
+      const wrongCsrf = await asAdmin.request(edit.method, edit.path, { body: edit.body, headers: { 'x-csrf-token': asViewer.csrfToken }, auth: { kind: 'session', csrf: false } });
+      assert.equal(wrongCsrf.status, 403, `${label} with another session's CSRF token`);
+      if (edit.adminOnly) {
+        const viewer = await asViewer.request(edit.method, edit.path, { body: edit.body });
+        assert.equal(viewer.status, 403, `${label} as a viewer`);
+        assert.match(viewer.body.error, /viewer role; this needs admin/);
+      }
+    }
+    assert.equal(await storeSnapshot(store), snapshot);
+    assert.equal((await asAdmin.request('GET', '/api/v1/session')).status, 200, 'the admin session survived');
+  });
+
+  test('reads need a login too', async () => {
+    for (const path of ['/api/v1/modules', '/api/v1/modules/1/1/hosts', '/api/v1/modules/1/1/status', '/api/v1/changes', '/api/v1/tokens', '/api/v1/session']) {
+      assert.equal((await admin().request('GET', path, { auth: { kind: 'none' } })).status, 401, path);
+      assert.equal((await asViewer.request('GET', path)).status, 200, `${path} as a viewer`);
+    }
+  });
+
+  test('bad input: 400 naming the field, and nothing changes', async () => {
+    const snapshot = await storeSnapshot(store);
+    const cases: [string, string, unknown, string][] = [
+      ['POST', '/api/v1/modules', { modid: 'x', cmdid: 1 }, 'modid'],
+      ['POST', '/api/v1/modules', { modid: 1 }, 'cmdid'],
+      ['POST', '/api/v1/modules', { modid: 2147483648, cmdid: 1 }, 'modid'],
+      ['POST', '/api/v1/modules', { modid: 3, cmdid: 1, descripton: 'typo' }, 'descripton'],
+      ['POST', '/api/v1/modules', { modid: 3, cmdid: 1, description: 'd'.repeat(256) }, 'description'],
+      ['PATCH', '/api/v1/modules/1/1', {}, 'description'],
+      ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.256', port: 80 }, 'ip'],
+      ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 0 }, 'port'],
+      ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 65536 }, 'port'],
+      ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 80, weight: 0 }, 'weight'],
+      ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 80, weight: 1001 }, 'weight'],
+      ['POST', '/api/v1/modules/1/1/hosts', { port: 80 }, 'ip'],
+      ['POST', '/api/v1/modules/abc/1/hosts', { ip: '10.0.0.9', port: 80 }, 'modid'],
+      ['PATCH', '/api/v1/modules/1/1/hosts/10.0.0.1/80', { weight: 'heavy' }, 'weight'],
+      ['DELETE', '/api/v1/modules/1/1/hosts/10.0.0/80', undefined, 'ip'],
+      ['DELETE', '/api/v1/modules/1/1/hosts/10.0.0.1/99999', undefined, 'port'],
+      ['GET', '/api/v1/changes?limit=1000', undefined, 'limit'],
+      ['GET', '/api/v1/modules/1/1/series?range=year', undefined, 'range'],
+      ['POST', '/api/v1/tokens', { name: '' }, 'name'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const answer = await asAdmin.request(method, path, { body });
+      assert.equal(answer.status, 400, `${method} ${path} ${JSON.stringify(body)}: ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.body.field, field, `${method} ${path}: ${answer.body.error}`);
+      assert.match(answer.body.error, new RegExp(`^${field}\\b`));
+    }
+    const broken = await asAdmin.request('POST', '/api/v1/modules', { rawBody: '{"modid": 1,' });
+    assert.equal(broken.status, 400);
+    const wrongType = await asAdmin.request('POST', '/api/v1/modules', { rawBody: 'modid=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(wrongType.status, 415, 'a cross-site form post cannot even be parsed');
+    assert.equal(await storeSnapshot(store), snapshot);
+  });
+
+  test('edits go through RouteAdmin: one version each, change log names the user, 404 and 409 mapped', async () => {
+    const start = await new RouteAdmin(store).version();
+    const added = await asAdmin.request('POST', '/api/v1/modules', { body: { modid: 7, cmdid: 1, description: 'seven' } });
+    assert.equal(added.status, 201);
+    assert.deepEqual(added.body, { version: start + 1, module: { modid: 7, cmdid: 1, description: 'seven' } });
+    const host = await asAdmin.request('POST', '/api/v1/modules/7/1/hosts', { body: { ip: '192.168.0.10', port: 9000 } });
+    assert.equal(host.status, 201);
+    assert.deepEqual(host.body, { version: start + 2, host: { ip: '192.168.0.10', port: 9000, weight: 1 } });
+    assert.equal((await asAdmin.request('POST', '/api/v1/modules/7/1/hosts', { body: { ip: '192.168.0.10', port: 9000 } })).status, 409);
+    assert.equal((await asAdmin.request('POST', '/api/v1/modules/8/1/hosts', { body: { ip: '192.168.0.10', port: 9000 } })).status, 404);
+    assert.equal((await asAdmin.request('POST', '/api/v1/modules', { body: { modid: 7, cmdid: 1 } })).status, 409);
+    const weight = await asAdmin.request('PATCH', '/api/v1/modules/7/1/hosts/192.168.0.10/9000', { body: { weight: 5 } });
+    assert.equal(weight.body.version, start + 3);
+    assert.equal((await asAdmin.request('PATCH', '/api/v1/modules/7/1/hosts/192.168.0.11/9000', { body: { weight: 5 } })).status, 404);
+
+    const hosts = await asViewer.request('GET', '/api/v1/modules/7/1/hosts');
+    assert.equal(hosts.status, 200);
+    assert.equal(hosts.body.version, start + 3);
+    assert.deepEqual(hosts.body.hosts.map((h: { ip: string; port: number; weight: number }) => [h.ip, h.port, h.weight]), [['192.168.0.10', 9000, 5]]);
+    assert.equal((await asViewer.request('GET', '/api/v1/modules/8/1/hosts')).status, 404);
+
+    const modules = await asViewer.request('GET', '/api/v1/modules');
+    const seven = modules.body.modules.find((m: { modid: number }) => m.modid === 7);
+    assert.equal(seven.hosts, 1);
+    assert.equal(seven.description, 'seven');
+    assert.equal(seven.health.state, 'none');
+
+    assert.equal((await asAdmin.request('DELETE', '/api/v1/modules/7/1/hosts/192.168.0.10/9000')).body.version, start + 4);
+    const changes = await asViewer.request('GET', `/api/v1/changes?limit=4`);
+    assert.deepEqual(
+      changes.body.changes.map((c: { version: number; action: string; actor: string; modid: number }) => [c.version, c.action, c.actor, c.modid]),
+      [
+        [start + 4, 'del', ADMIN.name, 7],
+        [start + 3, 'update', ADMIN.name, 7],
+        [start + 2, 'add', ADMIN.name, 7],
+        [start + 1, 'module-add', ADMIN.name, 7],
+      ],
+    );
+    const older = await asViewer.request('GET', `/api/v1/changes?limit=2&before=${start + 3}`);
+    assert.deepEqual(older.body.changes.map((c: { version: number }) => c.version), [start + 2, start + 1]);
+    assert.equal((await asAdmin.request('DELETE', '/api/v1/modules/7/1')).status, 200);
+    assert.equal((await asViewer.request('GET', '/api/v1/modules/7/1')).status, 404);
+  });
+
+  test('API tokens: returned once, Bearer needs no CSRF header, the role applies, revoked tokens stop working', async () => {
+    const created = await asAdmin.request('POST', '/api/v1/tokens', { body: { name: 'deploy' } });
+    assert.equal(created.status, 201);
+    const token = created.body.token as string;
+    assert.match(token, /^lars_/);
+    const bearer = { kind: 'token', token } as const;
+    const anonymous = admin();
+    const edit = await anonymous.request('POST', '/api/v1/modules', { body: { modid: 9, cmdid: 9 }, auth: bearer });
+    assert.equal(edit.status, 201, JSON.stringify(edit.body));
+    const changes = await anonymous.request('GET', '/api/v1/changes?limit=1', { auth: bearer });
+    assert.equal(changes.body.changes[0].actor, ADMIN.name, 'the token acts as its user');
+    const session = await anonymous.request('GET', '/api/v1/session', { auth: bearer });
+    assert.deepEqual(session.body, { user: { name: ADMIN.name, role: 'admin' }, via: 'token' });
+    const listed = await asAdmin.request('GET', '/api/v1/tokens');
+    const entry = listed.body.tokens.find((t: { id: number }) => t.id === created.body.id);
+    assert.deepEqual(Object.keys(entry).sort(), ['createdAt', 'id', 'name', 'revokedAt', 'user'], 'the secret is never listed');
+
+    const viewerToken = (await asViewer.request('POST', '/api/v1/tokens', { body: { name: 'read-only' } })).body.token;
+    const denied = await anonymous.request('POST', '/api/v1/modules', { body: { modid: 9, cmdid: 10 }, auth: { kind: 'token', token: viewerToken } });
+    assert.equal(denied.status, 403);
+    const viewerList = await asViewer.request('GET', '/api/v1/tokens');
+    assert.deepEqual(viewerList.body.tokens.map((t: { user: string }) => t.user), [VIEWER.name], 'a viewer sees only their own tokens');
+    assert.equal((await asViewer.request('DELETE', `/api/v1/tokens/${created.body.id}`)).status, 404, "nor revokes another user's");
+
+    const revoked = await asAdmin.request('DELETE', `/api/v1/tokens/${created.body.id}`);
+    assert.equal(revoked.status, 200);
+    assert.ok(revoked.body.revokedAt !== null);
+    const after = await anonymous.request('GET', '/api/v1/modules', { auth: bearer });
+    assert.equal(after.status, 401);
+    assert.match(after.body.error, /revoked/);
+    assert.equal((await asAdmin.request('DELETE', '/api/v1/modules/9/9')).status, 200);
+  });
+
+  test('status and series: latest per host and caller with health; success and error counts per host over time', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await asAdmin.request('POST', '/api/v1/modules/1/1/hosts', { body: { ip: '10.0.0.3', port: 81 } });
+    await insertStatus(store, [
+      { modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.0.1', succ: 90, err: 1, reportedAt: now - 5 },
+      { modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.0.2', succ: 80, err: 2, reportedAt: now - 7 },
+      { modid: 1, cmdid: 1, ip: '10.0.0.3', port: 81, caller: '10.9.0.1', succ: 1, err: 30, overload: true, reportedAt: now - 5 },
+      { modid: 1, cmdid: 1, ip: '10.0.0.200', port: 80, caller: '10.9.0.1', succ: 5, err: 0, reportedAt: now - 9 },
+    ]);
+    await insertSeries(store, { modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.0.1' }, 10, now, (m) => ({ succ: 100 + m, err: m % 2 }));
+    await insertSeries(store, { modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.0.2' }, 10, now, () => ({ succ: 1, err: 0 }));
+
+    const status = await asViewer.request('GET', '/api/v1/modules/1/1/status');
+    assert.equal(status.status, 200);
+    assert.equal(status.body.health.state, 'degraded', 'one of two reporting hosts is overloaded');
+    const byHost = new Map(status.body.hosts.map((h: { ip: string; port: number }) => [`${h.ip}:${h.port}`, h]));
+    const first = byHost.get('10.0.0.1:80') as any;
+    assert.equal(first.inRoute, true);
+    assert.equal(first.health.state, 'ok');
+    assert.deepEqual(first.callers.map((c: { caller: string; succ: number }) => [c.caller, c.succ]), [['10.9.0.1', 90], ['10.9.0.2', 80]]);
+    assert.equal((byHost.get('10.0.0.3:81') as any).health.state, 'down');
+    assert.equal((byHost.get('10.0.0.200:80') as any).inRoute, false, 'a host that left the route still shows its last reports');
+
+    const modules = await asViewer.request('GET', '/api/v1/modules');
+    const one = modules.body.modules.find((m: { modid: number; cmdid: number }) => m.modid === 1 && m.cmdid === 1);
+    assert.deepEqual({ ...one.health, lastReportAt: undefined }, { state: 'degraded', reporting: 2, overloaded: 1, succ: 171, err: 33, lastReportAt: undefined });
+
+    const series = await asViewer.request('GET', '/api/v1/modules/1/1/series?range=hour');
+    assert.equal(series.status, 200);
+    assert.equal(series.body.bucketSeconds, 60);
+    assert.equal(series.body.to - series.body.from, 3600);
+    const points = series.body.points.filter((p: { ip: string }) => p.ip === '10.0.0.1');
+    assert.ok(points.length >= 9, `points: ${points.length}`);
+    assert.equal(points.reduce((n: number, p: { succ: number }) => n + p.succ, 0) > 0, true);
+    const latest = points[points.length - 1];
+    assert.equal(latest.succ, 101, 'the callers are summed per bucket');
+    const week = await asViewer.request('GET', '/api/v1/modules/1/1/series?range=week');
+    assert.equal(week.body.bucketSeconds, 3600);
+  });
+
+  test('login: wrong password 401 (one message for every cause), session cookie flags, logout ends the session', async () => {
+    const client = admin();
+    const wrong = await client.login({ name: ADMIN.name, password: 'not-the-password' });
+    assert.equal(wrong.status, 401);
+    const unknown = await client.login({ name: 'no-such-user', password: 'not-the-password' });
+    assert.deepEqual(unknown.body, wrong.body, 'an unknown name looks like a wrong password');
+    const missing = await client.request('POST', '/api/v1/session', { body: { username: ADMIN.name }, auth: { kind: 'none' } });
+    assert.equal(missing.status, 400);
+    assert.equal(missing.body.field, 'password');
+
+    const ok = await client.login(ADMIN);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.body.user, { name: ADMIN.name, role: 'admin' });
+    const cookie = ok.headers.get('set-cookie')!;
+    assert.match(cookie, /^lars_session=[A-Za-z0-9_-]{43};/);
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Strict/);
+    assert.match(cookie, /Path=\//);
+    const me = await client.request('GET', '/api/v1/session');
+    assert.equal(me.body.csrfToken, ok.body.csrfToken);
+    assert.equal((await client.request('DELETE', '/api/v1/session')).status, 204);
+    assert.equal((await client.request('GET', '/api/v1/modules')).status, 401);
+  });
+
+  test('unknown routes, pages, assets, headers, /healthz, /metrics and the OpenAPI document', async () => {
+    const client = admin();
+    const missing = await client.request('GET', '/api/v1/nothing-here', { auth: { kind: 'none' } });
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.error, /no such endpoint: GET \/api\/v1\/nothing-here/);
+    assert.equal((await client.request('PUT', '/api/v1/modules', { auth: { kind: 'none' } })).status, 404);
+    assert.equal((await client.request('GET', '/no-such-page', { auth: { kind: 'none' } })).status, 404);
+
+    for (const path of ['/', '/login', '/modules', '/modules/1/1', '/changes', '/tokens']) {
+      const page = await client.request('GET', path, { auth: { kind: 'none' } });
+      assert.equal(page.status, 200, path);
+      assert.match(page.body, /<script type="module" src="\/assets\/js\/app.js">/);
+    }
+    const script = await client.request('GET', '/assets/js/app.js', { auth: { kind: 'none' } });
+    assert.equal(script.status, 200);
+    assert.match(script.headers.get('content-type')!, /text\/javascript/);
+    const cached = await client.request('GET', '/assets/js/app.js', { auth: { kind: 'none' }, headers: { 'if-none-match': script.headers.get('etag')! } });
+    assert.equal(cached.status, 304);
+    assert.equal((await client.request('GET', '/assets/../server.ts', { auth: { kind: 'none' } })).status, 404);
+
+    const headers = (await client.request('GET', '/modules', { auth: { kind: 'none' } })).headers;
+    assert.match(headers.get('content-security-policy')!, /default-src 'self'.*frame-ancestors 'none'/);
+    assert.equal(headers.get('x-frame-options'), 'DENY');
+    assert.equal(headers.get('x-content-type-options'), 'nosniff');
+    assert.equal((await asViewer.request('GET', '/api/v1/modules')).headers.get('cache-control'), 'no-store');
+
+    const health = await client.request('GET', '/healthz', { auth: { kind: 'none' } });
+    assert.equal(health.status, 200);
+    assert.equal(health.body.ok, true);
+    const metrics = await client.request('GET', '/metrics', { auth: { kind: 'none' } });
+    assert.match(metrics.headers.get('content-type')!, /^text\/plain/);
+    assert.match(metrics.body, /lars_console_requests_total\{method="GET",route="\/api\/v1\/modules",status="200"\} \d+/);
+    assert.match(metrics.body, /lars_console_logins_total \d+/);
+
+    const doc = (await client.request('GET', '/api/v1/openapi.json', { auth: { kind: 'none' } })).body;
+    assert.equal(doc.openapi, '3.1.0');
+    const expected: [string, string][] = [
+      ['/api/v1/session', 'post'],
+      ['/api/v1/session', 'delete'],
+      ['/api/v1/modules', 'get'],
+      ['/api/v1/modules', 'post'],
+      ['/api/v1/modules/{modid}/{cmdid}/hosts', 'get'],
+      ['/api/v1/modules/{modid}/{cmdid}/hosts', 'post'],
+      ['/api/v1/modules/{modid}/{cmdid}/hosts/{ip}/{port}', 'delete'],
+      ['/api/v1/modules/{modid}/{cmdid}/status', 'get'],
+      ['/api/v1/changes', 'get'],
+      ['/api/v1/tokens', 'post'],
+    ];
+    for (const [path, method] of expected) assert.ok(doc.paths[path]?.[method], `${method.toUpperCase()} ${path} documented`);
+    const addHost = doc.paths['/api/v1/modules/{modid}/{cmdid}/hosts'].post;
+    assert.deepEqual(addHost.requestBody.content['application/json'].schema.required, ['ip', 'port']);
+    assert.deepEqual(addHost.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['path:modid', 'path:cmdid']);
+    assert.ok(addHost.responses['201'] && addHost.responses['400'] && addHost.responses['403']);
+    assert.deepEqual(doc.paths['/api/v1/session'].post.security, []);
+    assert.equal(doc.paths['/modules'], undefined, 'pages are not API');
+  });
+
+  test('failed logins are rate-limited per user and per address (429, Retry-After); passwords are never logged', async () => {
+    let now = Date.now();
+    const logs = captureLogs('info');
+    const limited = await startConsole({
+      store,
+      port: 0,
+      clock: () => now,
+      config: { login_failures_per_user: 3, login_failures_per_address: 5, login_window_s: 60 },
+    });
+    try {
+      const client = new ApiClient(limited.url);
+      for (let i = 0; i < 3; i++) assert.equal((await client.login({ name: VIEWER.name, password: `guess-${i}-secret` })).status, 401);
+      const blocked = await client.login(VIEWER);
+      assert.equal(blocked.status, 429, 'even the right password waits once the user is limited');
+      assert.equal(blocked.headers.get('retry-after'), '20');
+      assert.match(blocked.body.error, /too many failed logins; try again in 20 s/);
+      assert.equal((await client.login({ name: ADMIN.name, password: 'guess-x-secret' })).status, 401, 'another user from the same address still may try');
+      assert.equal((await client.login({ name: ADMIN.name, password: 'guess-y-secret' })).status, 401);
+      assert.equal((await client.login(ADMIN)).status, 429, 'five failures from this address limit every user here');
+      now += 20_000;
+      assert.equal((await client.login(VIEWER)).status, 200, 'one attempt earned back');
+      const lines = logs.lines.join('\n');
+      assert.doesNotMatch(lines, /secret|password-1/, 'no password in any log line');
+      assert.match(lines, /login_failed address=127\.0\.0\.1/);
+      assert.match(lines, /request method=POST path=\/api\/v1\/session status=429/);
+    } finally {
+      logs.restore();
+      await limited.close();
+    }
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * The real command line: `lars user ...` with the password piped on stdin,
+ * and `lars console` as a service (ready line, loopback-only unless
+ * --allow-remote, TLS with --tls-cert/--tls-key, clean stop on SIGTERM).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lars, REPO, startLars, type Run } from '../support/cli.js';
+
+/** `lars ARGS` with text on stdin (what a script pipes in). */
+function larsWithInput(args: string[], input: string): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { cwd: REPO, env: { ...process.env, LARS_STORE: undefined }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(input);
+  });
+}
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('lars user and lars console', () => {
+  let dir = '';
+  let store = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lars-console-cli-'));
+    store = `sqlite:${join(dir, 'lars.db')}`;
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('user add / list / passwd / del with the password on stdin; it never appears in the output', async () => {
+    const added = await larsWithInput(['user', 'add', 'ops', '--role', 'admin', '--store', store, '--json'], 'first-password\n');
+    assert.equal(added.code, 0, added.stderr);
+    assert.deepEqual(JSON.parse(added.stdout), { action: 'add', name: 'ops', role: 'admin' });
+    assert.equal((await larsWithInput(['user', 'add', 'eve', '--role', 'viewer', '--store', store], 'second-password')).code, 0);
+
+    const duplicate = await larsWithInput(['user', 'add', 'ops', '--role', 'viewer', '--store', store], 'another-password\n');
+    assert.equal(duplicate.code, 1);
+    assert.match(duplicate.stderr, /user ops already exists/);
+    const short = await larsWithInput(['user', 'add', 'bob', '--role', 'viewer', '--store', store], 'short\n');
+    assert.equal(short.code, 1);
+    assert.match(short.stderr, /password: must be 8 to 1024 characters/);
+    const badRole = await larsWithInput(['user', 'add', 'bob', '--role', 'root', '--store', store], 'long-enough\n');
+    assert.equal(badRole.code, 2);
+    const empty = await larsWithInput(['user', 'passwd', 'ops', '--store', store], '');
+    assert.equal(empty.code, 1);
+    assert.match(empty.stderr, /no password on stdin/);
+
+    const list = await lars(['user', 'list', '--store', store, '--json']);
+    assert.deepEqual(JSON.parse(list.stdout).users.map((u: { name: string; role: string }) => [u.name, u.role]), [['eve', 'viewer'], ['ops', 'admin']]);
+
+    const passwd = await larsWithInput(['user', 'passwd', 'eve', '--store', store], 'third-password\r\n');
+    assert.equal(passwd.code, 0, passwd.stderr);
+    assert.match(passwd.stdout, /changed the password of eve/);
+    const lastAdmin = await lars(['user', 'del', 'ops', '--store', store]);
+    assert.equal(lastAdmin.code, 1);
+    assert.match(lastAdmin.stderr, /last admin/);
+    assert.equal((await lars(['user', 'del', 'eve', '--store', store])).code, 0);
+    assert.equal((await lars(['user', 'del', 'eve', '--store', store])).code, 1);
+    for (const run of [added, duplicate, passwd, list]) assert.doesNotMatch(run.stdout + run.stderr, /first-password|third-password|another-password/);
+  });
+
+  test('lars console: ready line with its address, serves the API, stops cleanly on SIGTERM', async () => {
+    const service = await startLars(['console', '--store', store, '--listen', '127.0.0.1:0']);
+    try {
+      assert.match(service.ready.addr!, /^127\.0\.0\.1:\d+$/);
+      assert.equal(service.ready.url, `http://${service.ready.addr}/`);
+      const health = await fetch(`${service.ready.url}healthz`);
+      assert.equal(health.status, 200);
+      const login = await fetch(`${service.ready.url}api/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'ops', password: 'first-password' }),
+      });
+      assert.equal(login.status, 200);
+      await service.waitForLine(/info console request method=POST path=\/api\/v1\/session status=200 ms=\S+ user=ops/);
+    } finally {
+      assert.equal(await service.stop(), 0);
+    }
+  });
+
+  test('a non-loopback address needs --allow-remote (usage error otherwise)', async () => {
+    const refused = await lars(['console', '--store', store, '--listen', '0.0.0.0:0']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /reachable from other machines on 0\.0\.0\.0; pass --allow-remote/);
+    const service = await startLars(['console', '--store', store, '--listen', '0.0.0.0:0', '--allow-remote']);
+    try {
+      assert.ok(service.lines.some((line) => /warn console plain_http_remote/.test(line)), 'plain HTTP off loopback is warned about');
+    } finally {
+      await service.stop();
+    }
+  });
+
+  test('--tls-cert and --tls-key serve HTTPS with Secure cookies', { skip: hasOpenssl() ? false : 'openssl is not installed' }, async () => {
+    const cert = join(dir, 'cert.pem');
+    const key = join(dir, 'key.pem');
+    await new Promise<void>((resolve, reject) => {
+      const openssl = spawn('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      openssl.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`openssl exited with ${code}`))));
+    });
+    assert.equal((await lars(['console', '--store', store, '--listen', '127.0.0.1:0', '--tls-cert', cert])).code, 2, 'the key is needed too');
+    const service = await startLars(['console', '--store', store, '--listen', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key]);
+    try {
+      assert.match(service.ready.url!, /^https:\/\//);
+      const answer = await new Promise<{ status: number; cookie: string; hsts: string }>((resolve, reject) => {
+        const body = JSON.stringify({ username: 'ops', password: 'first-password' });
+        const req = request(
+          `${service.ready.url}api/v1/session`,
+          { method: 'POST', ca: readFileSync(cert), headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode!, cookie: String(res.headers['set-cookie']), hsts: String(res.headers['strict-transport-security']) }));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      assert.equal(answer.status, 200);
+      assert.match(answer.cookie, /; Secure/);
+      assert.match(answer.hsts, /max-age=/);
+    } finally {
+      await service.stop();
+    }
+  });
+});

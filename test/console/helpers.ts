@@ -1,0 +1,109 @@
+/**
+ * Console test helpers: an HTTP client that logs in like a browser (cookie +
+ * CSRF token) or uses a Bearer token, fixed users, status rows inserted the
+ * way the reporter stores them, and a snapshot of everything a refused
+ * request must leave alone.
+ */
+import { ipToUint32 } from '../../src/protocol/ip.js';
+import type { Store } from '../../src/store/store.js';
+import { Users } from '../../src/store/users.js';
+
+export const ADMIN = { name: 'root-admin', password: 'admin-password-1' };
+export const VIEWER = { name: 'vic-viewer', password: 'viewer-password-1' };
+
+export async function addTestUsers(store: Store): Promise<void> {
+  const users = new Users(store);
+  await users.add({ name: ADMIN.name, role: 'admin', password: ADMIN.password });
+  await users.add({ name: VIEWER.name, role: 'viewer', password: VIEWER.password });
+}
+
+export interface Answer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+export type Auth = { kind: 'none' } | { kind: 'session'; csrf?: boolean } | { kind: 'token'; token: string };
+
+export class ApiClient {
+  cookie = '';
+  csrfToken = '';
+
+  constructor(readonly baseUrl: string) {}
+
+  /** Logs in; keeps the cookie and the CSRF token for later requests. */
+  async login(user: { name: string; password: string }): Promise<Answer> {
+    const answer = await this.request('POST', '/api/v1/session', { body: { username: user.name, password: user.password }, auth: { kind: 'none' } });
+    if (answer.status === 200) {
+      this.cookie = answer.headers.get('set-cookie')!.split(';', 1)[0]!;
+      this.csrfToken = answer.body.csrfToken;
+    }
+    return answer;
+  }
+
+  /** Default auth: the session with its CSRF token. */
+  async request(method: string, path: string, options: { body?: unknown; rawBody?: string; auth?: Auth; headers?: Record<string, string> } = {}): Promise<Answer> {
+    const auth = options.auth ?? { kind: 'session' };
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.body !== undefined || options.rawBody !== undefined) headers['content-type'] ??= 'application/json';
+    if (auth.kind === 'session') {
+      headers.cookie = this.cookie;
+      if (auth.csrf !== false) headers['x-csrf-token'] = this.csrfToken;
+    }
+    if (auth.kind === 'token') headers.authorization = `Bearer ${auth.token}`;
+    const response = await fetch(new URL(path, this.baseUrl), {
+      method,
+      headers,
+      body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    if ((response.headers.get('content-type') ?? '').includes('json') && text) body = JSON.parse(text);
+    return { status: response.status, body, headers: response.headers };
+  }
+}
+
+export interface StatusInput {
+  modid: number;
+  cmdid: number;
+  ip: string;
+  port: number;
+  caller: string;
+  succ: number;
+  err: number;
+  overload?: boolean;
+  reportedAt: number;
+}
+
+export async function insertStatus(store: Store, rows: StatusInput[]): Promise<void> {
+  for (const r of rows) {
+    await store.db
+      .insertInto('call_status')
+      .values({ modid: r.modid, cmdid: r.cmdid, ip: ipToUint32(r.ip), port: r.port, caller: ipToUint32(r.caller), succ: r.succ, err: r.err, overload: r.overload ? 1 : 0, reported_at: r.reportedAt })
+      .execute();
+  }
+}
+
+/** One call_series row per minute for the last `minutes` minutes, ending at the last whole minute before now. */
+export async function insertSeries(store: Store, host: { modid: number; cmdid: number; ip: string; port: number; caller: string }, minutes: number, now: number, counts: (minute: number) => { succ: number; err: number }): Promise<void> {
+  const end = Math.floor(now / 60) * 60;
+  for (let m = 0; m < minutes; m++) {
+    const { succ, err } = counts(m);
+    await store.db
+      .insertInto('call_series')
+      .values({ modid: host.modid, cmdid: host.cmdid, ip: ipToUint32(host.ip), port: host.port, caller: ipToUint32(host.caller), window_ts: end - m * 60, succ, err })
+      .execute();
+  }
+}
+
+/** Everything an edit could touch; equal before and after a refused request. */
+export async function storeSnapshot(store: Store): Promise<string> {
+  const [version, modules, routes, changes, tokens] = await Promise.all([
+    store.db.selectFrom('route_version').selectAll().execute(),
+    store.db.selectFrom('modules').select(['modid', 'cmdid', 'description']).orderBy('modid').orderBy('cmdid').execute(),
+    store.db.selectFrom('routes').select(['modid', 'cmdid', 'ip', 'port', 'weight']).orderBy('modid').orderBy('cmdid').orderBy('ip').orderBy('port').execute(),
+    store.db.selectFrom('route_changes').select((eb) => eb.fn.countAll<number>().as('n')).execute(),
+    store.db.selectFrom('api_tokens').select(['id', 'revoked_at']).orderBy('id').execute(),
+  ]);
+  return JSON.stringify({ version, modules, routes, changes: Number(changes[0]!.n), tokens });
+}

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConflictError, NotFoundError, ValidationError } from '../../src/store/errors.js';
+import { ensureAdminUser, hashPassword, Users, verifyPassword } from '../../src/store/users.js';
+import { forEachEngine } from '../support/engines.js';
+
+test('password hashes: scrypt with a random salt, verified only by the same password', async () => {
+  const a = await hashPassword('correct horse');
+  const b = await hashPassword('correct horse');
+  assert.match(a, /^scrypt\$15\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/);
+  assert.notEqual(a, b, 'salted');
+  assert.ok(!a.includes('correct horse'));
+  assert.equal(await verifyPassword('correct horse', a), true);
+  assert.equal(await verifyPassword('correct horsE', a), false);
+  assert.equal(await verifyPassword('correct horse', 'plain-text'), false, 'a malformed hash never matches');
+});
+
+await forEachEngine('console users', (store) => {
+  const users = new Users(store);
+
+  test('ensureAdminUser creates admin once, with a random password that logs in', async () => {
+    const first = await ensureAdminUser(store);
+    assert.equal(first.created, true);
+    assert.ok(first.password && first.password.length >= 20);
+    assert.deepEqual(await ensureAdminUser(store), { created: false });
+    assert.deepEqual(await users.authenticate('admin', first.password!), { name: 'admin', role: 'admin' });
+    const row = await store.db.selectFrom('users').select('password_hash').where('name', '=', 'admin').executeTakeFirstOrThrow();
+    assert.ok(!row.password_hash.includes(first.password!), 'never stored in clear');
+  });
+
+  test('add validates name, role and password before touching the store', async () => {
+    await assert.rejects(users.add({ name: 'bad name', role: 'viewer', password: 'long enough' }), (e) => e instanceof ValidationError && e.field === 'username');
+    await assert.rejects(users.add({ name: 'x', role: 'root', password: 'long enough' }), (e) => e instanceof ValidationError && e.field === 'role');
+    await assert.rejects(users.add({ name: 'x', role: 'viewer', password: 'short' }), (e) => e instanceof ValidationError && e.field === 'password');
+    assert.equal((await users.list()).length, 1);
+  });
+
+  test('add, duplicate, authenticate, wrong password, unknown user', async () => {
+    await users.add({ name: 'vera', role: 'viewer', password: 'vera-password' });
+    await assert.rejects(users.add({ name: 'vera', role: 'admin', password: 'other-password' }), ConflictError);
+    assert.deepEqual(await users.authenticate('vera', 'vera-password'), { name: 'vera', role: 'viewer' });
+    assert.equal(await users.authenticate('vera', 'wrong-password'), undefined);
+    assert.equal(await users.authenticate('nobody', 'vera-password'), undefined);
+  });
+
+  test('sessions: found by the cookie value only, with the live role; passwd ends them', async () => {
+    const session = await users.createSession({ name: 'vera', role: 'viewer' }, 3600);
+    const found = await users.findSession(session.id);
+    assert.equal(found?.user.name, 'vera');
+    assert.equal(found?.csrfToken, session.csrfToken);
+    const stored = await store.db.selectFrom('sessions').select('id_hash').where('user_name', '=', 'vera').execute();
+    assert.ok(stored.every((r) => r.id_hash !== session.id), 'only the hash is stored');
+    assert.equal(await users.findSession(session.id + 'x'), undefined);
+    await users.setPassword('vera', 'new-vera-password');
+    assert.equal(await users.findSession(session.id), undefined);
+    assert.deepEqual(await users.authenticate('vera', 'new-vera-password'), { name: 'vera', role: 'viewer' });
+    await assert.rejects(users.setPassword('ghost', 'whatever-long'), NotFoundError);
+  });
+
+  test('expired sessions are not found and are pruned', async () => {
+    let now = Date.now();
+    const timed = new Users(store, { clock: () => now });
+    const session = await timed.createSession({ name: 'vera', role: 'viewer' }, 60);
+    assert.ok(await timed.findSession(session.id));
+    now += 61_000;
+    assert.equal(await timed.findSession(session.id), undefined);
+    assert.ok((await timed.pruneSessions()) >= 1);
+  });
+
+  test('API tokens: shown once, stored hashed, found until revoked, owner-scoped revoke', async () => {
+    const token = await users.createToken('vera', 'ci');
+    assert.match(token.token, /^lars_[A-Za-z0-9_-]{43}$/);
+    const rows = await store.db.selectFrom('api_tokens').select('token_hash').execute();
+    assert.ok(rows.every((r) => r.token_hash !== token.token));
+    assert.deepEqual(await users.findToken(token.token), { id: token.id, user: { name: 'vera', role: 'viewer' } });
+    await assert.rejects(users.revokeToken(token.id, 'admin'), NotFoundError, 'another user cannot revoke it');
+    const revoked = await users.revokeToken(token.id, 'vera');
+    assert.ok(revoked.revokedAt !== null);
+    assert.equal(await users.findToken(token.token), undefined);
+    assert.deepEqual((await users.listTokens('vera')).map((t) => t.id), [token.id]);
+  });
+
+  test('del removes sessions and tokens; the last admin stays', async () => {
+    await users.createSession({ name: 'vera', role: 'viewer' }, 3600);
+    await users.createToken('vera', 'x');
+    await users.delete('vera');
+    assert.equal((await store.db.selectFrom('sessions').select('id_hash').where('user_name', '=', 'vera').execute()).length, 0);
+    assert.equal((await store.db.selectFrom('api_tokens').select('id').where('user_name', '=', 'vera').execute()).length, 0);
+    await assert.rejects(users.delete('admin'), (e) => e instanceof ConflictError && /last admin/.test(e.message));
+    await assert.rejects(users.delete('vera'), NotFoundError);
+  });
+});
