@@ -1,0 +1,56 @@
+/**
+ * The [reporter] config section. db_thread_cnt keeps Lars's name and meaning
+ * (how many writers drain the queue into the store at once).
+ */
+import { defineSection, int, loadConfig, type SectionValues } from '../reactor/config.js';
+
+export const DEFAULT_REPORTER_PORT = 7779;
+export const DEFAULT_REPORTER_ADMIN_PORT = 17779;
+
+export const reporterSection = defineSection(
+  'reporter',
+  {
+    /** Concurrent batch writers (Lars: db_thread_cnt). SQLite always uses 1: it has a single writer. */
+    db_thread_cnt: int({ default: 3, min: 1, max: 64 }),
+    /** Host results held at most (waiting and being written); past it the oldest batch is dropped. */
+    queue_max_results: int({ default: 200_000, min: 1 }),
+    /** Host results per batch, i.e. per transaction. */
+    batch_max_results: int({ default: 2000, min: 1, max: 100_000 }),
+    /** How long a batch that is not full waits for more results before it is written. */
+    batch_delay_ms: int({ default: 100, min: 0, max: 60_000 }),
+    /** call_series rows whose window ended longer ago than this are pruned. */
+    series_retention_hours: int({ default: 168, min: 1 }),
+    /** How often pruning runs. */
+    prune_interval_seconds: int({ default: 600, min: 1 }),
+    /** Retry backoff after a failed write (full jitter): ceiling of the first and of every delay. */
+    retry_initial_ms: int({ default: 100, min: 1 }),
+    retry_max_ms: int({ default: 5000, min: 1 }),
+    /** On shutdown, how long to keep trying to write what is queued before dropping it. */
+    flush_timeout_ms: int({ default: 10_000, min: 0 }),
+    /** A report stamped further than this in the future gets the receive time instead; 0 accepts any time. */
+    max_clock_skew_seconds: int({ default: 300, min: 0 }),
+  },
+  (values) => {
+    const problems: string[] = [];
+    if (values.retry_max_ms < values.retry_initial_ms) {
+      problems.push(`retry_max_ms (${values.retry_max_ms}) must be >= retry_initial_ms (${values.retry_initial_ms})`);
+    }
+    // Every writer may hold a batch in flight and one more must fit, or new reports could never be queued.
+    const needed = values.batch_max_results * (values.db_thread_cnt + 1);
+    if (values.queue_max_results < needed) {
+      problems.push(`queue_max_results (${values.queue_max_results}) must be >= batch_max_results * (db_thread_cnt + 1) = ${needed}`);
+    }
+    return problems;
+  },
+);
+
+export type ReporterConfig = SectionValues<typeof reporterSection.fields>;
+
+/**
+ * The section's defaults with some values replaced, validated like a config
+ * file (for startReporter called without loadConfig, e.g. in tests). Throws
+ * ConfigError naming every bad value.
+ */
+export function reporterConfig(overrides: Partial<ReporterConfig> = {}): ReporterConfig {
+  return loadConfig({ sections: [reporterSection], env: {}, overrides: { reporter: overrides } }).reporter;
+}

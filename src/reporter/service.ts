@@ -1,0 +1,432 @@
+/**
+ * The reporter service: accepts ReportStatusRequest frames (msgid 3) from
+ * agents over TCP, queues their host results in a bounded queue, and drains
+ * it in batches into the store with N concurrent writers. Used by
+ * `lars reporter` and `lars up` alike.
+ *
+ * - Intake never waits for the store: a frame costs a decode and a push.
+ * - The queue is bounded in host results; when full, the oldest batch goes.
+ * - A failed write is retried with backoff (the batch stays at the queue's
+ *   head); rows the store refuses as bad data are dropped with a log line.
+ * - close() stops intake, then writes what is queued (up to flush_timeout_ms).
+ */
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Health } from '../reactor/admin-http.js';
+import { Backoff } from '../reactor/backoff.js';
+import { formatPeer, metricName } from '../reactor/endpoint.js';
+import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
+import { MetricsRegistry, type Counter, type Histogram } from '../reactor/metrics.js';
+import { TcpServer, type TcpServerOptions } from '../reactor/tcp-server.js';
+import { MsgId } from '../protocol/msgid.js';
+import type { ReportStatusRequest } from '../protocol/messages.js';
+import { errorReason } from '../store/errors.js';
+import { isDataError, type StatusRow } from '../store/status.js';
+import type { Store } from '../store/store.js';
+import { DEFAULT_REPORTER_PORT, reporterConfig, type ReporterConfig } from './config.js';
+import { BatchQueue, type Batch } from './queue.js';
+import { toStatusRows } from './report.js';
+import { openSink, type StatusSink } from './sink.js';
+
+/** How often repeated warnings (overflow, failing store, bad input) may be logged. */
+const WARN_INTERVAL_MS = 10_000;
+
+export type ReporterTcpLimits = Partial<Pick<TcpServerOptions<undefined>, 'maxConnections' | 'maxFrame' | 'idleTimeoutMs' | 'outputHighWater'>>;
+
+export interface StartReporterOptions {
+  store: Store;
+  /** Default 0.0.0.0. */
+  host?: string;
+  /** Default 7779; 0 picks a free port (see Reporter.address). */
+  port?: number;
+  /** [reporter] values; missing ones take the section's defaults. */
+  config?: Partial<ReporterConfig>;
+  /** TCP server limits, e.g. tcpServerLimits(config.reactor). */
+  tcp?: ReporterTcpLimits;
+  logger?: Logger;
+  metrics?: MetricsRegistry;
+  /** Unix milliseconds; injected by tests. */
+  clock?: () => number;
+}
+
+export interface ReporterStats {
+  connections: number;
+  /** ReportStatusRequest frames received. */
+  reports: number;
+  /** Host results accepted into the queue. */
+  resultsAccepted: number;
+  /** Host results skipped as invalid (e.g. a port out of range). */
+  resultsInvalid: number;
+  resultsWritten: number;
+  /** Lost to a full queue, a shutdown that could not flush, or rows the store refused. */
+  resultsDropped: { overflow: number; shutdown: number; rejected: number };
+  batchesWritten: number;
+  batchesDropped: number;
+  writeFailures: number;
+  /** Held now: waiting plus being written. */
+  queuedResults: number;
+  inFlightResults: number;
+  /** False from a failed write until the next successful one. */
+  storeUp: boolean;
+  /** Unix ms of the last successful write. */
+  lastWriteAt: number | null;
+  seriesPruned: number;
+}
+
+export interface Reporter {
+  readonly address: AddressInfo;
+  /** Writers actually running (db_thread_cnt, or 1 for SQLite). */
+  readonly writers: number;
+  stats(): ReporterStats;
+  /** For the admin /healthz: ok while the store takes writes. */
+  health(): Health;
+  /** Stops intake, writes what is queued (bounded by flush_timeout_ms), stops the writers. Idempotent. */
+  close(): Promise<void>;
+}
+
+interface Metrics {
+  reports: Counter;
+  accepted: Counter;
+  invalid: Counter;
+  skewed: Counter;
+  written: Counter;
+  dropped: Counter;
+  batchesWritten: Counter;
+  batchesDropped: Counter;
+  failures: Counter;
+  pruned: Counter;
+  writeSeconds: Histogram;
+}
+
+function createMetrics(registry: MetricsRegistry, service: ReporterService): Metrics {
+  const name = (metric: string) => metricName('reporter', metric);
+  registry.gauge(name('queue_results'), 'host results held: waiting and being written', () => service.queuedResults);
+  registry.gauge(name('store_up'), '1 while the store takes writes, 0 from a failed write until the next success', () => (service.storeUp ? 1 : 0));
+  return {
+    reports: registry.counter(name('reports_total'), 'ReportStatusRequest frames received'),
+    accepted: registry.counter(name('results_total'), 'host results accepted into the queue'),
+    invalid: registry.counter(name('invalid_results_total'), 'host results skipped as invalid'),
+    skewed: registry.counter(name('skewed_reports_total'), 'reports stamped too far in the future, given the receive time'),
+    written: registry.counter(name('results_written_total'), 'host results written to the store'),
+    dropped: registry.counter(name('results_dropped_total'), 'host results lost, by reason: overflow, shutdown, rejected'),
+    batchesWritten: registry.counter(name('batches_written_total'), 'batches written, one transaction each'),
+    batchesDropped: registry.counter(name('batches_dropped_total'), 'batches dropped because the queue was full'),
+    failures: registry.counter(name('write_failures_total'), 'failed batch writes'),
+    pruned: registry.counter(name('series_pruned_total'), 'call_series rows deleted for age'),
+    writeSeconds: registry.histogram(name('batch_write_seconds'), 'time to write one batch', [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]),
+  };
+}
+
+class ReporterService implements Reporter {
+  readonly writers: number;
+  storeUp = true;
+  private readonly log: Logger;
+  private readonly warn: ReturnType<typeof rateLimited>;
+  private readonly metrics: Metrics;
+  private readonly clock: () => number;
+  private readonly queue: BatchQueue<StatusRow>;
+  private readonly backoff: Backoff;
+  private readonly server: TcpServer;
+  private readonly idleWriters: (() => void)[] = [];
+  private readonly drainedWaiters: (() => void)[] = [];
+  private writerLoops: Promise<void>[] = [];
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = 0;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning: Promise<void> | undefined;
+  private downSince = 0;
+  private lastWriteAt: number | null = null;
+  private stopped = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly options: StartReporterOptions,
+    private readonly config: ReporterConfig,
+    private readonly sink: StatusSink,
+  ) {
+    this.log = options.logger ?? createLogger('reporter');
+    this.warn = rateLimited(this.log, WARN_INTERVAL_MS);
+    this.clock = options.clock ?? Date.now;
+    const registry = options.metrics ?? new MetricsRegistry();
+    this.metrics = createMetrics(registry, this);
+    this.writers = Math.min(this.config.db_thread_cnt, sink.maxWriters);
+    this.queue = new BatchQueue({
+      maxItems: this.config.queue_max_results,
+      batchMax: this.config.batch_max_results,
+      delayMs: this.config.batch_delay_ms,
+    });
+    this.backoff = new Backoff({ initialMs: this.config.retry_initial_ms, maxMs: this.config.retry_max_ms });
+    this.server = new TcpServer({
+      name: 'reporter',
+      host: options.host ?? '0.0.0.0',
+      port: options.port ?? DEFAULT_REPORTER_PORT,
+      ...options.tcp,
+      logger: this.log.child('tcp'),
+      metrics: registry,
+    });
+    this.server.handle(MsgId.ReportStatusRequest, (conn, report) => this.accept(conn.remote, report));
+  }
+
+  get address(): AddressInfo {
+    return this.server.address;
+  }
+
+  get queuedResults(): number {
+    return this.queue.size;
+  }
+
+  async start(): Promise<void> {
+    const address = await this.server.listen();
+    if (this.writers < this.config.db_thread_cnt) {
+      this.log.info('writers_clamped', { requested: this.config.db_thread_cnt, writers: this.writers, reason: 'sqlite has a single writer' });
+    }
+    this.writerLoops = Array.from({ length: this.writers }, () => this.runWriter());
+    this.pruneTimer = setInterval(() => this.prune(), this.config.prune_interval_seconds * 1000);
+    this.prune();
+    this.log.info('listening', {
+      addr: formatPeer(address.address, address.port),
+      store: this.options.store.describe(),
+      sink: this.sink.name,
+      writers: this.writers,
+      queueMax: this.config.queue_max_results,
+      batchMax: this.config.batch_max_results,
+    });
+  }
+
+  stats(): ReporterStats {
+    const m = this.metrics;
+    return {
+      connections: this.server.connectionCount,
+      reports: m.reports.get(),
+      resultsAccepted: m.accepted.get(),
+      resultsInvalid: m.invalid.get(),
+      resultsWritten: m.written.get(),
+      resultsDropped: {
+        overflow: m.dropped.get({ reason: 'overflow' }),
+        shutdown: m.dropped.get({ reason: 'shutdown' }),
+        rejected: m.dropped.get({ reason: 'rejected' }),
+      },
+      batchesWritten: m.batchesWritten.get(),
+      batchesDropped: m.batchesDropped.get(),
+      writeFailures: m.failures.get(),
+      queuedResults: this.queue.size,
+      inFlightResults: this.queue.inFlight,
+      storeUp: this.storeUp,
+      lastWriteAt: this.lastWriteAt,
+      seriesPruned: m.pruned.get(),
+    };
+  }
+
+  health(): Health {
+    return {
+      ok: this.storeUp && this.closing === undefined,
+      storeUp: this.storeUp,
+      queuedResults: this.queue.size,
+      queueMax: this.config.queue_max_results,
+      connections: this.server.connectionCount,
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private accept(peer: string, report: ReportStatusRequest): void {
+    const now = this.clock();
+    const { rows, invalid, skewed } = toStatusRows(report, Math.floor(now / 1000), this.config.max_clock_skew_seconds);
+    this.metrics.reports.inc();
+    if (invalid.length > 0) {
+      this.metrics.invalid.inc(invalid.length);
+      this.warn('warn', 'invalid_results', { peer, modid: report.modid, cmdid: report.cmdid, skipped: invalid.length, reason: invalid[0] });
+    }
+    if (skewed) {
+      this.metrics.skewed.inc();
+      this.warn('warn', 'report_from_the_future', { peer, ts: report.ts, now: Math.floor(now / 1000), using: 'receive time' });
+    }
+    if (rows.length === 0) return;
+    const { droppedItems, droppedBatches } = this.queue.push(rows, now);
+    this.metrics.accepted.inc(rows.length);
+    if (droppedItems > 0) {
+      this.metrics.dropped.inc(droppedItems, { reason: 'overflow' });
+      this.metrics.batchesDropped.inc(droppedBatches);
+      this.warn('warn', 'queue_full_dropped_oldest', {
+        results: droppedItems,
+        batches: droppedBatches,
+        droppedTotal: this.metrics.dropped.get({ reason: 'overflow' }),
+        queueMax: this.config.queue_max_results,
+        storeUp: this.storeUp,
+      });
+    }
+    this.schedule();
+  }
+
+  /** Wakes an idle writer when the oldest batch is ready, now or by timer. */
+  private schedule(): void {
+    if (this.idleWriters.length === 0) return;
+    const readyAt = this.queue.readyAt();
+    if (readyAt === undefined) return;
+    const delay = readyAt - this.clock();
+    if (delay <= 0) {
+      this.idleWriters.shift()!();
+      return;
+    }
+    if (this.wakeTimer !== undefined && this.wakeAt <= readyAt) return;
+    clearTimeout(this.wakeTimer);
+    this.wakeAt = readyAt;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.schedule();
+    }, delay);
+  }
+
+  private async runWriter(): Promise<void> {
+    for (;;) {
+      const batch = this.queue.take(this.clock());
+      if (batch === undefined) {
+        if (this.stopped) return;
+        await new Promise<void>((resolve) => {
+          this.idleWriters.push(resolve);
+          this.schedule();
+        });
+        continue;
+      }
+      // More may be ready: hand them to the next idle writer.
+      this.schedule();
+      await this.write(batch);
+      this.notifyIfDrained();
+    }
+  }
+
+  private async write(batch: Batch<StatusRow>): Promise<void> {
+    const started = performance.now();
+    const count = batch.items.length;
+    try {
+      await this.sink.write(batch.items);
+    } catch (err) {
+      this.failed(batch, err);
+      return;
+    }
+    this.queue.done(batch);
+    this.metrics.writeSeconds.observe((performance.now() - started) / 1000);
+    this.metrics.written.inc(count);
+    this.metrics.batchesWritten.inc();
+    this.lastWriteAt = this.clock();
+    this.backoff.reset();
+    if (!this.storeUp) {
+      this.storeUp = true;
+      this.log.info('store_recovered', { downMs: this.clock() - this.downSince, queued: this.queue.size });
+    }
+  }
+
+  private failed(batch: Batch<StatusRow>, err: unknown): void {
+    const count = batch.items.length;
+    this.metrics.failures.inc();
+    if (isDataError(err)) {
+      this.queue.done(batch);
+      this.metrics.dropped.inc(count, { reason: 'rejected' });
+      this.log.error('batch_rejected', { results: count, error: errorReason(err) });
+      return;
+    }
+    if (this.stopped) {
+      this.queue.done(batch);
+      this.metrics.dropped.inc(count, { reason: 'shutdown' });
+      return;
+    }
+    const delayMs = this.backoff.next();
+    this.queue.retry(batch, this.clock() + delayMs);
+    if (this.storeUp) {
+      this.storeUp = false;
+      this.downSince = this.clock();
+      this.log.warn('store_unavailable', { error: errorReason(err), retryInMs: delayMs, queued: this.queue.size });
+    } else {
+      this.warn('warn', 'store_still_unavailable', { error: errorReason(err), attempts: this.backoff.attempts, queued: this.queue.size });
+    }
+    this.schedule();
+  }
+
+  private prune(): void {
+    if (this.pruning !== undefined) return;
+    const cutoff = Math.floor(this.clock() / 1000) - this.config.series_retention_hours * 3600;
+    this.pruning = this.sink
+      .prune(cutoff)
+      .then(
+        (rows) => {
+          this.metrics.pruned.inc(rows);
+          if (rows > 0) this.log.info('series_pruned', { rows, before: cutoff });
+        },
+        (err: unknown) => this.warn('warn', 'prune_failed', { error: errorReason(err) }),
+      )
+      .finally(() => {
+        this.pruning = undefined;
+      });
+  }
+
+  private notifyIfDrained(): void {
+    if (this.queue.size > 0) return;
+    for (const resolve of this.drainedWaiters.splice(0)) resolve();
+  }
+
+  /** Resolves true once nothing is queued or in flight, false after timeoutMs. */
+  private drained(timeoutMs: number): Promise<boolean> {
+    if (this.queue.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.drainedWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  private async shutdown(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    await this.server.close();
+    this.queue.flush();
+    this.schedule();
+    const flushed = await this.drained(this.config.flush_timeout_ms);
+    this.stopped = true;
+    clearTimeout(this.wakeTimer);
+    const lost = this.queue.clear();
+    if (!flushed) {
+      this.metrics.dropped.inc(lost, { reason: 'shutdown' });
+      this.log.error('flush_incomplete', { dropped: lost, inFlight: this.queue.inFlight, timeoutMs: this.config.flush_timeout_ms });
+    }
+    for (const wake of this.idleWriters.splice(0)) wake();
+    // A write already sent normally ends soon, in success or failure; one hung on a
+    // silent network must not keep the process from stopping.
+    const finished = await settlesWithin(Promise.all([...this.writerLoops, this.pruning]), this.config.flush_timeout_ms);
+    if (!finished) this.log.error('writers_still_busy', { inFlight: this.queue.inFlight, timeoutMs: this.config.flush_timeout_ms });
+    await this.sink.close();
+    const stats = this.stats();
+    this.log.info('closed', {
+      written: stats.resultsWritten,
+      dropped: stats.resultsDropped.overflow + stats.resultsDropped.shutdown + stats.resultsDropped.rejected,
+    });
+  }
+}
+
+/** True when the promise settles within ms. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void promise.finally(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Starts the reporter: opens its writer, listens, starts the writers and the series pruning. */
+export async function startReporter(options: StartReporterOptions): Promise<Reporter> {
+  const config = reporterConfig(options.config);
+  const sink = await openSink(options.store);
+  try {
+    const service = new ReporterService(options, config, sink);
+    await service.start();
+    return service;
+  } catch (err) {
+    await sink.close();
+    throw err;
+  }
+}

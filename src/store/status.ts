@@ -1,0 +1,309 @@
+/**
+ * Call status and call series: what the reporter writes and what the console
+ * and `lars status` read.
+ *
+ * - call_status keeps the latest report per (modid, cmdid, ip, port, caller):
+ *   a row is replaced only by a report at least as new (reported_at), so a
+ *   late, older report never overwrites a newer one.
+ * - call_series keeps one row per (modid, cmdid, ip, port, caller, window_ts)
+ *   whose counts are REPLACED on conflict, so a window sent twice is stored
+ *   once. Writes are therefore idempotent: a batch whose commit was lost on
+ *   the wire can be written again without double counting.
+ *
+ * Writes are multi-row upserts chunked under every engine's parameter limit,
+ * one transaction per batch, rows in key order (consistent lock order between
+ * concurrent writers on MySQL and PostgreSQL).
+ */
+import { sql, type Kysely } from 'kysely';
+import { intToIp } from '../protocol/ip.js';
+import type { Database } from './schema.js';
+import type { StoreKind } from './url.js';
+
+/** One host result of one report, as stored: ip and caller are unsigned 32-bit values. */
+export interface StatusRow {
+  modid: number;
+  cmdid: number;
+  ip: number;
+  port: number;
+  caller: number;
+  succ: number;
+  err: number;
+  /** 0 or 1. */
+  overload: number;
+  /** Unix seconds: the end of the report's window. */
+  ts: number;
+}
+
+/** Fields of a StatusRow in a fixed order, for packing rows into numeric arrays. */
+export const STATUS_ROW_FIELDS = ['modid', 'cmdid', 'ip', 'port', 'caller', 'succ', 'err', 'overload', 'ts'] as const;
+
+/**
+ * Rows per INSERT statement. call_status binds 9 parameters per row, so 1000
+ * rows stay far below SQLite's 32766 and the 65535 of MySQL and PostgreSQL.
+ */
+export const ROWS_PER_STATEMENT = 1000;
+
+/** A Kysely handle: the store's db or a transaction. */
+type Db = Kysely<Database>;
+
+function compareKeys(a: StatusRow, b: StatusRow): number {
+  return a.modid - b.modid || a.cmdid - b.cmdid || a.ip - b.ip || a.port - b.port || a.caller - b.caller;
+}
+
+function hostKey(row: StatusRow): string {
+  return `${row.modid}:${row.cmdid}:${row.ip}:${row.port}:${row.caller}`;
+}
+
+export interface CoalescedRows {
+  /** The newest row per status key (ties: the later one), in key order. */
+  latest: StatusRow[];
+  /** The last row per series key (status key + window), in key order. */
+  windows: StatusRow[];
+}
+
+/**
+ * Applies the store's rules within one batch, before the database sees it:
+ * one statement may not touch a row twice (PostgreSQL refuses it), and the
+ * outcome must not depend on the order rows happen to sit in a statement.
+ */
+export function coalesceRows(rows: readonly StatusRow[]): CoalescedRows {
+  const latest = new Map<string, StatusRow>();
+  const windows = new Map<string, StatusRow>();
+  for (const row of rows) {
+    const key = hostKey(row);
+    const current = latest.get(key);
+    if (current === undefined || row.ts >= current.ts) latest.set(key, row);
+    windows.set(`${key}:${row.ts}`, row);
+  }
+  return {
+    latest: [...latest.values()].sort(compareKeys),
+    windows: [...windows.values()].sort((a, b) => compareKeys(a, b) || a.ts - b.ts),
+  };
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function statusValues(row: StatusRow) {
+  return {
+    modid: row.modid,
+    cmdid: row.cmdid,
+    ip: row.ip,
+    port: row.port,
+    caller: row.caller,
+    succ: row.succ,
+    err: row.err,
+    overload: row.overload,
+    reported_at: row.ts,
+  };
+}
+
+function seriesValues(row: StatusRow) {
+  return {
+    modid: row.modid,
+    cmdid: row.cmdid,
+    ip: row.ip,
+    port: row.port,
+    caller: row.caller,
+    window_ts: row.ts,
+    succ: row.succ,
+    err: row.err,
+  };
+}
+
+const STATUS_KEY = ['modid', 'cmdid', 'ip', 'port', 'caller'] as const;
+const SERIES_KEY = [...STATUS_KEY, 'window_ts'] as const;
+
+/** Latest status upsert: replace only with a report at least as new. */
+export async function upsertStatus(db: Db, kind: StoreKind, rows: readonly StatusRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const insert = db.insertInto('call_status').values(rows.map(statusValues));
+  if (kind === 'mysql') {
+    // MySQL applies the assignments left to right: reported_at must come last,
+    // so the comparisons before it still see the stored value.
+    const newer = sql`values(reported_at) >= reported_at`;
+    await insert
+      .onDuplicateKeyUpdate({
+        succ: sql`if(${newer}, values(succ), succ)`,
+        err: sql`if(${newer}, values(err), err)`,
+        overload: sql`if(${newer}, values(overload), overload)`,
+        reported_at: sql`greatest(reported_at, values(reported_at))`,
+      })
+      .execute();
+    return;
+  }
+  await insert
+    .onConflict((oc) =>
+      oc
+        .columns([...STATUS_KEY])
+        .doUpdateSet((eb) => ({
+          succ: eb.ref('excluded.succ'),
+          err: eb.ref('excluded.err'),
+          overload: eb.ref('excluded.overload'),
+          reported_at: eb.ref('excluded.reported_at'),
+        }))
+        .whereRef('excluded.reported_at', '>=', 'call_status.reported_at'),
+    )
+    .execute();
+}
+
+/** Series upsert: a window's counts replace what was stored for it. */
+export async function upsertSeries(db: Db, kind: StoreKind, rows: readonly StatusRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const insert = db.insertInto('call_series').values(rows.map(seriesValues));
+  if (kind === 'mysql') {
+    await insert.onDuplicateKeyUpdate({ succ: sql`values(succ)`, err: sql`values(err)` }).execute();
+    return;
+  }
+  await insert
+    .onConflict((oc) =>
+      oc.columns([...SERIES_KEY]).doUpdateSet((eb) => ({ succ: eb.ref('excluded.succ'), err: eb.ref('excluded.err') })),
+    )
+    .execute();
+}
+
+/** Writes one batch of host results (any order, duplicates allowed) in one transaction. */
+export async function writeStatusBatch(db: Db, kind: StoreKind, rows: readonly StatusRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const { latest, windows } = coalesceRows(rows);
+  await db.transaction().execute(async (trx) => {
+    for (const chunk of chunks(latest, ROWS_PER_STATEMENT)) await upsertStatus(trx, kind, chunk);
+    for (const chunk of chunks(windows, ROWS_PER_STATEMENT)) await upsertSeries(trx, kind, chunk);
+  });
+}
+
+/** Deletes series rows whose window ended before cutoff (unix seconds); returns how many went. */
+export async function pruneSeries(db: Db, cutoff: number): Promise<number> {
+  const result = await db.deleteFrom('call_series').where('window_ts', '<', cutoff).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Latest status of one host as seen by one caller, for people and the console. */
+export interface HostStatus {
+  modid: number;
+  cmdid: number;
+  /** Dotted IPv4. */
+  ip: string;
+  port: number;
+  /** Dotted IPv4 of the reporting agent's host. */
+  caller: string;
+  succ: number;
+  err: number;
+  overload: boolean;
+  /** Unix seconds. */
+  reportedAt: number;
+}
+
+/** Every latest status row, or one service's, in key order. */
+export async function listStatus(db: Db, filter?: { modid: number; cmdid: number }): Promise<HostStatus[]> {
+  let query = db
+    .selectFrom('call_status')
+    .select(['modid', 'cmdid', 'ip', 'port', 'caller', 'succ', 'err', 'overload', 'reported_at'])
+    .orderBy('modid')
+    .orderBy('cmdid')
+    .orderBy('ip')
+    .orderBy('port')
+    .orderBy('caller');
+  if (filter) query = query.where('modid', '=', filter.modid).where('cmdid', '=', filter.cmdid);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    modid: r.modid,
+    cmdid: r.cmdid,
+    ip: intToIp(r.ip),
+    port: r.port,
+    caller: intToIp(r.caller),
+    succ: Number(r.succ),
+    err: Number(r.err),
+    overload: Number(r.overload) !== 0,
+    reportedAt: Number(r.reported_at),
+  }));
+}
+
+/** Chart bucket sizes, seconds: 1 minute, 5 minutes, 1 hour. */
+export const SERIES_BUCKETS = [60, 300, 3600] as const;
+
+/** The bucket for a chart range: at most 6 h in minutes, 2 days in 5 minutes, longer in hours. */
+export function chooseBucket(rangeSeconds: number): number {
+  if (rangeSeconds <= 6 * 3600) return 60;
+  if (rangeSeconds <= 48 * 3600) return 300;
+  return 3600;
+}
+
+export interface SeriesQuery {
+  modid: number;
+  cmdid: number;
+  /** Unix seconds: windows ending in (from, to] are counted. */
+  from: number;
+  to: number;
+  /** Defaults to chooseBucket(to - from). */
+  bucketSeconds?: number;
+}
+
+export interface SeriesPoint {
+  /** Dotted IPv4. */
+  ip: string;
+  port: number;
+  /** Unix seconds: the bucket's start. */
+  bucket: number;
+  succ: number;
+  err: number;
+}
+
+export interface SeriesResult {
+  bucketSeconds: number;
+  /** Ordered by host, then bucket; buckets without data are absent. */
+  points: SeriesPoint[];
+}
+
+/**
+ * Success and error counts per host per bucket, summed across callers. A
+ * window is counted in the bucket holding its last second (window_ts - 1): a
+ * one-minute window ending at 12:01:00 belongs to the 12:00 bucket.
+ */
+export async function querySeries(db: Db, query: SeriesQuery): Promise<SeriesResult> {
+  const bucketSeconds = query.bucketSeconds ?? chooseBucket(query.to - query.from);
+  if (!Number.isSafeInteger(bucketSeconds) || bucketSeconds < 1) throw new RangeError(`bucketSeconds must be a positive integer, got ${bucketSeconds}`);
+  // The bucket size is a validated integer written as a literal, so the
+  // SELECT and GROUP BY expressions are textually identical (PostgreSQL
+  // would not match two separately bound parameters).
+  const bucket = sql<number>`(window_ts - 1) - ((window_ts - 1) % ${sql.lit(bucketSeconds)})`;
+  const rows = await db
+    .selectFrom('call_series')
+    .select(['ip', 'port'])
+    .select((eb) => [bucket.as('bucket'), eb.fn.sum<number>('succ').as('succ'), eb.fn.sum<number>('err').as('err')])
+    .where('modid', '=', query.modid)
+    .where('cmdid', '=', query.cmdid)
+    .where('window_ts', '>', query.from)
+    .where('window_ts', '<=', query.to)
+    .groupBy(['ip', 'port', bucket])
+    .orderBy('ip')
+    .orderBy('port')
+    .orderBy(bucket)
+    .execute();
+  return {
+    bucketSeconds,
+    points: rows.map((r) => ({ ip: intToIp(r.ip), port: r.port, bucket: Number(r.bucket), succ: Number(r.succ), err: Number(r.err) })),
+  };
+}
+
+/** SQLite result codes (extended codes start with these) that retrying the same rows cannot fix. */
+const SQLITE_DATA_ERRORS = ['SQLITE_CONSTRAINT', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG', 'SQLITE_RANGE'];
+/** MySQL errnos about the values themselves: null, duplicate, foreign key, out of range, bad value, too long, truncated. */
+const MYSQL_DATA_ERRNOS = new Set([1048, 1062, 1264, 1265, 1292, 1366, 1406, 1452]);
+
+/**
+ * True when a write failed because of the rows themselves (a constraint, a
+ * value out of range), so retrying them would fail forever. Everything else —
+ * a lost connection, a lock, a locked or missing database, even a missing
+ * table that a migration will create — is worth retrying.
+ */
+export function isDataError(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown; sqlState?: unknown };
+  if (typeof e?.code === 'string' && SQLITE_DATA_ERRORS.some((code) => (e.code as string).startsWith(code))) return true;
+  if (typeof e?.errno === 'number' && typeof e.sqlState === 'string') return MYSQL_DATA_ERRNOS.has(e.errno);
+  // PostgreSQL SQLSTATE classes 22 (data exception) and 23 (integrity constraint violation).
+  return typeof e?.code === 'string' && /^2[23][0-9A-Z]{3}$/.test(e.code);
+}

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ipToInt32, ipToUint32 } from '../../src/protocol/ip.js';
+import { decodeBody, encodeBody } from '../../src/protocol/messages.js';
+import { MsgId } from '../../src/protocol/msgid.js';
+import { reporterConfig } from '../../src/reporter/config.js';
+import { reportTime, toStatusRows } from '../../src/reporter/report.js';
+import { packRows, unpackRows } from '../../src/reporter/packed-rows.js';
+
+test('toStatusRows: one row per host, addresses unsigned, counts and overload kept', () => {
+  // Through the real codec, so negative int32 addresses arrive as the decoder gives them.
+  const wire = encodeBody(MsgId.ReportStatusRequest, {
+    modid: -5,
+    cmdid: 7,
+    caller: ipToInt32('192.168.1.9'),
+    ts: 4_000_000_000,
+    results: [
+      { ip: ipToInt32('200.1.2.3'), port: 8080, succ: 4_000_000_000, err: 3, overload: true },
+      { ip: ipToInt32('10.0.0.1'), port: 80, succ: 0, err: 0, overload: false },
+    ],
+  });
+  const report = decodeBody(MsgId.ReportStatusRequest, wire);
+  const { rows, invalid, skewed } = toStatusRows(report, 4_000_000_000, 300);
+  assert.deepEqual(invalid, []);
+  assert.equal(skewed, false);
+  assert.deepEqual(rows, [
+    { modid: -5, cmdid: 7, ip: ipToUint32('200.1.2.3'), port: 8080, caller: ipToUint32('192.168.1.9'), succ: 4_000_000_000, err: 3, overload: 1, ts: 4_000_000_000 },
+    { modid: -5, cmdid: 7, ip: ipToUint32('10.0.0.1'), port: 80, caller: ipToUint32('192.168.1.9'), succ: 0, err: 0, overload: 0, ts: 4_000_000_000 },
+  ]);
+});
+
+test('toStatusRows skips a host whose port is out of range and says why', () => {
+  const { rows, invalid } = toStatusRows(
+    { modid: 1, cmdid: 1, caller: 1, ts: 100, results: [{ ip: 1, port: 70000, succ: 1, err: 0, overload: false }, { ip: 1, port: 1, succ: 1, err: 0, overload: false }] },
+    100,
+    0,
+  );
+  assert.equal(rows.length, 1);
+  assert.deepEqual(invalid, ['port 70000 out of range']);
+});
+
+test('reportTime: 0 means the receive time; a ts too far ahead is replaced; late ones are kept as sent', () => {
+  assert.deepEqual(reportTime(0, 1000, 300), { ts: 1000, skewed: false });
+  assert.deepEqual(reportTime(1300, 1000, 300), { ts: 1300, skewed: false });
+  assert.deepEqual(reportTime(1301, 1000, 300), { ts: 1000, skewed: true });
+  assert.deepEqual(reportTime(5, 1000, 300), { ts: 5, skewed: false });
+  assert.deepEqual(reportTime(99_999, 1000, 0), { ts: 99_999, skewed: false });
+});
+
+test('packRows and unpackRows round-trip rows exactly, including values above 2^31', () => {
+  const rows = [
+    { modid: -2147483648, cmdid: 2147483647, ip: 4294967295, port: 65535, caller: 3000000000, succ: 4294967295, err: 0, overload: 1, ts: 4294967295 },
+    { modid: 1, cmdid: 2, ip: 3, port: 4, caller: 5, succ: 6, err: 7, overload: 0, ts: 8 },
+  ];
+  assert.deepEqual(unpackRows(packRows(rows)), rows);
+});
+
+test('reporterConfig validates like a config file: ranges and the queue-versus-batch rule', () => {
+  assert.equal(reporterConfig().db_thread_cnt, 3);
+  assert.equal(reporterConfig({ batch_delay_ms: 5 }).batch_delay_ms, 5);
+  assert.throws(() => reporterConfig({ db_thread_cnt: 0 }), /db_thread_cnt: expected an integer between 1 and 64/);
+  assert.throws(() => reporterConfig({ queue_max_results: 100, batch_max_results: 50 }), /queue_max_results \(100\) must be >= batch_max_results/);
+});
