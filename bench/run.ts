@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { dirname } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// A benchmark is bench/NAME.ts; NAME-PART.ts files are its helpers.
 const available = readdirSync(here)
-  .filter((f) => f.endsWith('.ts') && !['run.ts', 'stats.ts'].includes(f))
+  .filter((f) => /^[a-z]+\.ts$/.test(f) && !['run.ts', 'stats.ts'].includes(f))
   .map((f) => f.slice(0, -3))
   .sort();
 

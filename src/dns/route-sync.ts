@@ -104,12 +104,18 @@ export class RouteSync {
     }
   }
 
+  /**
+   * Polls are spaced from one poll's START to the next, so an edit waits at
+   * most one interval plus one poll's work, not plus two.
+   */
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
+      const started = this.now();
+      const after = (intervalMs: number) => this.schedule(Math.max(0, intervalMs - (this.now() - started)));
       this.running = this.poll().then(
-        () => this.schedule(this.options.pollIntervalMs),
-        () => this.schedule(Math.max(this.options.pollIntervalMs, this.backoff.ceiling())),
+        () => after(this.options.pollIntervalMs),
+        () => after(Math.max(this.options.pollIntervalMs, this.backoff.ceiling())),
       );
     }, delayMs);
   }
