@@ -20,7 +20,7 @@ administration
   lars module add MODID CMDID [--description TEXT] | del MODID CMDID | list
   lars route  add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W
               | del MODID CMDID IP PORT | list [MODID CMDID]
-  lars user   add NAME --role admin|viewer | passwd NAME | del NAME
+  lars user   add NAME --role admin|viewer | passwd NAME | del NAME | list
   lars status [MODID CMDID]
 
 client tools (--agent HOST[:BASE_PORT], default 127.0.0.1:8888)

@@ -20,7 +20,7 @@ import { ConfigError, loadConfig, parseSettings, type ConfigOf, type Section } f
 import { formatEndpoint } from '../reactor/endpoint.js';
 import type { Logger } from '../reactor/log.js';
 import type { MetricsRegistry } from '../reactor/metrics.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, StoreUrlError, type Store } from '../store/index.js';
 import { CommandError, parseHostPort, storeUrl, UsageError } from './args.js';
 
 /** parseArgs options every service command accepts. */
@@ -49,16 +49,18 @@ export function serviceConfig<const S extends readonly Section[]>(sections: S, f
   try {
     return loadConfig({ sections, file: flags.config, overrides: parseSettings(flags.set ?? []), logger });
   } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
+    // The command's form is fine; the configuration it found is not: exit 1, one line.
+    if (err instanceof ConfigError) throw new CommandError(err.problems.join('; '));
     throw err;
   }
 }
 
-export async function openServiceStore(flags: { store?: string; 'no-migrate'?: boolean }): Promise<Store> {
+export async function openServiceStore(flags: { store?: string; 'no-migrate'?: boolean }, options: { poolSize?: number } = {}): Promise<Store> {
   const url = storeUrl(flags.store);
   try {
-    return await openStore(url, { migrate: !flags['no-migrate'] });
+    return await openStore(url, { migrate: !flags['no-migrate'], ...options });
   } catch (err) {
+    if (err instanceof StoreUrlError) throw new UsageError(err.message);
     throw new CommandError((err as Error).message);
   }
 }

@@ -10,7 +10,7 @@
  *   head); rows the store refuses as bad data are dropped with a log line.
  * - close() stops intake, then writes what is queued (up to flush_timeout_ms).
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Health } from '../reactor/admin-http.js';
 import { Backoff } from '../reactor/backoff.js';
@@ -41,6 +41,8 @@ export interface StartReporterOptions {
   port?: number;
   /** [reporter] values; missing ones take the section's defaults. */
   config?: Partial<ReporterConfig>;
+  /** False: take no port; connections arrive through adopt() (dispatcher workers). Default true. */
+  listen?: boolean;
   /** TCP server limits, e.g. tcpServerLimits(config.reactor). */
   tcp?: ReporterTcpLimits;
   logger?: Logger;
@@ -74,7 +76,10 @@ export interface ReporterStats {
 }
 
 export interface Reporter {
-  readonly address: AddressInfo;
+  /** The bound address; undefined when started with listen: false. */
+  readonly address: AddressInfo | undefined;
+  /** Serves a connection accepted elsewhere (a dispatcher hand-over). */
+  adopt(socket: Socket): void;
   /** Writers actually running (db_thread_cnt, or 1 for SQLite). */
   readonly writers: number;
   stats(): ReporterStats;
@@ -167,8 +172,12 @@ class ReporterService implements Reporter {
     this.server.handle(MsgId.ReportStatusRequest, (conn, report) => this.accept(conn.remote, report));
   }
 
-  get address(): AddressInfo {
-    return this.server.address;
+  get address(): AddressInfo | undefined {
+    return this.options.listen === false ? undefined : this.server.address;
+  }
+
+  adopt(socket: Socket): void {
+    this.server.adopt(socket);
   }
 
   get queuedResults(): number {
@@ -176,7 +185,7 @@ class ReporterService implements Reporter {
   }
 
   async start(): Promise<void> {
-    const address = await this.server.listen();
+    const address = this.options.listen === false ? undefined : await this.server.listen();
     if (this.writers < this.config.db_thread_cnt) {
       this.log.info('writers_clamped', { requested: this.config.db_thread_cnt, writers: this.writers, reason: 'sqlite has a single writer' });
     }
@@ -184,7 +193,7 @@ class ReporterService implements Reporter {
     this.pruneTimer = setInterval(() => this.prune(), this.config.prune_interval_seconds * 1000);
     this.prune();
     this.log.info('listening', {
-      addr: formatPeer(address.address, address.port),
+      addr: address ? formatPeer(address.address, address.port) : 'dispatcher',
       store: this.options.store.describe(),
       sink: this.sink.name,
       writers: this.writers,

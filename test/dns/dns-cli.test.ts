@@ -106,7 +106,7 @@ test('bad flags and an unreachable store give exit 2 and 1 with one clear line',
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /expected HOST:PORT/);
   const config = await lars(['dns', '--set', 'dns.poll_interval_ms=fast', '--store', 'sqlite::memory:']);
-  assert.equal(config.code, 2);
+  assert.equal(config.code, 1);
   assert.match(config.stderr, /\[dns\] poll_interval_ms: expected an integer/);
   const unreachable = await lars(['dns', '--store', 'mysql://root@127.0.0.1:1/lars', '--admin', 'off']);
   assert.equal(unreachable.code, 1);

@@ -51,9 +51,10 @@ class ReporterProcess {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const proc = new ReporterProcess(child);
-    // The admin server starts after the reporter: wait for the last line there will be.
-    const ready = args.includes('off') ? /reporter listening addr=/ : /admin_listening addr=/;
-    await waitFor(() => ready.test(proc.stderr) || child.exitCode !== null, { timeoutMs: 60_000, message: 'the reporter to listen' });
+    await waitFor(() => / info reporter ready /.test(proc.stderr) || child.exitCode !== null, {
+      timeoutMs: 60_000,
+      message: 'the reporter to be ready',
+    });
     if (child.exitCode !== null) throw new Error(`reporter exited ${child.exitCode}: ${proc.stderr}`);
     return proc;
   }
@@ -63,9 +64,9 @@ class ReporterProcess {
     return Number(/reporter listening addr=[^ ]*:(\d+)/.exec(this.stderr)![1]);
   }
 
-  /** The admin base URL from `admin_listening addr=HOST:PORT`. */
+  /** The admin base URL from the ready line's `admin=HOST:PORT`. */
   get admin(): string {
-    return `http://${/admin_listening addr=(\S+)/.exec(this.stderr)![1]}`;
+    return `http://${/ info reporter ready .* admin=(\S+)/.exec(this.stderr)![1]}`;
   }
 
   async stats(): Promise<{ resultsAccepted: number; resultsWritten: number; resultsDropped: Record<string, number>; storeUp: boolean }> {

@@ -22,7 +22,7 @@ async function startOn(store: Store, config: Partial<ReporterConfig> = {}, metri
 }
 
 async function connectTo(reporter: Reporter): Promise<RawTcpClient> {
-  return RawTcpClient.connect(reporter.address.port);
+  return RawTcpClient.connect(reporter.address!.port);
 }
 
 /** Resolves once the reporter has written `count` results in all. */
@@ -232,8 +232,8 @@ describe('reporter service input checks (in-memory SQLite)', () => {
   for (const [what, bytes] of malformed) {
     test(`a frame with ${what} closes only its connection, with a log line`, async () => {
       const errorsBefore = protocolErrors();
-      const good = await RawTcpClient.connect(reporter.address.port);
-      const bad = await RawTcpClient.connect(reporter.address.port);
+      const good = await RawTcpClient.connect(reporter.address!.port);
+      const bad = await RawTcpClient.connect(reporter.address!.port);
       bad.write(bytes);
       await bad.whenClosed();
       assert.equal(protocolErrors(), errorsBefore + 1);
@@ -247,7 +247,7 @@ describe('reporter service input checks (in-memory SQLite)', () => {
   }
 
   test('an out-of-range port is skipped and counted; the rest of the report is kept', async () => {
-    const client = await RawTcpClient.connect(reporter.address.port);
+    const client = await RawTcpClient.connect(reporter.address!.port);
     const writtenBefore = reporter.stats().resultsWritten;
     const report = reportOf({ modid: 21, count: 2 });
     report.results.push({ ip: 1, port: 70_000, succ: 1, err: 0, overload: false });
@@ -260,7 +260,7 @@ describe('reporter service input checks (in-memory SQLite)', () => {
   });
 
   test('ts 0 and a ts far in the future are stored as the receive time', async () => {
-    const client = await RawTcpClient.connect(reporter.address.port);
+    const client = await RawTcpClient.connect(reporter.address!.port);
     const writtenBefore = reporter.stats().resultsWritten;
     const sentAt = Math.floor(Date.now() / 1000);
     client.write(reportFrame(reportOf({ modid: 22, ts: 0, count: 1 })));

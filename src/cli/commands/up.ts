@@ -127,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
       startAgent({
         ...agentOptionsFromConfig(config),
         dns: [dnsAddress],
-        reporter: [{ host, port: reporter.address.port }],
+        reporter: [{ host, port: reporter.address!.port }],
         udpHost: host,
         udpBasePort: ports.udp,
         logger: createLogger('agent'),
@@ -152,7 +152,7 @@ export async function run(argv: string[]): Promise<number> {
       'lars up: every service is running',
       `  data        ${store.describe()}`,
       `  dns         ${at(dns.address!.port)}`,
-      `  reporter    ${at(reporter.address.port)}`,
+      `  reporter    ${at(reporter.address!.port)}`,
       `  agent       udp ${host}:${agent.ports.join(',')}`,
       `  console     ${consoleServer.url}`,
       `  admin       ${admin ? `http://${formatEndpoint({ host: admin.address.address, port: admin.address.port })}/metrics` : 'off'}`,
@@ -163,7 +163,7 @@ export async function run(argv: string[]): Promise<number> {
       'Stop with Ctrl-C.',
     ];
     process.stdout.write(lines.join('\n') + '\n');
-    log.info('ready', { dns: at(dns.address!.port), reporter: at(reporter.address.port), agent: agent.ports.join(','), console: consoleServer.url });
+    log.info('ready', { dns: at(dns.address!.port), reporter: at(reporter.address!.port), agent: agent.ports.join(','), console: consoleServer.url });
   } catch (err) {
     await stopAll();
     throw err;
