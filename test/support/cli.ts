@@ -34,6 +34,8 @@ export interface LarsProcess {
   readonly child: ChildProcess;
   /** Every stderr line so far. */
   readonly lines: string[];
+  /** Everything written to stdout so far. */
+  readonly stdout: () => string;
   /** Fields of the "ready" line, e.g. ready.addr = "127.0.0.1:40123". */
   readonly ready: Record<string, string>;
   /** Waits for a stderr line matching the pattern. */
@@ -66,7 +68,10 @@ export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, opt
     partial = parts.pop()!;
     lines.push(...parts);
   });
-  child.stdout!.resume();
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
   let exited: number | null | undefined;
   const exit = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => {
@@ -85,6 +90,7 @@ export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, opt
   const proc: LarsProcess = {
     child,
     lines,
+    stdout: () => stdout,
     ready: {},
     waitForLine,
     stop: async () => {

@@ -4,11 +4,10 @@
  */
 import { AGENT_CONFIG_SECTIONS } from '../../agent/config.js';
 import { agentOptionsFromConfig, startAgent } from '../../agent/service.js';
-import { formatEndpoint } from '../../reactor/endpoint.js';
 import { createLogger } from '../../reactor/log.js';
 import { MetricsRegistry } from '../../reactor/metrics.js';
 import { CommandError, parseCommand, UsageError } from '../args.js';
-import { runUntilSignal, serviceConfig, SERVICE_OPTIONS, startAdmin } from '../service.js';
+import { announce, runUntilSignal, serviceConfig, SERVICE_OPTIONS, startAdmin } from '../service.js';
 
 const USAGE = `usage: lars agent --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port 8888]
                   [--caller IP] [--admin HOST:PORT|off] [--config FILE] [--set SECTION.KEY=VALUE ...]
@@ -57,7 +56,7 @@ export async function run(argv: string[]): Promise<number> {
     await started.close();
     throw err;
   });
-  if (admin) log.info('admin_listening', { addr: formatEndpoint({ host: admin.address.address, port: admin.address.port }) });
+  announce(log, { udp: `${started.host}:${started.ports.join(',')}` }, admin);
   return runUntilSignal(log, async () => {
     await admin?.close();
     await started.close();

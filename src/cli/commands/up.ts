@@ -86,8 +86,9 @@ export async function run(argv: string[]): Promise<number> {
     udp: port('--udp-base-port', values['udp-base-port'], 8888),
     console: port('--console-port', values['console-port'], 8080),
   };
-  // The agent's dns and reporter are the ones started here (the real addresses are filled in below).
-  const wiring = [`agent.dns=${host}:${ports.dns}`, `agent.reporter=${host}:${ports.reporter}`];
+  // [agent] requires dns and reporter addresses; the agent here gets the real ones (maybe
+  // picked by the OS when a port is 0) once dns and reporter listen, so these stand in.
+  const wiring = [`agent.dns=${host}:${ports.dns || 7778}`, `agent.reporter=${host}:${ports.reporter || 7779}`];
   const config = serviceConfig([dnsSection, reporterSection, consoleSection, ...AGENT_CONFIG_SECTIONS], { ...values, set: [...wiring, ...(values.set ?? [])] }, log);
 
   const dir = resolve(dataDir(values['data-dir']));

