@@ -21,7 +21,7 @@ import { formatEndpoint } from '../reactor/endpoint.js';
 import type { Logger } from '../reactor/log.js';
 import type { MetricsRegistry } from '../reactor/metrics.js';
 import { openStore, StoreUrlError, type Store } from '../store/index.js';
-import { CommandError, parseHostPort, storeUrl, UsageError } from './args.js';
+import { CommandError, parseCommand, parseHostPort, storeUrl, UsageError, type ParsedCommand } from './args.js';
 
 /** parseArgs options every service command accepts. */
 export const SERVICE_OPTIONS = {
@@ -179,4 +179,22 @@ export async function superviseWorkers(
     process.off('SIGHUP', onHangup);
     await supervisor.stop();
   });
+}
+
+/**
+ * Parses a service command's flags; prints the usage and returns undefined
+ * for --help. Services take no positional arguments.
+ */
+export function parseServiceArgs<O extends Parameters<typeof parseCommand>[1]>(
+  argv: string[],
+  options: O,
+  usage: string,
+): ParsedCommand<O>['values'] | undefined {
+  const { values, positionals } = parseCommand(argv, options);
+  if ((values as { help?: boolean }).help) {
+    process.stdout.write(usage + '\n');
+    return undefined;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${usage}`);
+  return values;
 }

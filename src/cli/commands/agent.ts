@@ -6,8 +6,8 @@ import { AGENT_CONFIG_SECTIONS } from '../../agent/config.js';
 import { agentOptionsFromConfig, startAgent } from '../../agent/service.js';
 import { createLogger } from '../../reactor/log.js';
 import { MetricsRegistry } from '../../reactor/metrics.js';
-import { CommandError, parseCommand, UsageError } from '../args.js';
-import { announce, runUntilSignal, serviceConfig, SERVICE_OPTIONS, startAdmin } from '../service.js';
+import { CommandError } from '../args.js';
+import { announce, runUntilSignal, serviceConfig, SERVICE_OPTIONS, startAdmin, parseServiceArgs } from '../service.js';
 
 const USAGE = `usage: lars agent --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port 8888]
                   [--caller IP] [--admin HOST:PORT|off] [--config FILE] [--set SECTION.KEY=VALUE ...]
@@ -28,12 +28,8 @@ const OPTIONS = {
 } as const;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${USAGE}`);
+  const values = parseServiceArgs(argv, OPTIONS, USAGE);
+  if (!values) return 0;
   const log = createLogger('agent');
   // Flags are the [agent] keys of highest precedence; --set may name the same keys.
   const flagSettings = [

@@ -5,8 +5,8 @@ import { ConsoleAddressError, startConsole, type ConsoleOptions } from '../../co
 import { createLogger } from '../../reactor/log.js';
 import { MetricsRegistry } from '../../reactor/metrics.js';
 import { Users } from '../../store/users.js';
-import { CommandError, parseCommand, parseHostPort, UsageError } from '../args.js';
-import { openServiceStore, runUntilSignal, serviceConfig, STORE_SERVICE_OPTIONS } from '../service.js';
+import { CommandError, parseHostPort, UsageError } from '../args.js';
+import { openServiceStore, runUntilSignal, serviceConfig, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
 
 const USAGE = `usage: lars console --store URL [--listen HOST:PORT] [--allow-remote] [--tls-cert FILE --tls-key FILE]
                     [--config FILE] [--set console.KEY=VALUE ...] [--no-migrate]
@@ -41,12 +41,8 @@ function readTls(certFile: string | undefined, keyFile: string | undefined): Con
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${USAGE}`);
+  const values = parseServiceArgs(argv, OPTIONS, USAGE);
+  if (!values) return 0;
   const log = createLogger('console');
   const config = serviceConfig([consoleSection], values, log);
   const listen = parseHostPort(values.listen ?? `${DEFAULT_CONSOLE_HOST}:${DEFAULT_CONSOLE_PORT}`, DEFAULT_CONSOLE_HOST);

@@ -5,7 +5,7 @@ import { reactorSection } from '../../reactor/config.js';
 import { formatEndpoint } from '../../reactor/endpoint.js';
 import { createLogger } from '../../reactor/log.js';
 import { MetricsRegistry } from '../../reactor/metrics.js';
-import { parseCommand, parseHostPort, UsageError } from '../args.js';
+import { parseHostPort } from '../args.js';
 import {
   announce,
   attachWorker,
@@ -17,6 +17,7 @@ import {
   STORE_SERVICE_OPTIONS,
   superviseWorkers,
   WORKERS_OPTION,
+  parseServiceArgs,
 } from '../service.js';
 
 const USAGE = `usage: lars dns --store URL [--listen HOST:PORT] [--workers N] [--admin HOST:PORT|off] [--config FILE] [--set dns.KEY=VALUE ...] [--no-migrate]
@@ -25,12 +26,8 @@ const USAGE = `usage: lars dns --store URL [--listen HOST:PORT] [--workers N] [-
   --admin    /healthz and /metrics, default 127.0.0.1:17778`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { ...STORE_SERVICE_OPTIONS, ...WORKERS_OPTION, listen: { type: 'string' } });
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${USAGE}`);
+  const values = parseServiceArgs(argv, { ...STORE_SERVICE_OPTIONS, ...WORKERS_OPTION, listen: { type: 'string' } }, USAGE);
+  if (!values) return 0;
   const log = createLogger('dns');
   const config = serviceConfig([dnsSection, reactorSection], values, log);
   const listen = parseHostPort(values.listen ?? '0.0.0.0:7778', '0.0.0.0');

@@ -10,7 +10,7 @@ import { createLogger } from '../../reactor/log.js';
 import { MetricsRegistry } from '../../reactor/metrics.js';
 import { DEFAULT_REPORTER_ADMIN_PORT, DEFAULT_REPORTER_PORT, reporterSection } from '../../reporter/config.js';
 import { startReporter } from '../../reporter/service.js';
-import { CommandError, parseCommand, parseHostPort, UsageError } from '../args.js';
+import { CommandError, parseHostPort } from '../args.js';
 import {
   announce,
   attachWorker,
@@ -22,6 +22,7 @@ import {
   STORE_SERVICE_OPTIONS,
   superviseWorkers,
   WORKERS_OPTION,
+  parseServiceArgs,
 } from '../service.js';
 
 const USAGE = `usage: lars reporter --store URL [--listen HOST:PORT] [--workers N] [--admin HOST:PORT|off] [--config FILE] [--set reporter.KEY=VALUE ...] [--no-migrate]
@@ -33,12 +34,8 @@ const USAGE = `usage: lars reporter --store URL [--listen HOST:PORT] [--workers 
 const MIN_POOL_SIZE = 10;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, { ...STORE_SERVICE_OPTIONS, ...WORKERS_OPTION, listen: { type: 'string' } });
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${USAGE}`);
+  const values = parseServiceArgs(argv, { ...STORE_SERVICE_OPTIONS, ...WORKERS_OPTION, listen: { type: 'string' } }, USAGE);
+  if (!values) return 0;
   const log = createLogger('reporter');
   const config = serviceConfig([reporterSection, reactorSection], values, log);
   const listen = parseHostPort(values.listen ?? `0.0.0.0:${DEFAULT_REPORTER_PORT}`, '0.0.0.0');

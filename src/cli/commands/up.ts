@@ -20,8 +20,8 @@ import { reporterSection } from '../../reporter/config.js';
 import { startReporter } from '../../reporter/service.js';
 import { RouteAdmin, type Store } from '../../store/index.js';
 import { ensureAdminUser } from '../../store/users.js';
-import { CommandError, dataDir, parseCommand, parseIntArg, UsageError } from '../args.js';
-import { openServiceStore, runUntilSignal, serviceConfig, startAdmin, STORE_SERVICE_OPTIONS } from '../service.js';
+import { CommandError, dataDir, parseIntArg } from '../args.js';
+import { openServiceStore, runUntilSignal, serviceConfig, startAdmin, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
 
 const USAGE = `usage: lars up [--data-dir DIR] [--store URL] [--host H] [--dns-port 7778] [--reporter-port 7779]
                [--udp-base-port 8888] [--console-port 8080] [--admin HOST:PORT|off] [--no-demo]
@@ -72,12 +72,8 @@ async function starting<T>(what: string, flag: string, address: string, start: (
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, OPTIONS);
-  if (values.help) {
-    process.stdout.write(USAGE + '\n');
-    return 0;
-  }
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${USAGE}`);
+  const values = parseServiceArgs(argv, OPTIONS, USAGE);
+  if (!values) return 0;
   const log = createLogger('up');
   const host = values.host ?? '127.0.0.1';
   const ports = {
