@@ -1,16 +1,21 @@
 /**
- * `npm run bench -- agent [--seconds S]`: agent throughput, Lars's qps loop.
+ * `npm run bench -- agent [--seconds S] [--io native|dgram|both]`: agent
+ * throughput, Lars's qps loop.
  *
  * Starts its own store (SQLite, temp dir), `lars dns`, `lars reporter` and
- * `lars agent` as processes, with routes of 10 hosts. Then a small C client
- * (bench/clients/qps.c, compiled here with cc -O2) runs getHost+report and
- * getHost alone with 1, 2 and 4 threads, each thread its own UDP socket:
- * first every thread on one route (one agent port, as Lars's qps tool does),
- * then threads on consecutive routes (spread over the agent's ports). For
- * each run: calls/s, p50/p99 of one iteration, the client's own CPU
- * (getrusage; it shows the client is not the bottleneck) and the agent's CPU
- * and RSS from /proc. Finally the same loop through LarsClient (`lars qps`)
- * for comparison. Each run lasts a few seconds.
+ * one `lars agent` per UDP I/O path (LARS_UDP_IO=native: the batched
+ * recvmmsg/sendmmsg addon; LARS_UDP_IO=dgram: node:dgram) as processes, with
+ * routes of 10 hosts. Then a small C client (bench/clients/qps.c, compiled
+ * here with cc -O2) runs getHost+report and getHost alone with 1, 2 and 4
+ * threads, each thread its own UDP socket: first every thread on one route
+ * (one agent port, as Lars's qps tool does), then threads on consecutive
+ * routes (spread over the agent's ports). Each configuration runs against
+ * each agent back to back, so a change in the shared machine's load hits
+ * both paths alike; the load average is printed per run. For each run:
+ * calls/s, p50/p99 of one iteration, the client's own CPU (getrusage; it
+ * shows the client is not the bottleneck) and the agent's CPU and RSS from
+ * /proc. Finally the same loop through LarsClient (`lars qps`) for
+ * comparison. Each run lasts a few seconds.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,9 +37,13 @@ interface Service {
 }
 
 /** Starts `lars ARGS` and resolves once a stderr line matches `ready`. */
-function startService(args: string[], ready: RegExp): Promise<Service> {
+function startService(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Service> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let output = '';
     const timer = setTimeout(() => reject(new Error(`lars ${args[0]} did not start:\n${output}`)), 60_000);
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -109,9 +118,28 @@ async function loadAverage(): Promise<string> {
   return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 }
 
+async function load1(): Promise<string> {
+  return (await loadAverage()).split(' ')[0]!;
+}
+
+type Io = 'native' | 'dgram';
+
+interface AgentUnderTest {
+  io: Io;
+  base: number;
+  pid: number;
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+}
+
 export default async function bench(args: string[]): Promise<void> {
-  const secondsFlag = args.indexOf('--seconds');
-  const seconds = secondsFlag >= 0 ? Number(args[secondsFlag + 1]) : 3;
+  const seconds = Number(flag(args, '--seconds') ?? 3);
+  const ioFlag = flag(args, '--io') ?? 'both';
+  const ios: Io[] = ioFlag === 'both' ? ['native', 'dgram'] : [ioFlag as Io];
+  if (!ios.every((io) => io === 'native' || io === 'dgram')) throw new Error('--io must be native, dgram or both');
   const dir = mkdtempSync(join(tmpdir(), 'lars-bench-agent-'));
   const services: ChildProcess[] = [];
   try {
@@ -134,17 +162,24 @@ export default async function bench(args: string[]): Promise<void> {
     services.push(dns.child);
     const reporter = await startService(['reporter', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off'], addr);
     services.push(reporter.child);
-    const agent = await startService(
-      ['agent', '--dns', dns.match[1]!, '--reporter', reporter.match[1]!, '--udp-base-port', '0', '--admin', 'off'],
-      /agent listening udp=127\.0\.0\.1:(\d+)/,
-    );
-    services.push(agent.child);
-    const base = Number(agent.match[1]);
-    const pid = agent.child.pid!;
-    console.log(`agent pid ${pid} on udp ${base}-${base + 2}; dns ${dns.match[1]}, reporter ${reporter.match[1]}; load average ${await loadAverage()}`);
+    const agents: AgentUnderTest[] = [];
+    for (const io of ios) {
+      // LARS_UDP_IO=native makes a missing addon an error rather than a silent dgram run.
+      const agent = await startService(
+        ['agent', '--dns', dns.match[1]!, '--reporter', reporter.match[1]!, '--udp-base-port', '0', '--admin', 'off'],
+        /agent listening udp=127\.0\.0\.1:(\d+)/,
+        { LARS_UDP_IO: io },
+      ).catch((err: Error) => {
+        throw new Error(`agent with LARS_UDP_IO=${io} did not start${io === 'native' ? ' (addon not built? npm run build:native, or --io dgram)' : ''}: ${err.message}`);
+      });
+      services.push(agent.child);
+      agents.push({ io, base: Number(agent.match[1]), pid: agent.child.pid! });
+      console.log(`agent (${io}) pid ${agent.child.pid} on udp ${agent.match[1]}-${Number(agent.match[1]) + 2}`);
+    }
+    console.log(`dns ${dns.match[1]}, reporter ${reporter.match[1]}; load average ${await loadAverage()}`);
 
-    // Warm-up: routes pulled into the agent, JIT compiled.
-    await runC(binary, base, ROUTES, 2, 'loop', true);
+    // Warm-up: routes pulled into the agents, JIT compiled.
+    for (const agent of agents) await runC(binary, agent.base, ROUTES, 2, 'loop', true);
 
     const rows: (string | number)[][] = [];
     const plan: [string, number, boolean][] = [];
@@ -153,40 +188,47 @@ export default async function bench(args: string[]): Promise<void> {
       for (const threads of [2, 4]) plan.push([mode, threads, true]);
     }
     for (const [mode, threads, spread] of plan) {
-      process.stdout.write(`run ${mode} threads=${threads} ${spread ? 'spread over ports' : 'one route'} ... `);
-      const cpuBefore = await processCpuSeconds(pid);
-      const result = await runC(binary, base, threads, seconds, mode, spread);
-      const agentCpu = ((await processCpuSeconds(pid)) - cpuBefore) / result.seconds;
-      const rss = await processRssMiB(pid);
-      const clientCpu = (result.cpu_user_s + result.cpu_sys_s) / result.seconds;
-      console.log(`${Math.round(result.qps)} calls/s`);
-      rows.push([
-        mode === 'loop' ? 'getHost+report' : 'getHost',
-        threads,
-        spread ? 'spread' : 'one',
-        Math.round(result.qps),
-        result.p50_us,
-        result.p99_us,
-        result.timeouts,
-        clientCpu.toFixed(2),
-        agentCpu.toFixed(2),
-        rss.toFixed(1),
-      ]);
+      for (const { io, base, pid } of agents) {
+        process.stdout.write(`run ${io} ${mode} threads=${threads} ${spread ? 'spread over ports' : 'one route'} ... `);
+        const cpuBefore = await processCpuSeconds(pid);
+        const result = await runC(binary, base, threads, seconds, mode, spread);
+        const agentCpu = ((await processCpuSeconds(pid)) - cpuBefore) / result.seconds;
+        const rss = await processRssMiB(pid);
+        const clientCpu = (result.cpu_user_s + result.cpu_sys_s) / result.seconds;
+        console.log(`${Math.round(result.qps)} calls/s`);
+        rows.push([
+          io,
+          mode === 'loop' ? 'getHost+report' : 'getHost',
+          threads,
+          spread ? 'spread' : 'one',
+          Math.round(result.qps),
+          result.p50_us,
+          result.p99_us,
+          result.timeouts,
+          clientCpu.toFixed(2),
+          agentCpu.toFixed(2),
+          ((agentCpu * 1e6) / result.qps).toFixed(1),
+          rss.toFixed(1),
+          await load1(),
+        ]);
+      }
     }
     console.log(`\nC client (bench/clients/qps.c), ${seconds} s per run; CPU in cores (CPU seconds per second); load average ${await loadAverage()}`);
-    table(['loop', 'threads', 'routes', 'calls/s', 'p50 µs', 'p99 µs', 'timeouts', 'client CPU', 'agent CPU', 'agent RSS MiB'], rows);
+    table(['io', 'loop', 'threads', 'routes', 'calls/s', 'p50 µs', 'p99 µs', 'timeouts', 'client CPU', 'agent CPU', 'agent µs/call', 'agent RSS MiB', 'load'], rows);
 
     console.log('\nLarsClient loop (lars qps, getHost+report, one route):');
     const nodeRows: (string | number)[][] = [];
-    for (const concurrency of [1, 2]) {
-      const cpuBefore = await processCpuSeconds(pid);
-      const result = await runNodeQps(base, concurrency, seconds);
-      const agentCpu = ((await processCpuSeconds(pid)) - cpuBefore) / (seconds + 1);
-      nodeRows.push([concurrency, result.average, (result.p50Ms * 1000).toFixed(0), (result.p99Ms * 1000).toFixed(0), (result.cpu / (seconds + 1)).toFixed(2), agentCpu.toFixed(2)]);
+    for (const { io, base, pid } of agents) {
+      for (const concurrency of [1, 2]) {
+        const cpuBefore = await processCpuSeconds(pid);
+        const result = await runNodeQps(base, concurrency, seconds);
+        const agentCpu = ((await processCpuSeconds(pid)) - cpuBefore) / (seconds + 1);
+        nodeRows.push([io, concurrency, result.average, (result.p50Ms * 1000).toFixed(0), (result.p99Ms * 1000).toFixed(0), (result.cpu / (seconds + 1)).toFixed(2), agentCpu.toFixed(2)]);
+      }
     }
-    table(['clients', 'calls/s', 'p50 µs', 'p99 µs', 'client CPU*', 'agent CPU*'], nodeRows);
+    table(['io', 'clients', 'calls/s', 'p50 µs', 'p99 µs', 'client CPU*', 'agent CPU*'], nodeRows);
     console.log('* averaged over the client process lifetime, including its start-up');
-    console.log(`agent RSS at the end: ${(await processRssMiB(pid)).toFixed(1)} MiB`);
+    for (const { io, pid } of agents) console.log(`agent (${io}) RSS at the end: ${(await processRssMiB(pid)).toFixed(1)} MiB`);
   } finally {
     for (const child of services.reverse()) await stop(child);
     rmSync(dir, { recursive: true, force: true });

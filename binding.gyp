@@ -1,0 +1,18 @@
+{
+  # The agent's batched UDP fast path (native/udp_batch.c, loaded by
+  # src/agent/fast-udp.ts). recvmmsg/sendmmsg are Linux calls: elsewhere
+  # nothing is built and the agent uses node:dgram.
+  "targets": [
+    {
+      "target_name": "lars_udp",
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": ["native/udp_batch.c"],
+          "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"]
+        }, {
+          "type": "none"
+        }]
+      ]
+    }
+  ]
+}

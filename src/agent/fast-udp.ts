@@ -1,0 +1,298 @@
+/**
+ * The agent's UDP ports: one interface, two ways of doing the I/O.
+ *
+ * - `native` (the fast path): the lars_udp addon (native/udp_batch.c) reads
+ *   every datagram waiting on the socket with one recvmmsg into shared
+ *   memory, calls JavaScript once per batch, and sends the batch's replies
+ *   with one sendmmsg. Node 20's dgram pays a libuv callback, a Buffer, a
+ *   RemoteInfo and a send request per datagram; at agent rates that, not the
+ *   balancer, is where the time goes. The addon waits through the worker's
+ *   own event loop (uv_poll), so messages from the main thread and timers are
+ *   served between batches.
+ * - `dgram`: node:dgram, when the addon is not built (no compiler, not Linux),
+ *   for IPv6 hosts (the addon is IPv4 only), or when LARS_UDP_IO=dgram.
+ *
+ * LARS_UDP_IO: unset/`auto` picks native when it can, `dgram` forces the
+ * fallback (tests, comparisons), `native` makes a missing addon an error.
+ * LARS_UDP_BUSY_POLL_US: the native port's widest busy-polling window
+ * (default 50 µs, 0 = never; see native/udp_batch.c: it only spins while
+ * datagrams come faster than that). Not LARS_AGENT_*: the config loader
+ * reads those as [agent] keys.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getSystemErrorName } from 'node:util';
+import { encodeFrame, HEADER_SIZE } from '../protocol/frame.js';
+import { intToIp } from '../protocol/ip.js';
+import { formatPeer } from '../reactor/endpoint.js';
+
+export type UdpIo = 'native' | 'dgram';
+
+/** A native peer is ip * PEER_PORTS + port. */
+const PEER_PORTS = 65536;
+
+/**
+ * Where a datagram came from, as the port that received it names it: a
+ * packed IPv4 sender (ip * 65536 + port) on the native path, the RemoteInfo
+ * on the dgram path. A peer is only meaningful to the port that produced it.
+ */
+export type UdpPeer = number | RemoteInfo;
+
+export interface UdpHandlers {
+  /** One datagram. `datagram` is a view valid only during the call: decode it, do not keep it. */
+  onDatagram(datagram: Buffer, peer: UdpPeer): void;
+  /** A receive error or `count` replies that could not be sent; never fatal. */
+  onError(err: NodeJS.ErrnoException, count: number): void;
+}
+
+export interface UdpPort {
+  readonly io: UdpIo;
+  /** Why a dgram port is not native; undefined for native ports. */
+  readonly fallbackReason: string | undefined;
+  readonly port: number;
+  /** Sends one frame to a peer this port handed to onDatagram (native: queued, sent with the rest of the batch). */
+  send(msgid: number, body: Uint8Array, peer: UdpPeer): void;
+  /** SO_RCVBUF; throws when the kernel refuses. */
+  setRecvBufferSize(bytes: number): void;
+  /** Sends what is queued and closes the socket; the port is free when this resolves. */
+  close(): Promise<void>;
+}
+
+export interface UdpPortOptions {
+  host: string;
+  /** 0 binds a free port. */
+  port: number;
+  /** Default: from LARS_UDP_IO (see the module comment). */
+  io?: UdpIo | 'auto';
+  /** Native only: widest busy-polling window, µs; default from LARS_UDP_BUSY_POLL_US, else 50. */
+  busyPollUs?: number;
+}
+
+/** "ip:port" of a peer, for log lines. */
+export function describePeer(peer: UdpPeer): string {
+  if (typeof peer !== 'number') return formatPeer(peer.address, peer.port);
+  return `${intToIp(Math.floor(peer / PEER_PORTS))}:${peer % PEER_PORTS}`;
+}
+
+/** Binds a UDP port with the I/O `options.io` asks for (or the best available). */
+export async function openUdpPort(options: UdpPortOptions, handlers: UdpHandlers): Promise<UdpPort> {
+  const choice = chooseIo(options);
+  if (choice.io === 'native') return new NativeUdpPort(choice.addon, options, handlers);
+  return DgramUdpPort.open(options.host, options.port, handlers, choice.reason);
+}
+
+/** Which I/O a port on `host` gets, and why not the native one when it does not. */
+export function chooseIo(options: Pick<UdpPortOptions, 'host' | 'io'>): { io: 'native'; addon: LarsUdpAddon } | { io: 'dgram'; reason: string } {
+  const wanted = options.io ?? ioFromEnv();
+  if (wanted === 'dgram') return { io: 'dgram', reason: 'LARS_UDP_IO=dgram' };
+  const loaded = loadAddon();
+  if ('addon' in loaded && isIP(options.host) === 4) return { io: 'native', addon: loaded.addon };
+  const reason = 'reason' in loaded ? loaded.reason : `the fast path is IPv4 only (host ${options.host})`;
+  if (wanted === 'native') throw new Error(`native UDP I/O unavailable: ${reason}`);
+  return { io: 'dgram', reason };
+}
+
+function ioFromEnv(): UdpIo | 'auto' {
+  const value = process.env.LARS_UDP_IO ?? 'auto';
+  if (value === 'auto' || value === 'native' || value === 'dgram') return value;
+  throw new RangeError(`LARS_UDP_IO must be auto, native or dgram, not ${JSON.stringify(value)}`);
+}
+
+const DEFAULT_BUSY_POLL_US = 50;
+const MAX_BUSY_POLL_US = 1_000_000;
+
+function busyPollFromEnv(): number {
+  const text = process.env.LARS_UDP_BUSY_POLL_US;
+  if (text === undefined) return DEFAULT_BUSY_POLL_US;
+  const value = Number(text);
+  if (text.trim() !== '' && Number.isInteger(value) && value >= 0 && value <= MAX_BUSY_POLL_US) return value;
+  throw new RangeError(`LARS_UDP_BUSY_POLL_US must be an integer from 0 to ${MAX_BUSY_POLL_US}, not ${JSON.stringify(text)}`);
+}
+
+// ---- the addon ----
+
+declare const handleBrand: unique symbol;
+type NativeHandle = { readonly [handleBrand]: true };
+
+/** native/udp_batch.c; the comments there say what each call does. */
+export interface LarsUdpAddon {
+  open(
+    host: string,
+    port: number,
+    inData: Buffer,
+    inMeta: Float64Array,
+    outData: Buffer,
+    outMeta: Float64Array,
+    onBatch: (count: number, errno: number) => void,
+    busyPollUs: number,
+  ): NativeHandle;
+  localPort(handle: NativeHandle): number;
+  setRecvBufferSize(handle: NativeHandle, bytes: number): void;
+  send(handle: NativeHandle, count: number): number;
+  lastSendError(handle: NativeHandle): string;
+  close(handle: NativeHandle): void;
+}
+
+const ADDON_FILE = join('build', 'Release', 'lars_udp.node');
+let addon: { addon: LarsUdpAddon } | { reason: string } | undefined;
+
+/** The addon from build/Release of the package root (found upwards from this file: src/agent or dist/src/agent). */
+function loadAddon(): { addon: LarsUdpAddon } | { reason: string } {
+  addon ??= (() => {
+    let dir = dirname(fileURLToPath(import.meta.url));
+    while (!existsSync(join(dir, 'package.json'))) {
+      const parent = dirname(dir);
+      if (parent === dir) return { reason: 'package root not found' };
+      dir = parent;
+    }
+    const file = join(dir, ADDON_FILE);
+    if (!existsSync(file)) return { reason: `${ADDON_FILE} not built (npx node-gyp rebuild)` };
+    try {
+      return { addon: createRequire(import.meta.url)(file) as LarsUdpAddon };
+    } catch (err) {
+      return { reason: `${file}: ${(err as Error).message}` };
+    }
+  })();
+  return addon;
+}
+
+// ---- native: batched recvmmsg / sendmmsg ----
+
+/** Every IPv4 datagram fits a slot (the largest UDP payload is 65,507 bytes). */
+const SLOT_BYTES = 65536;
+/** Datagrams read per recvmmsg; pages of unused slots are never touched, so they cost address space only. */
+const RECV_SLOTS = 64;
+const SEND_SLOTS = 64;
+const SEND_BYTES = 256 * 1024;
+
+class NativeUdpPort implements UdpPort {
+  readonly io = 'native';
+  readonly fallbackReason = undefined;
+  readonly port: number;
+  private readonly addon: LarsUdpAddon;
+  private readonly handlers: UdpHandlers;
+  private readonly inData = Buffer.allocUnsafeSlow(RECV_SLOTS * SLOT_BYTES);
+  private readonly inMeta = new Float64Array(RECV_SLOTS * 2);
+  private readonly outData = Buffer.allocUnsafeSlow(SEND_BYTES);
+  private readonly outMeta = new Float64Array(SEND_SLOTS * 2);
+  private readonly handle: NativeHandle;
+  private outCount = 0;
+  private outBytes = 0;
+  private inBatch = false;
+  private closed = false;
+
+  constructor(addon: LarsUdpAddon, options: UdpPortOptions, handlers: UdpHandlers) {
+    this.addon = addon;
+    this.handlers = handlers;
+    const busyPollUs = options.busyPollUs ?? busyPollFromEnv();
+    this.handle = addon.open(options.host, options.port, this.inData, this.inMeta, this.outData, this.outMeta, this.onBatch, busyPollUs);
+    this.port = addon.localPort(this.handle);
+  }
+
+  send(msgid: number, body: Uint8Array, peer: UdpPeer): void {
+    if (this.closed) return;
+    const size = HEADER_SIZE + body.length;
+    if (size > SEND_BYTES) return this.handlers.onError(errnoError('EMSGSIZE', 'send'), 1);
+    if (this.outCount === SEND_SLOTS || this.outBytes + size > SEND_BYTES) this.flush();
+    const at = this.outBytes;
+    this.outData.writeInt32LE(msgid, at);
+    this.outData.writeInt32LE(body.length, at + 4);
+    this.outData.set(body, at + HEADER_SIZE);
+    this.outMeta[2 * this.outCount] = size;
+    this.outMeta[2 * this.outCount + 1] = peer as number;
+    this.outBytes += size;
+    // Replies made while handling a batch go out together at its end; those
+    // made elsewhere (timers, messages) right after the current task.
+    if (this.outCount++ === 0 && !this.inBatch) queueMicrotask(this.flush);
+  }
+
+  setRecvBufferSize(bytes: number): void {
+    this.addon.setRecvBufferSize(this.handle, bytes);
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.flush();
+      this.closed = true;
+      this.addon.close(this.handle);
+    }
+    return Promise.resolve();
+  }
+
+  private readonly onBatch = (count: number, errno: number): void => {
+    if (errno !== 0) return this.handlers.onError(errnoError(getSystemErrorName(-errno), 'recvmmsg'), 1);
+    const { inData, inMeta, handlers } = this;
+    this.inBatch = true;
+    try {
+      // A handler may close the port: the rest of the batch is then dropped.
+      for (let i = 0; i < count && !this.closed; i++) {
+        const start = i * SLOT_BYTES;
+        handlers.onDatagram(inData.subarray(start, start + inMeta[2 * i]!), inMeta[2 * i + 1]!);
+      }
+    } finally {
+      this.inBatch = false;
+      this.flush();
+    }
+  };
+
+  private readonly flush = (): void => {
+    const count = this.outCount;
+    this.outCount = 0;
+    this.outBytes = 0;
+    if (count === 0 || this.closed) return;
+    const failed = this.addon.send(this.handle, count);
+    if (failed > 0) this.handlers.onError(errnoError(this.addon.lastSendError(this.handle), 'sendmmsg'), failed);
+  };
+}
+
+function errnoError(code: string, syscall: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${syscall} ${code}`), { code, syscall });
+}
+
+// ---- dgram: one callback and one send per datagram ----
+
+class DgramUdpPort implements UdpPort {
+  readonly io = 'dgram';
+  private constructor(
+    private readonly socket: Socket,
+    readonly port: number,
+    readonly fallbackReason: string,
+  ) {}
+
+  static async open(host: string, port: number, handlers: UdpHandlers, fallbackReason: string): Promise<DgramUdpPort> {
+    const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(port, host, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      socket.close();
+      throw err;
+    }
+    socket.on('message', (datagram: Buffer, rinfo: RemoteInfo) => handlers.onDatagram(datagram, rinfo));
+    socket.on('error', (err: NodeJS.ErrnoException) => handlers.onError(err, 1));
+    return new DgramUdpPort(socket, socket.address().port, fallbackReason);
+  }
+
+  /** No callback: a failed send surfaces as the socket's 'error' event, which is counted. */
+  send(msgid: number, body: Uint8Array, peer: UdpPeer): void {
+    const { address, port } = peer as RemoteInfo;
+    this.socket.send(encodeFrame(msgid, body), port, address);
+  }
+
+  setRecvBufferSize(bytes: number): void {
+    this.socket.setRecvBufferSize(bytes);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
