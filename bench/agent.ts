@@ -3,8 +3,8 @@
  * throughput, Lars's qps loop.
  *
  * Starts its own store (SQLite, temp dir), `lars dns`, `lars reporter` and
- * one `lars agent` per UDP I/O path (LARS_UDP_IO=native: the batched
- * recvmmsg/sendmmsg addon; LARS_UDP_IO=dgram: node:dgram) as processes, with
+ * one `lars agent` per UDP I/O path (udp_io = native: the batched
+ * recvmmsg/sendmmsg addon; udp_io = dgram: node:dgram) as processes, with
  * routes of 10 hosts. Then a small C client (bench/clients/qps.c, compiled
  * here with cc -O2) runs getHost+report and getHost alone with 1, 2 and 4
  * threads, each thread its own UDP socket: first every thread on one route
@@ -37,12 +37,11 @@ interface Service {
 }
 
 /** Starts `lars ARGS` and resolves once a stderr line matches `ready`. */
-function startService(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Service> {
+function startService(args: string[], ready: RegExp): Promise<Service> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: REPO,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, ...env },
     });
     let output = '';
     const timer = setTimeout(() => reject(new Error(`lars ${args[0]} did not start:\n${output}`)), 60_000);
@@ -164,13 +163,12 @@ export default async function bench(args: string[]): Promise<void> {
     services.push(reporter.child);
     const agents: AgentUnderTest[] = [];
     for (const io of ios) {
-      // LARS_UDP_IO=native makes a missing addon an error rather than a silent dgram run.
+      // udp_io = native makes a missing addon an error rather than a silent dgram run.
       const agent = await startService(
-        ['agent', '--dns', dns.match[1]!, '--reporter', reporter.match[1]!, '--udp-base-port', '0', '--admin', 'off'],
+        ['agent', '--dns', dns.match[1]!, '--reporter', reporter.match[1]!, '--udp-base-port', '0', '--admin', 'off', '--set', `agent.udp_io=${io}`],
         /agent listening udp=127\.0\.0\.1:(\d+)/,
-        { LARS_UDP_IO: io },
       ).catch((err: Error) => {
-        throw new Error(`agent with LARS_UDP_IO=${io} did not start${io === 'native' ? ' (addon not built? npm run build:native, or --io dgram)' : ''}: ${err.message}`);
+        throw new Error(`agent with udp_io = ${io} did not start${io === 'native' ? ' (addon not built? npm run build:native, or --io dgram)' : ''}: ${err.message}`);
       });
       services.push(agent.child);
       agents.push({ io, base: Number(agent.match[1]), pid: agent.child.pid! });

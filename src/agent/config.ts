@@ -5,7 +5,7 @@
  * every key can come from --config FILE, LARS_<SECTION>_<KEY> or --set.
  */
 import { DEFAULT_LOADBALANCE_PARAMS, validateLoadBalanceParams, type LoadBalanceParams } from '../balancer/params.js';
-import { defineSection, endpoints, float, int, reactorSection, str, type Field, type SectionValues } from '../reactor/config.js';
+import { defineSection, endpoints, float, int, oneOf, reactorSection, str, type Field, type SectionValues } from '../reactor/config.js';
 
 /**
  * One field per balancer key, defaults from DEFAULT_LOADBALANCE_PARAMS. Only
@@ -51,6 +51,10 @@ export const agentSection = defineSection('agent', {
   route_wait_ms: int({ default: DEFAULT_ROUTE_WAIT_MS, min: 0, max: 10_000 }),
   /** Statistics messages kept while no reporter is reachable; the oldest are dropped beyond this. */
   report_queue: int({ default: DEFAULT_REPORT_QUEUE, min: 0 }),
+  /** UDP I/O: auto (the batched native fast path when built, else node:dgram), native (required), or dgram. */
+  udp_io: oneOf(['auto', 'native', 'dgram'] as const, { default: 'auto' }),
+  /** Native fast path: widest busy-polling window after the socket runs dry, in µs; 0 never spins. */
+  udp_busy_poll_us: int({ default: 50, min: 0, max: 1_000_000 }),
   /** SO_RCVBUF of each UDP port, in bytes (the kernel caps it at net.core.rmem_max); 0 keeps the OS default. */
   udp_recv_buffer: int({ default: DEFAULT_UDP_RECV_BUFFER, min: 0 }),
 });

@@ -10,14 +10,13 @@
  *   own event loop (uv_poll), so messages from the main thread and timers are
  *   served between batches.
  * - `dgram`: node:dgram, when the addon is not built (no compiler, not Linux),
- *   for IPv6 hosts (the addon is IPv4 only), or when LARS_UDP_IO=dgram.
+ *   for IPv6 hosts (the addon is IPv4 only), or when udp_io = dgram.
  *
- * LARS_UDP_IO: unset/`auto` picks native when it can, `dgram` forces the
- * fallback (tests, comparisons), `native` makes a missing addon an error.
- * LARS_UDP_BUSY_POLL_US: the native port's widest busy-polling window
+ * `[agent] udp_io`: `auto` (default) picks native when it can, `dgram` forces
+ * the fallback (tests, comparisons), `native` makes a missing addon an error.
+ * `[agent] udp_busy_poll_us`: the native port's widest busy-polling window
  * (default 50 µs, 0 = never; see native/udp_batch.c: it only spins while
- * datagrams come faster than that). Not LARS_AGENT_*: the config loader
- * reads those as [agent] keys.
+ * datagrams come faster than that).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { existsSync } from 'node:fs';
@@ -66,9 +65,9 @@ export interface UdpPortOptions {
   host: string;
   /** 0 binds a free port. */
   port: number;
-  /** Default: from LARS_UDP_IO (see the module comment). */
+  /** Default auto: native when it can be had ([agent] udp_io). */
   io?: UdpIo | 'auto';
-  /** Native only: widest busy-polling window, µs; default from LARS_UDP_BUSY_POLL_US, else 50. */
+  /** Native only: widest busy-polling window, µs; default 50 ([agent] udp_busy_poll_us). */
   busyPollUs?: number;
 }
 
@@ -87,8 +86,8 @@ export async function openUdpPort(options: UdpPortOptions, handlers: UdpHandlers
 
 /** Which I/O a port on `host` gets, and why not the native one when it does not. */
 export function chooseIo(options: Pick<UdpPortOptions, 'host' | 'io'>): { io: 'native'; addon: LarsUdpAddon } | { io: 'dgram'; reason: string } {
-  const wanted = options.io ?? ioFromEnv();
-  if (wanted === 'dgram') return { io: 'dgram', reason: 'LARS_UDP_IO=dgram' };
+  const wanted = options.io ?? 'auto';
+  if (wanted === 'dgram') return { io: 'dgram', reason: 'udp_io = dgram' };
   const loaded = loadAddon();
   if ('addon' in loaded && isIP(options.host) === 4) return { io: 'native', addon: loaded.addon };
   const reason = 'reason' in loaded ? loaded.reason : `the fast path is IPv4 only (host ${options.host})`;
@@ -96,22 +95,7 @@ export function chooseIo(options: Pick<UdpPortOptions, 'host' | 'io'>): { io: 'n
   return { io: 'dgram', reason };
 }
 
-function ioFromEnv(): UdpIo | 'auto' {
-  const value = process.env.LARS_UDP_IO ?? 'auto';
-  if (value === 'auto' || value === 'native' || value === 'dgram') return value;
-  throw new RangeError(`LARS_UDP_IO must be auto, native or dgram, not ${JSON.stringify(value)}`);
-}
-
-const DEFAULT_BUSY_POLL_US = 50;
-const MAX_BUSY_POLL_US = 1_000_000;
-
-function busyPollFromEnv(): number {
-  const text = process.env.LARS_UDP_BUSY_POLL_US;
-  if (text === undefined) return DEFAULT_BUSY_POLL_US;
-  const value = Number(text);
-  if (text.trim() !== '' && Number.isInteger(value) && value >= 0 && value <= MAX_BUSY_POLL_US) return value;
-  throw new RangeError(`LARS_UDP_BUSY_POLL_US must be an integer from 0 to ${MAX_BUSY_POLL_US}, not ${JSON.stringify(text)}`);
-}
+export const DEFAULT_BUSY_POLL_US = 50;
 
 // ---- the addon ----
 
@@ -188,7 +172,7 @@ class NativeUdpPort implements UdpPort {
   constructor(addon: LarsUdpAddon, options: UdpPortOptions, handlers: UdpHandlers) {
     this.addon = addon;
     this.handlers = handlers;
-    const busyPollUs = options.busyPollUs ?? busyPollFromEnv();
+    const busyPollUs = options.busyPollUs ?? DEFAULT_BUSY_POLL_US;
     this.handle = addon.open(options.host, options.port, this.inData, this.inMeta, this.outData, this.outMeta, this.onBatch, busyPollUs);
     this.port = addon.localPort(this.handle);
   }

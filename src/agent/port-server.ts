@@ -24,7 +24,7 @@ import { MsgId } from '../protocol/msgid.js';
 import { RetCode } from '../protocol/retcode.js';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { AgentMsgId } from './extensions.js';
-import { describePeer, openUdpPort, type UdpIo, type UdpPeer, type UdpPort } from './fast-udp.js';
+import { describePeer, openUdpPort, type UdpPeer, type UdpPort } from './fast-udp.js';
 import { DROP_REASONS, type DropReason, type MainToWorker, type PortCounters, type PortWorkerConfig, type WorkerToMain } from './worker-protocol.js';
 
 export interface PortServerOptions extends PortWorkerConfig {
@@ -32,8 +32,6 @@ export interface PortServerOptions extends PortWorkerConfig {
   logger?: Logger;
   /** Monotonic ms; performance.now() unless a test injects one. */
   clock?: () => number;
-  /** UDP I/O; default from LARS_UDP_IO, else native when available (fast-udp.ts). */
-  udpIo?: UdpIo | 'auto';
 }
 
 /** A request held back until dns answers its route (or the wait runs out). */
@@ -153,7 +151,7 @@ export class PortServer {
     const { host, recvBufferSize } = this.options;
     let udp: UdpPort;
     try {
-      udp = await openUdpPort({ host, port, io: this.options.udpIo }, { onDatagram: this.onDatagram, onError: this.onSocketError });
+      udp = await openUdpPort({ host, port, io: this.options.udpIo, busyPollUs: this.options.busyPollUs }, { onDatagram: this.onDatagram, onError: this.onSocketError });
     } catch (err) {
       const error = err as NodeJS.ErrnoException;
       return this.options.toMain({ type: 'listen_failed', port, code: error.code ?? 'ERROR', message: error.message });

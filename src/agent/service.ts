@@ -28,6 +28,7 @@ import {
   type AGENT_CONFIG_SECTIONS,
 } from './config.js';
 import { DnsLink } from './dns-link.js';
+import { DEFAULT_BUSY_POLL_US, type UdpIo } from './fast-udp.js';
 import { PortWorker } from './port-worker.js';
 import { ReporterLink } from './reporter-link.js';
 import { DROP_REASONS, type PortCounters, type PortWorkerConfig, type WorkerToMain } from './worker-protocol.js';
@@ -53,6 +54,10 @@ export interface AgentOptions {
   reportQueue?: number;
   /** SO_RCVBUF per UDP port, bytes; 0 = OS default. */
   udpRecvBuffer?: number;
+  /** UDP I/O (fast-udp.ts): auto (default), native or dgram. */
+  udpIo?: UdpIo | 'auto';
+  /** Native fast path's busy-polling window, µs (default 50; 0 never spins). */
+  udpBusyPollUs?: number;
   /** Reconnect backoff of the dns and reporter connections. */
   reconnect?: ReconnectOptions;
   /** Largest dns frame accepted (big routes); default the reactor's 4 MiB. */
@@ -101,6 +106,8 @@ export function agentOptionsFromConfig(
     routeWaitMs: agent.route_wait_ms,
     reportQueue: agent.report_queue,
     udpRecvBuffer: agent.udp_recv_buffer,
+    udpIo: agent.udp_io,
+    udpBusyPollUs: agent.udp_busy_poll_us,
     ...reactorLinks(reactor),
   };
 }
@@ -123,6 +130,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     routeWaitMs: options.routeWaitMs ?? DEFAULT_ROUTE_WAIT_MS,
     reportIntervalMs: options.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_S * 1000,
     recvBufferSize: options.udpRecvBuffer ?? DEFAULT_UDP_RECV_BUFFER,
+    udpIo: options.udpIo ?? 'auto',
+    busyPollUs: options.udpBusyPollUs ?? DEFAULT_BUSY_POLL_US,
   });
   workerConfig(0); // validates the parameters before any thread starts
 

@@ -6,6 +6,7 @@
 import type { LoadBalanceParams } from '../balancer/params.js';
 import type { RouteStats, RouteView } from '../balancer/route-table.js';
 import type { HostInput } from '../balancer/types.js';
+import type { UdpIo } from './fast-udp.js';
 
 /** What a worker is started with (workerData). */
 export interface PortWorkerConfig {
@@ -16,6 +17,9 @@ export interface PortWorkerConfig {
   routeWaitMs: number;
   reportIntervalMs: number;
   recvBufferSize: number;
+  /** [agent] udp_io and udp_busy_poll_us (fast-udp.ts). */
+  udpIo: UdpIo | 'auto';
+  busyPollUs: number;
 }
 
 /** Per-port request counters, sent as deltas with each stats batch. */

@@ -1,6 +1,6 @@
 /**
  * The agent's native UDP fast path (src/agent/fast-udp.ts over
- * native/udp_batch.c), exercised directly whatever LARS_UDP_IO says:
+ * native/udp_batch.c), exercised directly whatever [agent] udp_io says:
  * batches in and replies out, the port server's checks and counters on top
  * of it, send errors, and closing or terminating while datagrams pour in.
  * Skipped, saying why, when the addon is not built.
@@ -80,9 +80,9 @@ describe('native UDP fast path', { skip }, () => {
   });
   after(() => logs.restore());
 
-  test('LARS_UDP_IO choices: dgram forced, IPv6 falls back, native insists', () => {
+  test('udp_io choices: dgram forced, IPv6 falls back, native insists', () => {
     assert.equal(chooseIo({ host: '127.0.0.1', io: 'native' }).io, 'native');
-    assert.deepEqual(chooseIo({ host: '127.0.0.1', io: 'dgram' }), { io: 'dgram', reason: 'LARS_UDP_IO=dgram' });
+    assert.deepEqual(chooseIo({ host: '127.0.0.1', io: 'dgram' }), { io: 'dgram', reason: 'udp_io = dgram' });
     const v6 = chooseIo({ host: '::1', io: 'auto' });
     assert.equal(v6.io, 'dgram');
     assert.match(v6.io === 'dgram' ? v6.reason : '', /IPv4 only/);
@@ -186,6 +186,7 @@ describe('native UDP fast path', { skip }, () => {
         reportIntervalMs: 60_000,
         recvBufferSize: 1 << 20,
         udpIo: 'native',
+        busyPollUs: 50,
         toMain: (message) => messages.push(message),
       });
       await server.handle({ type: 'listen', port: 0 });

@@ -27,125 +27,133 @@ const DNS_ANSWERS = {
   '08091009': hexBytes('02 00 00 00  04 00 00 00  08 09 10 09'),
 };
 
-describe('agent wire compatibility (hand-written frames)', () => {
-  let logs: LogCapture;
-  let dns: RawFrameServer;
-  let reporter: RawFrameServer;
-  let agent: Agent;
-  let port0: RawUdpClient;
-  let port1: RawUdpClient;
-  const metrics = new MetricsRegistry();
+// Both UDP paths: the native fast path (when built) and node:dgram.
+for (const udpIo of ['auto', 'dgram'] as const) {
+  describe(`agent wire compatibility (hand-written frames, udp_io ${udpIo})`, () => {
+    let logs: LogCapture;
+    let dns: RawFrameServer;
+    let reporter: RawFrameServer;
+    let agent: Agent;
+    let port0: RawUdpClient;
+    let port1: RawUdpClient;
+    const metrics = new MetricsRegistry();
 
-  before(async () => {
-    logs = captureLogs();
-    dns = await fakeDns(DNS_ANSWERS);
-    reporter = await RawFrameServer.start();
-    agent = await testAgent({ dns: [{ host: '127.0.0.1', port: dns.port }], reporter: [{ host: '127.0.0.1', port: reporter.port }], metrics });
-    port0 = await RawUdpClient.open(agent.ports[0]!);
-    port1 = await RawUdpClient.open(agent.ports[1]!);
-  });
-  after(async () => {
-    await port0.close();
-    await port1.close();
-    await agent.close();
-    await dns.close();
-    await reporter.close();
-    logs.restore();
-  });
-
-  test('three consecutive ports', () => {
-    assert.equal(agent.ports.length, 3);
-    assert.deepEqual(agent.ports, [agent.ports[0]!, agent.ports[0]! + 1, agent.ports[0]! + 2]);
-  });
-
-  test('GetHostRequest (4) -> GetHostResponse (5); the first request waits for dns and gets the host', async () => {
-    // seq 7, modid 1, cmdid 2: (1 + 2) % 3 = 0, the base port.
-    port0.send(hexBytes('04 00 00 00  06 00 00 00  08 07 10 01 18 02'));
-    const reply = await port0.nextDatagram();
-    assert.equal(reply.toString('hex'), hexBytes(`05 00 00 00  10 00 00 00  08 07 10 01 18 02 2a 08 ${HOST_A}`).toString('hex'));
-    // The agent asked dns with a GetRouteRequest (1) for (1, 2).
-    const pull = dns.frames.find((f) => f.msgid === 1 && f.body.toString('hex') === '08011002');
-    assert.ok(pull, 'GetRouteRequest 08 01 10 02 sent to dns');
-  });
-
-  test('negative int32 address and a seq above 2^31 travel intact, on the second port', async () => {
-    // seq 4000000000, modid 1, cmdid 3: (1 + 3) % 3 = 1.
-    port1.send(hexBytes('04 00 00 00  0a 00 00 00  08 80 d0 ac f3 0e 10 01 18 03'));
-    const reply = await port1.nextDatagram();
-    assert.equal(
-      reply.toString('hex'),
-      hexBytes(`05 00 00 00  1a 00 00 00  08 80 d0 ac f3 0e 10 01 18 03 2a 0e ${HOST_B}`).toString('hex'),
-    );
-  });
-
-  test('API_GetRouteRequest (7) -> API_GetRouteResponse (8)', async () => {
-    port1.send(hexBytes('07 00 00 00  04 00 00 00  08 01 10 03'));
-    const reply = await port1.nextDatagram();
-    assert.equal(reply.toString('hex'), hexBytes(`08 00 00 00  14 00 00 00  08 01 10 03 1a 0e ${HOST_B}`).toString('hex'));
-  });
-
-  test('a route dns knows as empty: GetHost answers NOEXIST (retcode 3), GetRoute an empty list', async () => {
-    port0.send(hexBytes('04 00 00 00  06 00 00 00  08 08 10 09 18 09'));
-    assert.equal((await port0.nextDatagram()).toString('hex'), hexBytes('05 00 00 00  08 00 00 00  08 08 10 09 18 09 20 03').toString('hex'));
-    port0.send(hexBytes('07 00 00 00  04 00 00 00  08 09 10 09'));
-    assert.equal((await port0.nextDatagram()).toString('hex'), hexBytes('08 00 00 00  04 00 00 00  08 09 10 09').toString('hex'));
-  });
-
-  test('ReportRequest (6) has no answer; its counts reach the reporter as ReportStatusRequest (3)', async () => {
-    const success = hexBytes(`06 00 00 00  0e 00 00 00  08 01 10 02 1a 08 ${HOST_A}`);
-    const failure = hexBytes(`06 00 00 00  10 00 00 00  08 01 10 02 1a 08 ${HOST_A} 20 02`);
-    for (let i = 0; i < 3; i++) port0.send(success);
-    port0.send(failure);
-    const totals = await waitFor(() => {
-      const reports = reporter.frames.filter((f) => f.msgid === MsgId.ReportStatusRequest).map((f) => decodeBody(MsgId.ReportStatusRequest, f.body));
-      const results = reports.filter((r) => r.modid === 1 && r.cmdid === 2).flatMap((r) => r.results);
-      const succ = results.reduce((n, r) => n + r.succ, 0);
-      const err = results.reduce((n, r) => n + r.err, 0);
-      return succ === 3 && err === 1 ? { reports, results } : undefined;
+    before(async () => {
+      logs = captureLogs();
+      dns = await fakeDns(DNS_ANSWERS);
+      reporter = await RawFrameServer.start();
+      agent = await testAgent({
+        dns: [{ host: '127.0.0.1', port: dns.port }],
+        reporter: [{ host: '127.0.0.1', port: reporter.port }],
+        metrics,
+        udpIo,
+      });
+      port0 = await RawUdpClient.open(agent.ports[0]!);
+      port1 = await RawUdpClient.open(agent.ports[1]!);
     });
-    const report = totals.reports.find((r) => r.modid === 1 && r.cmdid === 2)!;
-    assert.equal(report.caller >>> 0, 0x0a090807, 'caller 10.9.8.7');
-    assert.ok(Math.abs(report.ts - Date.now() / 1000) < 60, 'ts is unix seconds');
-    assert.ok(totals.results.every((r) => r.ip === 0x0a000001 && r.port === 9001));
-    // No datagram came back for the reports.
-    assert.equal(port0.datagrams.length, 3);
-  });
+    after(async () => {
+      await port0.close();
+      await port1.close();
+      await agent.close();
+      await dns.close();
+      await reporter.close();
+      logs.restore();
+    });
 
-  test('a dns push (an unasked GetRouteResponse) replaces the hosts', async () => {
-    // (1, 3) -> [A, B]
-    dns.broadcast(hexBytes(`02 00 00 00  1e 00 00 00  08 01 10 03 1a 08 ${HOST_A} 1a 0e ${HOST_B}`));
-    const hosts = await waitFor(async () => {
+    test('three consecutive ports', () => {
+      assert.equal(agent.ports.length, 3);
+      assert.deepEqual(agent.ports, [agent.ports[0]!, agent.ports[0]! + 1, agent.ports[0]! + 2]);
+    });
+
+    test('GetHostRequest (4) -> GetHostResponse (5); the first request waits for dns and gets the host', async () => {
+      // seq 7, modid 1, cmdid 2: (1 + 2) % 3 = 0, the base port.
+      port0.send(hexBytes('04 00 00 00  06 00 00 00  08 07 10 01 18 02'));
+      const reply = await port0.nextDatagram();
+      assert.equal(reply.toString('hex'), hexBytes(`05 00 00 00  10 00 00 00  08 07 10 01 18 02 2a 08 ${HOST_A}`).toString('hex'));
+      // The agent asked dns with a GetRouteRequest (1) for (1, 2).
+      const pull = dns.frames.find((f) => f.msgid === 1 && f.body.toString('hex') === '08011002');
+      assert.ok(pull, 'GetRouteRequest 08 01 10 02 sent to dns');
+    });
+
+    test('negative int32 address and a seq above 2^31 travel intact, on the second port', async () => {
+      // seq 4000000000, modid 1, cmdid 3: (1 + 3) % 3 = 1.
+      port1.send(hexBytes('04 00 00 00  0a 00 00 00  08 80 d0 ac f3 0e 10 01 18 03'));
+      const reply = await port1.nextDatagram();
+      assert.equal(
+        reply.toString('hex'),
+        hexBytes(`05 00 00 00  1a 00 00 00  08 80 d0 ac f3 0e 10 01 18 03 2a 0e ${HOST_B}`).toString('hex'),
+      );
+    });
+
+    test('API_GetRouteRequest (7) -> API_GetRouteResponse (8)', async () => {
       port1.send(hexBytes('07 00 00 00  04 00 00 00  08 01 10 03'));
-      const reply = decodeBody(MsgId.ApiGetRouteResponse, (await port1.nextDatagram()).subarray(8));
-      return reply.host.length === 2 ? reply.host : undefined;
+      const reply = await port1.nextDatagram();
+      assert.equal(reply.toString('hex'), hexBytes(`08 00 00 00  14 00 00 00  08 01 10 03 1a 0e ${HOST_B}`).toString('hex'));
     });
-    // B kept its place, A joined at the tail.
-    assert.deepEqual(hosts.map((h) => [h.ip, h.port]), [
-      [0xc8010203 | 0, 9002],
-      [0x0a000001, 9001],
-    ]);
-  });
 
-  test('garbage datagrams are dropped and the port keeps answering', async () => {
-    const garbage = [
-      '',
-      '04 00 00',
-      '04 00 00 00  09 00 00 00  08 07', // length says 9, 2 bytes follow
-      '04 00 00 00  ff ff ff ff', // negative length
-      '63 00 00 00  00 00 00 00', // unknown msgid 99
-      '04 00 00 00  02 00 00 00  08 ff', // truncated varint
-    ];
-    for (const text of garbage) port0.send(hexBytes(text));
-    port0.send(hexBytes('04 00 00 00  06 00 00 00  08 0b 10 01 18 02'));
-    const reply = await port0.nextDatagram();
-    assert.equal(reply.toString('hex'), hexBytes(`05 00 00 00  10 00 00 00  08 0b 10 01 18 02 2a 08 ${HOST_A}`).toString('hex'));
-    // Workers count drops and hand the counts to the main thread with each statistics batch.
-    const dropped = (reason: string) => metrics.counter('lars_agent_datagrams_dropped_total', '').get({ reason });
-    await waitFor(() => dropped('short') === 2 && dropped('length_mismatch') === 2 && dropped('unknown_msgid') === 1 && dropped('malformed_body') === 1, {
-      message: 'the drop counters',
+    test('a route dns knows as empty: GetHost answers NOEXIST (retcode 3), GetRoute an empty list', async () => {
+      port0.send(hexBytes('04 00 00 00  06 00 00 00  08 08 10 09 18 09'));
+      assert.equal((await port0.nextDatagram()).toString('hex'), hexBytes('05 00 00 00  08 00 00 00  08 08 10 09 18 09 20 03').toString('hex'));
+      port0.send(hexBytes('07 00 00 00  04 00 00 00  08 09 10 09'));
+      assert.equal((await port0.nextDatagram()).toString('hex'), hexBytes('08 00 00 00  04 00 00 00  08 09 10 09').toString('hex'));
+    });
+
+    test('ReportRequest (6) has no answer; its counts reach the reporter as ReportStatusRequest (3)', async () => {
+      const success = hexBytes(`06 00 00 00  0e 00 00 00  08 01 10 02 1a 08 ${HOST_A}`);
+      const failure = hexBytes(`06 00 00 00  10 00 00 00  08 01 10 02 1a 08 ${HOST_A} 20 02`);
+      for (let i = 0; i < 3; i++) port0.send(success);
+      port0.send(failure);
+      const totals = await waitFor(() => {
+        const reports = reporter.frames.filter((f) => f.msgid === MsgId.ReportStatusRequest).map((f) => decodeBody(MsgId.ReportStatusRequest, f.body));
+        const results = reports.filter((r) => r.modid === 1 && r.cmdid === 2).flatMap((r) => r.results);
+        const succ = results.reduce((n, r) => n + r.succ, 0);
+        const err = results.reduce((n, r) => n + r.err, 0);
+        return succ === 3 && err === 1 ? { reports, results } : undefined;
+      });
+      const report = totals.reports.find((r) => r.modid === 1 && r.cmdid === 2)!;
+      assert.equal(report.caller >>> 0, 0x0a090807, 'caller 10.9.8.7');
+      assert.ok(Math.abs(report.ts - Date.now() / 1000) < 60, 'ts is unix seconds');
+      assert.ok(totals.results.every((r) => r.ip === 0x0a000001 && r.port === 9001));
+      // No datagram came back for the reports.
+      assert.equal(port0.datagrams.length, 3);
+    });
+
+    test('a dns push (an unasked GetRouteResponse) replaces the hosts', async () => {
+      // (1, 3) -> [A, B]
+      dns.broadcast(hexBytes(`02 00 00 00  1e 00 00 00  08 01 10 03 1a 08 ${HOST_A} 1a 0e ${HOST_B}`));
+      const hosts = await waitFor(async () => {
+        port1.send(hexBytes('07 00 00 00  04 00 00 00  08 01 10 03'));
+        const reply = decodeBody(MsgId.ApiGetRouteResponse, (await port1.nextDatagram()).subarray(8));
+        return reply.host.length === 2 ? reply.host : undefined;
+      });
+      // B kept its place, A joined at the tail.
+      assert.deepEqual(hosts.map((h) => [h.ip, h.port]), [
+        [0xc8010203 | 0, 9002],
+        [0x0a000001, 9001],
+      ]);
+    });
+
+    test('garbage datagrams are dropped and the port keeps answering', async () => {
+      const garbage = [
+        '',
+        '04 00 00',
+        '04 00 00 00  09 00 00 00  08 07', // length says 9, 2 bytes follow
+        '04 00 00 00  ff ff ff ff', // negative length
+        '63 00 00 00  00 00 00 00', // unknown msgid 99
+        '04 00 00 00  02 00 00 00  08 ff', // truncated varint
+      ];
+      for (const text of garbage) port0.send(hexBytes(text));
+      port0.send(hexBytes('04 00 00 00  06 00 00 00  08 0b 10 01 18 02'));
+      const reply = await port0.nextDatagram();
+      assert.equal(reply.toString('hex'), hexBytes(`05 00 00 00  10 00 00 00  08 0b 10 01 18 02 2a 08 ${HOST_A}`).toString('hex'));
+      // Workers count drops and hand the counts to the main thread with each statistics batch.
+      const dropped = (reason: string) => metrics.counter('lars_agent_datagrams_dropped_total', '').get({ reason });
+      await waitFor(() => dropped('short') === 2 && dropped('length_mismatch') === 2 && dropped('unknown_msgid') === 1 && dropped('malformed_body') === 1, {
+        message: 'the drop counters',
+      });
     });
   });
-});
+}
 
 describe('agent route wait', () => {
   test('with route_wait_ms 0 the first request gets NOEXIST at once (Lars), the next ones the host', async () => {
