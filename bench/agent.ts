@@ -17,53 +17,20 @@
  * /proc. Finally the same loop through LarsClient (`lars qps`) for
  * comparison. Each run lasts a few seconds.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, RouteAdmin } from '../src/store/index.js';
 import { processCpuSeconds, processRssMiB, table } from './stats.js';
+import { portOf, startLars, type LarsProcess } from '../test/support/cli.js';
 
 const REPO = new URL('../', import.meta.url).pathname;
 const MODID = 1;
 const FIRST_CMDID = 2;
 const ROUTES = 4;
 const HOSTS_PER_ROUTE = 10;
-
-interface Service {
-  child: ChildProcess;
-  match: RegExpExecArray;
-}
-
-/** Starts `lars ARGS` and resolves once a stderr line matches `ready`. */
-function startService(args: string[], ready: RegExp): Promise<Service> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: REPO,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`lars ${args[0]} did not start:\n${output}`)), 60_000);
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      const match = ready.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve({ child, match });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`lars ${args[0]} exited (${code}):\n${output}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 interface ClientResult {
   threads: number;
@@ -140,7 +107,7 @@ export default async function bench(args: string[]): Promise<void> {
   const ios: Io[] = ioFlag === 'both' ? ['native', 'dgram'] : [ioFlag as Io];
   if (!ios.every((io) => io === 'native' || io === 'dgram')) throw new Error('--io must be native, dgram or both');
   const dir = mkdtempSync(join(tmpdir(), 'lars-bench-agent-'));
-  const services: ChildProcess[] = [];
+  const services: LarsProcess[] = [];
   try {
     const binary = join(dir, 'qps');
     execFileSync('cc', ['-O2', '-pthread', '-o', binary, join(REPO, 'bench/clients/qps.c')]);
@@ -156,25 +123,24 @@ export default async function bench(args: string[]): Promise<void> {
     await store.close();
     console.log(`store ${storeUrl}: ${ROUTES} routes of ${HOSTS_PER_ROUTE} hosts`);
 
-    const addr = /\b(?:listening|ready) addr=(\S+)/;
-    const dns = await startService(['dns', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off'], addr);
-    services.push(dns.child);
-    const reporter = await startService(['reporter', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off'], addr);
-    services.push(reporter.child);
+    const dns = await startLars(['dns', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off']);
+    services.push(dns);
+    const reporter = await startLars(['reporter', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off']);
+    services.push(reporter);
     const agents: AgentUnderTest[] = [];
     for (const io of ios) {
       // udp_io = native makes a missing addon an error rather than a silent dgram run.
-      const agent = await startService(
-        ['agent', '--dns', dns.match[1]!, '--reporter', reporter.match[1]!, '--udp-base-port', '0', '--admin', 'off', '--set', `agent.udp_io=${io}`],
-        /agent listening udp=127\.0\.0\.1:(\d+)/,
-      ).catch((err: Error) => {
+      const agent = await startLars([
+        'agent', '--dns', dns.ready.addr!, '--reporter', reporter.ready.addr!, '--udp-base-port', '0', '--admin', 'off', '--set', `agent.udp_io=${io}`,
+      ]).catch((err: Error) => {
         throw new Error(`agent with udp_io = ${io} did not start${io === 'native' ? ' (addon not built? npm run build:native, or --io dgram)' : ''}: ${err.message}`);
       });
-      services.push(agent.child);
-      agents.push({ io, base: Number(agent.match[1]), pid: agent.child.pid! });
-      console.log(`agent (${io}) pid ${agent.child.pid} on udp ${agent.match[1]}-${Number(agent.match[1]) + 2}`);
+      services.push(agent);
+      const base = portOf(agent.ready.udp!.split(',')[0]!);
+      agents.push({ io, base, pid: agent.child.pid! });
+      console.log(`agent (${io}) pid ${agent.child.pid} on udp ${base}-${base + 2}`);
     }
-    console.log(`dns ${dns.match[1]}, reporter ${reporter.match[1]}; load average ${await loadAverage()}`);
+    console.log(`dns ${dns.ready.addr}, reporter ${reporter.ready.addr}; load average ${await loadAverage()}`);
 
     // Warm-up: routes pulled into the agents, JIT compiled.
     for (const agent of agents) await runC(binary, agent.base, ROUTES, 2, 'loop', true);
@@ -228,7 +194,7 @@ export default async function bench(args: string[]): Promise<void> {
     console.log('* averaged over the client process lifetime, including its start-up');
     for (const { io, pid } of agents) console.log(`agent (${io}) RSS at the end: ${(await processRssMiB(pid)).toFixed(1)} MiB`);
   } finally {
-    for (const child of services.reverse()) await stop(child);
+    for (const service of services.reverse()) await service.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
