@@ -10,6 +10,8 @@ export { lars };
 export interface HostInfo {
   ip: number;
   port: number;
+  /** Extension field 3: absent (or 0) means 1; dns sends it only for other weights. */
+  weight?: number;
 }
 export interface GetRouteRequest {
   modid: number;

@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Agent } from '../../src/agent/service.js';
+import { LarsClient } from '../../src/client/lars-client.js';
 import { decodeBody } from '../../src/protocol/messages.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { MetricsRegistry } from '../../src/reactor/metrics.js';
@@ -25,6 +26,8 @@ const DNS_ANSWERS = {
   '08011003': hexBytes(`02 00 00 00  14 00 00 00  08 01 10 03 1a 0e ${HOST_B}`),
   // (9, 9) -> no hosts
   '08091009': hexBytes('02 00 00 00  04 00 00 00  08 09 10 09'),
+  // (2, 1) -> [A with our weight extension: HostInfo field 3 = 5]
+  '08021001': hexBytes(`02 00 00 00  10 00 00 00  08 02 10 01 1a 0a ${HOST_A} 18 05`),
 };
 
 // Both UDP paths: the native fast path (when built) and node:dgram.
@@ -58,6 +61,25 @@ for (const udpIo of ['auto', 'dgram'] as const) {
       await dns.close();
       await reporter.close();
       logs.restore();
+    });
+
+    test('a host weight sent by dns (extension field 3) reaches the balancer; the Lars answer stays unchanged', async () => {
+      // API_GetRouteRequest (2, 1) on port (2 + 1) % 3 = 0: the agent pulls the route from dns.
+      const raw = await RawUdpClient.open(agent.ports[0]!);
+      const client = new LarsClient({ basePort: agent.ports[0]! });
+      try {
+        raw.send(hexBytes('07 00 00 00  04 00 00 00  08 02 10 01'));
+        const reply = await raw.nextDatagram();
+        assert.equal(reply.toString('hex'), hexBytes(`08 00 00 00  0e 00 00 00  08 02 10 01 1a 08 ${HOST_A}`).toString('hex'));
+        const status = await client.routeStatus(2, 1);
+        assert.deepEqual(
+          status.hosts.map((h) => [h.ip, h.port, h.weight]),
+          [['10.0.0.1', 9001, 5]],
+        );
+      } finally {
+        await client.close();
+        await raw.close();
+      }
     });
 
     test('three consecutive ports', () => {

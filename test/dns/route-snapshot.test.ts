@@ -18,6 +18,17 @@ describe('RouteSnapshot', () => {
     assert.deepEqual(snapshot.responseFrame(1, 2), expected);
   });
 
+  test('a weight other than 1 travels in HostInfo field 3; weight 1 is left out as Lars has no such field', () => {
+    const snapshot = RouteSnapshot.fromHosts(1, new Map([['1:2', [host(0x0a000001, 80), host(0x0a000002, 80, 5)]]]));
+    const expected = hexBytes(
+      '02000000 18000000' + // msgid 2, body length 24
+        '08 01 10 02' +
+        '1a 07 08 81 80 80 50 10 50' + // 10.0.0.1:80, weight 1: not sent
+        '1a 09 08 82 80 80 50 10 50 18 05', // 10.0.0.2:80, weight 5
+    );
+    assert.deepEqual(snapshot.responseFrame(1, 2), expected);
+  });
+
   test('an unknown route is answered with an empty host list', () => {
     assert.deepEqual(RouteSnapshot.empty().responseFrame(7, 9), hexBytes('02000000 04000000 0807 1009'));
   });

@@ -25,6 +25,7 @@ export const lars = $root.lars = (() => {
          * @typedef {Object} lars.HostInfo.$Properties
          * @property {number|null} [ip] HostInfo ip
          * @property {number|null} [port] HostInfo port
+         * @property {number|null} [weight] HostInfo weight
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -73,6 +74,14 @@ export const lars = $root.lars = (() => {
         HostInfo.prototype.port = 0;
 
         /**
+         * HostInfo weight.
+         * @member {number} weight
+         * @memberof lars.HostInfo
+         * @instance
+         */
+        HostInfo.prototype.weight = 0;
+
+        /**
          * Creates a new HostInfo instance using the specified properties.
          * @function create
          * @memberof lars.HostInfo
@@ -108,6 +117,8 @@ export const lars = $root.lars = (() => {
                 writer.uint32(/* id 1, wireType 0 =*/8).int32(message.ip);
             if (message.port != null && $Object.hasOwnProperty.call(message, "port") && message.port !== 0)
                 writer.uint32(/* id 2, wireType 0 =*/16).int32(message.port);
+            if (message.weight != null && $Object.hasOwnProperty.call(message, "weight") && message.weight !== 0)
+                writer.uint32(/* id 3, wireType 0 =*/24).int32(message.weight);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -168,6 +179,15 @@ export const lars = $root.lars = (() => {
                             message.port = value;
                         else
                             delete message.port;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.weight = value;
+                        else
+                            delete message.weight;
                         continue;
                     }
                 }
