@@ -180,7 +180,8 @@ if (!existsSync(CHROMIUM)) {
     assert.ok(changes >= 6, `route version ${changes}`);
     await page.getByRole('link', { name: 'Changes' }).click();
     await page.waitForURL(/\/changes$/);
-    await page.locator('#changes-table tbody tr').first().waitFor();
+    // The table shows a "Loading…" row until the API answers: wait for a real row.
+    await page.locator('#changes-table tbody tr', { hasText: '42:7' }).first().waitFor({ timeout: UI_TIMEOUT_MS });
     const newest = await page.locator('#changes-table tbody tr').first().innerText();
     assert.match(newest, new RegExp(`${ADMIN.name}[\\s\\S]*42:7[\\s\\S]*host removed`));
     await page.screenshot({ path: join(SCREENSHOTS, 'changes.png'), fullPage: true });
