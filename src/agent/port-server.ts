@@ -39,6 +39,8 @@ interface Waiter {
   kind: 'host' | 'route';
   seq: number;
   peer: UdpPeer;
+  /** GetHostRequest's affinity key, if it had one. */
+  key?: string;
 }
 
 interface WaitGroup {
@@ -207,9 +209,11 @@ export class PortServer {
     if (request === undefined) return;
     this.counters.getHost++;
     const { seq, modid, cmdid } = request;
+    // proto3 reads an absent key as "": no key.
+    const key = request.key || undefined;
     this.pulledNow = false;
-    const result = this.table.pick(modid, cmdid, this.clock());
-    if (result.retcode === RetCode.NOEXIST && this.hold(modid, cmdid, { kind: 'host', seq, peer })) return;
+    const result = this.table.pick(modid, cmdid, this.clock(), key);
+    if (result.retcode === RetCode.NOEXIST && this.hold(modid, cmdid, { kind: 'host', seq, peer, key })) return;
     this.answerHost(seq, modid, cmdid, result, peer);
   }
 
@@ -310,7 +314,7 @@ export class PortServer {
     const now = this.clock();
     for (const waiter of group.waiters) {
       if (waiter.kind === 'host') {
-        const result = this.table.pick(modid, cmdid, now);
+        const result = this.table.pick(modid, cmdid, now, waiter.key);
         if (expired && result.retcode === RetCode.NOEXIST) this.counters.waitExpired++;
         this.answerHost(waiter.seq, modid, cmdid, result, waiter.peer);
       } else {

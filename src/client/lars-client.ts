@@ -35,7 +35,16 @@ export interface LarsClientOptions {
   timeoutMs?: number;
 }
 
-export interface CallOptions {
+export interface HostOptions {
+  /**
+   * Affinity key (e.g. a user id): with the agent's consistent_hash strategy,
+   * equal keys get the same host while it is healthy. Sent as an extension
+   * field; the Lars strategy ignores it.
+   */
+  key?: string;
+}
+
+export interface CallOptions extends HostOptions {
   /** Time allowed for fn; when it passes, the call is reported as a failure. Default: the client's timeout. */
   timeout?: number;
 }
@@ -85,7 +94,7 @@ export class LarsClient {
   }
 
   /** One host for the route, chosen by the agent's balancer. */
-  async getHost(modid: number, cmdid: number): Promise<GetHostResult> {
+  async getHost(modid: number, cmdid: number, options: HostOptions = {}): Promise<GetHostResult> {
     await this.ready;
     if (this.closed) throw new Error('LarsClient closed');
     this.seq = (this.seq + 1) >>> 0;
@@ -95,7 +104,7 @@ export class LarsClient {
       (p) => this.hostRequests.set(seq, p),
       () => this.hostRequests.delete(seq),
     );
-    this.sendTo(modid, cmdid, MsgId.GetHostRequest, encodeBody(MsgId.GetHostRequest, { seq, modid, cmdid }));
+    this.sendTo(modid, cmdid, MsgId.GetHostRequest, encodeBody(MsgId.GetHostRequest, { seq, modid, cmdid, key: options.key }));
     return reply;
   }
 
@@ -154,7 +163,7 @@ export class LarsClient {
    * exceeding the timeout is reported as SYSTEM_ERROR against that host.
    */
   async call<T>(modid: number, cmdid: number, fn: (host: Host) => Promise<T> | T, options: CallOptions = {}): Promise<CallResult<T>> {
-    const picked = await this.getHost(modid, cmdid);
+    const picked = await this.getHost(modid, cmdid, { key: options.key });
     if (picked.retcode !== RetCode.SUCC) return { retcode: picked.retcode };
     const host = picked.host;
     const limit = options.timeout ?? this.timeoutMs;

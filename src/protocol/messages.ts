@@ -40,6 +40,8 @@ export interface GetHostRequest {
   seq: number;
   modid: number;
   cmdid: number;
+  /** Extension field 4: affinity key for the consistent_hash strategy; empty when absent. */
+  key?: string;
 }
 export interface GetHostResponse {
   seq: number;

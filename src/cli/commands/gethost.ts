@@ -1,5 +1,5 @@
 /**
- * lars gethost MODID CMDID [--agent HOST[:BASE_PORT]] [--timeout MS] [--json]
+ * lars gethost MODID CMDID [--key KEY] [--agent HOST[:BASE_PORT]] [--timeout MS] [--json]
  * Asks the agent for one host of the route. Exit 0 with the host, 1 when the
  * agent answers OVERLOAD/NOEXIST or does not answer.
  */
@@ -44,11 +44,11 @@ export async function ask<T>(where: string, request: () => Promise<T>): Promise<
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, CLIENT_TOOL_OPTIONS);
-  const { modid, cmdid } = routeArgs(positionals, 'lars gethost MODID CMDID');
+  const { values, positionals } = parseCommand(argv, { ...CLIENT_TOOL_OPTIONS, key: { type: 'string' } });
+  const { modid, cmdid } = routeArgs(positionals, 'lars gethost MODID CMDID [--key KEY]');
   const { client, where } = clientFromFlags(values);
   try {
-    const answer = await ask(where, () => client.getHost(modid, cmdid));
+    const answer = await ask(where, () => client.getHost(modid, cmdid, { key: values.key }));
     if (values.json) printJson({ modid, cmdid, retcode: answer.retcode, retcodeName: retCodeName(answer.retcode), host: answer.host ?? null });
     else if (answer.host) process.stdout.write(`${answer.host.ip}:${answer.host.port}\n`);
     if (answer.retcode === RetCode.SUCC) return 0;

@@ -470,6 +470,9 @@ export namespace lars {
         /** GetHostRequest cmdid. */
         cmdid: number;
 
+        /** GetHostRequest key. */
+        key: string;
+
         /**
          * Creates a new GetHostRequest instance using the specified properties.
          * @param [properties] Properties to set
@@ -517,6 +520,9 @@ export namespace lars {
 
             /** GetHostRequest cmdid */
             cmdid?: (number|null);
+
+            /** GetHostRequest key */
+            key?: (string|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];

@@ -1118,6 +1118,7 @@ export const lars = $root.lars = (() => {
          * @property {number|null} [seq] GetHostRequest seq
          * @property {number|null} [modid] GetHostRequest modid
          * @property {number|null} [cmdid] GetHostRequest cmdid
+         * @property {string|null} [key] GetHostRequest key
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -1174,6 +1175,14 @@ export const lars = $root.lars = (() => {
         GetHostRequest.prototype.cmdid = 0;
 
         /**
+         * GetHostRequest key.
+         * @member {string} key
+         * @memberof lars.GetHostRequest
+         * @instance
+         */
+        GetHostRequest.prototype.key = "";
+
+        /**
          * Creates a new GetHostRequest instance using the specified properties.
          * @function create
          * @memberof lars.GetHostRequest
@@ -1211,6 +1220,8 @@ export const lars = $root.lars = (() => {
                 writer.uint32(/* id 2, wireType 0 =*/16).int32(message.modid);
             if (message.cmdid != null && $Object.hasOwnProperty.call(message, "cmdid") && message.cmdid !== 0)
                 writer.uint32(/* id 3, wireType 0 =*/24).int32(message.cmdid);
+            if (message.key != null && $Object.hasOwnProperty.call(message, "key") && message.key !== "")
+                writer.uint32(/* id 4, wireType 2 =*/34).string(message.key);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -1280,6 +1291,15 @@ export const lars = $root.lars = (() => {
                             message.cmdid = value;
                         else
                             delete message.cmdid;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.key = value;
+                        else
+                            delete message.key;
                         continue;
                     }
                 }
