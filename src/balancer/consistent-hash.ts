@@ -18,6 +18,7 @@ import { HealthRules } from './health.js';
 import { fmix32, hashKey, hashWords } from './hash.js';
 import { HostRegistry, TrackedHost } from './host-registry.js';
 import type { LoadBalanceParams } from './params.js';
+import { ProbeCounter } from './probe-counter.js';
 import { NOEXIST_RESULT, OVERLOAD_RESULT } from './results.js';
 import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RouteBalancer } from './types.js';
 
@@ -43,7 +44,6 @@ function replicasOf(weight: number, vnodes: number): number {
 
 export class ConsistentHashBalancer implements RouteBalancer {
   readonly strategy = 'consistent_hash' as const;
-  private readonly probeNum: number;
   private readonly vnodes: number;
   private readonly panicThreshold: number;
   private readonly registry: HostRegistry<TrackedHost>;
@@ -51,13 +51,13 @@ export class ConsistentHashBalancer implements RouteBalancer {
   /** owners[i] owns points[i]. */
   private owners: TrackedHost[] = [];
   private overloadedCount = 0;
-  /** Requests whose owner was overloaded since the last probe. */
-  private accessCount = 0;
+  /** Counts only requests whose owner is overloaded. */
+  private readonly probes: ProbeCounter;
   /** Spreads requests without a key over the ring. */
   private keylessSeq = 0;
 
   constructor(params: LoadBalanceParams) {
-    this.probeNum = params.probe_num;
+    this.probes = new ProbeCounter(params.probe_num);
     this.vnodes = params.hash_vnodes;
     this.panicThreshold = params.hash_panic_threshold;
     this.registry = new HostRegistry(
@@ -76,7 +76,7 @@ export class ConsistentHashBalancer implements RouteBalancer {
     let index = lowerBound(this.points, hash);
     if (index === size) index = 0;
     const owner = this.owners[index] as TrackedHost;
-    if (!owner.health.overloaded || this.inPanic() || this.probeDue()) return owner.picked;
+    if (!owner.health.overloaded || this.inPanic() || this.probes.due()) return owner.picked;
     for (let step = 1; step < size; step++) {
       const next = this.owners[(index + step) % size] as TrackedHost;
       if (!next.health.overloaded) return next.picked;
@@ -117,12 +117,6 @@ export class ConsistentHashBalancer implements RouteBalancer {
   private inPanic(): boolean {
     const size = this.registry.size;
     return size - this.overloadedCount < this.panicThreshold * size;
-  }
-
-  private probeDue(): boolean {
-    if (++this.accessCount < this.probeNum) return false;
-    this.accessCount = 0;
-    return true;
   }
 
   /**

@@ -3,6 +3,8 @@ export * from './params.js';
 export { createBalancer } from './factory.js';
 export { LarsBalancer } from './lars.js';
 export { ConsistentHashBalancer, MAX_RING_POINTS } from './consistent-hash.js';
+export { WeightedRoundRobinBalancer } from './weighted-round-robin.js';
+export { ProbeCounter } from './probe-counter.js';
 export { HealthRules, type HealthState } from './health.js';
 export { hostKey } from './host-registry.js';
 export { NOEXIST_RESULT, OVERLOAD_RESULT } from './results.js';

@@ -8,6 +8,7 @@
 import { HealthRules } from './health.js';
 import { HostRegistry, TrackedHost } from './host-registry.js';
 import type { LoadBalanceParams } from './params.js';
+import { ProbeCounter } from './probe-counter.js';
 import { NOEXIST_RESULT, OVERLOAD_RESULT } from './results.js';
 import { RoundRobinList, type ListLinks } from './round-robin-list.js';
 import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RouteBalancer } from './types.js';
@@ -19,18 +20,14 @@ class LarsHost extends TrackedHost implements ListLinks<LarsHost> {
 
 export class LarsBalancer implements RouteBalancer {
   readonly strategy = 'lars' as const;
-  private readonly probeNum: number;
   private readonly registry: HostRegistry<LarsHost>;
   private readonly idle = new RoundRobinList<LarsHost>();
   private readonly overload = new RoundRobinList<LarsHost>();
-  /**
-   * Requests since the last probe, counted only while the overload list is
-   * non-empty (as Lars does); kept, not reset, when that list empties.
-   */
-  private accessCount = 0;
+  /** Counts only requests made while the overload list is non-empty. */
+  private readonly probes: ProbeCounter;
 
   constructor(params: LoadBalanceParams) {
-    this.probeNum = params.probe_num;
+    this.probes = new ProbeCounter(params.probe_num);
     this.registry = new HostRegistry(
       new HealthRules(params),
       (addr, weight, health) => new LarsHost(addr, weight, health),
@@ -43,7 +40,7 @@ export class LarsBalancer implements RouteBalancer {
     if (this.overload.isEmpty()) {
       return this.idle.isEmpty() ? NOEXIST_RESULT : (this.idle.rotate() as LarsHost).picked;
     }
-    if (this.probeDue()) return (this.overload.rotate() as LarsHost).picked;
+    if (this.probes.due()) return (this.overload.rotate() as LarsHost).picked;
     return this.idle.isEmpty() ? OVERLOAD_RESULT : (this.idle.rotate() as LarsHost).picked;
   }
 
@@ -76,13 +73,6 @@ export class LarsBalancer implements RouteBalancer {
       idle: this.idle.toArray().map((h) => h.addr),
       overload: this.overload.toArray().map((h) => h.addr),
     };
-  }
-
-  /** Counts one request made while some host is overloaded; true on every probe_num-th. */
-  private probeDue(): boolean {
-    if (++this.accessCount < this.probeNum) return false;
-    this.accessCount = 0;
-    return true;
   }
 
   private listOf(host: LarsHost): RoundRobinList<LarsHost> {

@@ -11,7 +11,7 @@
  */
 import type { RetCode } from '../protocol/retcode.js';
 
-export const STRATEGY_NAMES = ['lars', 'consistent_hash'] as const;
+export const STRATEGY_NAMES = ['lars', 'consistent_hash', 'weighted_round_robin'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 export interface HostAddr {

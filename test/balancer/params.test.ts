@@ -52,7 +52,7 @@ describe('[loadbalance] params', () => {
     [{ succ_rate: '' }, '[loadbalance] succ_rate must be a number, got ""'],
     [{ err_rate: true }, '[loadbalance] err_rate must be a number, got true'],
     [{ hash_vnodes: 0 }, '[loadbalance] hash_vnodes must be between 1 and 10000 (integer), got 0'],
-    [{ strategy: 'random' }, '[loadbalance] strategy must be one of lars, consistent_hash, got "random"'],
+    [{ strategy: 'random' }, '[loadbalance] strategy must be one of lars, consistent_hash, weighted_round_robin, got "random"'],
   ];
   for (const [input, message] of bad) {
     test(`rejects ${JSON.stringify(input)}`, () => {
