@@ -18,9 +18,10 @@ import { HealthRules } from './health.js';
 import { fmix32, hashKey, hashWords } from './hash.js';
 import { HostRegistry, TrackedHost } from './host-registry.js';
 import type { LoadBalanceParams } from './params.js';
+import { RegistryBalancer } from './registry-balancer.js';
 import { ProbeCounter } from './probe-counter.js';
 import { NOEXIST_RESULT, OVERLOAD_RESULT } from './results.js';
-import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RouteBalancer } from './types.js';
+import type { HostChanges, HostInput, PickResult, RouteBalancer } from './types.js';
 
 /** Caps the ring at 8 MB (a Uint32Array of points plus an array of owners). */
 export const MAX_RING_POINTS = 1 << 20;
@@ -42,11 +43,11 @@ function replicasOf(weight: number, vnodes: number): number {
   return weight > 0 ? Math.max(1, Math.round(vnodes * weight)) : 0;
 }
 
-export class ConsistentHashBalancer implements RouteBalancer {
+export class ConsistentHashBalancer extends RegistryBalancer<TrackedHost> implements RouteBalancer {
   readonly strategy = 'consistent_hash' as const;
   private readonly vnodes: number;
   private readonly panicThreshold: number;
-  private readonly registry: HostRegistry<TrackedHost>;
+  protected readonly registry: HostRegistry<TrackedHost>;
   private points = new Uint32Array(0);
   /** owners[i] owns points[i]. */
   private owners: TrackedHost[] = [];
@@ -57,6 +58,7 @@ export class ConsistentHashBalancer implements RouteBalancer {
   private keylessSeq = 0;
 
   constructor(params: LoadBalanceParams) {
+    super();
     this.probes = new ProbeCounter(params.probe_num);
     this.vnodes = params.hash_vnodes;
     this.panicThreshold = params.hash_panic_threshold;
@@ -84,27 +86,11 @@ export class ConsistentHashBalancer implements RouteBalancer {
     return OVERLOAD_RESULT;
   }
 
-  report(addr: HostAddr, ok: boolean, now: number): HealthEvent {
-    return this.registry.report(addr, ok, now);
-  }
-
   setHosts(inputs: readonly HostInput[], now: number): HostChanges {
     const applied = this.registry.apply(inputs, now);
     for (const host of applied.removed) if (host.health.overloaded) this.overloadedCount--;
     if (applied.added.length > 0 || applied.removed.length > 0 || applied.reweighted) this.rebuildRing();
     return applied.changes;
-  }
-
-  hosts(): HostView[] {
-    return this.registry.views();
-  }
-
-  takeStats(): HostStats[] {
-    return this.registry.takeStats();
-  }
-
-  isEmpty(): boolean {
-    return this.registry.size === 0;
   }
 
   /** Ring points per host, for tests and status pages. */

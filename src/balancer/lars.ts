@@ -8,25 +8,27 @@
 import { HealthRules } from './health.js';
 import { HostRegistry, TrackedHost } from './host-registry.js';
 import type { LoadBalanceParams } from './params.js';
+import { RegistryBalancer } from './registry-balancer.js';
 import { ProbeCounter } from './probe-counter.js';
 import { NOEXIST_RESULT, OVERLOAD_RESULT } from './results.js';
 import { RoundRobinList, type ListLinks } from './round-robin-list.js';
-import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RouteBalancer } from './types.js';
+import type { HostAddr, HostChanges, HostInput, PickResult, RouteBalancer } from './types.js';
 
 class LarsHost extends TrackedHost implements ListLinks<LarsHost> {
   prev: LarsHost | null = null;
   next: LarsHost | null = null;
 }
 
-export class LarsBalancer implements RouteBalancer {
+export class LarsBalancer extends RegistryBalancer<LarsHost> implements RouteBalancer {
   readonly strategy = 'lars' as const;
-  private readonly registry: HostRegistry<LarsHost>;
+  protected readonly registry: HostRegistry<LarsHost>;
   private readonly idle = new RoundRobinList<LarsHost>();
   private readonly overload = new RoundRobinList<LarsHost>();
   /** Counts only requests made while the overload list is non-empty. */
   private readonly probes: ProbeCounter;
 
   constructor(params: LoadBalanceParams) {
+    super();
     this.probes = new ProbeCounter(params.probe_num);
     this.registry = new HostRegistry(
       new HealthRules(params),
@@ -44,27 +46,11 @@ export class LarsBalancer implements RouteBalancer {
     return this.idle.isEmpty() ? OVERLOAD_RESULT : (this.idle.rotate() as LarsHost).picked;
   }
 
-  report(addr: HostAddr, ok: boolean, now: number): HealthEvent {
-    return this.registry.report(addr, ok, now);
-  }
-
   setHosts(inputs: readonly HostInput[], now: number): HostChanges {
     const applied = this.registry.apply(inputs, now);
     for (const host of applied.removed) this.listOf(host).remove(host);
     for (const host of applied.added) this.idle.pushBack(host);
     return applied.changes;
-  }
-
-  hosts(): HostView[] {
-    return this.registry.views();
-  }
-
-  takeStats(): HostStats[] {
-    return this.registry.takeStats();
-  }
-
-  isEmpty(): boolean {
-    return this.registry.size === 0;
   }
 
   /** The idle and overload lists head to tail, i.e. in the order picks will take them. */

@@ -12,18 +12,19 @@
 import { HealthRules } from './health.js';
 import { HostRegistry, TrackedHost } from './host-registry.js';
 import type { LoadBalanceParams } from './params.js';
+import { RegistryBalancer } from './registry-balancer.js';
 import { ProbeCounter } from './probe-counter.js';
 import { NOEXIST_RESULT, OVERLOAD_RESULT } from './results.js';
-import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RouteBalancer } from './types.js';
+import type { HostChanges, HostInput, PickResult, RouteBalancer } from './types.js';
 
 class WeightedHost extends TrackedHost {
   /** Running score of the smooth interleaving; reset when the host set changes. */
   score = 0;
 }
 
-export class WeightedRoundRobinBalancer implements RouteBalancer {
+export class WeightedRoundRobinBalancer extends RegistryBalancer<WeightedHost> implements RouteBalancer {
   readonly strategy = 'weighted_round_robin' as const;
-  private readonly registry: HostRegistry<WeightedHost>;
+  protected readonly registry: HostRegistry<WeightedHost>;
   /** Every host, ordered by (ip, port) so all agents interleave alike. */
   private ordered: WeightedHost[] = [];
   private overloadedCount = 0;
@@ -33,6 +34,7 @@ export class WeightedRoundRobinBalancer implements RouteBalancer {
   private readonly probes: ProbeCounter;
 
   constructor(params: LoadBalanceParams) {
+    super();
     this.probes = new ProbeCounter(params.probe_num);
     this.registry = new HostRegistry(
       new HealthRules(params),
@@ -60,10 +62,6 @@ export class WeightedRoundRobinBalancer implements RouteBalancer {
     return best.picked;
   }
 
-  report(addr: HostAddr, ok: boolean, now: number): HealthEvent {
-    return this.registry.report(addr, ok, now);
-  }
-
   setHosts(inputs: readonly HostInput[], now: number): HostChanges {
     const applied = this.registry.apply(inputs, now);
     for (const host of applied.removed) if (host.health.overloaded) this.overloadedCount--;
@@ -73,18 +71,6 @@ export class WeightedRoundRobinBalancer implements RouteBalancer {
       this.probeCursor = 0;
     }
     return applied.changes;
-  }
-
-  hosts(): HostView[] {
-    return this.registry.views();
-  }
-
-  takeStats(): HostStats[] {
-    return this.registry.takeStats();
-  }
-
-  isEmpty(): boolean {
-    return this.registry.size === 0;
   }
 
   /** Overloaded hosts take probes in turn (only called while one exists). */
