@@ -9,13 +9,19 @@
  * here with cc -O2) runs getHost+report and getHost alone with 1, 2 and 4
  * threads, each thread its own UDP socket: first every thread on one route
  * (one agent port, as Lars's qps tool does), then threads on consecutive
- * routes (spread over the agent's ports). Each configuration runs against
- * each agent back to back, so a change in the shared machine's load hits
- * both paths alike; the load average is printed per run. For each run:
- * calls/s, p50/p99 of one iteration, the client's own CPU (getrusage; it
- * shows the client is not the bottleneck) and the agent's CPU and RSS from
- * /proc. Finally the same loop through LarsClient (`lars qps`) for
- * comparison. Each run lasts a few seconds.
+ * routes (spread over the agent's ports). Depth 1 is Lars's synchronous
+ * client; then 2 threads keep 4 and 16 getHost requests in flight each, as a
+ * Node service's concurrent calls do: a synchronous client is bound by its
+ * own round trips, a pipelined one measures what the agent can serve.
+ *
+ * Each configuration also runs against bench/clients/null-agent.c, a C
+ * responder that answers getHost with a fixed host and does nothing else:
+ * what the same client reaches with no agent work at all. Configurations run
+ * against every target back to back, so a change in the shared machine's
+ * load hits them alike; the load average is printed per run. For each run:
+ * calls/s, p50/p99 of one iteration, the client's own CPU (getrusage) and
+ * the target's CPU and RSS from /proc. Finally the same loop through
+ * LarsClient (`lars qps`) for comparison. Each run lasts a few seconds.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -46,10 +52,18 @@ interface ClientResult {
   seconds: number;
 }
 
+interface Run {
+  mode: 'loop' | 'gethost';
+  threads: number;
+  spread: boolean;
+  depth: number;
+}
+
 /** Runs the C client; returns its final JSON line. */
-function runC(binary: string, base: number, threads: number, seconds: number, mode: string, spread: boolean): Promise<ClientResult> {
+function runC(binary: string, base: number, seconds: number, run: Run): Promise<ClientResult> {
   return new Promise((resolve, reject) => {
-    const args = ['127.0.0.1', String(base), String(MODID), String(FIRST_CMDID), String(threads), String(seconds), mode, spread ? '1' : '0'];
+    const { mode, threads, spread, depth } = run;
+    const args = ['127.0.0.1', String(base), String(MODID), String(FIRST_CMDID), String(threads), String(seconds), mode, spread ? '1' : '0', String(depth)];
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -90,10 +104,35 @@ async function load1(): Promise<string> {
 
 type Io = 'native' | 'dgram';
 
-interface AgentUnderTest {
-  io: Io;
+/** An agent, or the null responder, that the client runs against. */
+interface Target {
+  name: string;
   base: number;
   pid: number;
+}
+
+/** Starts bench/clients/null-agent (already compiled) on three free ports. */
+function startNullAgent(binary: string): Promise<{ target: Target; stop: () => void }> {
+  const child = spawn(binary, ['127.0.0.1', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`null-agent exited ${code}`)));
+    child.stdout.setEncoding('utf8').once('data', (line: string) => {
+      const base = Number(/^ready (\d+)/.exec(line)?.[1]);
+      if (!base) return reject(new Error(`null-agent said: ${line}`));
+      resolve({ target: { name: 'null responder', base, pid: child.pid! }, stop: () => child.kill() });
+    });
+  });
+}
+
+/** Lars's synchronous client, then pipelined clients, on one route and spread. */
+function plan(): Run[] {
+  const runs: Run[] = [];
+  for (const mode of ['loop', 'gethost'] as const) {
+    for (const threads of [1, 2, 4]) runs.push({ mode, threads, spread: false, depth: 1 });
+    for (const threads of [2, 4]) runs.push({ mode, threads, spread: true, depth: 1 });
+    for (const depth of [4, 16]) for (const spread of [false, true]) runs.push({ mode, threads: 2, spread, depth });
+  }
+  return runs;
 }
 
 function flag(args: string[], name: string): string | undefined {
@@ -108,10 +147,13 @@ export default async function bench(args: string[]): Promise<void> {
   if (!ios.every((io) => io === 'native' || io === 'dgram')) throw new Error('--io must be native, dgram or both');
   const dir = mkdtempSync(join(tmpdir(), 'lars-bench-agent-'));
   const services: LarsProcess[] = [];
+  let stopNullAgent = (): void => undefined;
   try {
     const binary = join(dir, 'qps');
+    const nullBinary = join(dir, 'null-agent');
     execFileSync('cc', ['-O2', '-pthread', '-o', binary, join(REPO, 'bench/clients/qps.c')]);
-    console.log(`compiled bench/clients/qps.c -> ${binary}`);
+    execFileSync('cc', ['-O2', '-pthread', '-o', nullBinary, join(REPO, 'bench/clients/null-agent.c')]);
+    console.log(`compiled bench/clients/qps.c and null-agent.c into ${dir}`);
 
     const storeUrl = `sqlite:${join(dir, 'lars.db')}`;
     const store = await openStore(storeUrl);
@@ -127,7 +169,7 @@ export default async function bench(args: string[]): Promise<void> {
     services.push(dns);
     const reporter = await startLars(['reporter', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off']);
     services.push(reporter);
-    const agents: AgentUnderTest[] = [];
+    const agents: Target[] = [];
     for (const io of ios) {
       // udp_io = native makes a missing addon an error rather than a silent dgram run.
       const agent = await startLars([
@@ -137,64 +179,85 @@ export default async function bench(args: string[]): Promise<void> {
       });
       services.push(agent);
       const base = portOf(agent.ready.udp!.split(',')[0]!);
-      agents.push({ io, base, pid: agent.child.pid! });
+      agents.push({ name: `agent ${io}`, base, pid: agent.child.pid! });
       console.log(`agent (${io}) pid ${agent.child.pid} on udp ${base}-${base + 2}`);
     }
+    const nullAgent = await startNullAgent(nullBinary);
+    stopNullAgent = nullAgent.stop;
+    const targets = [...agents, nullAgent.target];
+    console.log(`null responder pid ${nullAgent.target.pid} on udp ${nullAgent.target.base}-${nullAgent.target.base + 2}`);
     console.log(`dns ${dns.ready.addr}, reporter ${reporter.ready.addr}; load average ${await loadAverage()}`);
 
     // Warm-up: routes pulled into the agents, JIT compiled.
-    for (const agent of agents) await runC(binary, agent.base, ROUTES, 2, 'loop', true);
+    for (const agent of agents) await runC(binary, agent.base, 2, { mode: 'loop', threads: ROUTES, spread: true, depth: 1 });
 
     const rows: (string | number)[][] = [];
-    const plan: [string, number, boolean][] = [];
-    for (const mode of ['loop', 'gethost']) {
-      for (const threads of [1, 2, 4]) plan.push([mode, threads, false]);
-      for (const threads of [2, 4]) plan.push([mode, threads, true]);
-    }
-    for (const [mode, threads, spread] of plan) {
-      for (const { io, base, pid } of agents) {
-        process.stdout.write(`run ${io} ${mode} threads=${threads} ${spread ? 'spread over ports' : 'one route'} ... `);
+    const figures = new Map<string, number>();
+    const runs = plan();
+    for (const [index, run] of runs.entries()) {
+      for (const { name, base, pid } of targets) {
+        const what = `${run.mode} threads=${run.threads} depth=${run.depth} ${run.spread ? 'spread' : 'one route'}`;
+        process.stdout.write(`[${index + 1}/${runs.length}] ${name}: ${what} ... `);
         const cpuBefore = await processCpuSeconds(pid);
-        const result = await runC(binary, base, threads, seconds, mode, spread);
-        const agentCpu = ((await processCpuSeconds(pid)) - cpuBefore) / result.seconds;
+        const result = await runC(binary, base, seconds, run);
+        const targetCpu = ((await processCpuSeconds(pid)) - cpuBefore) / result.seconds;
         const rss = await processRssMiB(pid);
         const clientCpu = (result.cpu_user_s + result.cpu_sys_s) / result.seconds;
         console.log(`${Math.round(result.qps)} calls/s`);
+        figures.set(`${name} ${what}`, result.qps);
         rows.push([
-          io,
-          mode === 'loop' ? 'getHost+report' : 'getHost',
-          threads,
-          spread ? 'spread' : 'one',
+          name,
+          run.mode === 'loop' ? 'getHost+report' : 'getHost',
+          run.threads,
+          run.depth,
+          run.spread ? 'spread' : 'one',
           Math.round(result.qps),
           result.p50_us,
           result.p99_us,
           result.timeouts,
           clientCpu.toFixed(2),
-          agentCpu.toFixed(2),
-          ((agentCpu * 1e6) / result.qps).toFixed(1),
+          targetCpu.toFixed(2),
+          ((targetCpu * 1e6) / result.qps).toFixed(1),
           rss.toFixed(1),
           await load1(),
         ]);
       }
     }
     console.log(`\nC client (bench/clients/qps.c), ${seconds} s per run; CPU in cores (CPU seconds per second); load average ${await loadAverage()}`);
-    table(['io', 'loop', 'threads', 'routes', 'calls/s', 'p50 µs', 'p99 µs', 'timeouts', 'client CPU', 'agent CPU', 'agent µs/call', 'agent RSS MiB', 'load'], rows);
+    table(['target', 'loop', 'threads', 'depth', 'routes', 'calls/s', 'p50 µs', 'p99 µs', 'timeouts', 'client CPU', 'target CPU', 'target µs/call', 'target RSS MiB', 'load'], rows);
+    printTargets(figures, agents[0]!.name);
 
     console.log('\nLarsClient loop (lars qps, getHost+report, one route):');
     const nodeRows: (string | number)[][] = [];
-    for (const { io, base, pid } of agents) {
+    for (const { name, base, pid } of agents) {
       for (const concurrency of [1, 2]) {
         const cpuBefore = await processCpuSeconds(pid);
         const result = await runNodeQps(base, concurrency, seconds);
         const agentCpu = ((await processCpuSeconds(pid)) - cpuBefore) / (seconds + 1);
-        nodeRows.push([io, concurrency, result.average, (result.p50Ms * 1000).toFixed(0), (result.p99Ms * 1000).toFixed(0), (result.cpu / (seconds + 1)).toFixed(2), agentCpu.toFixed(2)]);
+        nodeRows.push([name, concurrency, result.average, (result.p50Ms * 1000).toFixed(0), (result.p99Ms * 1000).toFixed(0), (result.cpu / (seconds + 1)).toFixed(2), agentCpu.toFixed(2)]);
       }
     }
-    table(['io', 'clients', 'calls/s', 'p50 µs', 'p99 µs', 'client CPU*', 'agent CPU*'], nodeRows);
+    table(['target', 'clients', 'calls/s', 'p50 µs', 'p99 µs', 'client CPU*', 'agent CPU*'], nodeRows);
     console.log('* averaged over the client process lifetime, including its start-up');
-    for (const { io, pid } of agents) console.log(`agent (${io}) RSS at the end: ${(await processRssMiB(pid)).toFixed(1)} MiB`);
+    for (const { name, pid } of agents) console.log(`${name} RSS at the end: ${(await processRssMiB(pid)).toFixed(1)} MiB`);
   } finally {
+    stopNullAgent();
     for (const service of services.reverse()) await service.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The issue's acceptance figures (2 client threads, one route), read off this run. */
+function printTargets(figures: Map<string, number>, agent: string): void {
+  const lines: [string, string, number][] = [
+    ['getHost+report', 'loop', 60_000],
+    ['getHost', 'gethost', 100_000],
+  ];
+  console.log(`\nTargets, 2 client threads on one route (${agent}; null responder in brackets):`);
+  for (const [label, mode, target] of lines) {
+    const at = (depth: number, name: string): string =>
+      Math.round(figures.get(`${name} ${mode} threads=2 depth=${depth} one route`) ?? NaN).toLocaleString('en-US');
+    const cells = [1, 4, 16].map((depth) => `depth ${depth}: ${at(depth, agent)} (${at(depth, 'null responder')})`);
+    console.log(`  ${label} >= ${target.toLocaleString('en-US')}/s  ${cells.join('  ')}`);
   }
 }

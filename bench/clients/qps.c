@@ -4,11 +4,13 @@
  * (msgid 4) datagrams and, in "loop" mode, a ReportRequest (msgid 6) for the
  * host it got, like Lars's own qps tool. It shares no code with the agent.
  *
- *   qps HOST BASE_PORT MODID CMDID THREADS SECONDS loop|gethost [SPREAD]
+ *   qps HOST BASE_PORT MODID CMDID THREADS SECONDS loop|gethost [SPREAD [DEPTH]]
  *
  * SPREAD=1 gives thread i the route (MODID, CMDID + i), so consecutive
  * threads reach consecutive agent ports; 0 (default) sends every thread to
- * the same route, hence the same agent port.
+ * the same route, hence the same agent port. DEPTH (default 1, Lars's
+ * synchronous client) is the number of getHost requests each thread keeps in
+ * flight.
  *
  * Prints one JSON line per second ({"second":S,"calls":N}) and a final JSON
  * line with the totals, p50/p99 latency of one iteration and this process's
@@ -33,6 +35,7 @@
 
 #define MAX_LATENCY_US 100000
 #define RECV_TIMEOUT_US 200000
+#define MAX_DEPTH 64
 
 enum { MSG_GET_HOST_REQ = 4, MSG_GET_HOST_RSP = 5, MSG_REPORT_REQ = 6 };
 
@@ -49,6 +52,7 @@ struct worker {
 
 static atomic_int running = 1;
 static int report_after_get = 1;
+static int depth = 1; /* getHost requests in flight per thread */
 
 /* ---- protobuf varints, by hand ---- */
 
@@ -139,6 +143,41 @@ static uint64_t now_ns(void) {
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Sends GetHostRequest `seq` for the worker's route. */
+static int send_get_host(struct worker *w, int fd, uint32_t seq) {
+  uint8_t req[64];
+  size_t n = 8;
+  n += put_uint32(req + n, 1, seq);
+  n += put_int32(req + n, 2, w->modid);
+  n += put_int32(req + n, 3, w->cmdid);
+  put_header(req, MSG_GET_HOST_REQ, n - 8);
+  return send(fd, req, n, 0) < 0 ? -1 : 0;
+}
+
+/* Reports a successful call to the host the agent gave, as Lars's qps does. */
+static void send_report(struct worker *w, int fd, const struct host_reply *reply) {
+  uint8_t rep[64], host[32];
+  size_t m = 8, host_len;
+  host_len = put_int32(host, 1, reply->ip);
+  host_len += put_int32(host + host_len, 2, reply->port);
+  m += put_int32(rep + m, 1, w->modid);
+  m += put_int32(rep + m, 2, w->cmdid);
+  m += put_varint(rep + m, (3 << 3) | 2);
+  m += put_varint(rep + m, host_len);
+  memcpy(rep + m, host, host_len);
+  m += host_len;
+  m += put_int32(rep + m, 4, 0);
+  put_header(rep, MSG_REPORT_REQ, m - 8);
+  send(fd, rep, m, 0);
+}
+
+/*
+ * One client thread. With depth 1 it is Lars's synchronous loop: send, wait
+ * for the answer, report, repeat. With depth D it keeps D getHost requests in
+ * flight on its socket (as a Node service does with concurrent calls on one
+ * LarsClient), answers matched by seq; each answer is followed by its report
+ * and a new request.
+ */
 static void *run_worker(void *arg) {
   struct worker *w = arg;
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -148,59 +187,45 @@ static void *run_worker(void *arg) {
     perror("qps: socket/connect");
     exit(1);
   }
-  uint8_t req[64], rep[64], in[65536];
-  uint32_t seq = 0;
+  uint8_t in[65536];
+  uint32_t next_seq = 0;
+  uint32_t seqs[MAX_DEPTH];
+  uint64_t started[MAX_DEPTH];
+  int in_flight = 0;
   while (atomic_load_explicit(&running, memory_order_relaxed)) {
-    seq++;
-    size_t n = 8;
-    n += put_uint32(req + n, 1, seq);
-    n += put_int32(req + n, 2, w->modid);
-    n += put_int32(req + n, 3, w->cmdid);
-    put_header(req, MSG_GET_HOST_REQ, n - 8);
-    uint64_t start = now_ns();
-    if (send(fd, req, n, 0) < 0) {
+    while (in_flight < depth) {
+      seqs[in_flight] = ++next_seq;
+      started[in_flight] = now_ns();
+      if (send_get_host(w, fd, next_seq) != 0) break;
+      in_flight++;
+    }
+    if (in_flight == 0) {
       w->timeouts++;
       usleep(1000);
       continue;
     }
-    struct host_reply reply;
-    int got = 0;
-    for (;;) {
-      ssize_t r = recv(fd, in, sizeof in, 0);
-      if (r < 0) {
-        if (errno == ECONNREFUSED) usleep(10000); /* nothing listens yet: do not spin */
-        break; /* timeout or refused: counted below */
-      }
-      int32_t msgid, len;
-      if (r < 8) continue;
-      memcpy(&msgid, in, 4);
-      memcpy(&len, in + 4, 4);
-      if (msgid != MSG_GET_HOST_RSP || len != r - 8 || decode_reply(in + 8, (size_t)len, &reply)) continue;
-      if (reply.seq != seq) continue; /* a late reply to a timed-out request */
-      got = 1;
-      break;
-    }
-    if (!got) {
-      w->timeouts++;
+    ssize_t r = recv(fd, in, sizeof in, 0);
+    if (r < 0) {
+      if (errno == ECONNREFUSED) usleep(10000); /* nothing listens yet: do not spin */
+      w->timeouts += (unsigned long)in_flight;  /* timeout or refused: ask again */
+      in_flight = 0;
       continue;
     }
-    if (reply.retcode != 0) {
-      w->not_succ++;
-    } else if (report_after_get) {
-      size_t m = 8, host_len;
-      uint8_t host[32];
-      host_len = put_int32(host, 1, reply.ip);
-      host_len += put_int32(host + host_len, 2, reply.port);
-      m += put_int32(rep + m, 1, w->modid);
-      m += put_int32(rep + m, 2, w->cmdid);
-      m += put_varint(rep + m, (3 << 3) | 2);
-      m += put_varint(rep + m, host_len);
-      memcpy(rep + m, host, host_len);
-      m += host_len;
-      m += put_int32(rep + m, 4, 0);
-      put_header(rep, MSG_REPORT_REQ, m - 8);
-      send(fd, rep, m, 0);
-    }
+    int32_t msgid, len;
+    struct host_reply reply;
+    if (r < 8) continue;
+    memcpy(&msgid, in, 4);
+    memcpy(&len, in + 4, 4);
+    if (msgid != MSG_GET_HOST_RSP || len != r - 8 || decode_reply(in + 8, (size_t)len, &reply)) continue;
+    int slot = 0;
+    while (slot < in_flight && seqs[slot] != reply.seq) slot++;
+    if (slot == in_flight) continue; /* a late reply to a timed-out request */
+    uint64_t start = started[slot];
+    in_flight--;
+    seqs[slot] = seqs[in_flight];
+    started[slot] = started[in_flight];
+    if (reply.retcode != 0) w->not_succ++;
+    else if (report_after_get) send_report(w, fd, &reply);
     uint64_t us = (now_ns() - start) / 1000;
     w->latency_us[us > MAX_LATENCY_US ? MAX_LATENCY_US : us]++;
     atomic_fetch_add_explicit(&w->calls, 1, memory_order_relaxed);
@@ -219,7 +244,7 @@ static double cpu_seconds(struct timeval tv) { return (double)tv.tv_sec + (doubl
 
 int main(int argc, char **argv) {
   if (argc < 8) {
-    fprintf(stderr, "usage: qps HOST BASE_PORT MODID CMDID THREADS SECONDS loop|gethost [SPREAD]\n");
+    fprintf(stderr, "usage: qps HOST BASE_PORT MODID CMDID THREADS SECONDS loop|gethost [SPREAD [DEPTH]]\n");
     return 2;
   }
   const char *host = argv[1];
@@ -227,8 +252,9 @@ int main(int argc, char **argv) {
   int32_t modid = atoi(argv[3]), cmdid = atoi(argv[4]);
   report_after_get = strcmp(argv[7], "loop") == 0;
   int spread = argc > 8 && atoi(argv[8]) != 0;
-  if (threads < 1 || threads > 256 || seconds < 1) {
-    fprintf(stderr, "qps: THREADS must be 1..256 and SECONDS >= 1\n");
+  if (argc > 9) depth = atoi(argv[9]);
+  if (threads < 1 || threads > 256 || seconds < 1 || depth < 1 || depth > MAX_DEPTH) {
+    fprintf(stderr, "qps: THREADS must be 1..256, SECONDS >= 1 and DEPTH 1..%d\n", MAX_DEPTH);
     return 2;
   }
   struct worker *ws = calloc((size_t)threads, sizeof *ws);
@@ -278,9 +304,9 @@ int main(int argc, char **argv) {
   }
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
-  printf("{\"threads\":%d,\"mode\":\"%s\",\"spread\":%d,\"seconds\":%.3f,\"calls\":%lu,\"qps\":%.0f,"
+  printf("{\"threads\":%d,\"depth\":%d,\"mode\":\"%s\",\"spread\":%d,\"seconds\":%.3f,\"calls\":%lu,\"qps\":%.0f,"
          "\"p50_us\":%ld,\"p99_us\":%ld,\"timeouts\":%lu,\"not_succ\":%lu,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f}\n",
-         threads, report_after_get ? "loop" : "gethost", spread, elapsed, calls, calls / elapsed, p50, p99, timeouts,
+         threads, depth, report_after_get ? "loop" : "gethost", spread, elapsed, calls, calls / elapsed, p50, p99, timeouts,
          not_succ, cpu_seconds(usage.ru_utime), cpu_seconds(usage.ru_stime));
   return 0;
 }
