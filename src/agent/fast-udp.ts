@@ -19,15 +19,12 @@
  * datagrams come faster than that).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getSystemErrorName } from 'node:util';
 import { encodeFrame, HEADER_SIZE } from '../protocol/frame.js';
 import { intToIp } from '../protocol/ip.js';
 import { formatPeer } from '../reactor/endpoint.js';
+import { loadNativeAddon } from '../reactor/native-addon.js';
 
 export type UdpIo = 'native' | 'dgram';
 
@@ -88,7 +85,7 @@ export async function openUdpPort(options: UdpPortOptions, handlers: UdpHandlers
 export function chooseIo(options: Pick<UdpPortOptions, 'host' | 'io'>): { io: 'native'; addon: LarsUdpAddon } | { io: 'dgram'; reason: string } {
   const wanted = options.io ?? 'auto';
   if (wanted === 'dgram') return { io: 'dgram', reason: 'udp_io = dgram' };
-  const loaded = loadAddon();
+  const loaded = loadNativeAddon<LarsUdpAddon>('lars_udp');
   if ('addon' in loaded && isIP(options.host) === 4) return { io: 'native', addon: loaded.addon };
   const reason = 'reason' in loaded ? loaded.reason : `the fast path is IPv4 only (host ${options.host})`;
   if (wanted === 'native') throw new Error(`native UDP I/O unavailable: ${reason}`);
@@ -119,29 +116,6 @@ export interface LarsUdpAddon {
   send(handle: NativeHandle, count: number): number;
   lastSendError(handle: NativeHandle): string;
   close(handle: NativeHandle): void;
-}
-
-const ADDON_FILE = join('build', 'Release', 'lars_udp.node');
-let addon: { addon: LarsUdpAddon } | { reason: string } | undefined;
-
-/** The addon from build/Release of the package root (found upwards from this file: src/agent or dist/src/agent). */
-function loadAddon(): { addon: LarsUdpAddon } | { reason: string } {
-  addon ??= (() => {
-    let dir = dirname(fileURLToPath(import.meta.url));
-    while (!existsSync(join(dir, 'package.json'))) {
-      const parent = dirname(dir);
-      if (parent === dir) return { reason: 'package root not found' };
-      dir = parent;
-    }
-    const file = join(dir, ADDON_FILE);
-    if (!existsSync(file)) return { reason: `${ADDON_FILE} not built (npx node-gyp rebuild)` };
-    try {
-      return { addon: createRequire(import.meta.url)(file) as LarsUdpAddon };
-    } catch (err) {
-      return { reason: `${file}: ${(err as Error).message}` };
-    }
-  })();
-  return addon;
 }
 
 // ---- native: batched recvmmsg / sendmmsg ----

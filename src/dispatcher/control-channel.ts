@@ -11,11 +11,14 @@
  *   kernel does not take at once closes the link instead (the dispatcher
  *   bounds in-flight descriptors so this only happens to a stuck peer);
  * - received descriptors are queued in order; each "conn" line takes the next
- *   one, and any left when the link closes are closed, never leaked.
+ *   one, and any left when the link closes are closed, never leaked;
+ * - its sockets and received descriptors are not close-on-exec: the link and
+ *   each received descriptor get the flag here (close-on-exec.ts).
  */
 import { EventEmitter } from 'node:events';
 import { closeSync } from 'node:fs';
 import { USocket } from 'usocket';
+import { keepFromChildren } from './close-on-exec.js';
 import { encodeLine, LineSplitter, ProtocolError } from './protocol.js';
 
 type State = 'connecting' | 'open' | 'closed';
@@ -88,7 +91,9 @@ export class ControlChannel extends EventEmitter {
 
   private startReading(): void {
     this.state = 'open';
+    if (this.socket.fd !== undefined) keepFromChildren(this.socket.fd);
     this.socket.on('fds', (fds) => {
+      for (const fd of fds) keepFromChildren(fd);
       this.fds.push(...fds);
       this.socket.read(0, null); // usocket keeps its own copy of the list; empty it
     });

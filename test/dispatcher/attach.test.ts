@@ -6,6 +6,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { attachToDispatcher, serveLineEcho, type DispatcherAttachment } from '../../src/dispatcher/index.js';
 import {
   EchoClient,
@@ -180,4 +182,53 @@ describe('without workers', () => {
       await stopProcess(first);
     }
   });
+
+  test('a worker\'s child processes inherit neither the control link nor the connections it received', async () => {
+    const socketPath = dir.path('exec.sock');
+    const dispatcher = startSocketMode(socketPath);
+    let worker: DispatcherAttachment | undefined;
+    let client: EchoClient | undefined;
+    try {
+      const status = await waitForStatus(socketPath, 'the dispatcher', () => true);
+      const before = new Set(socketInodes('self'));
+      const received: Socket[] = [];
+      worker = attachToDispatcher(socketPath, (socket) => {
+        received.push(socket);
+        serveLineEcho(socket);
+      });
+      await attached(worker);
+      client = await EchoClient.connect(portOf(status));
+      assert.equal(await client.request('inherit?'), 'inherit?');
+      assert.equal(received.length, 1);
+      const opened = socketInodes('self').filter((inode) => !before.has(inode));
+      const connection = socketInode(received[0]!);
+      assert.ok(opened.includes(connection), 'the received connection is one of the new sockets');
+      assert.ok(opened.length >= 3, 'the control link, the received connection and the client end are new');
+      // `ls` lists its own descriptors: whatever it inherited from this process.
+      const child = execFileSync('ls', ['-l', '/proc/self/fd'], { encoding: 'utf8' });
+      const inherited = [...child.matchAll(/socket:\[(\d+)\]/g)].map((m) => m[1]!);
+      assert.deepEqual(opened.filter((inode) => inherited.includes(inode)), [], 'no socket opened by the attachment reaches the child');
+    } finally {
+      await client?.close();
+      await worker?.close();
+      await stopProcess(dispatcher);
+    }
+  });
 });
+
+/** Inodes of the sockets a process holds, from /proc/PID/fd. */
+function socketInodes(pid: 'self' | number): string[] {
+  return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+    try {
+      return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? [];
+    } catch {
+      return []; // closed while listing
+    }
+  });
+}
+
+function socketInode(socket: Socket): string {
+  const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
+  return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))![1]!;
+}
+
