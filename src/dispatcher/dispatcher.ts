@@ -79,7 +79,7 @@ export class Dispatcher {
       accepted: this.metrics.counter('lars_dispatch_accepted_total', 'TCP connections accepted'),
       handedOver: this.metrics.counter('lars_dispatch_handed_over_total', 'Connections a worker confirmed receiving'),
       dropped: this.metrics.counter('lars_dispatch_dropped_total', 'Connections closed without reaching a worker, by reason'),
-      workerConnections: this.metrics.gauge('lars_dispatch_worker_connections', 'Live connections per worker pid'),
+      workerConnections: this.metrics.gauge('lars_dispatch_worker_connections', 'Live connections per attached worker (link id and pid)'),
     };
     this.metrics.gauge('lars_dispatch_workers', 'Attached workers', () => this.table.size);
     this.metrics.gauge('lars_dispatch_held', 'Connections waiting for a worker', () => this.held.length);
@@ -195,7 +195,7 @@ export class Dispatcher {
     if (typeof fd !== 'number' || fd < 0) return this.drop(socket, 'no_descriptor');
     if (!this.links.get(id)!.send({ type: 'conn' }, fd)) return this.drop(socket, 'send_failed');
     this.table.recordSent(id);
-    this.m.workerConnections.set(this.table.load(id), { pid: this.table.pid(id) });
+    this.m.workerConnections.set(this.table.load(id), this.workerLabels(id));
     // The worker holds its own copy now; closing ours does not end the connection.
     socket.destroy();
   }
@@ -258,7 +258,7 @@ export class Dispatcher {
         if (this.table.has(id)) throw new Error('second hello on one link');
         this.table.add(id, message.pid, message.connections);
         link.send({ type: 'welcome', id });
-        this.m.workerConnections.set(message.connections, { pid: message.pid });
+        this.m.workerConnections.set(message.connections, this.workerLabels(id));
         this.log.info('worker_attached', { link: id, pid: message.pid, connections: message.connections });
         this.flushHeld();
         return;
@@ -266,7 +266,7 @@ export class Dispatcher {
         const confirmed = this.table.recordLoad(id, message.connections, message.received);
         this.handedOver += confirmed;
         this.m.handedOver.inc(confirmed);
-        this.m.workerConnections.set(this.table.load(id), { pid: this.table.pid(id) });
+        this.m.workerConnections.set(this.table.load(id), this.workerLabels(id));
         this.flushHeld();
         return;
       }
@@ -281,13 +281,17 @@ export class Dispatcher {
     }
   }
 
+  /** One process may attach several workers, so the link id tells them apart. */
+  private workerLabels(id: number): { worker: number; pid: number } {
+    return { worker: id, pid: this.table.pid(id) };
+  }
+
   private onLinkClosed(id: number, error: Error | undefined): void {
     this.links.delete(id);
     if (!this.table.has(id)) return;
     const pid = this.table.pid(id);
+    this.m.workerConnections.delete(this.workerLabels(id));
     const lost = this.table.remove(id);
-    // No way to delete a labelled series in MetricsRegistry: a gone worker reads 0.
-    this.m.workerConnections.set(0, { pid });
     // When we close the link ourselves the worker still reads what is queued; only a vanished worker loses it.
     if (lost > 0 && !this.closing) this.countDropped(lost, 'worker_gone');
     this.log.info('worker_detached', { link: id, pid, lost_in_flight: lost, err: error });

@@ -51,6 +51,10 @@ export class Gauge implements Metric {
   get(labels?: Labels): number {
     return this.values.get(labelKey(labels)) ?? 0;
   }
+  /** Removes a labelled series, e.g. that of a worker that is gone. */
+  delete(labels?: Labels): void {
+    this.values.delete(labelKey(labels));
+  }
   render(): string[] {
     if (this.collector) return [`${this.name} ${this.collector()}`];
     if (this.values.size === 0) return [`${this.name} 0`];

@@ -183,6 +183,33 @@ describe('without workers', () => {
     }
   });
 
+  test('/metrics has one connections series per attached worker and drops it when the worker goes', async () => {
+    const socketPath = dir.path('metrics.sock');
+    const dispatcher = startDispatch('--listen', '127.0.0.1:0', '--socket', socketPath, '--admin', '127.0.0.1:0');
+    const workers: DispatcherAttachment[] = [];
+    try {
+      const admin = await waitFor('the admin address', () => /admin_listening addr=(\S+)/.exec(dispatcher.stderr())?.[1]);
+      const series = async (): Promise<string[]> => {
+        const text = await (await fetch(`http://${admin}/metrics`)).text();
+        return text.split('\n').filter((line) => line.startsWith('lars_dispatch_worker_connections{'));
+      };
+      for (let i = 0; i < 2; i++) {
+        const worker = attachToDispatcher(socketPath, (socket) => serveLineEcho(socket));
+        workers.push(worker);
+        await attached(worker);
+      }
+      const two = await waitFor('two series', async () => ((await series()).length === 2 ? series() : undefined));
+      // Both workers live in this process: the link id, not the pid, tells them apart.
+      for (const line of two) assert.match(line, new RegExp(`^lars_dispatch_worker_connections\\{pid="${process.pid}",worker="\\d+"\\} 0$`));
+      await workers.shift()!.close();
+      const one = await waitFor('one series left', async () => ((await series()).length === 1 ? series() : undefined));
+      assert.ok(two.includes(one[0]!), 'the remaining worker keeps its series');
+    } finally {
+      for (const worker of workers) await worker.close();
+      await stopProcess(dispatcher);
+    }
+  });
+
   test('a worker\'s child processes inherit neither the control link nor the connections it received', async () => {
     const socketPath = dir.path('exec.sock');
     const dispatcher = startSocketMode(socketPath);
