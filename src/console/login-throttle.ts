@@ -1,9 +1,18 @@
 /**
- * Limits failed logins per user name and per client address with token
- * buckets: each key may fail `capacity` times at once, and earns one more
- * attempt every window/capacity. Only failures spend, so a user who types
- * the password right is never slowed by their own earlier success. Pure:
- * the clock is injected, nothing is stored outside this object.
+ * Limits failed logins with token buckets: each key may fail `capacity`
+ * times at once, and earns one more attempt every window/capacity. Only
+ * failures spend, so a user who types the password right is never slowed by
+ * their own earlier success. Pure: the clock is injected, nothing is stored
+ * outside this object.
+ *
+ * Three limits, each on its own keys:
+ * - per user name from one address (tight): guessing one user's password;
+ * - per address, any user name: one client trying many names;
+ * - per user name from all addresses together (loose): guessing spread over
+ *   many addresses. It is loose on purpose: whoever can reach the console
+ *   could otherwise lock a user out by failing their logins on purpose; now
+ *   that takes many addresses and many failures, while the user's own
+ *   address keeps its allowance.
  */
 
 interface Bucket {
@@ -64,29 +73,38 @@ export class TokenBuckets {
 }
 
 export interface LoginThrottleOptions {
-  perUser: number;
+  /** Failures per user name from one address. */
+  perUserAddress: number;
+  /** Failures per address, any user name. */
   perAddress: number;
+  /** Failures per user name, all addresses together. */
+  perUser: number;
   windowMs: number;
   clock?: () => number;
 }
 
 export class LoginThrottle {
-  private readonly users: TokenBuckets;
+  private readonly userAddresses: TokenBuckets;
   private readonly addresses: TokenBuckets;
+  private readonly users: TokenBuckets;
 
   constructor(options: LoginThrottleOptions) {
     const clock = options.clock ?? Date.now;
-    this.users = new TokenBuckets(options.perUser, options.windowMs, clock);
+    this.userAddresses = new TokenBuckets(options.perUserAddress, options.windowMs, clock);
     this.addresses = new TokenBuckets(options.perAddress, options.windowMs, clock);
+    this.users = new TokenBuckets(options.perUser, options.windowMs, clock);
   }
 
   /** Milliseconds before this user from this address may try again; 0 when allowed now. */
   retryAfterMs(user: string, address: string): number {
-    return Math.max(this.users.waitMs(user.toLowerCase()), this.addresses.waitMs(address));
+    const name = user.toLowerCase();
+    return Math.max(this.userAddresses.waitMs(`${name}\n${address}`), this.addresses.waitMs(address), this.users.waitMs(name));
   }
 
   recordFailure(user: string, address: string): void {
-    this.users.spend(user.toLowerCase());
+    const name = user.toLowerCase();
+    this.userAddresses.spend(`${name}\n${address}`);
     this.addresses.spend(address);
+    this.users.spend(name);
   }
 }

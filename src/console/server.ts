@@ -108,8 +108,9 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     users: new Users(options.store, { clock }),
     config,
     throttle: new LoginThrottle({
-      perUser: config.login_failures_per_user,
+      perUserAddress: config.login_failures_per_user_address,
       perAddress: config.login_failures_per_address,
+      perUser: config.login_failures_per_user,
       windowMs: config.login_window_s * 1000,
       clock,
     }),

@@ -45,18 +45,26 @@ describe('TokenBuckets', () => {
 });
 
 describe('LoginThrottle', () => {
-  test('per user (any case, any address) and per address (any user)', () => {
+  test('per user name from one address (any case), and per address for any user', () => {
     const clock = fakeClock();
-    const throttle = new LoginThrottle({ perUser: 2, perAddress: 3, windowMs: 60_000, clock: clock.now });
+    const throttle = new LoginThrottle({ perUserAddress: 2, perAddress: 3, perUser: 100, windowMs: 60_000, clock: clock.now });
     throttle.recordFailure('Alice', '10.0.0.1');
-    throttle.recordFailure('alice', '10.0.0.2');
-    assert.ok(throttle.retryAfterMs('ALICE', '10.0.0.3') > 0, 'the user is limited from a fresh address too');
+    throttle.recordFailure('alice', '10.0.0.1');
+    assert.ok(throttle.retryAfterMs('ALICE', '10.0.0.1') > 0, 'the user is limited from that address');
+    assert.equal(throttle.retryAfterMs('alice', '10.0.0.2'), 0, 'someone failing from one address does not lock the user out elsewhere');
     assert.equal(throttle.retryAfterMs('bob', '10.0.0.1'), 0);
     throttle.recordFailure('bob', '10.0.0.1');
-    throttle.recordFailure('carol', '10.0.0.1');
-    assert.ok(throttle.retryAfterMs('dave', '10.0.0.1') > 0, 'the address is limited for a fresh user too');
+    assert.ok(throttle.retryAfterMs('dave', '10.0.0.1') > 0, 'three failures limit the address for a fresh user too');
     assert.equal(throttle.retryAfterMs('dave', '10.0.0.9'), 0);
     clock.advance(30_000);
-    assert.equal(throttle.retryAfterMs('alice', '10.0.0.9'), 0, 'one attempt earned back after window/capacity');
+    assert.equal(throttle.retryAfterMs('alice', '10.0.0.1'), 0, 'one attempt earned back after window/capacity');
+  });
+
+  test('guessing one user from many addresses hits the per-user limit', () => {
+    const clock = fakeClock();
+    const throttle = new LoginThrottle({ perUserAddress: 10, perAddress: 30, perUser: 5, windowMs: 60_000, clock: clock.now });
+    for (let i = 1; i <= 5; i++) throttle.recordFailure('alice', `10.0.1.${i}`);
+    assert.equal(throttle.retryAfterMs('alice', '10.0.2.1'), 12_000, 'from a fresh address too, until window/capacity passes');
+    assert.equal(throttle.retryAfterMs('bob', '10.0.1.1'), 0, 'other users are not affected');
   });
 });
