@@ -2,7 +2,10 @@
  * A fixed pool of worker threads for blocking or CPU-heavy work, fed from one
  * queue. Tasks are the exported functions of a module the workers load. A
  * task that throws rejects its own promise; a worker that dies (exit, uncaught
- * error) rejects the task it was running and is replaced.
+ * error) rejects the task it was running and is replaced. With taskTimeoutMs,
+ * a task that runs longer is rejected and its worker terminated and replaced:
+ * JavaScript cannot be interrupted any other way, and a stuck worker would
+ * otherwise hold its slot for good.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -58,6 +61,8 @@ export interface WorkerPoolOptions {
   size: number;
   /** close(): how long running tasks may take before their workers are terminated. Default 5000 ms. */
   closeGraceMs?: number;
+  /** A task running longer is rejected and its worker replaced. Default: no limit. */
+  taskTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -74,6 +79,8 @@ interface Slot {
   ready: boolean;
   job: Job | undefined;
   error: Error | undefined;
+  /** Running while a job with a time limit runs. */
+  timer: NodeJS.Timeout | undefined;
 }
 
 export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
@@ -89,6 +96,8 @@ export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
 
   constructor(options: WorkerPoolOptions) {
     if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`${options.name}: pool size must be >= 1, got ${options.size}`);
+    const timeout = options.taskTimeoutMs;
+    if (timeout !== undefined && !(timeout > 0)) throw new RangeError(`${options.name}: taskTimeoutMs must be > 0, got ${timeout}`);
     this.options = options;
     this.log = options.logger ?? createLogger(options.name);
     for (let i = 0; i < options.size; i++) this.spawn();
@@ -157,6 +166,7 @@ export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
       ready: false,
       job: undefined,
       error: undefined,
+      timer: undefined,
     };
     this.slots.add(slot);
     slot.worker.on('message', (message: WorkerMessage) => this.received(slot, message));
@@ -170,8 +180,7 @@ export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
     if ('ready' in message) {
       slot.ready = true;
     } else {
-      const job = slot.job;
-      slot.job = undefined;
+      const job = this.finishJob(slot);
       if (job !== undefined && job.id === message.id) {
         if (message.ok) job.resolve(message.result);
         else job.reject(Object.assign(new Error(message.error.message), { name: message.error.name, stack: message.error.stack }));
@@ -183,10 +192,8 @@ export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
   private exited(slot: Slot, code: number): void {
     this.slots.delete(slot);
     const cause = slot.error?.message ?? `exit code ${code}`;
-    if (slot.job !== undefined) {
-      slot.job.reject(new Error(`${this.options.name}: worker died (${cause}) while running task ${slot.job.task}`));
-      slot.job = undefined;
-    }
+    const job = this.finishJob(slot);
+    job?.reject(new Error(`${this.options.name}: worker died (${cause}) while running task ${job.task}`));
     if (this.closing !== undefined) {
       this.pump();
       return;
@@ -202,6 +209,24 @@ export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
     this.spawn();
   }
 
+  /** Takes the slot's job off it (stopping its clock), for whoever settles it. */
+  private finishJob(slot: Slot): Job | undefined {
+    clearTimeout(slot.timer);
+    slot.timer = undefined;
+    const job = slot.job;
+    slot.job = undefined;
+    return job;
+  }
+
+  /** The task is over its limit: reject it, terminate the worker; exited() replaces it. */
+  private timedOut(slot: Slot, limitMs: number): void {
+    const job = this.finishJob(slot);
+    if (job === undefined) return;
+    slot.error = new Error(`terminated: task ${job.task} ran over ${limitMs} ms`);
+    job.reject(new Error(`${this.options.name}: task ${job.task} timed out after ${limitMs} ms; its worker is replaced`));
+    void slot.worker.terminate();
+  }
+
   /** Hands queued tasks to idle workers; tells close() when nothing runs any more. */
   private pump(): void {
     for (const slot of this.slots) {
@@ -210,6 +235,8 @@ export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
         try {
           slot.worker.postMessage({ id: job.id, task: job.task, payload: job.payload } satisfies TaskRequest);
           slot.job = job;
+          const limit = this.options.taskTimeoutMs;
+          if (limit !== undefined) slot.timer = setTimeout(() => this.timedOut(slot, limit), limit);
         } catch (err) {
           job.reject(new Error(`${this.options.name}: task ${job.task}: payload cannot be sent to a worker: ${(err as Error).message}`));
         }

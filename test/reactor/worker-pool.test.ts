@@ -67,6 +67,23 @@ describe('WorkerPool', () => {
     await assert.rejects(own.run('square', 1), /pool is closed/);
   });
 
+  test('a task over taskTimeoutMs is rejected and its worker replaced; other tasks are untouched', async () => {
+    const timed = new WorkerPool<typeof Tasks>({ name: 'timed_pool', module: tasksModule, size: 2, taskTimeoutMs: 300 });
+    try {
+      await waitFor(() => timed.readyWorkers === 2, { message: 'both workers to load' });
+      const stuck = timed.run('spin', 60_000);
+      const quick = timed.run('slowEcho', { value: 'in time', ms: 20 });
+      await assert.rejects(stuck, /timed_pool: task spin timed out after 300 ms; its worker is replaced/);
+      assert.equal((await quick).value, 'in time');
+      await logs.waitFor(/warn timed_pool worker_replaced cause="terminated: task spin ran over 300 ms"/);
+      await waitFor(() => timed.readyWorkers === 2, { message: 'the replacement worker' });
+      assert.deepEqual(await Promise.all([timed.run('square', 6), timed.run('square', 7)]), [36, 49]);
+      assert.throws(() => new WorkerPool({ name: 'bad', module: tasksModule, size: 1, taskTimeoutMs: 0 }), /taskTimeoutMs must be > 0/);
+    } finally {
+      await timed.close();
+    }
+  });
+
   test('a task module that fails to load rejects tasks with the cause instead of respawning forever', async () => {
     const broken = new WorkerPool({ name: 'broken_pool', module: new URL('./fixtures/broken-tasks.js', import.meta.url), size: 2 });
     try {
