@@ -16,7 +16,7 @@ const USAGE = `usage: lars agent --dns HOST:PORT[,...] --reporter HOST:PORT[,...
   --caller         this machine's IPv4 in reports, default its first non-loopback IPv4
   --admin          /healthz and /metrics, default 127.0.0.1:18888
   sections: [agent] (dns, reporter, udp_host, udp_base_port, caller, report_interval, route_wait_ms,
-            report_queue, udp_recv_buffer), [loadbalance] (Lars's keys), [reactor]`;
+            report_queue, udp_io, udp_busy_poll_us, udp_recv_buffer), [loadbalance] (Lars's keys), [reactor]`;
 
 const OPTIONS = {
   ...SERVICE_OPTIONS,
