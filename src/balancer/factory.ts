@@ -1,5 +1,6 @@
 import { ConsistentHashBalancer } from './consistent-hash.js';
 import { LarsBalancer } from './lars.js';
+import { LeastRequestBalancer } from './least-request.js';
 import type { LoadBalanceParams } from './params.js';
 import type { RouteBalancer, StrategyName } from './types.js';
 import { WeightedRoundRobinBalancer } from './weighted-round-robin.js';
@@ -8,6 +9,7 @@ const CONSTRUCTORS: Record<StrategyName, new (params: LoadBalanceParams) => Rout
   lars: LarsBalancer,
   consistent_hash: ConsistentHashBalancer,
   weighted_round_robin: WeightedRoundRobinBalancer,
+  least_request: LeastRequestBalancer,
 };
 
 /** A new, empty balancer for one route. `params` should come from validateLoadBalanceParams(). */

@@ -1,7 +1,8 @@
 /**
  * The `[loadbalance]` config section. Key names, units (seconds) and defaults
  * are Lars's so an existing lb_agent.conf section carries over; `strategy`,
- * `hash_vnodes` and `hash_panic_threshold` are our extensions.
+ * `hash_vnodes`, `hash_panic_threshold` and `inflight_timeout` are our
+ * extensions.
  */
 import { STRATEGY_NAMES, type StrategyName } from './types.js';
 
@@ -32,6 +33,8 @@ export interface LoadBalanceParams {
   hash_vnodes: number;
   /** consistent_hash: below this healthy fraction, health is ignored (all hosts take traffic). */
   hash_panic_threshold: number;
+  /** Seconds. least_request: a handed-out host not reported within this stops counting as in flight. */
+  inflight_timeout: number;
 }
 
 export const DEFAULT_LOADBALANCE_PARAMS: Readonly<LoadBalanceParams> = Object.freeze({
@@ -49,6 +52,7 @@ export const DEFAULT_LOADBALANCE_PARAMS: Readonly<LoadBalanceParams> = Object.fr
   strategy: 'lars',
   hash_vnodes: 100,
   hash_panic_threshold: 0.5,
+  inflight_timeout: 10,
 });
 
 type NumericKey = Exclude<keyof LoadBalanceParams, 'strategy'>;
@@ -82,6 +86,7 @@ const NUMBER_RULES: Record<NumericKey, NumberRule> = {
   // More than 10k points per unit of weight buys no balance and costs memory.
   hash_vnodes: { integer: true, min: 1, max: 10_000 },
   hash_panic_threshold: RATE,
+  inflight_timeout: SECONDS,
 };
 
 function describeRule(rule: NumberRule): string {

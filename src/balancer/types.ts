@@ -11,7 +11,7 @@
  */
 import type { RetCode } from '../protocol/retcode.js';
 
-export const STRATEGY_NAMES = ['lars', 'consistent_hash', 'weighted_round_robin'] as const;
+export const STRATEGY_NAMES = ['lars', 'consistent_hash', 'weighted_round_robin', 'least_request'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 export interface HostAddr {
@@ -99,7 +99,8 @@ export interface RouteBalancer {
   readonly strategy: StrategyName;
   /**
    * Chooses a host. `key` is a request affinity key; strategies that do not
-   * hash ignore it. O(1) (Lars) or O(log hosts) (ring), allocation-free.
+   * hash ignore it. O(1) (Lars), O(log hosts) (ring) or O(hosts) (weighted
+   * round robin, least request), allocation-free.
    */
   pick(now: number, key?: string | number): PickResult;
   /** Records one call's outcome. A host not in the route is ignored ('unknown_host'). */

@@ -19,6 +19,7 @@ describe('[loadbalance] params', () => {
       strategy: 'lars',
       hash_vnodes: 100,
       hash_panic_threshold: 0.5,
+      inflight_timeout: 10,
     });
     assert.ok(Object.isFrozen(DEFAULT_LOADBALANCE_PARAMS));
   });
@@ -52,7 +53,7 @@ describe('[loadbalance] params', () => {
     [{ succ_rate: '' }, '[loadbalance] succ_rate must be a number, got ""'],
     [{ err_rate: true }, '[loadbalance] err_rate must be a number, got true'],
     [{ hash_vnodes: 0 }, '[loadbalance] hash_vnodes must be between 1 and 10000 (integer), got 0'],
-    [{ strategy: 'random' }, '[loadbalance] strategy must be one of lars, consistent_hash, weighted_round_robin, got "random"'],
+    [{ strategy: 'random' }, '[loadbalance] strategy must be one of lars, consistent_hash, weighted_round_robin, least_request, got "random"'],
   ];
   for (const [input, message] of bad) {
     test(`rejects ${JSON.stringify(input)}`, () => {
