@@ -3,7 +3,8 @@
  * throughput, Lars's qps loop.
  *
  * Starts its own store (SQLite, temp dir), `lars dns`, `lars reporter` and
- * one `lars agent` per UDP I/O path (udp_io = native: the batched
+ * one `lars agent` per UDP I/O path, all from the build in dist/ as
+ * `npm start` runs them (`npm run bench` builds first) (udp_io = native: the batched
  * recvmmsg/sendmmsg addon; udp_io = dgram: node:dgram) as processes, with
  * routes of 10 hosts. Then a small C client (bench/clients/qps.c, compiled
  * here with cc -O2) runs getHost+report and getHost alone with 1, 2 and 4
@@ -79,7 +80,7 @@ function runC(binary: string, base: number, seconds: number, run: Run): Promise<
 async function runNodeQps(base: number, concurrency: number, seconds: number): Promise<{ average: number; p50Ms: number; p99Ms: number; cpu: number }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'qps', String(MODID), String(FIRST_CMDID), String(concurrency), '--seconds', String(seconds), '--agent', `127.0.0.1:${base}`, '--json'],
+    ['dist/src/cli/main.js', 'qps', String(MODID), String(FIRST_CMDID), String(concurrency), '--seconds', String(seconds), '--agent', `127.0.0.1:${base}`, '--json'],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -165,16 +166,17 @@ export default async function bench(args: string[]): Promise<void> {
     await store.close();
     console.log(`store ${storeUrl}: ${ROUTES} routes of ${HOSTS_PER_ROUTE} hosts`);
 
-    const dns = await startLars(['dns', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off']);
+    const compiled = { compiled: true };
+    const dns = await startLars(['dns', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off'], {}, compiled);
     services.push(dns);
-    const reporter = await startLars(['reporter', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off']);
+    const reporter = await startLars(['reporter', '--store', storeUrl, '--listen', '127.0.0.1:0', '--admin', 'off'], {}, compiled);
     services.push(reporter);
     const agents: Target[] = [];
     for (const io of ios) {
       // udp_io = native makes a missing addon an error rather than a silent dgram run.
       const agent = await startLars([
         'agent', '--dns', dns.ready.addr!, '--reporter', reporter.ready.addr!, '--udp-base-port', '0', '--admin', 'off', '--set', `agent.udp_io=${io}`,
-      ]).catch((err: Error) => {
+      ], {}, compiled).catch((err: Error) => {
         throw new Error(`agent with udp_io = ${io} did not start${io === 'native' ? ' (addon not built? npm run build:native, or --io dgram)' : ''}: ${err.message}`);
       });
       services.push(agent);

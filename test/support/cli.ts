@@ -8,6 +8,13 @@ import { waitFor, type WaitOptions } from './net.js';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
 const ENTRY = ['--import', 'tsx', 'src/cli/main.ts'];
+/** The built command, as `npm start` runs it (benchmarks; needs `npm run build`). */
+const COMPILED_ENTRY = ['dist/src/cli/main.js'];
+
+export interface StartOptions extends WaitOptions {
+  /** Run dist/ (the build) instead of the TypeScript sources through tsx. */
+  compiled?: boolean;
+}
 
 export interface Run {
   code: number;
@@ -55,8 +62,9 @@ function parseFields(line: string): Record<string, string> {
 }
 
 /** Starts `lars ARGS` and resolves once it logged "<ARGS[0]> ready"; rejects with its output if it exits first. */
-export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, options: WaitOptions = {}): Promise<LarsProcess> {
-  const child = spawn(process.execPath, [...ENTRY, ...args], {
+export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<LarsProcess> {
+  const { compiled = false, ...waitOptions } = options;
+  const child = spawn(process.execPath, [...(compiled ? COMPILED_ENTRY : ENTRY), ...args], {
     cwd: REPO,
     env: { ...process.env, LARS_STORE: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,7 +112,7 @@ export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, opt
   };
   try {
     // The service's own line: its children (dispatcher, workers) log "ready" under other names.
-    Object.assign(proc.ready, parseFields(await waitForLine(new RegExp(` info ${args[0]} ready `), options)));
+    Object.assign(proc.ready, parseFields(await waitForLine(new RegExp(` info ${args[0]} ready `), waitOptions)));
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
