@@ -29,6 +29,7 @@ update_timeout = 60
 strategy = consistent_hash
 hash_vnodes = 50
 hash_panic_threshold = 0.25
+inflight_timeout = 4
 `;
 
 test('every [loadbalance] key and the [agent] keys reach the agent options', () => {
@@ -57,6 +58,7 @@ test('every [loadbalance] key and the [agent] keys reach the agent options', () 
     strategy: 'consistent_hash',
     hash_vnodes: 50,
     hash_panic_threshold: 0.25,
+    inflight_timeout: 4,
   });
   // Every balancer key is a config key.
   assert.deepEqual(Object.keys(options.loadbalance!).sort(), Object.keys(DEFAULT_LOADBALANCE_PARAMS).sort());

@@ -4,10 +4,11 @@
  * sends), an in-process agent on free ports, and the real `lars` services as
  * child processes.
  */
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { FrameDecoder } from '../../src/protocol/frame.js';
 import { startAgent, type Agent, type AgentOptions } from '../../src/agent/service.js';
+import { larsArgs } from '../support/cli.js';
 import { waitFor, type ReceivedFrame } from '../support/net.js';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
@@ -79,23 +80,7 @@ export function testAgent(options: Partial<AgentOptions> & Pick<AgentOptions, 'd
   });
 }
 
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real CLI, run to completion. */
-export function lars(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: REPO, env: { ...process.env, LARS_STORE: undefined, ...env }, timeout: 120_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
-    );
-  });
-}
+export { lars } from '../support/cli.js';
 
 /** A long-running `lars SERVICE` child; `lines` is its stderr so far. */
 export class ServiceProcess {
@@ -115,7 +100,7 @@ export class ServiceProcess {
 
   /** Starts `lars ARGS...` and waits for the stderr line matching `ready`; returns it with its match. */
   static async start(args: string[], ready: RegExp): Promise<{ service: ServiceProcess; match: RegExpExecArray }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    const child = spawn(process.execPath, larsArgs(args), {
       cwd: REPO,
       env: { ...process.env, LARS_STORE: undefined },
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -11,14 +11,14 @@ import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lars, REPO, startLars, type Run } from '../support/cli.js';
+import { lars, larsArgs, REPO, startLars, type Run } from '../support/cli.js';
 
 /** `lars ARGS` with text on stdin (what a script pipes in). */
 function larsWithInput(args: string[], input: string): Promise<Run> {
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      larsArgs(args),
       { cwd: REPO, env: { ...process.env, LARS_STORE: undefined }, timeout: 60_000 },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
     );

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requestStatus, type DispatchStatus } from '../../src/dispatcher/index.js';
+import { larsArgs } from '../support/cli.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -20,7 +21,7 @@ const started = new Set<ChildProcess>();
 
 /** `lars dispatch ARGS...` as a child process, stdout and stderr captured. */
 export function startDispatch(...args: string[]): LarsProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'dispatch', ...args], {
+  const child = spawn(process.execPath, larsArgs(['dispatch', ...args]), {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LARS_LOG_LEVEL: 'info' },

@@ -5,8 +5,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { DispatchStatus } from '../../src/dispatcher/index.js';
+import { nodeArgs } from '../support/cli.js';
 import {
   EchoClient,
   killAllStarted,
@@ -179,10 +179,9 @@ describe('drain on SIGTERM', () => {
 describe('-- COMMAND', () => {
   test('starts N copies of the given command, each told the socket to attach to', async () => {
     const socketPath = dir.path('command.sock');
-    const echoWorker = fileURLToPath(new URL('../../src/dispatcher/echo-worker.ts', import.meta.url));
     const managed = startDispatch(
       '--listen', '127.0.0.1:0', '--workers', '2', '--socket', socketPath,
-      '--', process.execPath, '--import', 'tsx', echoWorker,
+      '--', process.execPath, ...nodeArgs('src/dispatcher/echo-worker'),
     );
     try {
       const status = await waitForStatus(socketPath, 'two workers', (s) => s.workers.length === 2, 60_000);

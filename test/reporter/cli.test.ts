@@ -5,33 +5,19 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listStatus } from '../../src/store/status.js';
 import { openStore } from '../../src/store/store.js';
+import { lars, larsArgs } from '../support/cli.js';
 import { forEachEngine } from '../support/engines.js';
 import { waitFor } from '../support/net.js';
 import { recentTs, reportFrame, reportOf, storeOutage } from './helpers.js';
 
 const REPO = new URL('../../', import.meta.url).pathname;
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function lars(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...CLI, ...args], { cwd: REPO, env: { ...process.env, LARS_STORE: undefined }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** A running `lars reporter`: its stderr so far, the addresses it printed, its exit. */
 class ReporterProcess {
@@ -45,7 +31,7 @@ class ReporterProcess {
   }
 
   static async start(args: string[]): Promise<ReporterProcess> {
-    const child = spawn(process.execPath, [...CLI, 'reporter', '--listen', '127.0.0.1:0', ...args], {
+    const child = spawn(process.execPath, larsArgs(['reporter', '--listen', '127.0.0.1:0', ...args]), {
       cwd: REPO,
       env: { ...process.env, LARS_STORE: undefined },
       stdio: ['ignore', 'ignore', 'pipe'],

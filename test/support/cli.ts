@@ -4,15 +4,31 @@
  * they log their "ready" line.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { waitFor, type WaitOptions } from './net.js';
 
 export const REPO = new URL('../../', import.meta.url).pathname;
-const ENTRY = ['--import', 'tsx', 'src/cli/main.ts'];
-/** The built command, as `npm start` runs it (benchmarks; needs `npm run build`). */
-const COMPILED_ENTRY = ['dist/src/cli/main.js'];
+
+/**
+ * Whether child processes run the build in dist/ (what `npm start` runs and
+ * operators deploy) rather than the TypeScript sources through tsx. `npm test`
+ * builds first and sets it (scripts/run-tests.mjs --compiled); a direct run of
+ * the test script uses the sources, so it never tests a stale build.
+ */
+export const TEST_COMPILED = process.env.LARS_TEST_COMPILED === '1';
+
+/** node's arguments to run a module of this repository, named by its path without extension (e.g. src/cli/main). */
+export function nodeArgs(module: string, compiled = TEST_COMPILED): string[] {
+  return compiled ? [join(REPO, 'dist', `${module}.js`)] : ['--import', 'tsx', join(REPO, `${module}.ts`)];
+}
+
+/** node's arguments to run `lars`. */
+export function larsArgs(args: string[], compiled = TEST_COMPILED): string[] {
+  return [...nodeArgs('src/cli/main', compiled), ...args];
+}
 
 export interface StartOptions extends WaitOptions {
-  /** Run dist/ (the build) instead of the TypeScript sources through tsx. */
+  /** Run dist/ (the build) whatever TEST_COMPILED says (benchmarks). */
   compiled?: boolean;
 }
 
@@ -27,8 +43,8 @@ export function lars(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> 
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [...ENTRY, ...args],
-      { cwd: REPO, env: { ...process.env, LARS_STORE: undefined, ...env }, timeout: 60_000 },
+      larsArgs(args),
+      { cwd: REPO, env: { ...process.env, LARS_STORE: undefined, ...env }, timeout: 120_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         resolve({ code, stdout, stderr });
@@ -63,8 +79,8 @@ function parseFields(line: string): Record<string, string> {
 
 /** Starts `lars ARGS` and resolves once it logged "<ARGS[0]> ready"; rejects with its output if it exits first. */
 export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<LarsProcess> {
-  const { compiled = false, ...waitOptions } = options;
-  const child = spawn(process.execPath, [...(compiled ? COMPILED_ENTRY : ENTRY), ...args], {
+  const { compiled = TEST_COMPILED, ...waitOptions } = options;
+  const child = spawn(process.execPath, larsArgs(args, compiled), {
     cwd: REPO,
     env: { ...process.env, LARS_STORE: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

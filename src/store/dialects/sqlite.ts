@@ -15,6 +15,29 @@ import type { Dialect } from './dialect.js';
 
 /** Another process holding the write lock is waited for this long before SQLITE_BUSY. */
 const BUSY_TIMEOUT_MS = 5000;
+const WAL_RETRY_MS = 10;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Switches a file to WAL. When several processes create the store at once
+ * (two `lars db migrate`, `lars up` beside a CLI command), this pragma can
+ * meet another one's switch and return SQLITE_BUSY at once, without waiting
+ * through busy_timeout; so it is retried for as long as busy_timeout would
+ * have waited. Opening is synchronous in better-sqlite3, hence the blocking
+ * sleep between tries.
+ */
+function enableWal(raw: SqliteDatabase.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      raw.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      Atomics.wait(sleeper, 0, 0, WAL_RETRY_MS);
+    }
+  }
+}
 
 interface OpenFile {
   db: Kysely<Database>;
@@ -29,7 +52,7 @@ function openConnection(path: string): SqliteDatabase.Database {
     if (path !== SQLITE_MEMORY) mkdirSync(dirname(path), { recursive: true });
     raw = new SqliteDatabase(path);
     raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    if (path !== SQLITE_MEMORY) raw.pragma('journal_mode = WAL');
+    if (path !== SQLITE_MEMORY) enableWal(raw);
     // WAL makes NORMAL durable against application crashes, and much faster than FULL.
     raw.pragma('synchronous = NORMAL');
     raw.pragma('foreign_keys = ON');
