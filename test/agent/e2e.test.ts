@@ -150,6 +150,38 @@ describe('lars agent end to end (dns, reporter, agent as processes)', () => {
     }
   });
 
+  test('lars simulator draws each host\'s share of the calls', async () => {
+    const run = await lars(['simulator', '2', '1', '0', '300', '--agent', agentArg]);
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.split('\n');
+    const header = lines.findIndex((line) => line.startsWith('HOST '));
+    assert.match(lines[header]!, /STATE +SHARE OF CALLS$/);
+    const rows = lines.slice(header + 1).filter((line) => /^10\.0\.1\.\d:\d+ /.test(line));
+    assert.equal(rows.length, 5);
+    const shares = rows.map((row) => {
+      const match = / (\d+\.\d)% (█*[▏▎▍▌▋▊▉]?)$/.exec(row);
+      assert.ok(match, row);
+      return Number(match[1]);
+    });
+    assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 100) < 0.5, `shares sum to 100: ${shares.join(' ')}`);
+  });
+
+  test('lars qps prints calls each second, a sparkline of them and the average; --json gives the figures', async () => {
+    const run = await lars(['qps', '1', '2', '2', '--seconds', '2', '--agent', agentArg]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(
+      run.stdout,
+      /^second 1: \d+ calls\/s\nsecond 2: \d+ calls\/s\ncalls\/s over time: [▁▂▃▄▅▆▇█]{2} {2}\(min \d+, max \d+\)\naverage \d+ calls\/s over [\d.]+ s with 2 client\(s\) \(gethost\+report\); p50 [\d.]+ ms, p99 [\d.]+ ms/,
+    );
+    const json = await lars(['qps', '1', '2', '1', '--seconds', '1', '--gethost-only', '--agent', agentArg, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as { mode: string; concurrency: number; calls: number; average: number; perSecond: number[] };
+    assert.equal(doc.mode, 'gethost');
+    assert.equal(doc.concurrency, 1);
+    assert.equal(doc.perSecond.length, 1);
+    assert.ok(doc.calls > 0 && doc.average > 0);
+  });
+
   test('dns killed: the agent keeps serving; dns back on its port: routes are re-subscribed', async () => {
     await dns.stop('SIGKILL');
     for (let i = 0; i < 10; i++) assert.equal((await client.getHost(1, 2)).retcode, RetCode.SUCC);

@@ -7,6 +7,7 @@
  */
 import { RetCode } from '../../protocol/retcode.js';
 import { parseCommand, parseIntArg, printJson } from '../args.js';
+import { sparkline } from '../charts.js';
 import { ask, clientFromFlags, CLIENT_TOOL_OPTIONS, routeArgs } from './gethost.js';
 
 const FORM = 'lars qps MODID CMDID [CONCURRENCY] [--seconds S] [--gethost-only]';
@@ -78,6 +79,9 @@ export async function run(argv: string[]): Promise<number> {
   };
   if (values.json) printJson(summary);
   else {
+    if (perSecond.length > 1) {
+      process.stdout.write(`calls/s over time: ${sparkline(perSecond)}  (min ${Math.min(...perSecond)}, max ${Math.max(...perSecond)})\n`);
+    }
     process.stdout.write(
       `average ${summary.average} calls/s over ${elapsed.toFixed(1)} s with ${concurrency} client(s) (${summary.mode}); ` +
         `p50 ${summary.p50Ms.toFixed(3)} ms, p99 ${summary.p99Ms.toFixed(3)} ms` +

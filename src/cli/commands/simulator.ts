@@ -13,6 +13,7 @@ import { LarsTimeoutError, type LarsClient } from '../../client/lars-client.js';
 import { isIPv4 } from '../../protocol/ip.js';
 import { RetCode } from '../../protocol/retcode.js';
 import { parseCommand, parseIntArg, printJson, printTable, UsageError } from '../args.js';
+import { bar } from '../charts.js';
 import { ask, clientFromFlags, CLIENT_TOOL_OPTIONS, routeArgs } from './gethost.js';
 
 const FORM = 'lars simulator MODID CMDID [ERR_RATE_0_10] [QUERIES] [--fail IP:PORT ...] [--rate CALLS_PER_S]';
@@ -60,6 +61,9 @@ async function hostStates(client: LarsClient, modid: number, cmdid: number): Pro
     throw err;
   }
 }
+
+/** A host with every call fills this many cells. */
+const SHARE_BAR_WIDTH = 40;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, OPTIONS);
@@ -135,9 +139,14 @@ export async function run(argv: string[]): Promise<number> {
     printJson({ modid, cmdid, queries, errRate, failing: [...failing], seconds, answers, hosts, transitions });
     return 0;
   }
+  const calls = hosts.reduce((sum, h) => sum + h.succ + h.err, 0);
+  const share = (h: (typeof hosts)[number]): string => {
+    const fraction = calls === 0 ? 0 : (h.succ + h.err) / calls;
+    return `${(fraction * 100).toFixed(1).padStart(5)}% ${bar(fraction, SHARE_BAR_WIDTH)}`;
+  };
   printTable(
-    ['HOST', 'SUCC', 'ERR', 'PROBES', 'OVERLOADS', 'RECOVERIES', 'STATE'],
-    hosts.map((h) => [h.host, h.succ, h.err, h.probes, h.overloads, h.recoveries, h.state]),
+    ['HOST', 'SUCC', 'ERR', 'PROBES', 'OVERLOADS', 'RECOVERIES', 'STATE', 'SHARE OF CALLS'],
+    hosts.map((h) => [h.host, h.succ, h.err, h.probes, h.overloads, h.recoveries, h.state, share(h)]),
     `(no host given for ${modid}:${cmdid})`,
   );
   process.stdout.write(
