@@ -12,9 +12,8 @@ export function bar(fraction: number, width: number): string {
   return '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8];
 }
 
-/** One character per value, its height proportional to the value (0 to the largest). */
-export function sparkline(values: readonly number[]): string {
-  const top = Math.max(0, ...values);
-  if (top === 0) return LEVELS[0]!.repeat(values.length);
+/** One character per value, its height proportional to the value, from 0 to `top` (default: the largest). */
+export function sparkline(values: readonly number[], top = Math.max(0, ...values)): string {
+  if (top <= 0) return LEVELS[0]!.repeat(values.length);
   return values.map((v) => LEVELS[Math.min(LEVELS.length - 1, Math.max(0, Math.round((v / top) * (LEVELS.length - 1))))]).join('');
 }

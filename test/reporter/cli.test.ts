@@ -135,6 +135,12 @@ describe('lars reporter and lars status (SQLite file)', () => {
       const series = await lars(['status', '77', '1', '--series', '1h', '--store', store, '--json']);
       const points = (JSON.parse(series.stdout) as { points: { ip: string; succ: number }[] }).points;
       assert.deepEqual(points.map((p) => [p.ip, p.succ]), [['10.0.0.2', 7], ['192.168.0.1', 42]]);
+      const picture = await lars(['status', '77', '1', '--series', '1h', '--store', store]);
+      assert.equal(picture.code, 0, picture.stderr);
+      // 1 h in 1-minute buckets: 61 columns merge two by two into 31 characters per line.
+      assert.match(picture.stdout, /\ncalls over time, one character per 120 s, each host on its own scale:\n/);
+      assert.match(picture.stdout, /\n10\.0\.0\.2:9090     succ [▁▂▃▄▅▆▇█]{31}  err ▁{31}\n/);
+      assert.match(picture.stdout, /\n192\.168\.0\.1:8080  succ [▁▂▃▄▅▆▇█]*█[▁▂▃▄▅▆▇█]*  err [▁▂▃▄▅▆▇█]{31}\n$/);
     } finally {
       assert.equal(await reporter.stop(), 0);
     }

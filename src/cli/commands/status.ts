@@ -5,6 +5,7 @@
  *     7d), in 1-minute, 5-minute or 1-hour buckets depending on the range.
  */
 import { UsageError, parseCommand, printJson, printTable } from '../args.js';
+import { sparkline } from '../charts.js';
 import { listStatus, querySeries, type HostStatus, type SeriesResult } from '../../store/status.js';
 import { STORE_OPTIONS, integerArg, withStore } from './db.js';
 
@@ -42,6 +43,38 @@ function printSeries(series: SeriesResult, from: number, to: number): void {
     series.points.map((p) => [`${p.ip}:${p.port}`, formatTime(p.bucket), p.succ, p.err]),
     '(no calls in this range)',
   );
+  if (series.points.length > 0) printSeriesPicture(series, from, to);
+}
+
+/** A sparkline is at most this many characters; longer ranges merge neighbouring buckets. */
+const PICTURE_COLUMNS = 60;
+
+/**
+ * Per host, successes and errors over the range as two sparklines on one
+ * scale (the host's busiest column), so the errors' height compares with
+ * the successes'. Buckets without data count as no calls.
+ */
+function printSeriesPicture(series: SeriesResult, from: number, to: number): void {
+  const size = series.bucketSeconds;
+  const first = Math.floor(from / size) * size;
+  const buckets = Math.floor(to / size) - first / size + 1;
+  const merge = Math.ceil(buckets / PICTURE_COLUMNS);
+  const columns = Math.ceil(buckets / merge);
+  const hosts = new Map<string, { succ: number[]; err: number[] }>();
+  for (const point of series.points) {
+    const name = `${point.ip}:${point.port}`;
+    let host = hosts.get(name);
+    if (!host) hosts.set(name, (host = { succ: new Array<number>(columns).fill(0), err: new Array<number>(columns).fill(0) }));
+    const column = Math.min(columns - 1, Math.max(0, Math.floor((point.bucket - first) / size / merge)));
+    host.succ[column]! += point.succ;
+    host.err[column]! += point.err;
+  }
+  const width = Math.max(...[...hosts.keys()].map((name) => name.length));
+  process.stdout.write(`\ncalls over time, one character per ${merge * size} s, each host on its own scale:\n`);
+  for (const [name, { succ, err }] of hosts) {
+    const top = Math.max(...succ.map((s, i) => s + err[i]!));
+    process.stdout.write(`${name.padEnd(width)}  succ ${sparkline(succ, top)}  err ${sparkline(err, top)}\n`);
+  }
 }
 
 export async function run(argv: string[]): Promise<number> {
