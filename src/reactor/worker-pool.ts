@@ -81,6 +81,8 @@ interface Slot {
   error: Error | undefined;
   /** Running while a job with a time limit runs. */
   timer: NodeJS.Timeout | undefined;
+  /** Being terminated after a timeout: takes no more work; exited() replaces it. */
+  retiring: boolean;
 }
 
 export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
@@ -110,7 +112,7 @@ export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
   /** Workers started and ready for tasks (a replacement takes a moment to load). */
   get readyWorkers(): number {
     let count = 0;
-    for (const slot of this.slots) if (slot.ready) count += 1;
+    for (const slot of this.slots) if (slot.ready && !slot.retiring) count += 1;
     return count;
   }
 
@@ -167,6 +169,7 @@ export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
       job: undefined,
       error: undefined,
       timer: undefined,
+      retiring: false,
     };
     this.slots.add(slot);
     slot.worker.on('message', (message: WorkerMessage) => this.received(slot, message));
@@ -222,6 +225,7 @@ export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
   private timedOut(slot: Slot, limitMs: number): void {
     const job = this.finishJob(slot);
     if (job === undefined) return;
+    slot.retiring = true;
     slot.error = new Error(`terminated: task ${job.task} ran over ${limitMs} ms`);
     job.reject(new Error(`${this.options.name}: task ${job.task} timed out after ${limitMs} ms; its worker is replaced`));
     void slot.worker.terminate();
@@ -230,7 +234,7 @@ export class WorkerPool<T = Record<string, (payload: never) => unknown>> {
   /** Hands queued tasks to idle workers; tells close() when nothing runs any more. */
   private pump(): void {
     for (const slot of this.slots) {
-      while (slot.ready && slot.job === undefined && this.queue.length > 0) {
+      while (slot.ready && !slot.retiring && slot.job === undefined && this.queue.length > 0) {
         const job = this.queue.shift()!;
         try {
           slot.worker.postMessage({ id: job.id, task: job.task, payload: job.payload } satisfies TaskRequest);

@@ -84,6 +84,17 @@ describe('WorkerPool', () => {
     }
   });
 
+  test('a task run right after a timeout waits for the replacement instead of going to the worker being terminated', async () => {
+    const single = new WorkerPool<typeof Tasks>({ name: 'single_pool', module: tasksModule, size: 1, taskTimeoutMs: 200 });
+    try {
+      await waitFor(() => single.readyWorkers === 1, { message: 'the worker to load' });
+      await assert.rejects(single.run('spin', 60_000), /timed out after 200 ms/);
+      assert.equal(await single.run('square', 4), 16);
+    } finally {
+      await single.close();
+    }
+  });
+
   test('a task module that fails to load rejects tasks with the cause instead of respawning forever', async () => {
     const broken = new WorkerPool({ name: 'broken_pool', module: new URL('./fixtures/broken-tasks.js', import.meta.url), size: 2 });
     try {
