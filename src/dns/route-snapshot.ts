@@ -86,9 +86,21 @@ export class RouteSnapshot {
 
   /** Keys whose hosts differ between this snapshot and next. */
   changedKeys(next: RouteSnapshot): string[] {
+    return this.changedAmong(next, new Set([...next.routes.keys(), ...this.routes.keys()]));
+  }
+
+  /**
+   * Those of keys whose hosts differ in next. A change row can name a route
+   * whose hosts did not change (a module added or described): no push for it.
+   */
+  changedAmong(next: RouteSnapshot, keys: Iterable<string>): string[] {
     const changed: string[] = [];
-    for (const [key, entry] of next.routes) if (!entry.sameHosts(this.routes.get(key))) changed.push(key);
-    for (const key of this.routes.keys()) if (!next.routes.has(key)) changed.push(key);
+    for (const key of keys) {
+      const mine = this.routes.get(key);
+      const theirs = next.routes.get(key);
+      if (mine === theirs || (mine && theirs?.sameHosts(mine))) continue;
+      changed.push(key);
+    }
     return changed;
   }
 }

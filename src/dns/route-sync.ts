@@ -135,7 +135,8 @@ export class RouteSync {
     const keys = new Map(changes.map((c) => [routeKey(c.modid, c.cmdid), { modid: c.modid, cmdid: c.cmdid }]));
     const hosts = await this.options.source.loadRoutesOf([...keys.values()]);
     for (const key of keys.keys()) if (!hosts.has(key)) hosts.set(key, []);
-    this.swap(this.current.withRoutes(newest, hosts), [...keys.keys()]);
+    const next = this.current.withRoutes(newest, hosts);
+    this.swap(next, this.current.changedAmong(next, keys.keys()));
   }
 
   private async fullReload(): Promise<void> {
