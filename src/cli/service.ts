@@ -4,7 +4,7 @@
  * --no-migrate), the "listening" line scripts parse, and a clean stop on
  * SIGINT/SIGTERM.
  */
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -18,8 +18,8 @@ import {
 import { startAdminServer, type AdminServer, type Health } from '../reactor/admin-http.js';
 import { ConfigError, loadConfig, parseSettings, type ConfigOf, type Section } from '../reactor/config.js';
 import { formatEndpoint } from '../reactor/endpoint.js';
-import type { Logger } from '../reactor/log.js';
-import type { MetricsRegistry } from '../reactor/metrics.js';
+import { createLogger, type Logger } from '../reactor/log.js';
+import { MetricsRegistry } from '../reactor/metrics.js';
 import { openStore, StoreUrlError, type Store } from '../store/index.js';
 import { CommandError, parseCommand, parseHostPort, storeUrl, UsageError, type ParsedCommand } from './args.js';
 
@@ -197,4 +197,71 @@ export function parseServiceArgs<O extends Parameters<typeof parseCommand>[1]>(
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}\n${usage}`);
   return values;
+}
+
+/** What a store-backed TCP service (dns, reporter) offers its command. */
+export interface StoreTcpService {
+  /** Undefined in a dispatcher worker, which takes no port. */
+  readonly address: AddressInfo | undefined;
+  adopt(socket: Socket): void;
+  health(): Health;
+  /** Stops taking work and finishes what it holds (the reporter flushes its queue). */
+  close(): Promise<void>;
+}
+
+export interface StoreServiceCommand<S extends readonly Section[], T extends StoreTcpService> {
+  name: string;
+  usage: string;
+  sections: S;
+  defaultListen: string;
+  defaultAdmin: string;
+  poolSize?: (config: ConfigOf<S>) => number;
+  start(context: {
+    store: Store;
+    host: string;
+    port: number;
+    /** False in a dispatcher worker: connections come through adopt(). */
+    listen: boolean;
+    config: ConfigOf<S>;
+    logger: Logger;
+    metrics: MetricsRegistry;
+  }): Promise<T>;
+  /** Extra JSON pages on the admin port. */
+  adminPages?: (service: T) => Record<string, () => unknown>;
+}
+
+/**
+ * `lars dns` and `lars reporter`: flags, config, --workers supervision, the
+ * store, the service on its port (or on dispatcher hand-overs), the admin
+ * port and the "ready" line; on SIGINT/SIGTERM the service, admin and store
+ * are closed in that order, so health stays readable while it drains.
+ */
+export async function runStoreService<S extends readonly Section[], T extends StoreTcpService>(
+  argv: string[],
+  command: StoreServiceCommand<S, T>,
+): Promise<number> {
+  const values = parseServiceArgs(argv, { ...STORE_SERVICE_OPTIONS, ...WORKERS_OPTION, listen: { type: 'string' } }, command.usage);
+  if (!values) return 0;
+  const log = createLogger(command.name);
+  const config = serviceConfig(command.sections, values, log);
+  const listen = parseHostPort(values.listen ?? command.defaultListen, '0.0.0.0');
+  if (values.workers !== undefined) return superviseWorkers(command.name, argv, listen, values.workers, values.admin, log);
+
+  const store = await openServiceStore(values, { poolSize: command.poolSize?.(config) });
+  const metrics = new MetricsRegistry();
+  const worker = isDispatcherWorker();
+  const service = await command.start({ store, ...listen, listen: !worker, config, logger: log, metrics }).catch(async (err: Error) => {
+    await store.close();
+    throw new CommandError(`cannot listen on ${formatEndpoint(listen)}: ${err.message}`);
+  });
+  const attachment = worker ? attachWorker((socket) => service.adopt(socket)) : undefined;
+  const admin = await startAdmin(values.admin, command.defaultAdmin, metrics, () => service.health(), command.adminPages?.(service));
+  const addr = service.address ? formatEndpoint({ host: service.address.address, port: service.address.port }) : 'dispatcher';
+  announce(log, { addr, store: store.describe() }, admin);
+  return runUntilSignal(log, async () => {
+    await attachment?.close();
+    await service.close();
+    await admin?.close();
+    await store.close();
+  });
 }

@@ -111,7 +111,6 @@ export class TcpServer<Ctx = undefined> {
       onFramesSent: (count) => counters.framesSent.inc(count),
     };
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    this.server.on('error', (err) => this.log.error('server_error', { error: err }));
   }
 
   /** Typed handler: the body is decoded as msgid's message. */
@@ -160,6 +159,8 @@ export class TcpServer<Ctx = undefined> {
         resolve();
       });
     });
+    // A failed listen is the caller's rejection; only errors after it are logged here.
+    this.server.on('error', (err) => this.log.error('server_error', { error: err }));
     this.listening = true;
     const { address, port } = this.address;
     this.log.info('listening', { address: formatPeer(address, port), maxConnections: this.maxConnections });

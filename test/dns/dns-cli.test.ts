@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableEngines } from '../support/engines.js';
 import { lars, portOf, startLars, type LarsProcess } from '../support/cli.js';
-import { hexBytes, RawTcpClient } from '../support/net.js';
+import { hexBytes, occupiedPort, RawTcpClient } from '../support/net.js';
 import { requestStatus } from '../../src/dispatcher/index.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 
@@ -112,4 +112,16 @@ test('bad flags and an unreachable store give exit 2 and 1 with one clear line',
   assert.equal(unreachable.code, 1);
   assert.match(unreachable.stderr, /cannot reach mysql at 127\.0\.0\.1:1/);
   assert.equal(unreachable.stderr.trim().split('\n').length, 1, unreachable.stderr);
+});
+
+test('a port already in use exits 1 with one line naming the address', async () => {
+  const taken = await occupiedPort();
+  try {
+    const busy = await lars(['dns', '--store', 'sqlite::memory:', '--listen', `127.0.0.1:${taken.port}`, '--admin', 'off']);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, new RegExp(`^lars dns: cannot listen on 127\\.0\\.0\\.1:${taken.port}: .*EADDRINUSE`));
+    assert.equal(busy.stderr.trim().split('\n').length, 1, busy.stderr);
+  } finally {
+    await taken.close();
+  }
 });

@@ -14,7 +14,7 @@ import { listStatus } from '../../src/store/status.js';
 import { openStore } from '../../src/store/store.js';
 import { lars, larsArgs } from '../support/cli.js';
 import { forEachEngine } from '../support/engines.js';
-import { waitFor } from '../support/net.js';
+import { occupiedPort, waitFor } from '../support/net.js';
 import { recentTs, reportFrame, reportOf, storeOutage } from './helpers.js';
 
 const REPO = new URL('../../', import.meta.url).pathname;
@@ -182,6 +182,15 @@ describe('lars reporter and lars status (SQLite file)', () => {
     const seriesWithoutIds = await lars(['status', '--series', '1h', '--store', store]);
     assert.equal(seriesWithoutIds.code, 2);
     assert.match(seriesWithoutIds.stderr, /--series needs MODID CMDID/);
+    const taken = await occupiedPort();
+    try {
+      const busy = await lars(['reporter', '--store', store, '--listen', `127.0.0.1:${taken.port}`, '--admin', 'off']);
+      assert.equal(busy.code, 1);
+      assert.match(busy.stderr, new RegExp(`^lars reporter: cannot listen on 127\\.0\\.0\\.1:${taken.port}: .*EADDRINUSE`));
+      assert.equal(busy.stderr.trimEnd().split('\n').length, 1, busy.stderr);
+    } finally {
+      await taken.close();
+    }
   });
 });
 

@@ -86,11 +86,17 @@ export function seededRandom(seed: number): () => number {
  * address where nothing listens.
  */
 export async function unusedPort(): Promise<number> {
+  const held = await occupiedPort();
+  await held.close();
+  return held.port;
+}
+
+/** A loopback TCP port held by a listener until close(): for "address in use" cases. */
+export async function occupiedPort(): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return { port, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 export interface ReceivedFrame {
