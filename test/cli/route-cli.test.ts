@@ -117,6 +117,8 @@ describe('lars module / route / db against a SQLite store', () => {
       [['route', 'add', '10', '1', '10.0.0.1', '--store', store], /^lars route: expected MODID CMDID IP PORT/],
       [['route', 'update', '10', '1', '10.0.0.1', '80', '--store', store], /update needs --weight W/],
       [['route', 'frob'], /unknown route command "frob"/],
+      [['module', 'frob'], /unknown module command "frob"/],
+      [['module'], /^lars module: lars module add MODID CMDID/],
       [['module', 'add', 'ten', '1', '--store', store], /MODID must be an integer, got "ten"/],
       [['module', 'list', '--bogus'], /Unknown option '--bogus'/],
       [['route', 'list', '--store', 'redis://x'], /unknown store URL/],

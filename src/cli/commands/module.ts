@@ -5,6 +5,7 @@
  */
 import { UsageError, parseCommand, printJson, printTable } from '../args.js';
 import { RouteAdmin } from '../../store/route-admin.js';
+import { EDITED, editListCommand, type EditAction } from '../edit-command.js';
 import { STORE_OPTIONS, cliActor, integerArg, withStore } from './db.js';
 
 const FORMS = 'lars module add MODID CMDID [--description TEXT] | update MODID CMDID --description TEXT | del MODID CMDID | list';
@@ -17,7 +18,7 @@ function moduleArgs(positionals: string[]) {
   return { modid: integerArg('MODID', modid), cmdid: integerArg('CMDID', cmdid) };
 }
 
-async function edit(argv: string[], action: 'add' | 'update' | 'del'): Promise<number> {
+async function edit(argv: string[], action: EditAction): Promise<number> {
   const { values, positionals } = parseCommand(argv, EDIT_OPTIONS);
   const key = moduleArgs(positionals);
   const { description } = values;
@@ -32,8 +33,7 @@ async function edit(argv: string[], action: 'add' | 'update' | 'del'): Promise<n
   if (values.json) {
     printJson({ action, ...key, ...(description === undefined ? {} : { description }), version });
   } else {
-    const verb = { add: 'added', update: 'updated', del: 'deleted' }[action];
-    process.stdout.write(`${verb} module ${key.modid}:${key.cmdid} (route version ${version})\n`);
+    process.stdout.write(`${EDITED[action]} module ${key.modid}:${key.cmdid} (route version ${version})\n`);
   }
   return 0;
 }
@@ -58,16 +58,4 @@ async function list(argv: string[]): Promise<number> {
   return 0;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'add':
-    case 'update':
-    case 'del':
-      return edit(rest, sub);
-    case 'list':
-      return list(rest);
-    default:
-      throw new UsageError(sub ? `unknown module command ${JSON.stringify(sub)}: ${FORMS}` : FORMS);
-  }
-}
+export const run = editListCommand('module', FORMS, edit, list);

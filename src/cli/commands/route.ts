@@ -8,6 +8,7 @@ import { CommandError, UsageError, parseCommand, printJson, printTable } from '.
 import { NotFoundError } from '../../store/errors.js';
 import { RouteAdmin } from '../../store/route-admin.js';
 import { DEFAULT_WEIGHT } from '../../store/validate.js';
+import { EDITED, editListCommand, type EditAction } from '../edit-command.js';
 import { STORE_OPTIONS, cliActor, integerArg, withStore } from './db.js';
 
 const FORMS = 'lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W | del MODID CMDID IP PORT | list [MODID CMDID]';
@@ -20,7 +21,7 @@ function hostArgs(positionals: string[]) {
   return { modid: integerArg('MODID', modid), cmdid: integerArg('CMDID', cmdid), ip: ip!, port: integerArg('PORT', port) };
 }
 
-async function edit(argv: string[], action: 'add' | 'update' | 'del'): Promise<number> {
+async function edit(argv: string[], action: EditAction): Promise<number> {
   const { values, positionals } = parseCommand(argv, EDIT_OPTIONS);
   const host = hostArgs(positionals);
   if (action === 'update' && values.weight === undefined) throw new UsageError(`update needs --weight W: ${FORMS}`);
@@ -40,8 +41,7 @@ async function edit(argv: string[], action: 'add' | 'update' | 'del'): Promise<n
   if (values.json) {
     printJson({ action, ...host, ...(action === 'del' ? {} : { weight: weight ?? DEFAULT_WEIGHT }), version });
   } else {
-    const verb = { add: 'added', update: 'updated', del: 'deleted' }[action];
-    process.stdout.write(`${verb} host ${host.ip}:${host.port} of module ${host.modid}:${host.cmdid} (route version ${version})\n`);
+    process.stdout.write(`${EDITED[action]} host ${host.ip}:${host.port} of module ${host.modid}:${host.cmdid} (route version ${version})\n`);
   }
   return 0;
 }
@@ -67,16 +67,4 @@ async function list(argv: string[]): Promise<number> {
   return 0;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'add':
-    case 'update':
-    case 'del':
-      return edit(rest, sub);
-    case 'list':
-      return list(rest);
-    default:
-      throw new UsageError(sub ? `unknown route command ${JSON.stringify(sub)}: ${FORMS}` : FORMS);
-  }
-}
+export const run = editListCommand('route', FORMS, edit, list);

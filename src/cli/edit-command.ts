@@ -1,0 +1,30 @@
+/**
+ * The shape `lars module` and `lars route` share: add / update / del one
+ * thing, or list them, each sub-command with its own flags.
+ */
+import { UsageError } from './args.js';
+
+export type EditAction = 'add' | 'update' | 'del';
+
+/** The past tense for "added module 1:1 (route version 7)". */
+export const EDITED: Record<EditAction, string> = { add: 'added', update: 'updated', del: 'deleted' };
+
+export function editListCommand(
+  noun: string,
+  forms: string,
+  edit: (argv: string[], action: EditAction) => Promise<number>,
+  list: (argv: string[]) => Promise<number>,
+): (argv: string[]) => Promise<number> {
+  return async ([sub, ...rest]) => {
+    switch (sub) {
+      case 'add':
+      case 'update':
+      case 'del':
+        return edit(rest, sub);
+      case 'list':
+        return list(rest);
+      default:
+        throw new UsageError(sub ? `unknown ${noun} command ${JSON.stringify(sub)}: ${forms}` : forms);
+    }
+  };
+}
