@@ -9,25 +9,21 @@
  * stateAgeMs }] }. JSON because it is for people and test tools, not a hot
  * path, and its fields follow the balancer without a schema change.
  */
+import type { HealthState } from '../balancer/health.js';
+
 export const AgentMsgId = {
   RouteStatusRequest: 100,
   RouteStatusResponse: 101,
 } as const;
 
-export interface RouteStatusHost {
+/** A host's balancer state as JSON carries it: its counters, and its state's age instead of a clock reading. */
+export type RouteStatusHost = Omit<HealthState, 'since'> & {
   ip: string;
   port: number;
   weight: number;
-  overloaded: boolean;
-  vsucc: number;
-  verr: number;
-  rsucc: number;
-  rerr: number;
-  continSucc: number;
-  continErr: number;
   /** How long the host has been in its current state (idle window or overload), ms. */
   stateAgeMs: number;
-}
+};
 
 export interface RouteStatus {
   modid: number;

@@ -16,23 +16,14 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
-import type { Database } from './schema.js';
+import type { CallStatusTable, Database } from './schema.js';
 import type { StoreKind } from './url.js';
 
 /** One host result of one report, as stored: ip and caller are unsigned 32-bit values. */
-export interface StatusRow {
-  modid: number;
-  cmdid: number;
-  ip: number;
-  port: number;
-  caller: number;
-  succ: number;
-  err: number;
-  /** 0 or 1. */
-  overload: number;
+export type StatusRow = Omit<CallStatusTable, 'reported_at'> & {
   /** Unix seconds: the end of the report's window. */
   ts: number;
-}
+};
 
 /** Fields of a StatusRow in a fixed order, for packing rows into numeric arrays. */
 export const STATUS_ROW_FIELDS = ['modid', 'cmdid', 'ip', 'port', 'caller', 'succ', 'err', 'overload', 'ts'] as const;
@@ -87,32 +78,13 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function statusValues(row: StatusRow) {
-  return {
-    modid: row.modid,
-    cmdid: row.cmdid,
-    ip: row.ip,
-    port: row.port,
-    caller: row.caller,
-    succ: row.succ,
-    err: row.err,
-    overload: row.overload,
-    reported_at: row.ts,
-  };
+/** One report's counts under its key; call_status stamps it reported_at, call_series window_ts. */
+function countsOf(row: StatusRow) {
+  return { modid: row.modid, cmdid: row.cmdid, ip: row.ip, port: row.port, caller: row.caller, succ: row.succ, err: row.err };
 }
 
-function seriesValues(row: StatusRow) {
-  return {
-    modid: row.modid,
-    cmdid: row.cmdid,
-    ip: row.ip,
-    port: row.port,
-    caller: row.caller,
-    window_ts: row.ts,
-    succ: row.succ,
-    err: row.err,
-  };
-}
+const statusValues = (row: StatusRow) => ({ ...countsOf(row), overload: row.overload, reported_at: row.ts });
+const seriesValues = (row: StatusRow) => ({ ...countsOf(row), window_ts: row.ts });
 
 const STATUS_KEY = ['modid', 'cmdid', 'ip', 'port', 'caller'] as const;
 const SERIES_KEY = [...STATUS_KEY, 'window_ts'] as const;
