@@ -166,9 +166,16 @@ export async function forEachEngine(
   body: (store: Store, engineName: EngineName, context: EngineContext) => void,
 ): Promise<void> {
   const { available, skipped } = await discoverEngines();
-  for (const engine of available) {
-    const database = await engine.createDatabase();
-    const store = await openStore(database.url);
+  // Every store is ready before the first block is registered: were one
+  // registered while the next store is still opening, the runner could finish
+  // it and run the file's top-level after() hooks before the next block exists.
+  const prepared = await Promise.all(
+    available.map(async (engine) => {
+      const database = await engine.createDatabase();
+      return { engine, database, store: await openStore(database.url) };
+    }),
+  );
+  for (const { engine, database, store } of prepared) {
     describe(`${title} [${engine.name}]`, () => {
       after(async () => {
         await store.close();
