@@ -11,23 +11,18 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { attachToDispatcher, serveLineEcho, type DispatcherAttachment } from '../../src/dispatcher/index.js';
 import {
   EchoClient,
-  killAllStarted,
   openFds,
   portOf,
   startDispatch,
   statusOf,
   stopProcess,
-  tempSocketDir,
+  testSocketDir,
   waitFor,
   waitForStatus,
   type LarsProcess,
 } from './helpers.js';
 
-const dir = tempSocketDir();
-after(() => {
-  killAllStarted();
-  dir.remove();
-});
+const dir = testSocketDir();
 
 function startSocketMode(socketPath: string): LarsProcess {
   return startDispatch('--listen', '127.0.0.1:0', '--socket', socketPath);

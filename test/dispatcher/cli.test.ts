@@ -1,13 +1,9 @@
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
-import { killAllStarted, startDispatch, tempSocketDir } from './helpers.js';
+import { startDispatch, testSocketDir } from './helpers.js';
 
-const dir = tempSocketDir();
-after(() => {
-  killAllStarted();
-  dir.remove();
-});
+const dir = testSocketDir();
 
 async function runDispatch(...args: string[]): Promise<{ code: number | null; stderr: string }> {
   const p = startDispatch(...args);

@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { requestStatus, type DispatchStatus } from '../../src/dispatcher/index.js';
 import { larsArgs } from '../support/cli.js';
@@ -46,10 +47,6 @@ export async function stopProcess(p: LarsProcess, signal: NodeJS.Signals = 'SIGT
 }
 
 /** Last resort for an after() hook: SIGKILL whatever is still running. */
-export function killAllStarted(): void {
-  for (const child of started) child.kill('SIGKILL');
-}
-
 export function killPid(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal);
@@ -58,9 +55,17 @@ export function killPid(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export function tempSocketDir(): { path: (name: string) => string; remove: () => void } {
+/**
+ * A directory for this test file's sockets. After the file, it is removed and
+ * every process the file started is killed.
+ */
+export function testSocketDir(): { path: (name: string) => string } {
   const dir = mkdtempSync(join(tmpdir(), 'lars-dispatch-test-'));
-  return { path: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  after(() => {
+    for (const child of started) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { path: (name) => join(dir, name) };
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {

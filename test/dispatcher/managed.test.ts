@@ -9,7 +9,6 @@ import type { DispatchStatus } from '../../src/dispatcher/index.js';
 import { nodeArgs } from '../support/cli.js';
 import {
   EchoClient,
-  killAllStarted,
   killPid,
   maxMinRatio,
   portOf,
@@ -17,18 +16,14 @@ import {
   startDispatch,
   statusOf,
   stopProcess,
-  tempSocketDir,
+  testSocketDir,
   totalConnections,
   waitFor,
   waitForStatus,
   type LarsProcess,
 } from './helpers.js';
 
-const dir = tempSocketDir();
-after(() => {
-  killAllStarted();
-  dir.remove();
-});
+const dir = testSocketDir();
 
 const WORKERS = 4;
 
