@@ -5,6 +5,7 @@
  * request must leave alone.
  */
 import { ipToUint32 } from '../../src/protocol/ip.js';
+import type { HostStatus } from '../../src/store/status.js';
 import type { Store } from '../../src/store/store.js';
 import { Users } from '../../src/store/users.js';
 
@@ -63,17 +64,8 @@ export class ApiClient {
   }
 }
 
-export interface StatusInput {
-  modid: number;
-  cmdid: number;
-  ip: string;
-  port: number;
-  caller: string;
-  succ: number;
-  err: number;
-  overload?: boolean;
-  reportedAt: number;
-}
+/** A status row as the console reads it; overload defaults to false. */
+export type StatusInput = Omit<HostStatus, 'overload'> & { overload?: boolean };
 
 export async function insertStatus(store: Store, rows: StatusInput[]): Promise<void> {
   for (const r of rows) {
