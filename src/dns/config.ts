@@ -12,6 +12,11 @@ export const dnsSection = defineSection('dns', {
   change_retention_hours: int({ default: 168, min: 1 }),
   /** How often old change-log rows are pruned. */
   prune_interval_s: int({ default: 3600, min: 1 }),
+  /**
+   * Per connection, how many subscriptions to routes without hosts are kept
+   * (Lars cannot unsubscribe); the oldest go first. Routes with hosts never count.
+   */
+  max_empty_subscriptions: int({ default: 10_000, min: 0 }),
 });
 
 export type DnsConfig = SectionValues<typeof dnsSection.fields>;

@@ -6,7 +6,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { MsgId } from '../protocol/msgid.js';
 import { tcpServerLimits, type ReactorConfig } from '../reactor/config.js';
-import { createLogger, type Logger } from '../reactor/log.js';
+import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { MetricsRegistry } from '../reactor/metrics.js';
 import { TcpServer, type TcpConnection } from '../reactor/tcp-server.js';
 import { pruneChanges, routeKey, RouteReader, type Store } from '../store/index.js';
@@ -47,7 +47,13 @@ export async function startDns(options: DnsOptions): Promise<DnsService> {
   const metrics = options.metrics ?? new MetricsRegistry();
   const pushes = metrics.counter('lars_dns_pushes_total', 'GetRouteResponse frames pushed after a route changed');
   const answers = metrics.counter('lars_dns_answers_total', 'GetRouteRequest frames answered');
-  const subscriptions = new Subscriptions<Conn>();
+  const evictions = metrics.counter('lars_dns_subscriptions_evicted_total', 'subscriptions to routes without hosts forgotten past max_empty_subscriptions');
+  const logEvicted = rateLimited(log, 60_000);
+  // Until the first load nothing is known to be empty, so nothing is evicted.
+  const subscriptions = new Subscriptions<Conn>({
+    maxEmptyPerConnection: options.dns.max_empty_subscriptions,
+    hasHosts: (key) => !sync.loaded || sync.snapshot.get(key) !== undefined,
+  });
   metrics.gauge('lars_dns_subscribed_routes', 'routes with at least one subscriber', () => subscriptions.routeCount);
 
   const push = (snapshot: RouteSnapshot, keys: Iterable<string>) => {
@@ -89,7 +95,11 @@ export async function startDns(options: DnsOptions): Promise<DnsService> {
     onClose: (conn) => subscriptions.forget(conn),
   });
   server.handle(MsgId.GetRouteRequest, (conn, request) => {
-    subscriptions.subscribe(conn, routeKey(request.modid, request.cmdid));
+    const evicted = subscriptions.subscribe(conn, routeKey(request.modid, request.cmdid));
+    if (evicted > 0) {
+      evictions.inc(evicted);
+      logEvicted('warn', 'empty_subscriptions_evicted', { peer: conn.remote, limit: options.dns.max_empty_subscriptions, total: evictions.get() });
+    }
     // Before the first load the answer would be a wrong "no hosts": the
     // subscription alone makes the first load answer it.
     if (!sync.loaded) return;

@@ -9,6 +9,7 @@ import { startDns, type DnsService } from '../../src/dns/service.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { intToIp } from '../../src/protocol/ip.js';
 import { loadConfig, reactorSection } from '../../src/reactor/config.js';
+import { MetricsRegistry } from '../../src/reactor/metrics.js';
 import { openStore, RouteAdmin, type Store } from '../../src/store/index.js';
 import { forEachEngine } from '../support/engines.js';
 import { captureLogs, hexBytes, RawTcpClient, waitFor } from '../support/net.js';
@@ -147,6 +148,38 @@ await forEachEngine('dns service', (store, engineName, { url }) => {
     assert.ok(logs.matching('protocol_error').length >= 4);
     good.send(MsgId.GetRouteRequest, { modid: 1, cmdid: 1 });
     assert.equal((await good.nextMessage(MsgId.GetRouteResponse)).host.length, 2);
+  });
+
+  test('a connection asking for ever new unknown routes keeps only the newest few subscriptions to them', async () => {
+    const metrics = new MetricsRegistry();
+    const limited = await startDns({
+      store,
+      host: '127.0.0.1',
+      port: 0,
+      dns: { ...config.dns, max_empty_subscriptions: 3 },
+      reactor: config.reactor,
+      metrics,
+    });
+    try {
+      const client = await ask(limited.address!.port, 1, 1);
+      clients.push(client);
+      assert.equal((await client.nextMessage(MsgId.GetRouteResponse)).host.length, 2);
+      for (let cmdid = 1; cmdid <= 10; cmdid++) {
+        client.send(MsgId.GetRouteRequest, { modid: 900, cmdid });
+        assert.deepEqual((await client.nextMessage(MsgId.GetRouteResponse)).host, [], 'every request is still answered');
+      }
+      assert.equal(limited.health().subscribedRoutes, 4, 'the route with hosts and the 3 newest unknown ones');
+      assert.match(metrics.render(), /^lars_dns_subscriptions_evicted_total 7$/m);
+      assert.equal(logs.matching('empty_subscriptions_evicted').length >= 1, true);
+
+      await admin.addModule({ modid: 900, cmdid: 10 });
+      await admin.addHost({ modid: 900, cmdid: 10, ip: '10.9.0.10', port: 10 });
+      assert.deepEqual(hostsOf(await client.nextMessage(MsgId.GetRouteResponse)), ['10.9.0.10:10'], 'a kept subscription is pushed');
+      await admin.delModule(900, 10);
+      assert.deepEqual((await client.nextMessage(MsgId.GetRouteResponse)).host, []);
+    } finally {
+      await limited.close();
+    }
   });
 
   if (engineName === 'sqlite') {

@@ -65,4 +65,27 @@ describe('Subscriptions', () => {
     assert.equal(subs.routeCount, 1);
     assert.equal(subs.connectionCount, 1);
   });
+
+  test('past the limit a connection forgets its oldest subscriptions to routes without hosts, and only those', () => {
+    const withHosts = new Set(['1:1']);
+    const subs = new Subscriptions<string>({ maxEmptyPerConnection: 2, hasHosts: (key) => withHosts.has(key) });
+    assert.equal(subs.subscribe('a', '1:1'), 0, 'a route with hosts never counts');
+    assert.equal(subs.subscribe('a', '7:1'), 0);
+    assert.equal(subs.subscribe('a', '7:2'), 0);
+    assert.equal(subs.subscribe('b', '7:1'), 0, 'the limit is per connection');
+    assert.equal(subs.subscribe('a', '7:1'), 0, 'asking again makes it the newest');
+    assert.equal(subs.subscribe('a', '7:3'), 1);
+    assert.equal(subs.subscribers('7:2').size, 0, 'the oldest empty one went');
+    assert.deepEqual([...subs.subscribers('7:1')].sort(), ['a', 'b']);
+    assert.deepEqual([...subs.subscribers('1:1')], ['a']);
+
+    withHosts.add('7:1');
+    assert.equal(subs.subscribe('a', '7:4'), 0, 'one that got hosts since is kept, and leaves the empty count');
+    assert.deepEqual([...subs.subscribers('7:1')].sort(), ['a', 'b']);
+    assert.equal(subs.subscribe('a', '7:5'), 1);
+    assert.equal(subs.subscribers('7:3').size, 0);
+    assert.deepEqual([...subs.routes()].sort(), ['1:1', '7:1', '7:4', '7:5']);
+    subs.forget('a');
+    assert.deepEqual([...subs.routes()], ['7:1']);
+  });
 });
