@@ -31,6 +31,7 @@ export const loadBalanceSection = defineSection('loadbalance', loadBalanceFields
 export const DEFAULT_AGENT_UDP_HOST = '127.0.0.1';
 export const DEFAULT_REPORT_INTERVAL_S = 1;
 export const DEFAULT_ROUTE_WAIT_MS = 200;
+export const DEFAULT_MAX_UNKNOWN_ROUTES = 10_000;
 export const DEFAULT_REPORT_QUEUE = 3600;
 export const DEFAULT_UDP_RECV_BUFFER = 4 * 1024 * 1024;
 
@@ -49,6 +50,8 @@ export const agentSection = defineSection('agent', {
   report_interval: float({ default: DEFAULT_REPORT_INTERVAL_S, min: 0.05, max: 3600 }),
   /** How long the first requests for an unknown route wait for dns's answer before NOEXIST; 0 answers at once (Lars). */
   route_wait_ms: int({ default: DEFAULT_ROUTE_WAIT_MS, min: 0, max: 10_000 }),
+  /** Per port, routes without hosts (asked for, or answered empty) remembered; the oldest are forgotten beyond this. */
+  max_unknown_routes: int({ default: DEFAULT_MAX_UNKNOWN_ROUTES, min: 1 }),
   /** Statistics messages kept while no reporter is reachable; the oldest are dropped beyond this. */
   report_queue: int({ default: DEFAULT_REPORT_QUEUE, min: 0 }),
   /** UDP I/O: auto (the batched native fast path when built, else node:dgram), native (required), or dgram. */

@@ -77,6 +77,7 @@ export function emptyCounters(): PortCounters {
     waited: 0,
     waitExpired: 0,
     unknownReports: 0,
+    unknownRoutesEvicted: 0,
     dropped: Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])) as Record<DropReason, number>,
     sendErrors: 0,
   };
@@ -104,6 +105,7 @@ export class PortServer {
     this.clock = options.clock ?? (() => performance.now());
     this.table = new RouteTable({
       params: options.params,
+      maxUnknownRoutes: options.maxUnknownRoutes,
       requestRoute: (modid, cmdid) => {
         this.pulledNow = true;
         options.toMain({ type: 'pull', modid, cmdid });
@@ -362,6 +364,10 @@ export class PortServer {
   private emitStats(): void {
     const counters = this.counters;
     this.counters = emptyCounters();
+    counters.unknownRoutesEvicted = this.table.takeEvicted();
+    if (counters.unknownRoutesEvicted > 0) {
+      this.logLimited('warn', 'unknown_routes_evicted', { count: counters.unknownRoutesEvicted, limit: this.options.maxUnknownRoutes });
+    }
     this.options.toMain({ type: 'stats', routes: this.table.takeStats(), counters, routeCount: this.table.size });
   }
 

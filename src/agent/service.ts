@@ -22,6 +22,7 @@ import {
   DEFAULT_AGENT_UDP_HOST,
   DEFAULT_REPORT_INTERVAL_S,
   DEFAULT_REPORT_QUEUE,
+  DEFAULT_MAX_UNKNOWN_ROUTES,
   DEFAULT_ROUTE_WAIT_MS,
   DEFAULT_UDP_RECV_BUFFER,
   loadBalanceParams,
@@ -50,6 +51,8 @@ export interface AgentOptions {
   reportIntervalMs?: number;
   /** How long the first requests for a new route wait for dns; default 200 ms, 0 = answer NOEXIST at once. */
   routeWaitMs?: number;
+  /** Per port, routes without hosts remembered (default 10,000); the oldest are forgotten beyond it. */
+  maxUnknownRoutes?: number;
   /** Statistics messages kept while the reporter is away; default 3600. */
   reportQueue?: number;
   /** SO_RCVBUF per UDP port, bytes; 0 = OS default. */
@@ -104,6 +107,7 @@ export function agentOptionsFromConfig(
     loadbalance: loadBalanceParams(loadbalance),
     reportIntervalMs: Math.round(agent.report_interval * 1000),
     routeWaitMs: agent.route_wait_ms,
+    maxUnknownRoutes: agent.max_unknown_routes,
     reportQueue: agent.report_queue,
     udpRecvBuffer: agent.udp_recv_buffer,
     udpIo: agent.udp_io,
@@ -128,6 +132,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     host,
     params: validateLoadBalanceParams({ ...options.loadbalance }),
     routeWaitMs: options.routeWaitMs ?? DEFAULT_ROUTE_WAIT_MS,
+    maxUnknownRoutes: options.maxUnknownRoutes ?? DEFAULT_MAX_UNKNOWN_ROUTES,
     reportIntervalMs: options.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_S * 1000,
     recvBufferSize: options.udpRecvBuffer ?? DEFAULT_UDP_RECV_BUFFER,
     udpIo: options.udpIo ?? 'auto',
@@ -318,6 +323,7 @@ class AgentService implements Agent {
     add(this.other, c.waited, { kind: 'waited_for_dns' });
     add(this.other, c.waitExpired, { kind: 'wait_expired' });
     add(this.other, c.unknownReports, { kind: 'unknown_report' });
+    add(this.other, c.unknownRoutesEvicted, { kind: 'unknown_route_evicted' });
     add(this.other, c.sendErrors, { kind: 'socket_error' });
     for (const reason of DROP_REASONS) add(this.dropped, c.dropped[reason], { reason });
   }

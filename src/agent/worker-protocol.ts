@@ -15,6 +15,8 @@ export interface PortWorkerConfig {
   host: string;
   params: LoadBalanceParams;
   routeWaitMs: number;
+  /** [agent] max_unknown_routes (RouteTable's maxUnknownRoutes). */
+  maxUnknownRoutes: number;
   reportIntervalMs: number;
   recvBufferSize: number;
   /** [agent] udp_io and udp_busy_poll_us (fast-udp.ts). */
@@ -37,6 +39,8 @@ export interface PortCounters {
   waitExpired: number;
   /** Reports for a route or host the agent does not have. */
   unknownReports: number;
+  /** Routes without hosts forgotten to stay within max_unknown_routes. */
+  unknownRoutesEvicted: number;
   /** Datagrams dropped, by reason. */
   dropped: Record<DropReason, number>;
   sendErrors: number;

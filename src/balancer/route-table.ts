@@ -13,6 +13,8 @@
  * on its next use or by refresh(). An absent route keeps only this small
  * marker, so a client hammering a removed route costs one pull per
  * update_timeout, not one per request; refresh() forgets stale markers.
+ * Pending and absent markers are capped (maxUnknownRoutes), oldest first, so
+ * a client asking for ever new ids cannot grow the table without end.
  */
 import { createBalancer } from './factory.js';
 import type { LoadBalanceParams } from './params.js';
@@ -27,6 +29,8 @@ export interface RouteTableOptions {
   requestRoute: (modid: number, cmdid: number) => void;
   /** Builds a route's balancer; default createBalancer(params.strategy, params). */
   createBalancer?: (modid: number, cmdid: number) => RouteBalancer;
+  /** Most pending and absent routes kept; past it the oldest is forgotten. Default: no limit. */
+  maxUnknownRoutes?: number;
 }
 
 export interface RouteView {
@@ -73,12 +77,24 @@ export class RouteTable {
   private readonly newBalancer: (modid: number, cmdid: number) => RouteBalancer;
   /** Stats of routes dropped since the last takeStats(). */
   private droppedStats: RouteStats[] = [];
+  /** Pending and absent routes, oldest first. */
+  private readonly unknown = new Set<Route>();
+  private readonly maxUnknownRoutes: number;
+  private evictedCount = 0;
 
   constructor(options: RouteTableOptions) {
     const { params } = options;
     this.updateTimeoutMs = params.update_timeout * 1000;
     this.requestRoute = options.requestRoute;
     this.newBalancer = options.createBalancer ?? (() => createBalancer(params.strategy, params));
+    this.maxUnknownRoutes = Math.max(1, options.maxUnknownRoutes ?? Infinity);
+  }
+
+  /** Pending and absent routes forgotten to stay within maxUnknownRoutes since the last call. */
+  takeEvicted(): number {
+    const count = this.evictedCount;
+    this.evictedCount = 0;
+    return count;
   }
 
   /** Number of routes known, whatever their status. */
@@ -120,6 +136,7 @@ export class RouteTable {
     const changes = balancer.setHosts(hosts, now);
     route.balancer = balancer;
     route.status = 'active';
+    this.unknown.delete(route);
     if (balancer.isEmpty()) {
       this.drop(route);
       return { outcome: 'dropped', changes };
@@ -143,6 +160,7 @@ export class RouteTable {
           pulls++;
         } else {
           routes.delete(cmdid);
+          this.unknown.delete(route);
         }
       }
       if (routes.size === 0) this.byModid.delete(modid);
@@ -199,6 +217,7 @@ export class RouteTable {
     let route = this.find(modid, cmdid);
     if (route === undefined) {
       route = this.add(modid, cmdid, now);
+      this.markUnknown(route);
       this.pull(route, now);
     } else if (this.isStale(route, now)) {
       this.pull(route, now);
@@ -231,5 +250,24 @@ export class RouteTable {
     if (hosts.length > 0) this.droppedStats.push({ modid: route.modid, cmdid: route.cmdid, hosts });
     route.balancer = null;
     route.status = 'absent';
+    this.markUnknown(route);
+  }
+
+  /** Makes room (oldest first), then counts the route as the newest unknown one. */
+  private markUnknown(route: Route): void {
+    this.unknown.delete(route);
+    for (const oldest of this.unknown) {
+      if (this.unknown.size < this.maxUnknownRoutes) break;
+      this.unknown.delete(oldest);
+      this.forget(oldest);
+      this.evictedCount++;
+    }
+    this.unknown.add(route);
+  }
+
+  private forget(route: Route): void {
+    const routes = this.byModid.get(route.modid);
+    routes?.delete(route.cmdid);
+    if (routes?.size === 0) this.byModid.delete(route.modid);
   }
 }

@@ -183,6 +183,7 @@ describe('native UDP fast path', { skip }, () => {
         host: '127.0.0.1',
         params: { ...DEFAULT_LOADBALANCE_PARAMS },
         routeWaitMs: 5_000,
+        maxUnknownRoutes: 10_000,
         reportIntervalMs: 60_000,
         recvBufferSize: 1 << 20,
         udpIo: 'native',

@@ -6,12 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Agent } from '../../src/agent/service.js';
+import type { Agent, AgentOptions } from '../../src/agent/service.js';
 import { LarsClient } from '../../src/client/lars-client.js';
 import { decodeBody } from '../../src/protocol/messages.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { MetricsRegistry } from '../../src/reactor/metrics.js';
-import { captureLogs, hexBytes, RawUdpClient, waitFor, type LogCapture } from '../support/net.js';
+import { captureLogs, hexBytes, RawUdpClient, unusedPort, waitFor, type LogCapture } from '../support/net.js';
 import { fakeDns, RawFrameServer, testAgent } from './helpers.js';
 
 // Hosts: A = 10.0.0.1:9001, B = 200.1.2.3:9002 (a negative int32: a 10-byte varint).
@@ -177,14 +177,34 @@ for (const udpIo of ['auto', 'dgram'] as const) {
   });
 }
 
+/**
+ * Runs body against an agent whose dns is `dns` (closed afterwards) or, for
+ * 'unreachable', an address where nothing listens; with a client on port 0.
+ */
+async function withAgent(
+  dns: RawFrameServer | 'unreachable',
+  options: Partial<AgentOptions>,
+  body: (client: RawUdpClient, agent: Agent) => Promise<void>,
+): Promise<void> {
+  const logs = captureLogs();
+  const dnsPort = dns === 'unreachable' ? await unusedPort() : dns.port;
+  const reporter = await RawFrameServer.start();
+  const agent = await testAgent({ dns: [{ host: '127.0.0.1', port: dnsPort }], reporter: [{ host: '127.0.0.1', port: reporter.port }], ...options });
+  const client = await RawUdpClient.open(agent.ports[0]!);
+  try {
+    await body(client, agent);
+  } finally {
+    await client.close();
+    await agent.close();
+    if (dns !== 'unreachable') await dns.close();
+    await reporter.close();
+    logs.restore();
+  }
+}
+
 describe('agent route wait', () => {
   test('with route_wait_ms 0 the first request gets NOEXIST at once (Lars), the next ones the host', async () => {
-    const logs = captureLogs();
-    const dns = await fakeDns(DNS_ANSWERS, 50);
-    const reporter = await RawFrameServer.start();
-    const agent = await testAgent({ dns: [{ host: '127.0.0.1', port: dns.port }], reporter: [{ host: '127.0.0.1', port: reporter.port }], routeWaitMs: 0 });
-    const client = await RawUdpClient.open(agent.ports[0]!);
-    try {
+    await withAgent(await fakeDns(DNS_ANSWERS, 50), { routeWaitMs: 0 }, async (client) => {
       client.send(hexBytes('04 00 00 00  06 00 00 00  08 01 10 01 18 02'));
       assert.equal(decodeBody(MsgId.GetHostResponse, (await client.nextDatagram()).subarray(8)).retcode, 3);
       const answer = await waitFor(async () => {
@@ -193,33 +213,36 @@ describe('agent route wait', () => {
         return reply.retcode === 0 ? reply : undefined;
       });
       assert.equal(answer.host?.port, 9001);
-    } finally {
-      await client.close();
-      await agent.close();
-      await dns.close();
-      await reporter.close();
-      logs.restore();
-    }
+    });
   });
 
   test('while dns is unreachable a held request gets NOEXIST without waiting out route_wait_ms', async () => {
-    const logs = captureLogs();
-    const dns = await RawFrameServer.start();
-    const dnsPort = dns.port;
-    await dns.close();
-    const reporter = await RawFrameServer.start();
-    const agent = await testAgent({ dns: [{ host: '127.0.0.1', port: dnsPort }], reporter: [{ host: '127.0.0.1', port: reporter.port }], routeWaitMs: 60_000 });
-    const client = await RawUdpClient.open(agent.ports[0]!);
-    try {
+    await withAgent('unreachable', { routeWaitMs: 60_000 }, async (client) => {
       client.send(hexBytes('04 00 00 00  06 00 00 00  08 01 10 01 18 02'));
       // Answered once the agent knows dns is down, long before the 60 s wait would end.
       const reply = decodeBody(MsgId.GetHostResponse, (await client.nextDatagram({ timeoutMs: 15_000 })).subarray(8));
       assert.equal(reply.retcode, 3);
-    } finally {
-      await client.close();
-      await agent.close();
-      await reporter.close();
-      logs.restore();
-    }
+    });
+  });
+
+  test('a client asking for ever new unknown ids: each port remembers at most max_unknown_routes of them, and keeps serving', async () => {
+    const metrics = new MetricsRegistry();
+    await withAgent(await fakeDns(DNS_ANSWERS), { routeWaitMs: 0, maxUnknownRoutes: 3, metrics }, async (client, agent) => {
+      // modid 30, cmdid 3, 6, ... 30: all on port 0, none known to dns.
+      for (let k = 1; k <= 10; k++) {
+        client.send(Buffer.concat([hexBytes('04 00 00 00  06 00 00 00  08 01 10 1e 18'), Buffer.from([3 * k])]));
+        assert.equal(decodeBody(MsgId.GetHostResponse, (await client.nextDatagram()).subarray(8)).retcode, 3);
+      }
+      await waitFor(() => /^lars_agent_events_total\{kind="unknown_route_evicted"\} 7$/m.test(metrics.render()), {
+        message: '7 unknown routes counted as evicted',
+      });
+      assert.equal(agent.health().routes, 3);
+      const known = await waitFor(async () => {
+        client.send(hexBytes('04 00 00 00  06 00 00 00  08 01 10 01 18 02'));
+        const reply = decodeBody(MsgId.GetHostResponse, (await client.nextDatagram()).subarray(8));
+        return reply.retcode === 0 ? reply : undefined;
+      });
+      assert.equal(known.host?.port, 9001, 'a route dns knows is still found and served');
+    });
   });
 });

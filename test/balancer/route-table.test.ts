@@ -5,10 +5,10 @@ import type { LoadBalanceParams } from '../../src/balancer/params.js';
 import { RouteTable } from '../../src/balancer/route-table.js';
 import { FakeClock, host, hosts, label, params } from './helpers.js';
 
-function setup(overrides: Partial<LoadBalanceParams> = {}) {
+function setup(overrides: Partial<LoadBalanceParams> = {}, maxUnknownRoutes?: number) {
   const clock = new FakeClock();
   const pulls: string[] = [];
-  const table = new RouteTable({ params: params(overrides), requestRoute: (modid, cmdid) => pulls.push(`${modid}/${cmdid}`) });
+  const table = new RouteTable({ params: params(overrides), requestRoute: (modid, cmdid) => pulls.push(`${modid}/${cmdid}`), maxUnknownRoutes });
   const pick = (modid = 1, cmdid = 2, key?: string) => label(table.pick(modid, cmdid, clock.now, key));
   return { clock, pulls, table, pick };
 }
@@ -88,6 +88,37 @@ describe('route table: pulling routes', () => {
     pulls.length = 0;
     assert.equal(table.pullAll(clock.now), 2);
     assert.deepEqual(pulls.sort(), ['1/1', '2/2']);
+  });
+});
+
+describe('route table: the cap on unknown routes', () => {
+  test('past maxUnknownRoutes the oldest pending or absent route is forgotten; active routes never count', () => {
+    const { table, clock, pulls, pick } = setup({}, 2);
+    pick(1, 1);
+    table.applyDnsAnswer(1, 1, hosts(1), clock.now);
+    pick(7, 1);
+    pick(7, 2);
+    table.applyDnsAnswer(7, 2, [], clock.now);
+    assert.equal(table.takeEvicted(), 0);
+    assert.deepEqual([table.status(1, 1), table.status(7, 1), table.status(7, 2)], ['active', 'pending', 'absent']);
+
+    pick(7, 3);
+    assert.equal(table.status(7, 1), undefined, 'the oldest unknown one went');
+    assert.deepEqual([table.status(1, 1), table.status(7, 2), table.status(7, 3)], ['active', 'absent', 'pending']);
+    assert.equal(table.takeEvicted(), 1);
+    assert.equal(table.takeEvicted(), 0, 'counted once');
+    assert.equal(table.size, 3);
+
+    table.applyDnsAnswer(7, 2, [], clock.now);
+    pick(7, 4);
+    assert.equal(table.status(7, 3), undefined, 'an absent route answered again counts as the newest');
+    assert.equal(table.status(7, 2), 'absent');
+
+    table.applyDnsAnswer(7, 3, hosts(3), clock.now);
+    assert.equal(table.status(7, 3), 'active', 'an answer with hosts for a forgotten route creates it');
+    assert.equal(table.status(7, 2), 'absent', 'and takes no room from the unknown ones');
+    assert.equal(pick(7, 1), 'NOEXIST');
+    assert.equal(pulls.filter((p) => p === '7/1').length, 2, 'a forgotten route is pulled again on its next use');
   });
 });
 
