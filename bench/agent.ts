@@ -31,27 +31,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, RouteAdmin } from '../src/store/index.js';
 import { processCpuSeconds, processRssMiB, table } from './stats.js';
-import { portOf, startLars, type LarsProcess } from '../test/support/cli.js';
+import { portOf, REPO, startLars, type LarsProcess } from '../test/support/cli.js';
+import type { QpsResult } from './clients/qps-result.js';
 
-const REPO = new URL('../', import.meta.url).pathname;
 const MODID = 1;
 const FIRST_CMDID = 2;
 const ROUTES = 4;
 const HOSTS_PER_ROUTE = 10;
-
-interface ClientResult {
-  threads: number;
-  mode: string;
-  spread: number;
-  qps: number;
-  p50_us: number;
-  p99_us: number;
-  timeouts: number;
-  not_succ: number;
-  cpu_user_s: number;
-  cpu_sys_s: number;
-  seconds: number;
-}
 
 interface Run {
   mode: 'loop' | 'gethost';
@@ -61,7 +47,7 @@ interface Run {
 }
 
 /** Runs the C client; returns its final JSON line. */
-function runC(binary: string, base: number, seconds: number, run: Run): Promise<ClientResult> {
+function runC(binary: string, base: number, seconds: number, run: Run): Promise<QpsResult> {
   return new Promise((resolve, reject) => {
     const { mode, threads, spread, depth } = run;
     const args = ['127.0.0.1', String(base), String(MODID), String(FIRST_CMDID), String(threads), String(seconds), mode, spread ? '1' : '0', String(depth)];
@@ -71,7 +57,7 @@ function runC(binary: string, base: number, seconds: number, run: Run): Promise<
     child.once('exit', (code) => {
       const last = out.trim().split('\n').at(-1) ?? '';
       if (code !== 0) reject(new Error(`qps client exited ${code}: ${out}`));
-      else resolve(JSON.parse(last) as ClientResult);
+      else resolve(JSON.parse(last) as QpsResult);
     });
   });
 }

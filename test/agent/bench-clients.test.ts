@@ -15,19 +15,10 @@ import { LarsClient } from '../../src/client/lars-client.js';
 import { openStore, RouteAdmin } from '../../src/store/index.js';
 import { portOf, REPO, startLars, type LarsProcess } from '../support/cli.js';
 import { waitFor } from '../support/net.js';
+import type { QpsResult } from '../../bench/clients/qps-result.js';
 
 const MODID = 1;
 const CMDID = 2;
-
-interface QpsResult {
-  threads: number;
-  depth: number;
-  mode: string;
-  calls: number;
-  qps: number;
-  timeouts: number;
-  not_succ: number;
-}
 
 function compilerMissing(): string | false {
   try {
