@@ -1,5 +1,5 @@
 /**
- * The agent's extension messages (DESIGN section 2: new ids from 100 up).
+ * The agent's extension messages (docs/protocol.md: new ids from 100 up).
  * Lars clients never send them, so they change nothing for them.
  *
  * RouteStatusRequest (100): body is a GetRouteRequest (modid, cmdid).

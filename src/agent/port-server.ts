@@ -22,6 +22,7 @@ import { intToIp } from '../protocol/ip.js';
 import { decodeBody, encodeBody, type KnownMsgId, type MessageTypes } from '../protocol/messages.js';
 import { MsgId } from '../protocol/msgid.js';
 import { RetCode } from '../protocol/retcode.js';
+import { routeKey, type RouteKey } from '../protocol/route-key.js';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { AgentMsgId } from './extensions.js';
 import { describePeer, openUdpPort, type UdpPeer, type UdpPort } from './fast-udp.js';
@@ -89,7 +90,7 @@ export class PortServer {
   private readonly log: Logger;
   private readonly logLimited: ReturnType<typeof rateLimited>;
   private readonly clock: () => number;
-  private readonly waits = new Map<string, WaitGroup>();
+  private readonly waits = new Map<RouteKey, WaitGroup>();
   private udp: UdpPort | undefined;
   private counters = emptyCounters();
   /** Until told otherwise dns is assumed reachable, so the first requests after start may wait for it. */
@@ -292,7 +293,7 @@ export class PortServer {
   private hold(modid: number, cmdid: number, waiter: Waiter): boolean {
     const waitMs = this.options.routeWaitMs;
     if (waitMs === 0 || !this.dnsUp) return false;
-    const key = `${modid}:${cmdid}`;
+    const key = routeKey(modid, cmdid);
     let group = this.waits.get(key);
     if (group === undefined) {
       if (!this.pulledNow || this.waits.size >= MAX_WAITING_ROUTES || this.table.status(modid, cmdid) !== 'pending') return false;
@@ -307,7 +308,7 @@ export class PortServer {
   }
 
   /** Answers a route's held requests from the table as it is now. */
-  private release(key: string, expired: boolean): void {
+  private release(key: RouteKey, expired: boolean): void {
     const group = this.waits.get(key);
     if (group === undefined) return;
     this.waits.delete(key);
@@ -358,7 +359,7 @@ export class PortServer {
       }
       if (outcome.outcome === 'dropped') this.log.info('route_dropped', { modid, cmdid, reason: 'dns answered no hosts' });
     }
-    this.release(`${modid}:${cmdid}`, false);
+    this.release(routeKey(modid, cmdid), false);
   }
 
   private emitStats(): void {

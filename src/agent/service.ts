@@ -1,5 +1,5 @@
 /**
- * The load-balance agent (DESIGN sections 1-3, 5): three UDP ports answering
+ * The load-balance agent (docs/agent.md): three UDP ports answering
  * Lars's GetHost / Report / API_GetRoute, each port served by its own worker
  * thread that owns the balancers of its routes; the main thread owns the dns
  * and reporter connections and relays between them and the workers.

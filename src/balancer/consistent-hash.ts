@@ -1,5 +1,5 @@
 /**
- * Consistent hashing with virtual nodes (the idea of seed 000's balancer
+ * Consistent hashing with virtual nodes (the idea of the Lars family's load-balancing servers
  * server), weighted, health-aware. Each host owns round(hash_vnodes x weight)
  * points on a 32-bit ring; a key goes to the owner of the first point at or
  * after its hash. Adding or removing a host only moves the keys of the arcs

@@ -1,5 +1,5 @@
 /**
- * The per-host state machine of DESIGN section 3 (Lars's rules), shared by
+ * The per-host state machine of Lars's rules (docs/balancer.md), shared by
  * every strategy that judges host health from reported call results. Each
  * rule is one named function; HealthRules.record() applies them in Lars's
  * order: count the result, then the rate rules, then the time rules.

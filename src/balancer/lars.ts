@@ -1,5 +1,5 @@
 /**
- * Lars's strategy (DESIGN section 3): hosts sit in an idle or an overload
+ * Lars's strategy (docs/balancer.md): hosts sit in an idle or an overload
  * round-robin list; a pick takes a list's head and moves it to the tail; an
  * access counter sends every probe_num-th request made while some host is
  * overloaded to an overloaded host, so overloaded hosts get a chance to

@@ -1,6 +1,6 @@
 /**
  * LarsClient: what business code uses to pick a host for (modid, cmdid) from
- * the local agent and report how the call went (DESIGN sections 1-2).
+ * the local agent and report how the call went (docs/client.md).
  *
  * One UDP socket per client. getHost replies are matched by seq, so a late
  * reply to an earlier, timed-out request is dropped rather than mistaken for
@@ -14,6 +14,7 @@ import { intToIp, ipToInt32 } from '../protocol/ip.js';
 import { decodeBody, encodeBody, type HostInfo } from '../protocol/messages.js';
 import { MsgId } from '../protocol/msgid.js';
 import { RetCode } from '../protocol/retcode.js';
+import { routeKey, type RouteKey } from '../protocol/route-key.js';
 import { AgentMsgId, type RouteStatus } from '../agent/extensions.js';
 import { DEFAULT_AGENT_BASE_PORT, agentPort } from './ports.js';
 
@@ -75,8 +76,8 @@ export class LarsClient {
   private seq = 0;
   private closed = false;
   private readonly hostRequests = new Map<number, Pending<GetHostResult>>();
-  private readonly routeRequests = new Map<string, Pending<Host[]>[]>();
-  private readonly statusRequests = new Map<string, Pending<RouteStatus>[]>();
+  private readonly routeRequests = new Map<RouteKey, Pending<Host[]>[]>();
+  private readonly statusRequests = new Map<RouteKey, Pending<RouteStatus>[]>();
   private readonly ready: Promise<void>;
   /** Datagrams handed to the socket and not yet sent: close() waits for them, so a last report is not lost. */
   private inflight = 0;
@@ -222,8 +223,8 @@ export class LarsClient {
   }
 
   /** Replies without a seq (routes, route status) are matched to requests by route, first come first served. */
-  private expectByRoute<T>(what: string, table: Map<string, Pending<T>[]>, modid: number, cmdid: number): Promise<T> {
-    const key = `${modid}:${cmdid}`;
+  private expectByRoute<T>(what: string, table: Map<RouteKey, Pending<T>[]>, modid: number, cmdid: number): Promise<T> {
+    const key = routeKey(modid, cmdid);
     return this.expect<T>(
       what,
       (p) => {
@@ -286,8 +287,8 @@ export class LarsClient {
     this.resolveByRoute(this.statusRequests, status.modid, status.cmdid, status);
   }
 
-  private resolveByRoute<T>(table: Map<string, Pending<T>[]>, modid: number, cmdid: number, value: T): void {
-    const key = `${modid}:${cmdid}`;
+  private resolveByRoute<T>(table: Map<RouteKey, Pending<T>[]>, modid: number, cmdid: number, value: T): void {
+    const key = routeKey(modid, cmdid);
     const queue = table.get(key);
     const pending = queue?.shift();
     if (!pending) return;

@@ -4,7 +4,7 @@
  * in SQL (the modules page would otherwise load every caller's row).
  */
 import type { Kysely } from 'kysely';
-import { routeKey } from '../store/route-reader.js';
+import { routeKey, type RouteKey } from '../protocol/route-key.js';
 import type { Database } from '../store/schema.js';
 import type { StatusSample } from './health.js';
 
@@ -31,7 +31,7 @@ export async function findModule(db: Kysely<Database>, modid: number, cmdid: num
  * callers folded (overloaded if any caller says so, counts summed, newest
  * time). Hosts no longer in the route are left out.
  */
-export async function hostSamplesByService(db: Kysely<Database>): Promise<Map<string, StatusSample[]>> {
+export async function hostSamplesByService(db: Kysely<Database>): Promise<Map<RouteKey, StatusSample[]>> {
   const rows = await db
     .selectFrom('call_status as s')
     .innerJoin('routes as r', (join) =>
@@ -46,7 +46,7 @@ export async function hostSamplesByService(db: Kysely<Database>): Promise<Map<st
     ])
     .groupBy(['s.modid', 's.cmdid', 's.ip', 's.port'])
     .execute();
-  const byService = new Map<string, StatusSample[]>();
+  const byService = new Map<RouteKey, StatusSample[]>();
   for (const r of rows) {
     const key = routeKey(r.modid, r.cmdid);
     const samples = byService.get(key) ?? [];

@@ -1,4 +1,4 @@
-/** The least-connections TCP dispatcher (seed 002, acl's master_dispatch). See docs/dispatcher.md. */
+/** The least-connections TCP dispatcher (acl's master_dispatch). See docs/dispatcher.md. */
 export { Dispatcher, type DispatcherOptions } from './dispatcher.js';
 export {
   attachToDispatcher,

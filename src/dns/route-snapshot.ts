@@ -6,7 +6,8 @@
 import { encodeFrame } from '../protocol/frame.js';
 import { encodeBody } from '../protocol/messages.js';
 import { MsgId } from '../protocol/msgid.js';
-import { routeKey, type RouteHost } from '../store/index.js';
+import { routeIdOf, routeKey, type RouteKey } from '../protocol/route-key.js';
+import type { RouteHost } from '../store/index.js';
 
 export class RouteEntry {
   private frame: Buffer | undefined;
@@ -38,8 +39,8 @@ export function routeResponseFrame(modid: number, cmdid: number, hosts: readonly
   return encodeFrame(MsgId.GetRouteResponse, encodeBody(MsgId.GetRouteResponse, { modid, cmdid, host }));
 }
 
-function entryFor(key: string, hosts: RouteHost[]): RouteEntry {
-  const [modid, cmdid] = key.split(':').map(Number) as [number, number];
+function entryFor(key: RouteKey, hosts: RouteHost[]): RouteEntry {
+  const { modid, cmdid } = routeIdOf(key);
   return new RouteEntry(modid, cmdid, hosts);
 }
 
@@ -47,16 +48,16 @@ export class RouteSnapshot {
   constructor(
     /** The store's route version this snapshot includes. */
     readonly version: number,
-    private readonly routes: ReadonlyMap<string, RouteEntry>,
+    private readonly routes: ReadonlyMap<RouteKey, RouteEntry>,
   ) {}
 
   static empty(): RouteSnapshot {
     return new RouteSnapshot(-1, new Map());
   }
 
-  /** Builds a snapshot from the reader's map of hosts per "modid:cmdid". */
-  static fromHosts(version: number, hosts: ReadonlyMap<string, RouteHost[]>): RouteSnapshot {
-    const routes = new Map<string, RouteEntry>();
+  /** Builds a snapshot from the reader's map of hosts per route. */
+  static fromHosts(version: number, hosts: ReadonlyMap<RouteKey, RouteHost[]>): RouteSnapshot {
+    const routes = new Map<RouteKey, RouteEntry>();
     for (const [key, list] of hosts) routes.set(key, entryFor(key, list));
     return new RouteSnapshot(version, routes);
   }
@@ -65,7 +66,7 @@ export class RouteSnapshot {
     return this.routes.size;
   }
 
-  get(key: string): RouteEntry | undefined {
+  get(key: RouteKey): RouteEntry | undefined {
     return this.routes.get(key);
   }
 
@@ -75,7 +76,7 @@ export class RouteSnapshot {
   }
 
   /** A new snapshot with the given routes replaced (empty host lists remove them). */
-  withRoutes(version: number, replaced: ReadonlyMap<string, RouteHost[]>): RouteSnapshot {
+  withRoutes(version: number, replaced: ReadonlyMap<RouteKey, RouteHost[]>): RouteSnapshot {
     const routes = new Map(this.routes);
     for (const [key, hosts] of replaced) {
       if (hosts.length === 0) routes.delete(key);
@@ -85,7 +86,7 @@ export class RouteSnapshot {
   }
 
   /** Keys whose hosts differ between this snapshot and next. */
-  changedKeys(next: RouteSnapshot): string[] {
+  changedKeys(next: RouteSnapshot): RouteKey[] {
     return this.changedAmong(next, new Set([...next.routes.keys(), ...this.routes.keys()]));
   }
 
@@ -93,8 +94,8 @@ export class RouteSnapshot {
    * Those of keys whose hosts differ in next. A change row can name a route
    * whose hosts did not change (a module added or described): no push for it.
    */
-  changedAmong(next: RouteSnapshot, keys: Iterable<string>): string[] {
-    const changed: string[] = [];
+  changedAmong(next: RouteSnapshot, keys: Iterable<RouteKey>): RouteKey[] {
+    const changed: RouteKey[] = [];
     for (const key of keys) {
       const mine = this.routes.get(key);
       const theirs = next.routes.get(key);

@@ -13,14 +13,15 @@
  */
 import { Backoff } from '../reactor/backoff.js';
 import { rateLimited, type Logger } from '../reactor/log.js';
-import { coversVersions, routeKey, type RouteChange, type RouteHost, type RouteTable } from '../store/index.js';
+import { routeKeyOf, type RouteId, type RouteKey } from '../protocol/route-key.js';
+import { coversVersions, type RouteChange, type RouteHost, type RouteTable } from '../store/index.js';
 import { RouteSnapshot } from './route-snapshot.js';
 
 /** What the sync needs from the store (RouteReader provides it). */
 export interface RouteSource {
   readVersion(): Promise<number>;
   loadRoutes(): Promise<RouteTable>;
-  loadRoutesOf(keys: readonly { modid: number; cmdid: number }[]): Promise<Map<string, RouteHost[]>>;
+  loadRoutesOf(routes: readonly RouteId[]): Promise<Map<RouteKey, RouteHost[]>>;
   changesSince(version: number): Promise<RouteChange[]>;
 }
 
@@ -32,7 +33,7 @@ export interface RouteSyncOptions {
   maxRetryMs: number;
   logger: Logger;
   /** Called after the first load and after each swap that changed routes, with those routes. */
-  onChange(snapshot: RouteSnapshot, changed: readonly string[]): void;
+  onChange(snapshot: RouteSnapshot, changed: readonly RouteKey[]): void;
   now?: () => number;
 }
 
@@ -132,7 +133,7 @@ export class RouteSync {
       this.options.logger.info('change_log_incomplete', { applied, version, rows: changes.length, action: 'full reload' });
       return this.fullReload();
     }
-    const keys = new Map(changes.map((c) => [routeKey(c.modid, c.cmdid), { modid: c.modid, cmdid: c.cmdid }]));
+    const keys = new Map<RouteKey, RouteId>(changes.map((c) => [routeKeyOf(c), { modid: c.modid, cmdid: c.cmdid }]));
     const hosts = await this.options.source.loadRoutesOf([...keys.values()]);
     for (const key of keys.keys()) if (!hosts.has(key)) hosts.set(key, []);
     const next = this.current.withRoutes(newest, hosts);
@@ -152,7 +153,7 @@ export class RouteSync {
   }
 
   /** The first load always reports, even with nothing in it: requests may be waiting for it. */
-  private swap(next: RouteSnapshot, changed: readonly string[]): void {
+  private swap(next: RouteSnapshot, changed: readonly RouteKey[]): void {
     const first = !this.loaded;
     this.current = next;
     if (first || changed.length > 0) this.options.onChange(next, changed);

@@ -9,7 +9,8 @@ import { tcpServerLimits, type ReactorConfig } from '../reactor/config.js';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { MetricsRegistry } from '../reactor/metrics.js';
 import { TcpServer, type TcpConnection } from '../reactor/tcp-server.js';
-import { pruneChanges, routeKey, RouteReader, type Store } from '../store/index.js';
+import { routeIdOf, routeKeyOf, type RouteKey } from '../protocol/route-key.js';
+import { pruneChanges, RouteReader, type Store } from '../store/index.js';
 import type { DnsConfig } from './config.js';
 import { RouteSync, type RouteSource, type SyncHealth } from './route-sync.js';
 import type { RouteSnapshot } from './route-snapshot.js';
@@ -56,12 +57,12 @@ export async function startDns(options: DnsOptions): Promise<DnsService> {
   });
   metrics.gauge('lars_dns_subscribed_routes', 'routes with at least one subscriber', () => subscriptions.routeCount);
 
-  const push = (snapshot: RouteSnapshot, keys: Iterable<string>) => {
+  const push = (snapshot: RouteSnapshot, keys: Iterable<RouteKey>) => {
     let sent = 0;
     for (const key of keys) {
       const conns = subscriptions.subscribers(key);
       if (conns.size === 0) continue;
-      const [modid, cmdid] = key.split(':').map(Number) as [number, number];
+      const { modid, cmdid } = routeIdOf(key);
       const frame = snapshot.responseFrame(modid, cmdid);
       for (const conn of conns) if (conn.sendFrame(frame)) sent += 1;
     }
@@ -95,7 +96,7 @@ export async function startDns(options: DnsOptions): Promise<DnsService> {
     onClose: (conn) => subscriptions.forget(conn),
   });
   server.handle(MsgId.GetRouteRequest, (conn, request) => {
-    const evicted = subscriptions.subscribe(conn, routeKey(request.modid, request.cmdid));
+    const evicted = subscriptions.subscribe(conn, routeKeyOf(request));
     if (evicted > 0) {
       evictions.inc(evicted);
       logEvicted('warn', 'empty_subscriptions_evicted', { peer: conn.remote, limit: options.dns.max_empty_subscriptions, total: evictions.get() });

@@ -11,26 +11,28 @@
  * have none are forgotten. The agent loses nothing it uses: it re-asks for a
  * route it holds every update_timeout.
  */
+import type { RouteKey } from '../protocol/route-key.js';
+
 export interface SubscriptionLimits {
   maxEmptyPerConnection: number;
   /** Whether the route has hosts now: such a subscription is never evicted. */
-  hasHosts(key: string): boolean;
+  hasHosts(key: RouteKey): boolean;
 }
 
 interface ConnState {
-  readonly keys: Set<string>;
+  readonly keys: Set<RouteKey>;
   /** Keys that had no hosts when asked for, oldest first. */
-  readonly empty: Set<string>;
+  readonly empty: Set<RouteKey>;
 }
 
 export class Subscriptions<Conn> {
-  private readonly byRoute = new Map<string, Set<Conn>>();
+  private readonly byRoute = new Map<RouteKey, Set<Conn>>();
   private readonly byConn = new Map<Conn, ConnState>();
 
   constructor(private readonly limits: SubscriptionLimits = { maxEmptyPerConnection: Infinity, hasHosts: () => true }) {}
 
   /** Returns how many of this connection's subscriptions to routes without hosts were forgotten to make room. */
-  subscribe(conn: Conn, key: string): number {
+  subscribe(conn: Conn, key: RouteKey): number {
     let conns = this.byRoute.get(key);
     if (!conns) this.byRoute.set(key, (conns = new Set()));
     conns.add(conn);
@@ -49,12 +51,12 @@ export class Subscriptions<Conn> {
     this.byConn.delete(conn);
   }
 
-  subscribers(key: string): ReadonlySet<Conn> {
+  subscribers(key: RouteKey): ReadonlySet<Conn> {
     return this.byRoute.get(key) ?? EMPTY;
   }
 
   /** Every route with at least one subscriber. */
-  routes(): IterableIterator<string> {
+  routes(): IterableIterator<RouteKey> {
     return this.byRoute.keys();
   }
 
@@ -80,7 +82,7 @@ export class Subscriptions<Conn> {
     return evicted;
   }
 
-  private removeSubscriber(key: string, conn: Conn): void {
+  private removeSubscriber(key: RouteKey, conn: Conn): void {
     const conns = this.byRoute.get(key);
     if (!conns) return;
     conns.delete(conn);

@@ -1,5 +1,5 @@
 /**
- * Frame layout (DESIGN section 2): int32 LE msgid, int32 LE body length, body.
+ * Frame layout (docs/protocol.md): int32 LE msgid, int32 LE body length, body.
  * FrameDecoder turns a byte stream of any chunking into whole frames.
  */
 

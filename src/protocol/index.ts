@@ -3,3 +3,4 @@ export * from './retcode.js';
 export * from './ip.js';
 export * from './frame.js';
 export * from './messages.js';
+export * from './route-key.js';

@@ -1,4 +1,4 @@
-/** Lars message ids (DESIGN section 2). Ids from 100 up are ours. */
+/** Lars message ids (docs/protocol.md). Ids from 100 up are ours. */
 export const MsgId = {
   GetRouteRequest: 1,
   GetRouteResponse: 2,

@@ -19,7 +19,7 @@ export {
   type RouteInfo,
   type RouteAdminOptions,
 } from './route-admin.js';
-export { RouteReader, routeKey, type RouteHost, type RouteTable } from './route-reader.js';
+export { RouteReader, type RouteHost, type RouteTable } from './route-reader.js';
 export {
   coversVersions,
   listChanges,

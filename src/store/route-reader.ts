@@ -3,6 +3,7 @@
  * the change log since a version. Read-only; never deletes change rows, since
  * other dns instances sharing the store still need them.
  */
+import { routeKey, type RouteKey } from '../protocol/route-key.js';
 import { changesSince, readVersion, type RouteChange } from './change-log.js';
 import type { Store } from './store.js';
 
@@ -17,11 +18,7 @@ export interface RouteTable {
   /** The version read BEFORE the routes: the routes are at least this new. */
   version: number;
   /** Hosts per service, keyed by routeKey(modid, cmdid); a service without hosts has no entry. */
-  routes: Map<string, RouteHost[]>;
-}
-
-export function routeKey(modid: number, cmdid: number): string {
-  return `${modid}:${cmdid}`;
+  routes: Map<RouteKey, RouteHost[]>;
 }
 
 export class RouteReader {
@@ -45,8 +42,8 @@ export class RouteReader {
    * The hosts of the given services only (what an incremental reload needs);
    * a service without hosts has no entry.
    */
-  async loadRoutesOf(services: readonly { modid: number; cmdid: number }[]): Promise<Map<string, RouteHost[]>> {
-    const routes = new Map<string, RouteHost[]>();
+  async loadRoutesOf(services: readonly { modid: number; cmdid: number }[]): Promise<Map<RouteKey, RouteHost[]>> {
+    const routes = new Map<RouteKey, RouteHost[]>();
     // Chunked to stay far below every engine's bound-parameter limit.
     for (let i = 0; i < services.length; i += 500) {
       const chunk = services.slice(i, i + 500);
@@ -75,9 +72,9 @@ export class RouteReader {
 }
 
 /** Rows arrive ordered by service: one map insert per service, not per row. */
-function groupByService(rows: readonly ({ modid: number; cmdid: number } & RouteHost)[]): Map<string, RouteHost[]> {
-  const routes = new Map<string, RouteHost[]>();
-  let key = '';
+function groupByService(rows: readonly ({ modid: number; cmdid: number } & RouteHost)[]): Map<RouteKey, RouteHost[]> {
+  const routes = new Map<RouteKey, RouteHost[]>();
+  let key: RouteKey | undefined;
   let hosts: RouteHost[] = [];
   for (const row of rows) {
     const rowKey = routeKey(row.modid, row.cmdid);

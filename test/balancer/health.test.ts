@@ -1,5 +1,5 @@
 /**
- * DESIGN section 3, rule by rule, on one host's state (HealthRules), with the
+ * Lars's rules (docs/balancer.md), rule by rule, on one host's state (HealthRules), with the
  * default parameters unless a test says otherwise.
  */
 import { describe, test } from 'node:test';

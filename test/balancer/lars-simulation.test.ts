@@ -1,7 +1,7 @@
 /**
  * Five hosts, one failing every call, driven through pick/report cycles with
  * a fake clock advancing 10 ms per request (100 requests/s) for 60 s. The
- * failing host must cycle exactly as DESIGN section 3 says: overloaded after
+ * failing host must cycle exactly as docs/balancer.md says: overloaded after
  * 15 failures in a row, probed on every 10th request while overloaded, back
  * to idle on its first report at or after 15 s of overload, overloaded again
  * after 15 more failures.

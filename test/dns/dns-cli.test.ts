@@ -1,6 +1,6 @@
 /**
  * `lars dns` as operators run it: a real process, edits through `lars route
- * add`, and clients that know only the wire format of DESIGN section 2.
+ * add`, and clients that know only the wire format of docs/protocol.md.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { MsgId } from '../../src/protocol/msgid.js';
 
 const engines = await availableEngines();
 const sqlite = engines.find((e) => e.name === 'sqlite')!;
-// Two instances on one network store is the deployment DESIGN section 4 is about; SQLite when none is reachable.
+// Two instances on one network store is the deployment docs/store.md is about; SQLite when none is reachable.
 const shared = engines.find((e) => e.name === 'mysql') ?? engines.find((e) => e.name === 'postgres') ?? sqlite;
 
 const started: LarsProcess[] = [];

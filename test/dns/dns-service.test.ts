@@ -1,6 +1,6 @@
 /**
  * The dns service in-process against a real store on every reachable engine,
- * spoken to by raw TCP clients that know only DESIGN section 2.
+ * spoken to by raw TCP clients that know only the wire format of docs/protocol.md.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

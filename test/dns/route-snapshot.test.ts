@@ -1,15 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RouteSnapshot } from '../../src/dns/route-snapshot.js';
+import { routeKey } from '../../src/protocol/route-key.js';
 import { Subscriptions } from '../../src/dns/subscriptions.js';
 import { hexBytes } from '../support/net.js';
 
 const host = (ip: number, port: number, weight = 1) => ({ ip, port, weight });
 
 describe('RouteSnapshot', () => {
-  test('encodes a route response frame byte for byte as DESIGN section 2 says', () => {
+  test('encodes a route response frame byte for byte as docs/protocol.md says', () => {
     // 200.1.2.3 = 0xC8010203 unsigned; as int32 it is negative, a 10-byte varint.
-    const snapshot = RouteSnapshot.fromHosts(3, new Map([['1:2', [host(0xc8010203, 80)]]]));
+    const snapshot = RouteSnapshot.fromHosts(3, new Map([[routeKey(1, 2), [host(0xc8010203, 80)]]]));
     const expected = hexBytes(
       '02000000 13000000' + // msgid 2, body length 19
         '08 01 10 02' + // modid 1, cmdid 2
@@ -19,7 +20,7 @@ describe('RouteSnapshot', () => {
   });
 
   test('a weight other than 1 travels in HostInfo field 3; weight 1 is left out as Lars has no such field', () => {
-    const snapshot = RouteSnapshot.fromHosts(1, new Map([['1:2', [host(0x0a000001, 80), host(0x0a000002, 80, 5)]]]));
+    const snapshot = RouteSnapshot.fromHosts(1, new Map([[routeKey(1, 2), [host(0x0a000001, 80), host(0x0a000002, 80, 5)]]]));
     const expected = hexBytes(
       '02000000 18000000' + // msgid 2, body length 24
         '08 01 10 02' +
@@ -34,58 +35,58 @@ describe('RouteSnapshot', () => {
   });
 
   test('withRoutes replaces and removes routes without touching the original', () => {
-    const before = RouteSnapshot.fromHosts(1, new Map([['1:1', [host(1, 1)]], ['2:2', [host(2, 2)]]]));
-    const after = before.withRoutes(2, new Map([['1:1', []], ['3:3', [host(3, 3)]]]));
+    const before = RouteSnapshot.fromHosts(1, new Map([[routeKey(1, 1), [host(1, 1)]], [routeKey(2, 2), [host(2, 2)]]]));
+    const after = before.withRoutes(2, new Map([[routeKey(1, 1), []], [routeKey(3, 3), [host(3, 3)]]]));
     assert.equal(after.version, 2);
-    assert.equal(after.get('1:1'), undefined);
-    assert.deepEqual(after.get('3:3')?.hosts, [host(3, 3)]);
-    assert.equal(after.get('2:2'), before.get('2:2'), 'unchanged routes are shared, not copied');
-    assert.deepEqual(before.get('1:1')?.hosts, [host(1, 1)]);
+    assert.equal(after.get(routeKey(1, 1)), undefined);
+    assert.deepEqual(after.get(routeKey(3, 3))?.hosts, [host(3, 3)]);
+    assert.equal(after.get(routeKey(2, 2)), before.get(routeKey(2, 2)), 'unchanged routes are shared, not copied');
+    assert.deepEqual(before.get(routeKey(1, 1))?.hosts, [host(1, 1)]);
   });
 
   test('changedKeys names added, removed and modified routes only', () => {
-    const a = RouteSnapshot.fromHosts(1, new Map([['1:1', [host(1, 1)]], ['2:2', [host(2, 2)]], ['4:4', [host(4, 4)]]]));
-    const b = RouteSnapshot.fromHosts(2, new Map([['1:1', [host(1, 1)]], ['2:2', [host(2, 2, 5)]], ['3:3', [host(3, 3)]]]));
-    assert.deepEqual(a.changedKeys(b).sort(), ['2:2', '3:3', '4:4']);
+    const a = RouteSnapshot.fromHosts(1, new Map([[routeKey(1, 1), [host(1, 1)]], [routeKey(2, 2), [host(2, 2)]], [routeKey(4, 4), [host(4, 4)]]]));
+    const b = RouteSnapshot.fromHosts(2, new Map([[routeKey(1, 1), [host(1, 1)]], [routeKey(2, 2), [host(2, 2, 5)]], [routeKey(3, 3), [host(3, 3)]]]));
+    assert.deepEqual(a.changedKeys(b).sort(), [routeKey(2, 2), routeKey(3, 3), routeKey(4, 4)]);
   });
 });
 
 describe('Subscriptions', () => {
   test('tracks routes per connection and forgets a closed connection everywhere', () => {
     const subs = new Subscriptions<string>();
-    subs.subscribe('a', '1:1');
-    subs.subscribe('a', '2:2');
-    subs.subscribe('b', '1:1');
-    subs.subscribe('b', '1:1');
-    assert.deepEqual([...subs.subscribers('1:1')].sort(), ['a', 'b']);
+    subs.subscribe('a', routeKey(1, 1));
+    subs.subscribe('a', routeKey(2, 2));
+    subs.subscribe('b', routeKey(1, 1));
+    subs.subscribe('b', routeKey(1, 1));
+    assert.deepEqual([...subs.subscribers(routeKey(1, 1))].sort(), ['a', 'b']);
     assert.equal(subs.routeCount, 2);
     subs.forget('a');
-    assert.deepEqual([...subs.subscribers('1:1')], ['b']);
-    assert.equal(subs.subscribers('2:2').size, 0);
+    assert.deepEqual([...subs.subscribers(routeKey(1, 1))], ['b']);
+    assert.equal(subs.subscribers(routeKey(2, 2)).size, 0);
     assert.equal(subs.routeCount, 1);
     assert.equal(subs.connectionCount, 1);
   });
 
   test('past the limit a connection forgets its oldest subscriptions to routes without hosts, and only those', () => {
-    const withHosts = new Set(['1:1']);
+    const withHosts = new Set([routeKey(1, 1)]);
     const subs = new Subscriptions<string>({ maxEmptyPerConnection: 2, hasHosts: (key) => withHosts.has(key) });
-    assert.equal(subs.subscribe('a', '1:1'), 0, 'a route with hosts never counts');
-    assert.equal(subs.subscribe('a', '7:1'), 0);
-    assert.equal(subs.subscribe('a', '7:2'), 0);
-    assert.equal(subs.subscribe('b', '7:1'), 0, 'the limit is per connection');
-    assert.equal(subs.subscribe('a', '7:1'), 0, 'asking again makes it the newest');
-    assert.equal(subs.subscribe('a', '7:3'), 1);
-    assert.equal(subs.subscribers('7:2').size, 0, 'the oldest empty one went');
-    assert.deepEqual([...subs.subscribers('7:1')].sort(), ['a', 'b']);
-    assert.deepEqual([...subs.subscribers('1:1')], ['a']);
+    assert.equal(subs.subscribe('a', routeKey(1, 1)), 0, 'a route with hosts never counts');
+    assert.equal(subs.subscribe('a', routeKey(7, 1)), 0);
+    assert.equal(subs.subscribe('a', routeKey(7, 2)), 0);
+    assert.equal(subs.subscribe('b', routeKey(7, 1)), 0, 'the limit is per connection');
+    assert.equal(subs.subscribe('a', routeKey(7, 1)), 0, 'asking again makes it the newest');
+    assert.equal(subs.subscribe('a', routeKey(7, 3)), 1);
+    assert.equal(subs.subscribers(routeKey(7, 2)).size, 0, 'the oldest empty one went');
+    assert.deepEqual([...subs.subscribers(routeKey(7, 1))].sort(), ['a', 'b']);
+    assert.deepEqual([...subs.subscribers(routeKey(1, 1))], ['a']);
 
-    withHosts.add('7:1');
-    assert.equal(subs.subscribe('a', '7:4'), 0, 'one that got hosts since is kept, and leaves the empty count');
-    assert.deepEqual([...subs.subscribers('7:1')].sort(), ['a', 'b']);
-    assert.equal(subs.subscribe('a', '7:5'), 1);
-    assert.equal(subs.subscribers('7:3').size, 0);
-    assert.deepEqual([...subs.routes()].sort(), ['1:1', '7:1', '7:4', '7:5']);
+    withHosts.add(routeKey(7, 1));
+    assert.equal(subs.subscribe('a', routeKey(7, 4)), 0, 'one that got hosts since is kept, and leaves the empty count');
+    assert.deepEqual([...subs.subscribers(routeKey(7, 1))].sort(), ['a', 'b']);
+    assert.equal(subs.subscribe('a', routeKey(7, 5)), 1);
+    assert.equal(subs.subscribers(routeKey(7, 3)).size, 0);
+    assert.deepEqual([...subs.routes()].sort(), [routeKey(1, 1), routeKey(7, 1), routeKey(7, 4), routeKey(7, 5)]);
     subs.forget('a');
-    assert.deepEqual([...subs.routes()], ['7:1']);
+    assert.deepEqual([...subs.routes()], [routeKey(7, 1)]);
   });
 });

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { RouteSync, type RouteSource } from '../../src/dns/route-sync.js';
 import type { RouteSnapshot } from '../../src/dns/route-snapshot.js';
 import { createLogger } from '../../src/reactor/log.js';
-import { routeKey, type RouteHost, type RouteTable } from '../../src/store/index.js';
+import { routeKey, type RouteKey } from '../../src/protocol/route-key.js';
+import type { RouteHost, RouteTable } from '../../src/store/index.js';
 import type { ChangeAction } from '../../src/store/schema.js';
 import type { RouteChange } from '../../src/store/change-log.js';
 import { captureLogs } from '../support/net.js';
@@ -18,7 +19,7 @@ after(() => logs.restore());
 /** Routes and a change log held in memory; every edit bumps the version and logs one row. */
 class MemorySource implements RouteSource {
   private version = 0;
-  private readonly routes = new Map<string, RouteHost[]>();
+  private readonly routes = new Map<RouteKey, RouteHost[]>();
   private readonly changes: RouteChange[] = [];
 
   edit(modid: number, cmdid: number, action: ChangeAction, hosts?: RouteHost[]): void {
@@ -33,8 +34,8 @@ class MemorySource implements RouteSource {
   async loadRoutes(): Promise<RouteTable> {
     return { version: this.version, routes: new Map([...this.routes].filter(([, hosts]) => hosts.length > 0)) };
   }
-  async loadRoutesOf(keys: readonly { modid: number; cmdid: number }[]): Promise<Map<string, RouteHost[]>> {
-    const found = new Map<string, RouteHost[]>();
+  async loadRoutesOf(keys: readonly { modid: number; cmdid: number }[]): Promise<Map<RouteKey, RouteHost[]>> {
+    const found = new Map<RouteKey, RouteHost[]>();
     for (const { modid, cmdid } of keys) {
       const hosts = this.routes.get(routeKey(modid, cmdid));
       if (hosts?.length) found.set(routeKey(modid, cmdid), hosts);
@@ -83,5 +84,5 @@ test('a change row whose route kept its hosts is applied without reporting that 
   source.edit(1, 1, 'del', []);
   await sync.poll();
   assert.deepEqual(reported.at(-1), ['1:1'], 'a route losing its last host is a change');
-  assert.equal(sync.snapshot.get('1:1'), undefined);
+  assert.equal(sync.snapshot.get(routeKey(1, 1)), undefined);
 });

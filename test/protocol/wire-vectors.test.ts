@@ -1,5 +1,5 @@
 /**
- * Byte-exact frames written out by hand from DESIGN section 2 (8-byte header:
+ * Byte-exact frames written out by hand from docs/protocol.md (8-byte header:
  * int32 LE msgid, int32 LE body length; proto3 body, default values omitted).
  * They are not produced by our encoder: decoding them checks the codec reads
  * what an independent Lars peer sends, encoding back checks it writes the same.

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { coversVersions, pruneChanges, type RouteChange } from '../../src/store/change-log.js';
 import { RouteAdmin } from '../../src/store/route-admin.js';
-import { RouteReader, routeKey } from '../../src/store/route-reader.js';
+import { routeKey } from '../../src/protocol/route-key.js';
+import { RouteReader } from '../../src/store/route-reader.js';
 import { forEachEngine } from '../support/engines.js';
 
 const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@
  * validation, one transaction, version bump, change-log row naming the user).
  */
 import type { FastifyInstance } from 'fastify';
-import { routeKey } from '../../store/route-reader.js';
+import { routeKey } from '../../protocol/route-key.js';
 import { principalOf } from '../auth.js';
 import type { ConsoleContext } from '../context.js';
 import { HttpError } from '../errors.js';
