@@ -6,7 +6,11 @@
  * Env: LARS_TEST_MYSQL_URL (default mysql://root@127.0.0.1:3306/test) and
  * LARS_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test) name a
  * server and an existing database to connect to for CREATE/DROP DATABASE;
- * set either to `none` to skip that engine.
+ * set either to `none` to leave that engine out on purpose.
+ *
+ * An engine that is configured but unreachable is skipped with the reason,
+ * except under CI=true, where it fails the run: CI must provide every engine
+ * it does not leave out with `none`.
  *
  *   await forEachEngine('route admin', (store, engineName) => {
  *     test('adds a host', async () => { ... store.db ... });
@@ -46,9 +50,19 @@ export interface EngineContext {
 export interface SkippedEngine {
   name: EngineName;
   reason: string;
+  /** Left out with `none`, rather than configured and unreachable. */
+  deliberate: boolean;
 }
 
 const PROBE_TIMEOUT_MS = 2000;
+/** Under CI=true an unreachable engine fails instead of skipping (the browser test does the same for Chromium). */
+const STRICT = process.env.CI === 'true';
+
+/** Whether the skip must fail the run, and the line that says why. */
+function skipVerdict(s: SkippedEngine): { fails: boolean; line: string } {
+  const fails = STRICT && !s.deliberate;
+  return { fails, line: `${fails ? 'FAIL' : 'SKIP'} ${s.name}: ${s.reason}${fails ? '; CI=true requires it (set the URL to none to leave it out)' : ''}` };
+}
 
 function uniqueName(): string {
   return `lars_test_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -116,9 +130,9 @@ function postgresEngine(serverUrl: string): TestEngine {
   };
 }
 
-async function probe(name: EngineName, envVar: string, defaultUrl: string, make: (url: string) => TestEngine) {
+async function probe(name: EngineName, envVar: string, defaultUrl: string, make: (url: string) => TestEngine): Promise<TestEngine | SkippedEngine> {
   const serverUrl = process.env[envVar] ?? defaultUrl;
-  if (serverUrl === 'none') return { name, reason: `${envVar}=none` };
+  if (serverUrl === 'none') return { name, reason: `${envVar}=none`, deliberate: true };
   const engine = make(serverUrl);
   try {
     // Creating and dropping a database proves both the connection and the rights the tests need.
@@ -126,13 +140,13 @@ async function probe(name: EngineName, envVar: string, defaultUrl: string, make:
     return engine;
   } catch (err) {
     const where = new URL(serverUrl).host;
-    return { name, reason: `${errorReason(err)} (${where}; set ${envVar} to another server or to none)` };
+    return { name, reason: `${errorReason(err)} (${where}; set ${envVar} to another server or to none)`, deliberate: false };
   }
 }
 
 let discovery: Promise<{ available: TestEngine[]; skipped: SkippedEngine[] }> | undefined;
 
-/** Probes once per process and prints one line per skipped engine. */
+/** Probes once per process and prints one line per skipped engine (FAIL for one that fails the run). */
 export function discoverEngines(): Promise<{ available: TestEngine[]; skipped: SkippedEngine[] }> {
   discovery ??= (async () => {
     const results = await Promise.all([
@@ -145,21 +159,26 @@ export function discoverEngines(): Promise<{ available: TestEngine[]; skipped: S
       if ('createDatabase' in result) available.push(result);
       else skipped.push(result);
     }
-    for (const s of skipped) console.log(`SKIP ${s.name}: ${s.reason}`);
+    for (const s of skipped) console.log(skipVerdict(s).line);
     return { available, skipped };
   })();
   return discovery;
 }
 
+/** The reachable engines; under CI=true, rejects when one is unreachable. */
 export async function availableEngines(): Promise<TestEngine[]> {
-  return (await discoverEngines()).available;
+  const { available, skipped } = await discoverEngines();
+  const failing = skipped.map(skipVerdict).filter((v) => v.fails);
+  if (failing.length > 0) throw new Error(failing.map((v) => v.line).join('\n'));
+  return available;
 }
 
 /**
  * Registers one describe block per reachable engine, `${title} [engine]`,
  * with a fresh migrated store that is closed and dropped after the block; a
- * skipped engine shows as one skipped test with the reason. Await it at the
- * top level of the test file.
+ * skipped engine shows as one skipped test with the reason, or, under CI=true
+ * when it is unreachable, as one failing test. Await it at the top level of
+ * the test file.
  */
 export async function forEachEngine(
   title: string,
@@ -184,6 +203,13 @@ export async function forEachEngine(
       body(store, engine.name, { engine, url: database.url });
     });
   }
-  // A skipped test, not a skipped suite, so the runner's summary counts it.
-  for (const s of skipped) test(`${title} [${s.name}]`, { skip: s.reason }, () => {});
+  // A test, not a suite, so the runner's summary counts it as skipped or failed.
+  for (const s of skipped) {
+    const { fails, line } = skipVerdict(s);
+    if (fails) {
+      test(`${title} [${s.name}]`, () => {
+        throw new Error(line);
+      });
+    } else test(`${title} [${s.name}]`, { skip: s.reason }, () => {});
+  }
 }
