@@ -21,13 +21,29 @@ function streamOf(frames: Frame[]): Buffer {
   return Buffer.concat(frames.map((f) => encodeFrame(f.msgid, f.body)));
 }
 
-/** Feeds the chunks to a fresh decoder; returns the frames it produced (bodies copied). */
-function decodeChunks(chunks: Buffer[], maxFrame = LARS_MAX_FRAME): Frame[] {
+/**
+ * Feeds the chunks to a fresh decoder; returns the frames it produced (bodies
+ * copied). It yields to the event loop every 64 Ki chunks, so that a test's
+ * timeout can fire while a slow decoder works, and then stops at the test's
+ * signal (node:test does not stop a timed-out test's function).
+ */
+async function decodeChunks(chunks: Buffer[], maxFrame = LARS_MAX_FRAME, signal?: AbortSignal): Promise<Frame[]> {
   const decoder = new FrameDecoder(maxFrame);
   const out: Frame[] = [];
-  for (const chunk of chunks) decoder.push(chunk, (msgid, body) => out.push({ msgid, body: Buffer.from(body) }));
+  for (const [i, chunk] of chunks.entries()) {
+    decoder.push(chunk, (msgid, body) => out.push({ msgid, body: Buffer.from(body) }));
+    if (i % 65536 === 65535) {
+      await new Promise((resolve) => setImmediate(resolve));
+      signal?.throwIfAborted();
+    }
+  }
   assert.equal(decoder.buffered, 0, 'nothing left over');
   return out;
+}
+
+/** The stream cut into 1-byte chunks. */
+function byteChunks(stream: Buffer): Buffer[] {
+  return Array.from({ length: stream.length }, (_, i) => stream.subarray(i, i + 1));
 }
 
 function assertSameFrames(actual: Frame[], expected: Frame[]): void {
@@ -39,15 +55,15 @@ function assertSameFrames(actual: Frame[], expected: Frame[]): void {
 }
 
 describe('FrameDecoder', () => {
-  test('a split at every byte boundary of a stream yields the same frames', () => {
+  test('a split at every byte boundary of a stream yields the same frames', async () => {
     const frames = randomFrames(seededRandom(1), 12, 40);
     const stream = streamOf(frames);
     for (let cut = 0; cut <= stream.length; cut++) {
-      assertSameFrames(decodeChunks([stream.subarray(0, cut), stream.subarray(cut)]), frames);
+      assertSameFrames(await decodeChunks([stream.subarray(0, cut), stream.subarray(cut)]), frames);
     }
   });
 
-  test('random chunking of many frames (seeded, reproducible)', () => {
+  test('random chunking of many frames (seeded, reproducible)', async () => {
     for (let seed = 1; seed <= 50; seed++) {
       const random = seededRandom(seed);
       const frames = randomFrames(random, 200, 300);
@@ -58,31 +74,30 @@ describe('FrameDecoder', () => {
         chunks.push(stream.subarray(at, at + size));
         at += size;
       }
-      assertSameFrames(decodeChunks(chunks), frames);
+      assertSameFrames(await decodeChunks(chunks), frames);
     }
   });
 
-  test('1-byte chunks of many frames decode in linear time', () => {
+  // A frame in 1-byte chunks is the worst case for a decoder that rejoins its
+  // buffer on every chunk: quadratic in the frame's size, about 8 minutes for
+  // 2 MiB on the 2-core test machine, where the chunk list takes about 2 s.
+  // The timeout sits between the two, far from both.
+  test('1-byte chunks of 3000 frames and of one 2 MiB frame decode intact, within a timeout that a quadratic rejoin misses', { timeout: 60_000 }, async (t) => {
     const frames = randomFrames(seededRandom(7), 3000, 64);
-    const stream = streamOf(frames);
-    const chunks = Array.from({ length: stream.length }, (_, i) => stream.subarray(i, i + 1));
-    assertSameFrames(decodeChunks(chunks), frames);
+    assertSameFrames(await decodeChunks(byteChunks(streamOf(frames)), LARS_MAX_FRAME, t.signal), frames);
 
-    // One large frame in 1-byte chunks: quadratic rejoining would take minutes here.
-    const big = { msgid: 2, body: Buffer.alloc(1024 * 1024, 7) };
-    const bigStream = streamOf([big]);
-    const bigChunks = Array.from({ length: bigStream.length }, (_, i) => bigStream.subarray(i, i + 1));
-    assertSameFrames(decodeChunks(bigChunks, 2 * 1024 * 1024), [big]);
+    const big = { msgid: 2, body: Buffer.alloc(2 * 1024 * 1024, 7) };
+    assertSameFrames(await decodeChunks(byteChunks(streamOf([big])), 4 * 1024 * 1024, t.signal), [big]);
   });
 
-  test('empty bodies and empty chunks', () => {
+  test('empty bodies and empty chunks', async () => {
     const frames = [
       { msgid: 4, body: Buffer.alloc(0) },
       { msgid: 5, body: Buffer.from([8, 1]) },
       { msgid: 4, body: Buffer.alloc(0) },
     ];
     const stream = streamOf(frames);
-    assertSameFrames(decodeChunks([Buffer.alloc(0), stream.subarray(0, 3), Buffer.alloc(0), stream.subarray(3)]), frames);
+    assertSameFrames(await decodeChunks([Buffer.alloc(0), stream.subarray(0, 3), Buffer.alloc(0), stream.subarray(3)]), frames);
   });
 
   test('a negative length is a FrameError naming the length', () => {
@@ -101,9 +116,9 @@ describe('FrameDecoder', () => {
     assert.throws(() => decoder.push(header, () => assert.fail('no frame expected')), /exceeds the cap of 1024/);
   });
 
-  test('a frame exactly at the cap passes', () => {
+  test('a frame exactly at the cap passes', async () => {
     const body = Buffer.alloc(LARS_MAX_FRAME - HEADER_SIZE, 1);
-    assertSameFrames(decodeChunks([encodeFrame(2, body)]), [{ msgid: 2, body }]);
+    assertSameFrames(await decodeChunks([encodeFrame(2, body)]), [{ msgid: 2, body }]);
   });
 
   test('a bad header in split chunks is found once the header is complete', () => {
