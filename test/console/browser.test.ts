@@ -1,6 +1,7 @@
 /**
  * End to end in Debian's Chromium (playwright-core): log in, add a module
- * and a host, see them listed, edit the weight and delete the host inline,
+ * and a host, see them listed, edit the description and the weight and
+ * delete the host inline, see a missing module's page,
  * see the charts of a route that has call status, and check that dns, on
  * the same store, pushes each edit to a subscribed raw TCP client. How soon
  * is the dns benchmark's business (BENCHMARKS.md), not a deadline here: the
@@ -117,7 +118,7 @@ if (!existsSync(CHROMIUM)) {
     });
   }
 
-  test('log in, add a module and a host, edit and delete inline; dns pushes each edit to a subscriber', async () => {
+  test('log in, add a module and a host, edit the description and the weight, delete inline; dns pushes each edit to a subscriber', async () => {
     // The agent subscribes first: dns answers at once (no hosts yet) and remembers the subscription.
     agent.send(MsgId.GetRouteRequest, { modid: 42, cmdid: 7 });
     await waitFor(() => routeAnswers(agent, 0).length > 0, { timeoutMs: UI_TIMEOUT_MS, message: 'the first dns answer' });
@@ -149,6 +150,10 @@ if (!existsSync(CHROMIUM)) {
     await row.locator('a').click();
     await page.waitForURL(/\/modules\/42\/7$/);
     await page.getByText('No hosts yet').waitFor();
+    await page.locator('.description', { hasText: 'browser-made service' }).getByRole('button', { name: 'Edit' }).click();
+    await page.fill('.description input[name=description]', 'renamed in the browser');
+    await edit('PATCH', '/api/v1/modules/42/7', () => page.locator('.description button[type=submit]').click());
+    await page.locator('.description', { hasText: 'renamed in the browser' }).waitFor();
     const beforeAdd = agent.frames.length;
     await page.fill('form.add-host input[name=ip]', '10.42.0.1');
     await page.fill('form.add-host input[name=port]', '4200');
@@ -188,7 +193,7 @@ if (!existsSync(CHROMIUM)) {
     await page.screenshot({ path: join(SCREENSHOTS, 'changes.png'), fullPage: true });
   });
 
-  test('the charts of a route with call status render and keep their data', async () => {
+  test('the charts of a route with call status render and keep their data; a missing module says so', async () => {
     await page.goto(`${server.url}modules/5/1`);
     await page.locator('#hosts-table tr[data-host="10.5.0.2:5000"]').waitFor();
     await page.locator('#chart-succ path.series-line').first().waitFor();
@@ -204,6 +209,9 @@ if (!existsSync(CHROMIUM)) {
     await page.getByRole('button', { name: 'Last day' }).click();
     await dayAnswer;
     await page.locator('#chart-succ path.series-line').first().waitFor();
+
+    await page.goto(`${server.url}modules/99/99`);
+    await page.getByText('Module 99:99 does not exist').waitFor();
 
     await page.getByRole('link', { name: 'API tokens' }).click();
     await page.fill('input[name=name]', 'browser-token');
