@@ -16,8 +16,10 @@
  * own round trips, a pipelined one measures what the agent can serve.
  *
  * Each configuration also runs against bench/clients/null-agent.c, a C
- * responder that answers getHost with a fixed host and does nothing else:
- * what the same client reaches with no agent work at all. Configurations run
+ * responder that answers getHost with a fixed host and does nothing else,
+ * with one blocking recvfrom and sendto per datagram (no batching, no busy
+ * polling): a reference for the same client and kernel, not an upper bound
+ * (the agent beats it in some configurations). Configurations run
  * against every target back to back, so a change in the shared machine's
  * load hits them alike; the load average is printed per run. For each run:
  * calls/s, p50/p99 of one iteration, the client's own CPU (getrusage) and

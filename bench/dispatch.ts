@@ -1,14 +1,16 @@
 /**
- * npm run bench -- dispatch [--seconds S]
+ * npm run bench -- dispatch [--seconds S] [--seed N]
  *
  * Four line-echo worker processes, one skewed load (long-lived connections
- * ramped in among a steady stream of short ones, the same seeded schedule
- * for each), spread three ways:
+ * ramped in among a steady stream of short ones), spread three ways:
  *   dispatcher   `lars dispatch --workers 4`: least connections, descriptors over a UNIX socket
  *   cluster-rr   node:cluster round-robin: the primary accepts and passes each handle
  *   independent  every worker accepts on its own. Node 20 has no reusePort on
  *                net, so this is cluster SCHED_NONE: one listening socket shared
  *                by the four processes, the kernel picks who accepts.
+ * The load is the same for each way and for each run with the same --seed
+ * (default 2002, printed): when each long connection opens and the gaps
+ * between its requests come from the seeded generator.
  * Reports the max/min ratio of live connections per worker (sampled every
  * 250 ms once the long connections are all open), request p50/p99 on
  * established connections, and the first reply on a new connection (connect
@@ -27,6 +29,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { larsCommand, requestStatus, serveLineEcho } from '../src/dispatcher/index.js';
+import { seededRandom } from '../test/support/net.js';
 import { formatDuration, percentile, table } from './stats.js';
 
 const WORKERS = 4;
@@ -37,6 +40,7 @@ const SHORT_PER_SECOND = 200;
 const SHORT_REQUESTS = 3;
 const SHORT_GAP_MS = 50;
 const SAMPLE_MS = 250;
+const DEFAULT_SEED = 2002;
 const BENCH_DEADLINE_MS = 115_000;
 const ROLE_ENV = 'LARS_BENCH_DISPATCH_ROLE';
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -172,26 +176,20 @@ async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<v
 
 // ---- the load ---------------------------------------------------------------
 
-/** The same pseudo-random schedule for every mode (mulberry32). */
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Arrival {
   at: number;
-  long: boolean;
+  /** A long connection's own source of request gaps, so that its gaps do not depend on how the sessions interleave. */
+  gaps?: () => number;
 }
 
-function schedule(durationMs: number): Arrival[] {
-  const random = seeded(2002);
+/** The same schedule for every mode and every run with this seed. */
+function schedule(durationMs: number, seed: number): Arrival[] {
+  const random = seededRandom(seed);
   const arrivals: Arrival[] = [];
-  for (let i = 0; i < LONG; i++) arrivals.push({ at: random() * durationMs * LONG_RAMP, long: true });
-  for (let at = 0; at < durationMs; at += 1000 / SHORT_PER_SECOND) arrivals.push({ at, long: false });
+  for (let i = 0; i < LONG; i++) {
+    arrivals.push({ at: random() * durationMs * LONG_RAMP, gaps: seededRandom(Math.floor(random() * 2 ** 32)) });
+  }
+  for (let at = 0; at < durationMs; at += 1000 / SHORT_PER_SECOND) arrivals.push({ at });
   return arrivals.sort((a, b) => a.at - b.at);
 }
 
@@ -222,7 +220,7 @@ class Client {
   }
 }
 
-async function drive(mode: Mode, system: System, durationMs: number): Promise<ModeResult> {
+async function drive(mode: Mode, system: System, durationMs: number, seed: number): Promise<ModeResult> {
   const result: ModeResult = {
     mode,
     samples: [],
@@ -239,7 +237,8 @@ async function drive(mode: Mode, system: System, durationMs: number): Promise<Mo
   let running = true;
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  const session = async (long: boolean) => {
+  const session = async ({ gaps }: Arrival) => {
+    const long = gaps !== undefined;
     const began = performance.now();
     const socket = connect(system.port, '127.0.0.1');
     open.add(socket);
@@ -252,7 +251,7 @@ async function drive(mode: Mode, system: System, durationMs: number): Promise<Mo
       await client.request();
       result.firstReplyMs.push(performance.now() - began);
       for (let i = 1; running && (long || i < SHORT_REQUESTS); i++) {
-        await sleep(long ? LONG_REQUEST_MS * (0.5 + Math.random()) : SHORT_GAP_MS);
+        await sleep(gaps ? LONG_REQUEST_MS * (0.5 + gaps()) : SHORT_GAP_MS);
         if (running) result.requestMs.push(await client.request());
       }
     } catch {
@@ -264,10 +263,10 @@ async function drive(mode: Mode, system: System, durationMs: number): Promise<Mo
   };
 
   const sessions: Promise<void>[] = [];
-  const arrivals = schedule(durationMs);
+  const arrivals = schedule(durationMs, seed);
   let next = 0;
   const launcher = setInterval(() => {
-    while (next < arrivals.length && arrivals[next]!.at <= elapsed()) sessions.push(session(arrivals[next++]!.long));
+    while (next < arrivals.length && arrivals[next]!.at <= elapsed()) sessions.push(session(arrivals[next++]!));
   }, 5);
 
   let lastProgress = 0;
@@ -318,6 +317,9 @@ export default async function bench(args: string[]): Promise<void> {
   const secondsFlag = args.indexOf('--seconds');
   const seconds = secondsFlag >= 0 ? Number(args[secondsFlag + 1]) : 10;
   if (!(seconds > 0 && seconds <= 30)) throw new Error('--seconds must be between 1 and 30');
+  const seedFlag = args.indexOf('--seed');
+  const seed = seedFlag >= 0 ? Number(args[seedFlag + 1]) : DEFAULT_SEED;
+  if (!Number.isSafeInteger(seed)) throw new Error('--seed must be an integer');
   const deadline = setTimeout(() => {
     console.error(`bench dispatch: over ${BENCH_DEADLINE_MS / 1000} s, stopping`);
     for (const child of children) child.kill('SIGKILL');
@@ -327,7 +329,8 @@ export default async function bench(args: string[]): Promise<void> {
 
   console.log(
     `${WORKERS} workers; per mode ${seconds} s: ${LONG} long-lived connections (a request every ~${LONG_REQUEST_MS} ms) opened ` +
-      `in the first ${LONG_RAMP * seconds} s, ${SHORT_PER_SECOND} short connections/s (${SHORT_REQUESTS} requests ${SHORT_GAP_MS} ms apart)`,
+      `in the first ${LONG_RAMP * seconds} s, ${SHORT_PER_SECOND} short connections/s (${SHORT_REQUESTS} requests ${SHORT_GAP_MS} ms apart); ` +
+      `seed ${seed}, live connections sampled every ${SAMPLE_MS} ms`,
   );
   const modes: [Mode, () => Promise<System>][] = [
     ['dispatcher', startDispatcher],
@@ -339,7 +342,7 @@ export default async function bench(args: string[]): Promise<void> {
     for (const [mode, start] of modes) {
       const system = await start();
       try {
-        results.push(await drive(mode, system, seconds * 1000));
+        results.push(await drive(mode, system, seconds * 1000, seed));
       } finally {
         await system.stop();
       }

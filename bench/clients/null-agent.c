@@ -8,9 +8,14 @@
  *   null-agent HOST BASE_PORT
  *
  * Prints "ready PORT" once the three ports (PORT..PORT+2) are bound and runs
- * until killed. BASE_PORT 0 takes the first of three free consecutive ports. What the qps client reaches against it is what the
- * client, the kernel and this machine allow with no agent work at all: the
- * ceiling against which the real agent's figures are read.
+ * until killed. BASE_PORT 0 takes the first of three free consecutive ports.
+ *
+ * A reference, not a ceiling: it makes one blocking system call per datagram
+ * each way and sleeps in recvfrom between them, where the agent reads and
+ * writes batches (recvmmsg/sendmmsg) and busy-polls for a moment before it
+ * sleeps. So the agent beats it where those save wakeups (one synchronous
+ * client thread, for instance), and it shows what a plain blocking server
+ * gets from the same client and kernel elsewhere.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
