@@ -18,7 +18,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startConsole, type ConsoleServer } from '../../src/console/server.js';
+import type { ConsoleServer } from '../../src/console/server.js';
 import type { DnsService } from '../../src/dns/service.js';
 import { ipToInt32 } from '../../src/protocol/ip.js';
 import { decodeBody } from '../../src/protocol/messages.js';
@@ -27,7 +27,7 @@ import { RouteAdmin } from '../../src/store/route-admin.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { REPO } from '../support/cli.js';
 import { RawTcpClient, waitFor } from '../support/net.js';
-import { startDnsHere, type LocalService } from '../support/services.js';
+import { startConsoleHere, startDnsHere, type LocalService } from '../support/services.js';
 import { ADMIN, addTestUsers, insertSeries, insertStatus } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -57,7 +57,7 @@ if (!existsSync(CHROMIUM)) {
 } else describe('console in a browser', { timeout: 240_000 }, () => {
   let dir = '';
   let store: Store;
-  let server: ConsoleServer;
+  let server: LocalService<ConsoleServer>;
   let dns: LocalService<DnsService>;
   let agent: RawTcpClient;
   let context: BrowserContext;
@@ -78,7 +78,7 @@ if (!existsSync(CHROMIUM)) {
       await insertStatus(store, [{ modid: 5, cmdid: 1, ip, port: 5000, caller: '10.9.9.9', succ: 120, err: ip === '10.5.0.2' ? 30 : 1, overload: ip === '10.5.0.2', reportedAt: now - 3 }]);
       await insertSeries(store, { modid: 5, cmdid: 1, ip, port: 5000, caller: '10.9.9.9' }, 30, now, (m) => ({ succ: 100 + ((m * 7) % 40), err: ip === '10.5.0.2' ? 10 + (m % 5) : 0 }));
     }
-    server = await startConsole({ store, port: 0 });
+    server = await startConsoleHere({ store });
     dns = await startDnsHere({ store: url });
     agent = await RawTcpClient.connect(dns.port);
     await mkdir(SCREENSHOTS, { recursive: true });
@@ -97,7 +97,7 @@ if (!existsSync(CHROMIUM)) {
     await context?.close();
     await agent?.close();
     await dns?.stop();
-    await server?.close();
+    await server?.stop();
     await store?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -123,7 +123,7 @@ if (!existsSync(CHROMIUM)) {
     agent.send(MsgId.GetRouteRequest, { modid: 42, cmdid: 7 });
     await waitFor(() => routeAnswers(agent, 0).length > 0, { timeoutMs: UI_TIMEOUT_MS, message: 'the first dns answer' });
 
-    await page.goto(`${server.url}modules`);
+    await page.goto(`${server.service.url}modules`);
     await page.waitForURL(/\/login\?next=%2Fmodules$/);
     await page.screenshot({ path: join(SCREENSHOTS, 'login.png') });
     await page.fill('input[name=username]', ADMIN.name);
@@ -194,7 +194,7 @@ if (!existsSync(CHROMIUM)) {
   });
 
   test('the charts of a route with call status render and keep their data; a missing module says so', async () => {
-    await page.goto(`${server.url}modules/5/1`);
+    await page.goto(`${server.service.url}modules/5/1`);
     await page.locator('#hosts-table tr[data-host="10.5.0.2:5000"]').waitFor();
     await page.locator('#chart-succ path.series-line').first().waitFor();
     const lines = await page.locator('#chart-succ path.series-line').evaluateAll((paths) => paths.map((p) => ({ host: p.getAttribute('data-series'), points: (p.getAttribute('d') ?? '').split('L').length })));
@@ -210,7 +210,7 @@ if (!existsSync(CHROMIUM)) {
     await dayAnswer;
     await page.locator('#chart-succ path.series-line').first().waitFor();
 
-    await page.goto(`${server.url}modules/99/99`);
+    await page.goto(`${server.service.url}modules/99/99`);
     await page.getByText('Module 99:99 does not exist').waitFor();
 
     await page.getByRole('link', { name: 'API tokens' }).click();

@@ -35,7 +35,11 @@ export interface LocalService<T> {
   /** The running service, for what only the process's admin port would show (health, stats, routes). */
   readonly service: T;
   readonly metrics: MetricsRegistry;
-  /** Every line the service logged so far, at every level, formatted as a process writes them. */
+  /**
+   * Every line the service logged so far, at every level, formatted as a
+   * process writes them. The agent's port workers are threads with their
+   * own log sink: their lines go to stderr, not here.
+   */
   readonly lines: string[];
   /** "HOST:PORT" as the ready line's addr (the agent: its base UDP port). */
   readonly addr: string;
