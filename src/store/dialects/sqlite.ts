@@ -7,15 +7,27 @@
  * A transaction that may write begins IMMEDIATE, taking the file's write lock
  * before its first read. Begun DEFERRED, it would read a snapshot first and,
  * when another process wrote meanwhile, fail at its first write with
- * SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out. This is also
- * what makes Kysely's Migrator safe across processes here: its SQLite adapter
- * takes no lock of its own (one connection per process), and the migration
- * transaction holds the write lock from its start (docs/store.md).
+ * SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out.
+ *
+ * That write lock is also the migration lock across processes. Kysely's
+ * SQLite adapter takes none (it counts on one connection per process) and
+ * calls SQLite's DDL non-transactional, so its Migrator would run migrations
+ * outside any transaction. SQLite's DDL is transactional: saying so makes the
+ * Migrator run them in one transaction, begun IMMEDIATE (docs/store.md).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type SqliteDialectConfig, type TransactionSettings } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type SqliteDialectConfig,
+  type TransactionSettings,
+} from 'kysely';
 import { StoreUnavailableError, errorReason } from '../errors.js';
 import type { Database } from '../schema.js';
 import { SQLITE_MEMORY, type SqliteLocation } from '../url.js';
@@ -53,6 +65,12 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
 class ImmediateSqliteDialect extends SqliteDialect {
   constructor(private readonly config: SqliteDialectConfig) {
     super(config);
@@ -60,6 +78,10 @@ class ImmediateSqliteDialect extends SqliteDialect {
 
   override createDriver(): SqliteDriver {
     return new ImmediateSqliteDriver(this.config);
+  }
+
+  override createAdapter(): SqliteAdapter {
+    return new TransactionalDdlSqliteAdapter();
   }
 }
 
