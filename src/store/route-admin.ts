@@ -199,12 +199,12 @@ export class RouteAdmin {
   }
 
   /** One module, or undefined when it does not exist. */
-  findModule(modid: number, cmdid: number): Promise<ModuleInfo | undefined> {
+  async findModule(modid: number, cmdid: number): Promise<ModuleInfo | undefined> {
     return findModule(this.db, checkModuleKey({ modid, cmdid }));
   }
 
   /** One module and its hosts, or undefined when the module does not exist. */
-  readRoute(modid: number, cmdid: number): Promise<RouteView | undefined> {
+  async readRoute(modid: number, cmdid: number): Promise<RouteView | undefined> {
     const key = checkModuleKey({ modid, cmdid });
     return readConsistently(this.db, async (trx) => {
       const module = await findModule(trx, key);
@@ -214,7 +214,7 @@ export class RouteAdmin {
   }
 
   /** All hosts, or one module's (no error when it has none or does not exist), ordered by modid, cmdid, ip, port. */
-  listHosts(filter?: ModuleKey): Promise<{ version: number; hosts: RouteHostInfo[] }> {
+  async listHosts(filter?: ModuleKey): Promise<{ version: number; hosts: RouteHostInfo[] }> {
     const key = filter && checkModuleKey(filter);
     return readConsistently(this.db, async (trx) => ({ version: await readVersion(trx), hosts: await selectHosts(trx, key) }));
   }
