@@ -5,12 +5,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dnsSection } from '../../src/dns/config.js';
+import type { RouteSource } from '../../src/dns/route-sync.js';
 import { startDns, type DnsService } from '../../src/dns/service.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { intToIp, ipToUint32 } from '../../src/protocol/ip.js';
 import { loadConfig, reactorSection } from '../../src/reactor/config.js';
 import { MetricsRegistry } from '../../src/reactor/metrics.js';
-import { openStore, RouteAdmin, type Store } from '../../src/store/index.js';
+import { openStore, RouteAdmin, RouteReader, type Store } from '../../src/store/index.js';
 import { kyselyOf } from '../../src/store/store.js';
 import { forEachEngine } from '../support/engines.js';
 import { captureLogs, hexBytes, RawTcpClient, waitFor } from '../support/net.js';
@@ -64,6 +65,33 @@ await forEachEngine('dns service', (store, engineName, { url }) => {
     assert.equal(reply.modid, 1);
     assert.equal(reply.cmdid, 1);
     assert.deepEqual(hostsOf(reply), ['10.0.0.1:80', '200.1.2.3:8080']);
+  });
+
+  test('a request that comes before the first load is held and answered by that load, not with "no hosts"', async () => {
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const reader = new RouteReader(store);
+    const source: RouteSource = {
+      readVersion: () => reader.readVersion(),
+      loadRoutes: async () => {
+        await gate;
+        return reader.loadRoutes();
+      },
+      loadRoutesOf: (routes) => reader.loadRoutesOf(routes),
+      changesSince: (version) => reader.changesSince(version),
+    };
+    const starting = await startDns({ store, host: '127.0.0.1', port: 0, dns: config.dns, reactor: config.reactor, source });
+    try {
+      const client = await ask(starting.address!.port, 1, 1);
+      clients.push(client);
+      await waitFor(() => starting.health().subscribedRoutes === 1, { message: 'the request to arrive' });
+      assert.equal(starting.health().ok, false, 'nothing loaded yet');
+      openGate();
+      assert.deepEqual(hostsOf(await client.nextMessage(MsgId.GetRouteResponse)), ['10.0.0.1:80', '200.1.2.3:8080']);
+    } finally {
+      openGate();
+      await starting.close();
+    }
   });
 
   test('answers an unknown route with no hosts, and pushes once it gets some', async () => {
