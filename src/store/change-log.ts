@@ -31,8 +31,7 @@ export async function readVersion(db: Kysely<Database>): Promise<number> {
 /**
  * Adds one to the version and returns the new value. Run it FIRST in an edit
  * transaction: the UPDATE takes the row's write lock, which orders concurrent
- * edits (each gets its own version) and, on SQLite, takes the database write
- * lock before anything was read, so waiting for another writer cannot fail.
+ * edits (each gets its own version) before anything was read.
  */
 export async function bumpVersion(trx: Kysely<Database>): Promise<number> {
   const result = await trx

@@ -87,7 +87,7 @@ await forEachEngine('call status store', (store) => {
     });
   });
 
-  test('querySeries sums callers per host per bucket, counts a window in the bucket of its last second, honours the range', async () => {
+  test('series sums callers per host per bucket, counts a window in the bucket of its last second, honours the range', async () => {
     const base = 1_700_000_000 - (1_700_000_000 % 3600); // an hour boundary
     const rows: StatusRow[] = [];
     for (let i = 1; i <= 12; i++) {

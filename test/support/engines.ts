@@ -9,7 +9,7 @@
  * set either to `none` to skip that engine.
  *
  *   await forEachEngine('route admin', (store, engineName) => {
- *     test('adds a host', async () => { ... store.db ... });
+ *     test('adds a host', async () => { ... new RouteAdmin(store) ... });
  *   });
  */
 import { randomBytes } from 'node:crypto';
