@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
 import type { Database, Store } from '../src/store/index.js';
+import { kyselyOf } from '../src/store/store.js';
 
 export const CMDIDS_PER_MODID = 100;
 export const ROUTE_COUNT = 10_000;
@@ -71,6 +72,6 @@ async function seedRows(trx: Kysely<Database>, now: number): Promise<void> {
 export async function seedRoutes(store: Store): Promise<number> {
   const started = performance.now();
   const now = Math.floor(Date.now() / 1000);
-  await store.db.transaction().execute((trx) => seedRows(trx, now));
+  await kyselyOf(store).transaction().execute((trx) => seedRows(trx, now));
   return performance.now() - started;
 }

@@ -1,16 +1,18 @@
-/** What the route groups share: the store and its administrators, config, clock, log and metrics. */
+/** What the route groups share: the store's operations, config, clock, log and metrics. */
 import type { Logger } from '../reactor/log.js';
 import type { MetricsRegistry } from '../reactor/metrics.js';
+import type { ChangeLog } from '../store/change-log.js';
 import type { RouteAdmin } from '../store/route-admin.js';
-import type { Store } from '../store/store.js';
+import type { CallStatus } from '../store/status.js';
 import type { Users } from '../store/users.js';
 import type { ConsoleConfig } from './config.js';
 import type { LoginThrottle } from './login-throttle.js';
 
 export interface ConsoleContext {
-  store: Store;
   routes: RouteAdmin;
   users: Users;
+  status: CallStatus;
+  changes: ChangeLog;
   config: ConsoleConfig;
   throttle: LoginThrottle;
   /** Cookies get the Secure flag when the console serves TLS. */

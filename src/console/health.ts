@@ -3,16 +3,11 @@
  * serves two levels: a route from its hosts, and a host from its callers
  * (each caller's agent reports what it sees of the host).
  */
+import type { StatusSample } from '../store/status.js';
+
+export type { StatusSample };
 
 export type HealthState = 'none' | 'ok' | 'degraded' | 'down' | 'stale';
-
-export interface StatusSample {
-  overload: boolean;
-  succ: number;
-  err: number;
-  /** Unix seconds. */
-  reportedAt: number;
-}
 
 export interface HealthSummary {
   state: HealthState;

@@ -9,7 +9,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOpt
 import { formatEndpoint } from '../reactor/endpoint.js';
 import { createLogger, type Logger } from '../reactor/log.js';
 import { MetricsRegistry } from '../reactor/metrics.js';
+import { ChangeLog } from '../store/change-log.js';
 import { RouteAdmin } from '../store/route-admin.js';
+import { CallStatus } from '../store/status.js';
 import type { Store } from '../store/store.js';
 import { Users } from '../store/users.js';
 import { accessHook } from './auth.js';
@@ -103,9 +105,10 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const clock = options.clock ?? Date.now;
   const config: ConsoleConfig = { ...DEFAULT_CONSOLE_CONFIG, ...options.config };
   const ctx: ConsoleContext = {
-    store: options.store,
     routes: new RouteAdmin(options.store, { clock }),
     users: new Users(options.store, { clock }),
+    status: new CallStatus(options.store),
+    changes: new ChangeLog(options.store, { clock }),
     config,
     throttle: new LoginThrottle({
       perUserAddress: config.login_failures_per_user_address,

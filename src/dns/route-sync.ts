@@ -14,13 +14,13 @@
 import { Backoff } from '../reactor/backoff.js';
 import { rateLimited, type Logger } from '../reactor/log.js';
 import { routeKeyOf, type RouteId, type RouteKey } from '../protocol/route-key.js';
-import { coversVersions, type RouteChange, type RouteHost, type RouteTable } from '../store/index.js';
+import { coversVersions, type LoadedRoutes, type RouteChange, type RouteHost } from '../store/index.js';
 import { RouteSnapshot } from './route-snapshot.js';
 
 /** What the sync needs from the store (RouteReader provides it). */
 export interface RouteSource {
   readVersion(): Promise<number>;
-  loadRoutes(): Promise<RouteTable>;
+  loadRoutes(): Promise<LoadedRoutes>;
   loadRoutesOf(routes: readonly RouteId[]): Promise<Map<RouteKey, RouteHost[]>>;
   changesSince(version: number): Promise<RouteChange[]>;
 }
@@ -32,7 +32,9 @@ export interface RouteSyncOptions {
   /** Backoff ceiling while the store is unreachable. */
   maxRetryMs: number;
   logger: Logger;
-  /** Called after the first load and after each swap that changed routes, with those routes. */
+  /** Called once, after the first load (which may hold no route at all). */
+  onLoaded(snapshot: RouteSnapshot): void;
+  /** Called after each later swap that changed routes, with those routes. */
   onChange(snapshot: RouteSnapshot, changed: readonly RouteKey[]): void;
   now?: () => number;
 }
@@ -142,9 +144,9 @@ export class RouteSync {
 
   private async fullReload(): Promise<void> {
     const started = this.now();
-    const table = await this.options.source.loadRoutes();
-    const next = RouteSnapshot.fromHosts(table.version, table.routes);
-    const changed = this.loaded ? this.current.changedKeys(next) : [...table.routes.keys()];
+    const loaded = await this.options.source.loadRoutes();
+    const next = RouteSnapshot.fromHosts(loaded.version, loaded.routes);
+    const changed = this.loaded ? this.current.changedKeys(next) : [...loaded.routes.keys()];
     this.lastFullLoad = this.now();
     if (!this.loaded || changed.length > 0 || next.version !== this.current.version) {
       this.options.logger.info('routes_loaded', { version: next.version, routes: next.size, changed: changed.length, ms: this.now() - started });
@@ -156,6 +158,7 @@ export class RouteSync {
   private swap(next: RouteSnapshot, changed: readonly RouteKey[]): void {
     const first = !this.loaded;
     this.current = next;
-    if (first || changed.length > 0) this.options.onChange(next, changed);
+    if (first) this.options.onLoaded(next);
+    else if (changed.length > 0) this.options.onChange(next, changed);
   }
 }

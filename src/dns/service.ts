@@ -1,16 +1,21 @@
 /**
  * The dns service: every route in memory, answered over TCP (GetRouteRequest
  * id 1 -> GetRouteResponse id 2), and pushed unasked (id 2 again) to every
- * connection that asked for a route when that route changes.
+ * connection that asked for a route when that route changes (docs/dns.md).
+ *
+ * Its parts: the sync (RouteSync, which alone knows whether the first load
+ * happened), the subscriptions, the TCP server that answers and subscribes,
+ * the pushes, and the change-log pruning.
  */
 import type { AddressInfo, Socket } from 'node:net';
 import { MsgId } from '../protocol/msgid.js';
+import type { GetRouteRequest } from '../protocol/messages.js';
+import { routeIdOf, routeKeyOf, type RouteKey } from '../protocol/route-key.js';
 import { tcpServerLimits, type ReactorConfig } from '../reactor/config.js';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
-import { MetricsRegistry } from '../reactor/metrics.js';
+import { MetricsRegistry, type Counter } from '../reactor/metrics.js';
 import { TcpServer, type TcpConnection } from '../reactor/tcp-server.js';
-import { routeIdOf, routeKeyOf, type RouteKey } from '../protocol/route-key.js';
-import { pruneChanges, RouteReader, type Store } from '../store/index.js';
+import { ChangeLog, RouteReader, type Store } from '../store/index.js';
 import type { DnsConfig } from './config.js';
 import { RouteSync, type RouteSource, type SyncHealth } from './route-sync.js';
 import type { RouteSnapshot } from './route-snapshot.js';
@@ -43,96 +48,138 @@ export interface DnsService {
 
 type Conn = TcpConnection<undefined>;
 
-export async function startDns(options: DnsOptions): Promise<DnsService> {
-  const log = options.logger ?? createLogger('dns');
-  const metrics = options.metrics ?? new MetricsRegistry();
-  const pushes = metrics.counter('lars_dns_pushes_total', 'GetRouteResponse frames pushed after a route changed');
-  const answers = metrics.counter('lars_dns_answers_total', 'GetRouteRequest frames answered');
-  const evictions = metrics.counter('lars_dns_subscriptions_evicted_total', 'subscriptions to routes without hosts forgotten past max_empty_subscriptions');
-  const logEvicted = rateLimited(log, 60_000);
-  // Until the first load nothing is known to be empty, so nothing is evicted.
-  const subscriptions = new Subscriptions<Conn>({
-    maxEmptyPerConnection: options.dns.max_empty_subscriptions,
-    hasHosts: (key) => !sync.loaded || sync.snapshot.get(key) !== undefined,
-  });
-  metrics.gauge('lars_dns_subscribed_routes', 'routes with at least one subscriber', () => subscriptions.routeCount);
+interface DnsCounters {
+  pushes: Counter;
+  answers: Counter;
+  evictions: Counter;
+}
 
-  const push = (snapshot: RouteSnapshot, keys: Iterable<RouteKey>) => {
+class Dns implements DnsService {
+  address: AddressInfo | undefined;
+  private readonly log: Logger;
+  private readonly logEvicted: ReturnType<typeof rateLimited>;
+  private readonly counters: DnsCounters;
+  private readonly sync: RouteSync;
+  private readonly subscriptions: Subscriptions<Conn>;
+  private readonly server: TcpServer<undefined>;
+  private readonly changeLog: ChangeLog;
+  private pruneTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: DnsOptions) {
+    this.log = options.logger ?? createLogger('dns');
+    this.logEvicted = rateLimited(this.log, 60_000);
+    const metrics = options.metrics ?? new MetricsRegistry();
+    this.counters = {
+      pushes: metrics.counter('lars_dns_pushes_total', 'GetRouteResponse frames pushed after a route changed'),
+      answers: metrics.counter('lars_dns_answers_total', 'GetRouteRequest frames answered'),
+      evictions: metrics.counter('lars_dns_subscriptions_evicted_total', 'subscriptions to routes without hosts forgotten past max_empty_subscriptions'),
+    };
+    this.sync = new RouteSync({
+      source: options.source ?? new RouteReader(options.store),
+      pollIntervalMs: options.dns.poll_interval_ms,
+      fullReloadIntervalMs: options.dns.full_reload_interval_s * 1000,
+      maxRetryMs: options.dns.retry_max_ms,
+      logger: this.log,
+      // Requests that came before the first load were held: answer them all now.
+      onLoaded: (snapshot) => this.push(snapshot, this.subscriptions.routes()),
+      onChange: (snapshot, changed) => this.push(snapshot, changed),
+    });
+    this.subscriptions = new Subscriptions<Conn>({
+      maxEmptyPerConnection: options.dns.max_empty_subscriptions,
+      // Until the first load nothing is known to be empty, so nothing is evicted.
+      hasHosts: (key) => !this.sync.loaded || this.sync.snapshot.get(key) !== undefined,
+    });
+    this.server = new TcpServer<undefined>({
+      name: 'dns',
+      host: options.host,
+      port: options.port,
+      ...tcpServerLimits(options.reactor),
+      logger: this.log,
+      metrics,
+      onClose: (conn) => this.subscriptions.forget(conn),
+    });
+    this.server.handle(MsgId.GetRouteRequest, (conn, request) => this.onRequest(conn, request));
+    this.changeLog = new ChangeLog(options.store);
+    metrics.gauge('lars_dns_subscribed_routes', 'routes with at least one subscriber', () => this.subscriptions.routeCount);
+    metrics.gauge('lars_dns_route_version', 'route version of the snapshot being served', () => this.sync.snapshot.version);
+    metrics.gauge('lars_dns_routes', 'routes in memory', () => this.sync.snapshot.size);
+  }
+
+  async start(): Promise<void> {
+    this.sync.start();
+    if (this.options.listen !== false) {
+      try {
+        this.address = await this.server.listen();
+      } catch (err) {
+        await this.sync.stop();
+        throw err;
+      }
+    }
+    this.pruneTimer = setInterval(() => void this.pruneChangeLog(), this.options.dns.prune_interval_s * 1000);
+  }
+
+  adopt(socket: Socket): void {
+    this.server.adopt(socket);
+  }
+
+  health(): SyncHealth & { connections: number; subscribedRoutes: number } {
+    return { ...this.sync.health(), connections: this.server.connectionCount, subscribedRoutes: this.subscriptions.routeCount };
+  }
+
+  syncNow(): Promise<void> {
+    return this.sync.poll();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.pruneTimer);
+    await this.sync.stop();
+    await this.server.close();
+  }
+
+  /** Subscribes the connection, and answers unless the first load is still to come (which then answers it). */
+  private onRequest(conn: Conn, request: GetRouteRequest): void {
+    const evicted = this.subscriptions.subscribe(conn, routeKeyOf(request));
+    if (evicted > 0) {
+      this.counters.evictions.inc(evicted);
+      this.logEvicted('warn', 'empty_subscriptions_evicted', {
+        peer: conn.remote,
+        limit: this.options.dns.max_empty_subscriptions,
+        total: this.counters.evictions.get(),
+      });
+    }
+    // Before the first load the answer would be a wrong "no hosts".
+    if (!this.sync.loaded) return;
+    this.counters.answers.inc();
+    conn.sendFrame(this.sync.snapshot.responseFrame(request.modid, request.cmdid));
+  }
+
+  /** Sends each route's frame to its subscribers. */
+  private push(snapshot: RouteSnapshot, keys: Iterable<RouteKey>): void {
     let sent = 0;
     for (const key of keys) {
-      const conns = subscriptions.subscribers(key);
+      const conns = this.subscriptions.subscribers(key);
       if (conns.size === 0) continue;
       const { modid, cmdid } = routeIdOf(key);
       const frame = snapshot.responseFrame(modid, cmdid);
       for (const conn of conns) if (conn.sendFrame(frame)) sent += 1;
     }
-    pushes.inc(sent);
-    if (sent > 0) log.info('pushed', { version: snapshot.version, frames: sent });
-  };
+    this.counters.pushes.inc(sent);
+    if (sent > 0) this.log.info('pushed', { version: snapshot.version, frames: sent });
+  }
 
-  let firstLoadDone = false;
-  const sync = new RouteSync({
-    source: options.source ?? new RouteReader(options.store),
-    pollIntervalMs: options.dns.poll_interval_ms,
-    fullReloadIntervalMs: options.dns.full_reload_interval_s * 1000,
-    maxRetryMs: options.dns.retry_max_ms,
-    logger: log,
-    onChange: (snapshot, changed) => {
-      // Requests that came before the first load were held: answer them all now.
-      push(snapshot, firstLoadDone ? changed : [...subscriptions.routes()]);
-      firstLoadDone = true;
-    },
-  });
-  metrics.gauge('lars_dns_route_version', 'route version of the snapshot being served', () => sync.snapshot.version);
-  metrics.gauge('lars_dns_routes', 'routes in memory', () => sync.snapshot.size);
-
-  const server = new TcpServer<undefined>({
-    name: 'dns',
-    host: options.host,
-    port: options.port,
-    ...tcpServerLimits(options.reactor),
-    logger: log,
-    metrics,
-    onClose: (conn) => subscriptions.forget(conn),
-  });
-  server.handle(MsgId.GetRouteRequest, (conn, request) => {
-    const evicted = subscriptions.subscribe(conn, routeKeyOf(request));
-    if (evicted > 0) {
-      evictions.inc(evicted);
-      logEvicted('warn', 'empty_subscriptions_evicted', { peer: conn.remote, limit: options.dns.max_empty_subscriptions, total: evictions.get() });
-    }
-    // Before the first load the answer would be a wrong "no hosts": the
-    // subscription alone makes the first load answer it.
-    if (!sync.loaded) return;
-    answers.inc();
-    conn.sendFrame(sync.snapshot.responseFrame(request.modid, request.cmdid));
-  });
-
-  sync.start();
-  const address = options.listen === false ? undefined : await server.listen().catch(async (err) => {
-    await sync.stop();
-    throw err;
-  });
-
-  const prune = async () => {
+  /** By age only: other dns instances on the store may still need the newer rows. */
+  private async pruneChangeLog(): Promise<void> {
     try {
-      const removed = await pruneChanges(options.store, options.dns.change_retention_hours * 3600);
-      if (removed > 0) log.info('change_log_pruned', { rows: removed });
+      const removed = await this.changeLog.prune(this.options.dns.change_retention_hours * 3600);
+      if (removed > 0) this.log.info('change_log_pruned', { rows: removed });
     } catch (err) {
-      log.warn('change_log_prune_failed', { error: err });
+      this.log.warn('change_log_prune_failed', { error: err });
     }
-  };
-  const pruneTimer = setInterval(prune, options.dns.prune_interval_s * 1000);
+  }
+}
 
-  return {
-    address,
-    adopt: (socket) => server.adopt(socket),
-    health: () => ({ ...sync.health(), connections: server.connectionCount, subscribedRoutes: subscriptions.routeCount }),
-    syncNow: () => sync.poll(),
-    close: async () => {
-      clearInterval(pruneTimer);
-      await sync.stop();
-      await server.close();
-    },
-  };
+export async function startDns(options: DnsOptions): Promise<DnsService> {
+  const dns = new Dns(options);
+  await dns.start();
+  return dns;
 }

@@ -7,7 +7,9 @@
  * - Intake never waits for the store: a frame costs a decode and a push.
  * - The queue is bounded in host results; when full, the oldest batch goes.
  * - A failed write is retried with backoff (the batch stays at the queue's
- *   head); rows the store refuses as bad data are dropped with a log line.
+ *   head). When the store refuses rows as bad data, the batch is written in
+ *   halves down to single rows, so only the refused rows are dropped (counted,
+ *   logged) and the rest is written.
  * - close() stops intake, then writes what is queued (up to flush_timeout_ms).
  */
 import type { AddressInfo, Socket } from 'node:net';
@@ -120,6 +122,12 @@ function createMetrics(registry: MetricsRegistry, service: ReporterService): Met
     pruned: registry.counter(name('series_pruned_total'), 'call_series rows deleted for age'),
     writeSeconds: registry.histogram(name('batch_write_seconds'), 'time to write one batch', [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]),
   };
+}
+
+/** Rows the store refused as bad data, and why (the first refusal). */
+interface Rejected {
+  rows: number;
+  error?: unknown;
 }
 
 class ReporterService implements Reporter {
@@ -309,17 +317,21 @@ class ReporterService implements Reporter {
 
   private async write(batch: Batch<StatusRow>): Promise<void> {
     const started = performance.now();
-    const count = batch.items.length;
+    let rejected: Rejected;
     try {
-      await this.sink.write(batch.items);
+      rejected = await this.writeRows(batch.items);
     } catch (err) {
       this.failed(batch, err);
       return;
     }
     this.queue.done(batch);
     this.metrics.writeSeconds.observe((performance.now() - started) / 1000);
-    this.metrics.written.inc(count);
+    this.metrics.written.inc(batch.items.length - rejected.rows);
     this.metrics.batchesWritten.inc();
+    if (rejected.rows > 0) {
+      this.metrics.dropped.inc(rejected.rows, { reason: 'rejected' });
+      this.log.error('results_rejected', { results: rejected.rows, batch: batch.items.length, error: errorReason(rejected.error) });
+    }
     this.lastWriteAt = this.clock();
     this.backoff.reset();
     if (!this.storeUp) {
@@ -328,15 +340,29 @@ class ReporterService implements Reporter {
     }
   }
 
+  /**
+   * Writes the rows; when the store refuses them as bad data, writes each half
+   * again, down to single rows, and returns the rows it refused (k bad rows
+   * in n cost about 2k log n writes). Any other error ends it: the caller
+   * retries the whole batch, which is safe because writes are idempotent.
+   */
+  private async writeRows(rows: readonly StatusRow[]): Promise<Rejected> {
+    try {
+      await this.sink.write(rows);
+      return { rows: 0 };
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      if (rows.length === 1) return { rows: 1, error: err };
+      const half = Math.ceil(rows.length / 2);
+      const first = await this.writeRows(rows.slice(0, half));
+      const second = await this.writeRows(rows.slice(half));
+      return { rows: first.rows + second.rows, error: first.error ?? second.error };
+    }
+  }
+
   private failed(batch: Batch<StatusRow>, err: unknown): void {
     const count = batch.items.length;
     this.metrics.failures.inc();
-    if (isDataError(err)) {
-      this.queue.done(batch);
-      this.metrics.dropped.inc(count, { reason: 'rejected' });
-      this.log.error('batch_rejected', { results: count, error: errorReason(err) });
-      return;
-    }
     if (this.stopped) {
       this.queue.done(batch);
       this.metrics.dropped.inc(count, { reason: 'shutdown' });

@@ -7,7 +7,7 @@
  * its own connection, so it is written in-process (tests, demos).
  */
 import { WorkerPool } from '../reactor/worker-pool.js';
-import { pruneSeries, writeStatusBatch, type StatusRow } from '../store/status.js';
+import { CallStatus, type StatusRow } from '../store/status.js';
 import type { Store } from '../store/store.js';
 import { packRows } from './packed-rows.js';
 import type * as SqliteTasks from './sqlite-tasks.js';
@@ -26,11 +26,12 @@ export interface StatusSink {
 }
 
 function directSink(store: Store): StatusSink {
+  const status = new CallStatus(store);
   return {
     name: 'store',
     maxWriters: store.kind === 'sqlite' ? 1 : Number.POSITIVE_INFINITY,
-    write: (rows) => writeStatusBatch(store.db, store.kind, rows),
-    prune: (cutoff) => pruneSeries(store.db, cutoff),
+    write: (rows) => status.write(rows),
+    prune: (cutoff) => status.pruneSeries(cutoff),
     close: async () => {},
   };
 }

@@ -10,19 +10,22 @@
  * tell bad rows from an unavailable database.
  */
 import { openStore, type Store } from '../store/store.js';
-import { pruneSeries, writeStatusBatch } from '../store/status.js';
+import { CallStatus } from '../store/status.js';
 import { unpackRows } from './packed-rows.js';
 
 export type TaskOutcome<T> = { ok: true; value: T } | { ok: false; message: string; code?: string };
 
 let store: Promise<Store> | undefined;
+let status: CallStatus | undefined;
 
-function open(url: string): Promise<Store> {
+async function open(url: string): Promise<CallStatus> {
   store ??= openStore(url, { migrate: false }).catch((err: unknown) => {
     store = undefined;
     throw err;
   });
-  return store;
+  const opened = await store;
+  status ??= new CallStatus(opened);
+  return status;
 }
 
 async function outcome<T>(work: () => Promise<T>): Promise<TaskOutcome<T>> {
@@ -43,18 +46,18 @@ export function connect(input: { url: string }): Promise<TaskOutcome<null>> {
 
 export function write(input: { url: string; rows: Float64Array }): Promise<TaskOutcome<null>> {
   return outcome(async () => {
-    const db = (await open(input.url)).db;
-    await writeStatusBatch(db, 'sqlite', unpackRows(input.rows));
+    await (await open(input.url)).write(unpackRows(input.rows));
     return null;
   });
 }
 
 export function prune(input: { url: string; cutoff: number }): Promise<TaskOutcome<number>> {
-  return outcome(async () => pruneSeries((await open(input.url)).db, input.cutoff));
+  return outcome(async () => (await open(input.url)).pruneSeries(input.cutoff));
 }
 
 export async function close(): Promise<void> {
   const current = store;
   store = undefined;
+  status = undefined;
   if (current) await (await current.catch(() => undefined))?.close();
 }

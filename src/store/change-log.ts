@@ -2,11 +2,12 @@
  * The route version row and the change log. Every route edit bumps the
  * version and appends one change row in its own transaction. Rows are never
  * consumed by readers: several dns instances may share one store, and each
- * remembers the last version it applied. Old rows go by age (pruneChanges).
+ * remembers the last version it applied. Old rows go by age (ChangeLog.prune).
+ * The functions on a Kysely handle run inside the caller's transaction.
  */
 import type { Kysely } from 'kysely';
 import type { ChangeAction, Database } from './schema.js';
-import type { Store } from './store.js';
+import { kyselyOf, readConsistently, type Store } from './store.js';
 
 export interface RouteChange {
   version: number;
@@ -30,8 +31,7 @@ export async function readVersion(db: Kysely<Database>): Promise<number> {
 /**
  * Adds one to the version and returns the new value. Run it FIRST in an edit
  * transaction: the UPDATE takes the row's write lock, which orders concurrent
- * edits (each gets its own version) and, on SQLite, takes the database write
- * lock before anything was read, so waiting for another writer cannot fail.
+ * edits (each gets its own version) before anything was read.
  */
 export async function bumpVersion(trx: Kysely<Database>): Promise<number> {
   const result = await trx
@@ -79,21 +79,39 @@ export function coversVersions(changes: readonly RouteChange[], since: number, u
   return seen === Math.max(0, upTo - since);
 }
 
-/** The newest changes first, for people (console, CLI). */
-export async function listChanges(store: Store, options: { limit?: number; beforeVersion?: number } = {}): Promise<ChangeRecord[]> {
-  let query = store.db
-    .selectFrom('route_changes')
-    .select(['version', 'modid', 'cmdid', 'action', 'detail', 'actor', 'changed_at'])
-    .orderBy('version', 'desc')
-    .limit(options.limit ?? 100);
-  if (options.beforeVersion !== undefined) query = query.where('version', '<', options.beforeVersion);
-  const rows = await query.execute();
-  return rows.map(({ changed_at, ...rest }) => ({ ...rest, changedAt: changed_at }));
+export interface ChangeLogOptions {
+  /** Unix milliseconds; injected by tests. */
+  clock?: () => number;
 }
 
-/** Deletes change rows older than the given age; returns how many went. */
-export async function pruneChanges(store: Store, olderThanSeconds: number, now: () => number = Date.now): Promise<number> {
-  const cutoff = Math.floor(now() / 1000) - olderThanSeconds;
-  const result = await store.db.deleteFrom('route_changes').where('changed_at', '<', cutoff).executeTakeFirst();
-  return Number(result.numDeletedRows);
+/** The change log for people (console) and its pruning (dns). */
+export class ChangeLog {
+  private readonly db: Kysely<Database>;
+  private readonly clock: () => number;
+
+  constructor(store: Store, options: ChangeLogOptions = {}) {
+    this.db = kyselyOf(store);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** The newest changes first, older than beforeVersion when given, with the version they were read at. */
+  list(options: { limit?: number; beforeVersion?: number } = {}): Promise<{ version: number; changes: ChangeRecord[] }> {
+    return readConsistently(this.db, async (trx) => {
+      let query = trx
+        .selectFrom('route_changes')
+        .select(['version', 'modid', 'cmdid', 'action', 'detail', 'actor', 'changed_at'])
+        .orderBy('version', 'desc')
+        .limit(options.limit ?? 100);
+      if (options.beforeVersion !== undefined) query = query.where('version', '<', options.beforeVersion);
+      const rows = await query.execute();
+      return { version: await readVersion(trx), changes: rows.map(({ changed_at, ...rest }) => ({ ...rest, changedAt: changed_at })) };
+    });
+  }
+
+  /** Deletes change rows older than the given age; returns how many went. */
+  async prune(olderThanSeconds: number): Promise<number> {
+    const cutoff = Math.floor(this.clock() / 1000) - olderThanSeconds;
+    const result = await this.db.deleteFrom('route_changes').where('changed_at', '<', cutoff).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
 }

@@ -1,4 +1,4 @@
-/** The SQL store: open it, administer routes, read routes. */
+/** The SQL store: open it, then read and write it through its operation classes (docs/store.md). */
 export { openStore, type Store, type OpenStoreOptions } from './store.js';
 export { parseStoreUrl, describeLocation, type StoreKind, type StoreLocation } from './url.js';
 export type * from './schema.js';
@@ -14,18 +14,15 @@ export {
   RouteAdmin,
   type ModuleInput,
   type HostRef,
-  type HostInput,
+  type HostSpec,
   type ModuleInfo,
-  type RouteInfo,
+  type ModuleSummary,
+  type RouteHostInfo,
+  type RouteView,
   type RouteAdminOptions,
 } from './route-admin.js';
-export { RouteReader, type RouteHost, type RouteTable } from './route-reader.js';
-export {
-  coversVersions,
-  listChanges,
-  pruneChanges,
-  readVersion,
-  type RouteChange,
-  type ChangeRecord,
-} from './change-log.js';
+export { RouteReader, type RouteHost, type LoadedRoutes } from './route-reader.js';
+export { ChangeLog, coversVersions, type ChangeLogOptions, type RouteChange, type ChangeRecord } from './change-log.js';
+export { CallStatus, type HostStatus, type StatusRow, type StatusSample, type SeriesQuery, type SeriesResult } from './status.js';
+export { Users, ensureAdminUser, type Role, type UserInfo, type UserRef } from './users.js';
 export { MIGRATIONS } from './migrations.js';

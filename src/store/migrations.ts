@@ -1,10 +1,18 @@
 /**
- * The schema, as an ordered list of migrations. Applied ids are recorded in
- * lars_migrations; the runner holds the engine's migration lock, so several
- * services starting at once against one database apply each migration once.
- * Append new migrations; never edit one that has shipped.
+ * The schema, as an ordered list of migrations, applied by Kysely's Migrator
+ * (which records them in kysely_migration). Append new migrations, with ids
+ * that sort after the last one; never edit one that has shipped.
  */
-import { sql, type CreateTableBuilder, type Kysely } from 'kysely';
+import {
+  DEFAULT_MIGRATION_LOCK_TABLE,
+  DEFAULT_MIGRATION_TABLE,
+  MIGRATION_LOCK_ID,
+  Migrator,
+  sql,
+  type CreateTableBuilder,
+  type Kysely,
+  type MigrationProvider,
+} from 'kysely';
 import type { Dialect } from './dialects/dialect.js';
 import type { Database } from './schema.js';
 import type { StoreKind } from './url.js';
@@ -133,29 +141,77 @@ const initialSchema: Migration = {
 
 export const MIGRATIONS: readonly Migration[] = [initialSchema];
 
-/** Applies the pending migrations; returns the ids applied now (empty when up to date). */
-export async function runMigrations(dialect: Dialect, kind: StoreKind, now: () => number = Date.now): Promise<string[]> {
-  return dialect.withMigrationLock(async (db) => {
-    await db.schema
-      .createTable('lars_migrations')
-      .ifNotExists()
-      .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
-      .addColumn('applied_at', 'bigint', (c) => c.notNull())
-      .execute();
-    const done = new Set((await db.selectFrom('lars_migrations').select('id').execute()).map((r) => r.id));
-    const applied: string[] = [];
-    for (const migration of MIGRATIONS) {
-      if (done.has(migration.id)) continue;
-      for (const statement of migration.statements(db, kind)) {
-        try {
-          await statement.execute();
-        } catch (err) {
-          if (!dialect.isAlreadyExists?.(err)) throw err;
+/** Before Kysely's Migrator, applied ids were kept here. */
+const LEGACY_TABLE = 'lars_migrations';
+
+interface BookkeepingTables {
+  lars_migrations: { id: string; applied_at: number };
+  kysely_migration: { name: string; timestamp: string };
+}
+
+/**
+ * A store created before the switch to Kysely's Migrator recorded its
+ * applied migrations in lars_migrations(id, applied_at). Those records move
+ * to Kysely's table (created here in Kysely's own shape) and the old table
+ * goes, under the same adapter lock the Migrator takes, so processes adopting
+ * at once do it once. Every step can be repeated, as MySQL commits DDL on its own.
+ */
+async function adoptLegacyRecords(db: Kysely<BookkeepingTables>): Promise<void> {
+  const hasLegacyTable = async (conn: Kysely<BookkeepingTables>) =>
+    (await conn.introspection.getTables()).some((t) => t.name === LEGACY_TABLE);
+  if (!(await hasLegacyTable(db))) return;
+  const adapter = db.getExecutor().adapter;
+  const lock = { lockTable: DEFAULT_MIGRATION_LOCK_TABLE, lockRowId: MIGRATION_LOCK_ID };
+  await db.connection().execute(async (conn) => {
+    await adapter.acquireMigrationLock(conn, lock);
+    try {
+      await conn.transaction().execute(async (trx) => {
+        // Another process may have adopted them while this one waited for the lock.
+        if (!(await hasLegacyTable(trx))) return;
+        await trx.schema
+          .createTable(DEFAULT_MIGRATION_TABLE)
+          .ifNotExists()
+          .addColumn('name', 'varchar(255)', (c) => c.notNull().primaryKey())
+          .addColumn('timestamp', 'varchar(255)', (c) => c.notNull())
+          .execute();
+        const adopted = new Set((await trx.selectFrom('kysely_migration').select('name').execute()).map((r) => r.name));
+        for (const { id, applied_at } of await trx.selectFrom('lars_migrations').select(['id', 'applied_at']).execute()) {
+          if (adopted.has(id)) continue;
+          await trx.insertInto('kysely_migration').values({ name: id, timestamp: new Date(Number(applied_at) * 1000).toISOString() }).execute();
         }
-      }
-      await db.insertInto('lars_migrations').values({ id: migration.id, applied_at: Math.floor(now() / 1000) }).execute();
-      applied.push(migration.id);
+        await trx.schema.dropTable(LEGACY_TABLE).ifExists().execute();
+      });
+    } finally {
+      await adapter.releaseMigrationLock(conn, lock);
     }
-    return applied;
   });
+}
+
+/** Each migration as Kysely's Migrator runs it; on MySQL a half-applied one can be run again. */
+function migrationProvider(dialect: Dialect, kind: StoreKind): MigrationProvider {
+  const up = (migration: Migration) => async (db: Kysely<any>) => {
+    for (const statement of migration.statements(db as Kysely<Database>, kind)) {
+      try {
+        await statement.execute();
+      } catch (err) {
+        if (!dialect.isAlreadyExists?.(err)) throw err;
+      }
+    }
+  };
+  return { getMigrations: async () => Object.fromEntries(MIGRATIONS.map((m) => [m.id, { up: up(m) }])) };
+}
+
+/**
+ * Applies the pending migrations with Kysely's Migrator, which holds the
+ * adapter's migration lock (GET_LOCK on MySQL, an advisory lock on
+ * PostgreSQL, the IMMEDIATE transaction's write lock on SQLite) so several
+ * services starting at once apply each migration once. Returns the ids
+ * applied now (empty when up to date).
+ */
+export async function runMigrations(dialect: Dialect, kind: StoreKind): Promise<string[]> {
+  await adoptLegacyRecords(dialect.db as unknown as Kysely<BookkeepingTables>);
+  const migrator = new Migrator({ db: dialect.db, provider: migrationProvider(dialect, kind) });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error !== undefined) throw error;
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -1,15 +1,17 @@
 /**
  * Route administration: the one module through which the CLI and the web
- * console change modules and routes. Input is validated before the store is
- * touched; every edit is one transaction that changes the rows, bumps the
- * route version and appends one change-log row, and returns the new version.
+ * console change and read modules and routes. Input is validated before the
+ * store is touched; every edit is one transaction that changes the rows,
+ * bumps the route version and appends one change-log row, and returns the
+ * new version. Every read for people is one consistent read that also
+ * returns the route version it saw.
  */
 import type { Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
 import { appendChange, bumpVersion, readVersion } from './change-log.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import type { ChangeAction, Database } from './schema.js';
-import type { Store } from './store.js';
+import { kyselyOf, readConsistently, type Store } from './store.js';
 import {
   checkActor,
   checkDescription,
@@ -35,7 +37,8 @@ export interface HostRef {
   port: number;
 }
 
-export interface HostInput extends HostRef {
+/** A host to add or re-weigh, as people write it (the balancer's HostInput carries the wire's int ip). */
+export interface HostSpec extends HostRef {
   weight?: number;
 }
 
@@ -43,14 +46,18 @@ export interface ModuleInfo {
   modid: number;
   cmdid: number;
   description: string;
-  /** Number of route hosts. */
-  hosts: number;
   /** Unix seconds. */
   createdAt: number;
   updatedAt: number;
 }
 
-export interface RouteInfo {
+export interface ModuleSummary extends ModuleInfo {
+  /** Number of route hosts. */
+  hosts: number;
+}
+
+/** One host of a route, for people. */
+export interface RouteHostInfo {
   modid: number;
   cmdid: number;
   /** Dotted IPv4. */
@@ -59,6 +66,13 @@ export interface RouteInfo {
   weight: number;
   createdAt: number;
   updatedAt: number;
+}
+
+/** One module with its hosts, as of one route version. */
+export interface RouteView {
+  version: number;
+  module: ModuleInfo;
+  hosts: RouteHostInfo[];
 }
 
 export interface RouteAdminOptions {
@@ -76,27 +90,53 @@ const moduleOf = (key: ModuleKey): ModuleKey => ({ modid: key.modid, cmdid: key.
 const moduleName = (key: ModuleKey) => `module ${key.modid}:${key.cmdid}`;
 const hostName = (key: HostKey) => `${intToIp(key.ip)}:${key.port}`;
 
-function findModule(db: Kysely<Database>, key: ModuleKey) {
-  return db.selectFrom('modules').select('description').where((eb) => eb.and(moduleOf(key))).executeTakeFirst();
+async function findModule(db: Kysely<Database>, key: ModuleKey): Promise<ModuleInfo | undefined> {
+  const row = await db
+    .selectFrom('modules')
+    .select(['modid', 'cmdid', 'description', 'created_at', 'updated_at'])
+    .where((eb) => eb.and(moduleOf(key)))
+    .executeTakeFirst();
+  return row && { modid: row.modid, cmdid: row.cmdid, description: row.description, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
 function findHost(db: Kysely<Database>, key: HostKey) {
   return db.selectFrom('routes').select('weight').where((eb) => eb.and(key)).executeTakeFirst();
 }
 
+/** All hosts, or one module's, ordered by modid, cmdid, ip, port. */
+async function selectHosts(db: Kysely<Database>, filter?: ModuleKey): Promise<RouteHostInfo[]> {
+  let query = db
+    .selectFrom('routes')
+    .select(['modid', 'cmdid', 'ip', 'port', 'weight', 'created_at', 'updated_at'])
+    .orderBy('modid')
+    .orderBy('cmdid')
+    .orderBy('ip')
+    .orderBy('port');
+  if (filter) query = query.where((eb) => eb.and(moduleOf(filter)));
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    modid: r.modid,
+    cmdid: r.cmdid,
+    ip: intToIp(r.ip),
+    port: r.port,
+    weight: r.weight,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }));
+}
+
 export class RouteAdmin {
+  private readonly db: Kysely<Database>;
   private readonly clock: () => number;
 
-  constructor(
-    private readonly store: Store,
-    options: RouteAdminOptions = {},
-  ) {
+  constructor(store: Store, options: RouteAdminOptions = {}) {
+    this.db = kyselyOf(store);
     this.clock = options.clock ?? Date.now;
   }
 
   /** The current route version. */
   version(): Promise<number> {
-    return readVersion(this.store.db);
+    return readVersion(this.db);
   }
 
   async addModule(input: ModuleInput, actor?: string | null): Promise<number> {
@@ -134,28 +174,53 @@ export class RouteAdmin {
     });
   }
 
-  async listModules(): Promise<ModuleInfo[]> {
-    const rows = await this.store.db
-      .selectFrom('modules as m')
-      .leftJoin('routes as r', (join) => join.onRef('r.modid', '=', 'm.modid').onRef('r.cmdid', '=', 'm.cmdid'))
-      .select(['m.modid', 'm.cmdid', 'm.description', 'm.created_at', 'm.updated_at'])
-      .select((eb) => eb.fn.count<number>('r.ip').as('hosts'))
-      .groupBy(['m.modid', 'm.cmdid', 'm.description', 'm.created_at', 'm.updated_at'])
-      .orderBy('m.modid')
-      .orderBy('m.cmdid')
-      .execute();
-    return rows.map((r) => ({
-      modid: r.modid,
-      cmdid: r.cmdid,
-      description: r.description,
-      hosts: Number(r.hosts),
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    }));
+  /** Every module in key order with its number of hosts. */
+  listModules(): Promise<{ version: number; modules: ModuleSummary[] }> {
+    return readConsistently(this.db, async (trx) => {
+      const rows = await trx
+        .selectFrom('modules as m')
+        .leftJoin('routes as r', (join) => join.onRef('r.modid', '=', 'm.modid').onRef('r.cmdid', '=', 'm.cmdid'))
+        .select(['m.modid', 'm.cmdid', 'm.description', 'm.created_at', 'm.updated_at'])
+        .select((eb) => eb.fn.count<number>('r.ip').as('hosts'))
+        .groupBy(['m.modid', 'm.cmdid', 'm.description', 'm.created_at', 'm.updated_at'])
+        .orderBy('m.modid')
+        .orderBy('m.cmdid')
+        .execute();
+      const modules = rows.map((r) => ({
+        modid: r.modid,
+        cmdid: r.cmdid,
+        description: r.description,
+        hosts: Number(r.hosts),
+        createdAt: r.created_at,
+        updatedAt: r.updated_at,
+      }));
+      return { version: await readVersion(trx), modules };
+    });
+  }
+
+  /** One module, or undefined when it does not exist. */
+  async findModule(modid: number, cmdid: number): Promise<ModuleInfo | undefined> {
+    return findModule(this.db, checkModuleKey({ modid, cmdid }));
+  }
+
+  /** One module and its hosts, or undefined when the module does not exist. */
+  async readRoute(modid: number, cmdid: number): Promise<RouteView | undefined> {
+    const key = checkModuleKey({ modid, cmdid });
+    return readConsistently(this.db, async (trx) => {
+      const module = await findModule(trx, key);
+      if (!module) return undefined;
+      return { version: await readVersion(trx), module, hosts: await selectHosts(trx, key) };
+    });
+  }
+
+  /** All hosts, or one module's (no error when it has none or does not exist), ordered by modid, cmdid, ip, port. */
+  async listHosts(filter?: ModuleKey): Promise<{ version: number; hosts: RouteHostInfo[] }> {
+    const key = filter && checkModuleKey(filter);
+    return readConsistently(this.db, async (trx) => ({ version: await readVersion(trx), hosts: await selectHosts(trx, key) }));
   }
 
   /** The module must exist (NotFoundError otherwise): a typo in modid must not silently create a new service. */
-  async addHost(input: HostInput, actor?: string | null): Promise<number> {
+  async addHost(input: HostSpec, actor?: string | null): Promise<number> {
     const key = checkHostKey(input);
     const weight = checkWeight(input.weight ?? DEFAULT_WEIGHT);
     const target = { ...key, action: 'add' as const, actor: checkActor(actor) };
@@ -167,7 +232,7 @@ export class RouteAdmin {
     });
   }
 
-  async updateHost(input: Required<HostInput>, actor?: string | null): Promise<number> {
+  async updateHost(input: Required<HostSpec>, actor?: string | null): Promise<number> {
     const key = checkHostKey(input);
     const weight = checkWeight(input.weight);
     const target = { ...key, action: 'update' as const, actor: checkActor(actor) };
@@ -190,34 +255,9 @@ export class RouteAdmin {
     });
   }
 
-  /** All hosts, or one module's, ordered by modid, cmdid, ip, port. */
-  async listRoutes(filter?: ModuleKey): Promise<RouteInfo[]> {
-    let query = this.store.db
-      .selectFrom('routes')
-      .select(['modid', 'cmdid', 'ip', 'port', 'weight', 'created_at', 'updated_at'])
-      .orderBy('modid')
-      .orderBy('cmdid')
-      .orderBy('ip')
-      .orderBy('port');
-    if (filter) {
-      const key = checkModuleKey(filter);
-      query = query.where((eb) => eb.and(key));
-    }
-    const rows = await query.execute();
-    return rows.map((r) => ({
-      modid: r.modid,
-      cmdid: r.cmdid,
-      ip: intToIp(r.ip),
-      port: r.port,
-      weight: r.weight,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    }));
-  }
-
   /** One edit transaction: version first (it orders concurrent edits), then the change, then its log row. */
   private async edit(target: EditTarget, change: (trx: Kysely<Database>, now: number) => Promise<string>): Promise<number> {
-    return this.store.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       const version = await bumpVersion(trx);
       const now = Math.floor(this.clock() / 1000);
       const detail = await change(trx, now);

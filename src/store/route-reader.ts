@@ -4,8 +4,10 @@
  * other dns instances sharing the store still need them.
  */
 import { routeKey, type RouteKey } from '../protocol/route-key.js';
+import type { Kysely } from 'kysely';
 import { changesSince, readVersion, type RouteChange } from './change-log.js';
-import type { Store } from './store.js';
+import type { Database } from './schema.js';
+import { kyselyOf, type Store } from './store.js';
 
 export interface RouteHost {
   /** Unsigned 32-bit IPv4 value (the wire wants it as int32: `ip | 0`). */
@@ -14,7 +16,8 @@ export interface RouteHost {
   weight: number;
 }
 
-export interface RouteTable {
+/** Every route's hosts as read at once (the balancer's RouteTable is the agent's live table). */
+export interface LoadedRoutes {
   /** The version read BEFORE the routes: the routes are at least this new. */
   version: number;
   /** Hosts per service, keyed by routeKey(modid, cmdid); a service without hosts has no entry. */
@@ -22,10 +25,14 @@ export interface RouteTable {
 }
 
 export class RouteReader {
-  constructor(private readonly store: Store) {}
+  private readonly db: Kysely<Database>;
+
+  constructor(store: Store) {
+    this.db = kyselyOf(store);
+  }
 
   readVersion(): Promise<number> {
-    return readVersion(this.store.db);
+    return readVersion(this.db);
   }
 
   /**
@@ -33,7 +40,7 @@ export class RouteReader {
    * is read first, so an edit landing in between makes the routes newer than
    * the version, never older: the next poll sees a higher version and reloads.
    */
-  async loadRoutes(): Promise<RouteTable> {
+  async loadRoutes(): Promise<LoadedRoutes> {
     const version = await this.readVersion();
     return { version, routes: groupByService(await this.selectHosts().execute()) };
   }
@@ -57,11 +64,11 @@ export class RouteReader {
 
   /** Changes after `version`, oldest first. Check coversVersions() before trusting it is complete. */
   changesSince(version: number): Promise<RouteChange[]> {
-    return changesSince(this.store.db, version);
+    return changesSince(this.db, version);
   }
 
   private selectHosts() {
-    return this.store.db
+    return this.db
       .selectFrom('routes')
       .select(['modid', 'cmdid', 'ip', 'port', 'weight'])
       .orderBy('modid')

@@ -1,6 +1,7 @@
 /**
  * The tables, as Kysely sees them. One schema for SQLite, MySQL/MariaDB and
- * PostgreSQL (created by migrations.ts).
+ * PostgreSQL (created by migrations.ts; Kysely's Migrator keeps its own
+ * kysely_migration and kysely_migration_lock beside them).
  *
  * Conventions every engine follows:
  * - every `*_at` column and `window_ts` is integer unix SECONDS (BIGINT);
@@ -106,11 +107,6 @@ export interface SessionsTable {
   expires_at: number;
 }
 
-export interface MigrationsTable {
-  id: string;
-  applied_at: number;
-}
-
 export interface Database {
   modules: ModulesTable;
   routes: RoutesTable;
@@ -121,5 +117,4 @@ export interface Database {
   users: UsersTable;
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;
-  lars_migrations: MigrationsTable;
 }

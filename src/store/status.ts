@@ -1,6 +1,6 @@
 /**
- * Call status and call series: what the reporter writes and what the console
- * and `lars status` read.
+ * Call status and call series (CallStatus): what the reporter writes and what
+ * the console and `lars status` read.
  *
  * - call_status keeps the latest report per (modid, cmdid, ip, port, caller):
  *   a row is replaced only by a report at least as new (reported_at), so a
@@ -16,7 +16,9 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
+import { routeKey, type RouteKey } from '../protocol/route-key.js';
 import type { CallStatusTable, Database } from './schema.js';
+import { kyselyOf, type Store } from './store.js';
 import type { StoreKind } from './url.js';
 
 /** One host result of one report, as stored: ip and caller are unsigned 32-bit values. */
@@ -89,7 +91,11 @@ const seriesValues = (row: StatusRow) => ({ ...countsOf(row), window_ts: row.ts 
 const STATUS_KEY = ['modid', 'cmdid', 'ip', 'port', 'caller'] as const;
 const SERIES_KEY = [...STATUS_KEY, 'window_ts'] as const;
 
-/** Latest status upsert: replace only with a report at least as new. */
+/**
+ * Latest status upsert: replace only with a report at least as new. Runs in
+ * the caller's transaction; exported only for bench/reporter.ts, whose
+ * baseline is Lars's one autocommitted statement per result.
+ */
 export async function upsertStatus(db: Db, kind: StoreKind, rows: readonly StatusRow[]): Promise<void> {
   if (rows.length === 0) return;
   const insert = db.insertInto('call_status').values(rows.map(statusValues));
@@ -123,7 +129,7 @@ export async function upsertStatus(db: Db, kind: StoreKind, rows: readonly Statu
 }
 
 /** Series upsert: a window's counts replace what was stored for it. */
-export async function upsertSeries(db: Db, kind: StoreKind, rows: readonly StatusRow[]): Promise<void> {
+async function upsertSeries(db: Db, kind: StoreKind, rows: readonly StatusRow[]): Promise<void> {
   if (rows.length === 0) return;
   const insert = db.insertInto('call_series').values(rows.map(seriesValues));
   if (kind === 'mysql') {
@@ -137,24 +143,17 @@ export async function upsertSeries(db: Db, kind: StoreKind, rows: readonly Statu
     .execute();
 }
 
-/** Writes one batch of host results (any order, duplicates allowed) in one transaction. */
-export async function writeStatusBatch(db: Db, kind: StoreKind, rows: readonly StatusRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const { latest, windows } = coalesceRows(rows);
-  await db.transaction().execute(async (trx) => {
-    for (const chunk of chunks(latest, ROWS_PER_STATEMENT)) await upsertStatus(trx, kind, chunk);
-    for (const chunk of chunks(windows, ROWS_PER_STATEMENT)) await upsertSeries(trx, kind, chunk);
-  });
-}
-
-/** Deletes series rows whose window ended before cutoff (unix seconds); returns how many went. */
-export async function pruneSeries(db: Db, cutoff: number): Promise<number> {
-  const result = await db.deleteFrom('call_series').where('window_ts', '<', cutoff).executeTakeFirst();
-  return Number(result.numDeletedRows);
+/** A latest report: one caller's (HostStatus), or one host's with every caller folded in (samplesByRoute). */
+export interface StatusSample {
+  overload: boolean;
+  succ: number;
+  err: number;
+  /** Unix seconds. */
+  reportedAt: number;
 }
 
 /** Latest status of one host as seen by one caller, for people and the console. */
-export interface HostStatus {
+export interface HostStatus extends StatusSample {
   modid: number;
   cmdid: number;
   /** Dotted IPv4. */
@@ -162,36 +161,6 @@ export interface HostStatus {
   port: number;
   /** Dotted IPv4 of the reporting agent's host. */
   caller: string;
-  succ: number;
-  err: number;
-  overload: boolean;
-  /** Unix seconds. */
-  reportedAt: number;
-}
-
-/** Every latest status row, or one service's, in key order. */
-export async function listStatus(db: Db, filter?: { modid: number; cmdid: number }): Promise<HostStatus[]> {
-  let query = db
-    .selectFrom('call_status')
-    .select(['modid', 'cmdid', 'ip', 'port', 'caller', 'succ', 'err', 'overload', 'reported_at'])
-    .orderBy('modid')
-    .orderBy('cmdid')
-    .orderBy('ip')
-    .orderBy('port')
-    .orderBy('caller');
-  if (filter) query = query.where('modid', '=', filter.modid).where('cmdid', '=', filter.cmdid);
-  const rows = await query.execute();
-  return rows.map((r) => ({
-    modid: r.modid,
-    cmdid: r.cmdid,
-    ip: intToIp(r.ip),
-    port: r.port,
-    caller: intToIp(r.caller),
-    succ: Number(r.succ),
-    err: Number(r.err),
-    overload: Number(r.overload) !== 0,
-    reportedAt: Number(r.reported_at),
-  }));
 }
 
 /** Chart bucket sizes, seconds: 1 minute, 5 minutes, 1 hour. */
@@ -230,41 +199,127 @@ export interface SeriesResult {
   points: SeriesPoint[];
 }
 
-/**
- * Success and error counts per host per bucket, summed across callers. A
- * window is counted in the bucket holding its last second (window_ts - 1): a
- * one-minute window ending at 12:01:00 belongs to the 12:00 bucket.
- */
-export async function querySeries(db: Db, query: SeriesQuery): Promise<SeriesResult> {
-  const bucketSeconds = query.bucketSeconds ?? chooseBucket(query.to - query.from);
-  if (!Number.isSafeInteger(bucketSeconds) || bucketSeconds < 1) throw new RangeError(`bucketSeconds must be a positive integer, got ${bucketSeconds}`);
-  // The bucket size is a validated integer written as a literal, so the
-  // SELECT and GROUP BY expressions are textually identical (PostgreSQL
-  // would not match two separately bound parameters).
-  const bucket = sql<number>`(window_ts - 1) - ((window_ts - 1) % ${sql.lit(bucketSeconds)})`;
-  const rows = await db
-    .selectFrom('call_series')
-    .select(['ip', 'port'])
-    .select((eb) => [bucket.as('bucket'), eb.fn.sum<number>('succ').as('succ'), eb.fn.sum<number>('err').as('err')])
-    .where('modid', '=', query.modid)
-    .where('cmdid', '=', query.cmdid)
-    .where('window_ts', '>', query.from)
-    .where('window_ts', '<=', query.to)
-    .groupBy(['ip', 'port', bucket])
-    .orderBy('ip')
-    .orderBy('port')
-    .orderBy(bucket)
-    .execute();
-  return {
-    bucketSeconds,
-    points: rows.map((r) => ({ ip: intToIp(r.ip), port: r.port, bucket: Number(r.bucket), succ: Number(r.succ), err: Number(r.err) })),
-  };
+/** The call_status and call_series tables: the reporter's writes, the console's and `lars status`'s reads. */
+export class CallStatus {
+  private readonly db: Db;
+  private readonly kind: StoreKind;
+
+  constructor(store: Store) {
+    this.db = kyselyOf(store);
+    this.kind = store.kind;
+  }
+
+  /** Writes one batch of host results (any order, duplicates allowed) in one transaction. */
+  async write(rows: readonly StatusRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const { latest, windows } = coalesceRows(rows);
+    await this.db.transaction().execute(async (trx) => {
+      for (const chunk of chunks(latest, ROWS_PER_STATEMENT)) await upsertStatus(trx, this.kind, chunk);
+      for (const chunk of chunks(windows, ROWS_PER_STATEMENT)) await upsertSeries(trx, this.kind, chunk);
+    });
+  }
+
+  /** Deletes series rows whose window ended before cutoff (unix seconds); returns how many went. */
+  async pruneSeries(cutoff: number): Promise<number> {
+    const result = await this.db.deleteFrom('call_series').where('window_ts', '<', cutoff).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  /** Every latest status row, or one service's, in key order. */
+  async list(filter?: { modid: number; cmdid: number }): Promise<HostStatus[]> {
+    let query = this.db
+      .selectFrom('call_status')
+      .select(['modid', 'cmdid', 'ip', 'port', 'caller', 'succ', 'err', 'overload', 'reported_at'])
+      .orderBy('modid')
+      .orderBy('cmdid')
+      .orderBy('ip')
+      .orderBy('port')
+      .orderBy('caller');
+    if (filter) query = query.where('modid', '=', filter.modid).where('cmdid', '=', filter.cmdid);
+    const rows = await query.execute();
+    return rows.map((r) => ({
+      modid: r.modid,
+      cmdid: r.cmdid,
+      ip: intToIp(r.ip),
+      port: r.port,
+      caller: intToIp(r.caller),
+      succ: Number(r.succ),
+      err: Number(r.err),
+      overload: Number(r.overload) !== 0,
+      reportedAt: Number(r.reported_at),
+    }));
+  }
+
+  /**
+   * Success and error counts per host per bucket, summed across callers. A
+   * window is counted in the bucket holding its last second (window_ts - 1): a
+   * one-minute window ending at 12:01:00 belongs to the 12:00 bucket.
+   */
+  async series(query: SeriesQuery): Promise<SeriesResult> {
+    const bucketSeconds = query.bucketSeconds ?? chooseBucket(query.to - query.from);
+    if (!Number.isSafeInteger(bucketSeconds) || bucketSeconds < 1) throw new RangeError(`bucketSeconds must be a positive integer, got ${bucketSeconds}`);
+    // The bucket size is a validated integer written as a literal, so the
+    // SELECT and GROUP BY expressions are textually identical (PostgreSQL
+    // would not match two separately bound parameters).
+    const bucket = sql<number>`(window_ts - 1) - ((window_ts - 1) % ${sql.lit(bucketSeconds)})`;
+    const rows = await this.db
+      .selectFrom('call_series')
+      .select(['ip', 'port'])
+      .select((eb) => [bucket.as('bucket'), eb.fn.sum<number>('succ').as('succ'), eb.fn.sum<number>('err').as('err')])
+      .where('modid', '=', query.modid)
+      .where('cmdid', '=', query.cmdid)
+      .where('window_ts', '>', query.from)
+      .where('window_ts', '<=', query.to)
+      .groupBy(['ip', 'port', bucket])
+      .orderBy('ip')
+      .orderBy('port')
+      .orderBy(bucket)
+      .execute();
+    return {
+      bucketSeconds,
+      points: rows.map((r) => ({ ip: intToIp(r.ip), port: r.port, bucket: Number(r.bucket), succ: Number(r.succ), err: Number(r.err) })),
+    };
+  }
+
+  /**
+   * Per service (routeKey), one sample per route host that has a report, all
+   * callers folded in SQL (a page of every route would otherwise load every
+   * caller's row). Hosts no longer in the route are left out.
+   */
+  async samplesByRoute(): Promise<Map<RouteKey, StatusSample[]>> {
+    const rows = await this.db
+      .selectFrom('call_status as s')
+      .innerJoin('routes as r', (join) =>
+        join.onRef('r.modid', '=', 's.modid').onRef('r.cmdid', '=', 's.cmdid').onRef('r.ip', '=', 's.ip').onRef('r.port', '=', 's.port'),
+      )
+      .select(['s.modid', 's.cmdid', 's.ip', 's.port'])
+      .select((eb) => [
+        eb.fn.max<number>('s.overload').as('overload'),
+        eb.fn.sum<number>('s.succ').as('succ'),
+        eb.fn.sum<number>('s.err').as('err'),
+        eb.fn.max<number>('s.reported_at').as('reported_at'),
+      ])
+      .groupBy(['s.modid', 's.cmdid', 's.ip', 's.port'])
+      .execute();
+    const byRoute = new Map<RouteKey, StatusSample[]>();
+    for (const r of rows) {
+      const key = routeKey(r.modid, r.cmdid);
+      const samples = byRoute.get(key) ?? [];
+      samples.push({ overload: Number(r.overload) !== 0, succ: Number(r.succ), err: Number(r.err), reportedAt: Number(r.reported_at) });
+      byRoute.set(key, samples);
+    }
+    return byRoute;
+  }
 }
 
 /** SQLite result codes (extended codes start with these) that retrying the same rows cannot fix. */
 const SQLITE_DATA_ERRORS = ['SQLITE_CONSTRAINT', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG', 'SQLITE_RANGE'];
-/** MySQL errnos about the values themselves: null, duplicate, foreign key, out of range, bad value, too long, truncated. */
-const MYSQL_DATA_ERRNOS = new Set([1048, 1062, 1264, 1265, 1292, 1366, 1406, 1452]);
+/**
+ * MySQL errnos about the values themselves: null, duplicate, foreign key, out
+ * of range, bad value, too long, truncated, and a CHECK constraint (MySQL
+ * 3819, MariaDB 4025).
+ */
+const MYSQL_DATA_ERRNOS = new Set([1048, 1062, 1264, 1265, 1292, 1366, 1406, 1452, 3819, 4025]);
 
 /**
  * True when a write failed because of the rows themselves (a constraint, a

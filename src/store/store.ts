@@ -1,6 +1,9 @@
 /**
  * openStore(url): the one entry to the SQL store. The URL picks the engine;
- * everything above this file sees the same Store whatever the engine.
+ * everything above this file sees the same Store whatever the engine, and
+ * reaches the tables only through the store's operation classes (RouteAdmin,
+ * RouteReader, ChangeLog, CallStatus, Users), each built over a Store. The
+ * Kysely handle stays inside src/store (docs/store.md).
  */
 import type { Kysely } from 'kysely';
 import type { Dialect, DialectOptions } from './dialects/dialect.js';
@@ -10,7 +13,6 @@ import { describeLocation, parseStoreUrl, type StoreKind, type StoreLocation } f
 
 export interface Store {
   readonly kind: StoreKind;
-  readonly db: Kysely<Database>;
   /** The URL with any password replaced by ***, for logs and messages. */
   describe(): string;
   /** Applies pending migrations (safe to run from several processes at once); returns the ids applied. */
@@ -26,6 +28,30 @@ export interface OpenStoreOptions {
   connectTimeoutMs?: number;
   /** Network engines: pool size (default 10). */
   poolSize?: number;
+}
+
+const handles = new WeakMap<Store, Kysely<Database>>();
+
+/**
+ * The Kysely handle behind a store: for the store's own operation modules,
+ * and for tests and benchmark seeding that must reach the tables behind the
+ * operations (a change the change log never saw). Nothing else imports it
+ * (test/store/layering.test.ts checks src/).
+ */
+export function kyselyOf(store: Store): Kysely<Database> {
+  const db = handles.get(store);
+  if (!db) throw new TypeError('not a store opened by openStore()');
+  return db;
+}
+
+/**
+ * Several reads that must agree with each other: one read-only transaction
+ * at REPEATABLE READ, since PostgreSQL's default READ COMMITTED would let each
+ * statement see edits committed after the one before (MySQL's default is
+ * already REPEATABLE READ; a SQLite transaction reads one snapshot).
+ */
+export function readConsistently<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(work);
 }
 
 async function openDialect(location: StoreLocation, options: DialectOptions): Promise<Dialect> {
@@ -54,11 +80,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   let closing: Promise<void> | undefined;
   const store: Store = {
     kind: location.kind,
-    db: dialect.db,
     describe: () => describeLocation(location),
     migrate: () => runMigrations(dialect, location.kind),
     close: () => (closing ??= dialect.close()),
   };
+  handles.set(store, dialect.db);
   if (options.migrate ?? true) {
     try {
       await store.migrate();

@@ -8,7 +8,7 @@ import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } 
 import type { Kysely } from 'kysely';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import type { Database } from './schema.js';
-import type { Store } from './store.js';
+import { kyselyOf, type Store } from './store.js';
 
 export type Role = 'admin' | 'viewer';
 export const ROLES: readonly Role[] = ['admin', 'viewer'];
@@ -181,12 +181,11 @@ async function countAdmins(db: Kysely<Database>): Promise<number> {
 }
 
 export class Users {
+  private readonly db: Kysely<Database>;
   private readonly clock: () => number;
 
-  constructor(
-    private readonly store: Store,
-    options: UsersOptions = {},
-  ) {
+  constructor(store: Store, options: UsersOptions = {}) {
+    this.db = kyselyOf(store);
     this.clock = options.clock ?? Date.now;
   }
 
@@ -195,11 +194,11 @@ export class Users {
   }
 
   async hasAny(): Promise<boolean> {
-    return (await this.store.db.selectFrom('users').select('name').limit(1).executeTakeFirst()) !== undefined;
+    return (await this.db.selectFrom('users').select('name').limit(1).executeTakeFirst()) !== undefined;
   }
 
   async list(): Promise<UserInfo[]> {
-    const rows = await this.store.db.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at']).orderBy('name').execute();
+    const rows = await this.db.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at']).orderBy('name').execute();
     return rows.map(toUserInfo);
   }
 
@@ -208,7 +207,7 @@ export class Users {
     const role = checkRole(input.role);
     const passwordHash = await hashPassword(checkPassword(input.password));
     const now = this.now();
-    await this.store.db.transaction().execute(async (trx) => {
+    await this.db.transaction().execute(async (trx) => {
       if (await trx.selectFrom('users').select('name').where('name', '=', name).executeTakeFirst()) {
         throw new ConflictError(`user ${name} already exists`);
       }
@@ -221,7 +220,7 @@ export class Users {
   async setPassword(name: string, password: string): Promise<void> {
     checkUserName(name);
     const passwordHash = await hashPassword(checkPassword(password));
-    await this.store.db.transaction().execute(async (trx) => {
+    await this.db.transaction().execute(async (trx) => {
       const result = await trx
         .updateTable('users')
         .set({ password_hash: passwordHash, updated_at: this.now() })
@@ -235,7 +234,7 @@ export class Users {
   /** Deletes the user with their sessions and tokens; the last admin cannot be deleted. */
   async delete(name: string): Promise<void> {
     checkUserName(name);
-    await this.store.db.transaction().execute(async (trx) => {
+    await this.db.transaction().execute(async (trx) => {
       const user = await trx.selectFrom('users').select('role').where('name', '=', name).executeTakeFirst();
       if (!user) throw new NotFoundError(`user ${name} does not exist`);
       if (user.role === 'admin' && (await countAdmins(trx)) === 1) {
@@ -253,7 +252,7 @@ export class Users {
    * costs one scrypt too, so timing does not tell which names exist.
    */
   async authenticate(name: string, password: string): Promise<UserRef | undefined> {
-    const row = await this.store.db.selectFrom('users').select(['name', 'role', 'password_hash']).where('name', '=', name).executeTakeFirst();
+    const row = await this.db.selectFrom('users').select(['name', 'role', 'password_hash']).where('name', '=', name).executeTakeFirst();
     if (!row) {
       await verifyPassword(password, await (decoyHash ??= hashPassword(generatePassword())));
       return undefined;
@@ -268,7 +267,7 @@ export class Users {
     const csrfToken = randomSecret();
     const now = this.now();
     const expiresAt = now + ttlSeconds;
-    await this.store.db
+    await this.db
       .insertInto('sessions')
       .values({ id_hash: sha256(id), user_name: user.name, csrf_token: csrfToken, created_at: now, expires_at: expiresAt })
       .execute();
@@ -277,7 +276,7 @@ export class Users {
 
   /** The live session for a cookie value, with the user's current role. */
   async findSession(id: string): Promise<SessionInfo | undefined> {
-    const row = await this.store.db
+    const row = await this.db
       .selectFrom('sessions as s')
       .innerJoin('users as u', 'u.name', 's.user_name')
       .select(['u.name', 'u.role', 's.csrf_token', 's.expires_at'])
@@ -289,12 +288,12 @@ export class Users {
   }
 
   async deleteSession(id: string): Promise<void> {
-    await this.store.db.deleteFrom('sessions').where('id_hash', '=', sha256(id)).execute();
+    await this.db.deleteFrom('sessions').where('id_hash', '=', sha256(id)).execute();
   }
 
   /** Removes expired sessions; returns how many went. */
   async pruneSessions(): Promise<number> {
-    const result = await this.store.db.deleteFrom('sessions').where('expires_at', '<=', this.now()).executeTakeFirst();
+    const result = await this.db.deleteFrom('sessions').where('expires_at', '<=', this.now()).executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 
@@ -304,12 +303,12 @@ export class Users {
     const tokenName = checkTokenName(name);
     const token = TOKEN_PREFIX + randomSecret();
     const now = this.now();
-    await this.store.db
+    await this.db
       .insertInto('api_tokens')
       .values({ name: tokenName, token_hash: sha256(token), user_name: user, created_at: now, revoked_at: null })
       .execute();
     // Read back by the unique hash: portable across engines (no RETURNING on MySQL).
-    const row = await this.store.db
+    const row = await this.db
       .selectFrom('api_tokens')
       .select(['id', 'name', 'user_name', 'created_at', 'revoked_at'])
       .where('token_hash', '=', sha256(token))
@@ -320,7 +319,7 @@ export class Users {
   /** The owner of a live (not revoked) token. */
   async findToken(token: string): Promise<{ id: number; user: UserRef } | undefined> {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
-    const row = await this.store.db
+    const row = await this.db
       .selectFrom('api_tokens as t')
       .innerJoin('users as u', 'u.name', 't.user_name')
       .select(['t.id', 'u.name', 'u.role'])
@@ -332,14 +331,14 @@ export class Users {
 
   /** Every token, or one user's, newest first. */
   async listTokens(user?: string): Promise<ApiTokenInfo[]> {
-    let query = this.store.db.selectFrom('api_tokens').select(['id', 'name', 'user_name', 'created_at', 'revoked_at']).orderBy('id', 'desc');
+    let query = this.db.selectFrom('api_tokens').select(['id', 'name', 'user_name', 'created_at', 'revoked_at']).orderBy('id', 'desc');
     if (user !== undefined) query = query.where('user_name', '=', user);
     return (await query.execute()).map(toTokenInfo);
   }
 
   /** Revokes a token (idempotent); `owner` limits it to that user's tokens. */
   async revokeToken(id: number, owner?: string): Promise<ApiTokenInfo> {
-    return this.store.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       let query = trx.selectFrom('api_tokens').select(['id', 'name', 'user_name', 'created_at', 'revoked_at']).where('id', '=', id);
       if (owner !== undefined) query = query.where('user_name', '=', owner);
       const row = await query.executeTakeFirst();

@@ -6,7 +6,7 @@
  */
 import { ipToUint32 } from '../../src/protocol/ip.js';
 import type { HostStatus } from '../../src/store/status.js';
-import type { Store } from '../../src/store/store.js';
+import { kyselyOf, type Store } from '../../src/store/store.js';
 import { Users } from '../../src/store/users.js';
 
 export const ADMIN = { name: 'root-admin', password: 'admin-password-1' };
@@ -69,7 +69,7 @@ export type StatusInput = Omit<HostStatus, 'overload'> & { overload?: boolean };
 
 export async function insertStatus(store: Store, rows: StatusInput[]): Promise<void> {
   for (const r of rows) {
-    await store.db
+    await kyselyOf(store)
       .insertInto('call_status')
       .values({ modid: r.modid, cmdid: r.cmdid, ip: ipToUint32(r.ip), port: r.port, caller: ipToUint32(r.caller), succ: r.succ, err: r.err, overload: r.overload ? 1 : 0, reported_at: r.reportedAt })
       .execute();
@@ -81,7 +81,7 @@ export async function insertSeries(store: Store, host: { modid: number; cmdid: n
   const end = Math.floor(now / 60) * 60;
   for (let m = 0; m < minutes; m++) {
     const { succ, err } = counts(m);
-    await store.db
+    await kyselyOf(store)
       .insertInto('call_series')
       .values({ modid: host.modid, cmdid: host.cmdid, ip: ipToUint32(host.ip), port: host.port, caller: ipToUint32(host.caller), window_ts: end - m * 60, succ, err })
       .execute();
@@ -91,11 +91,11 @@ export async function insertSeries(store: Store, host: { modid: number; cmdid: n
 /** Everything an edit could touch; equal before and after a refused request. */
 export async function storeSnapshot(store: Store): Promise<string> {
   const [version, modules, routes, changes, tokens] = await Promise.all([
-    store.db.selectFrom('route_version').selectAll().execute(),
-    store.db.selectFrom('modules').select(['modid', 'cmdid', 'description']).orderBy('modid').orderBy('cmdid').execute(),
-    store.db.selectFrom('routes').select(['modid', 'cmdid', 'ip', 'port', 'weight']).orderBy('modid').orderBy('cmdid').orderBy('ip').orderBy('port').execute(),
-    store.db.selectFrom('route_changes').select((eb) => eb.fn.countAll<number>().as('n')).execute(),
-    store.db.selectFrom('api_tokens').select(['id', 'revoked_at']).orderBy('id').execute(),
+    kyselyOf(store).selectFrom('route_version').selectAll().execute(),
+    kyselyOf(store).selectFrom('modules').select(['modid', 'cmdid', 'description']).orderBy('modid').orderBy('cmdid').execute(),
+    kyselyOf(store).selectFrom('routes').select(['modid', 'cmdid', 'ip', 'port', 'weight']).orderBy('modid').orderBy('cmdid').orderBy('ip').orderBy('port').execute(),
+    kyselyOf(store).selectFrom('route_changes').select((eb) => eb.fn.countAll<number>().as('n')).execute(),
+    kyselyOf(store).selectFrom('api_tokens').select(['id', 'revoked_at']).orderBy('id').execute(),
   ]);
   return JSON.stringify({ version, modules, routes, changes: Number(changes[0]!.n), tokens });
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/store/errors.js';
 import { ensureAdminUser, hashPassword, Users, verifyPassword } from '../../src/store/users.js';
+import { kyselyOf } from '../../src/store/store.js';
 import { forEachEngine } from '../support/engines.js';
 
 test('password hashes: scrypt with a random salt, verified only by the same password', async () => {
@@ -24,7 +25,7 @@ await forEachEngine('console users', (store) => {
     assert.ok(first.password && first.password.length >= 20);
     assert.deepEqual(await ensureAdminUser(store), { created: false });
     assert.deepEqual(await users.authenticate('admin', first.password!), { name: 'admin', role: 'admin' });
-    const row = await store.db.selectFrom('users').select('password_hash').where('name', '=', 'admin').executeTakeFirstOrThrow();
+    const row = await kyselyOf(store).selectFrom('users').select('password_hash').where('name', '=', 'admin').executeTakeFirstOrThrow();
     assert.ok(!row.password_hash.includes(first.password!), 'never stored in clear');
   });
 
@@ -48,7 +49,7 @@ await forEachEngine('console users', (store) => {
     const found = await users.findSession(session.id);
     assert.equal(found?.user.name, 'vera');
     assert.equal(found?.csrfToken, session.csrfToken);
-    const stored = await store.db.selectFrom('sessions').select('id_hash').where('user_name', '=', 'vera').execute();
+    const stored = await kyselyOf(store).selectFrom('sessions').select('id_hash').where('user_name', '=', 'vera').execute();
     assert.ok(stored.every((r) => r.id_hash !== session.id), 'only the hash is stored');
     assert.equal(await users.findSession(session.id + 'x'), undefined);
     await users.setPassword('vera', 'new-vera-password');
@@ -70,7 +71,7 @@ await forEachEngine('console users', (store) => {
   test('API tokens: shown once, stored hashed, found until revoked, owner-scoped revoke', async () => {
     const token = await users.createToken('vera', 'ci');
     assert.match(token.token, /^lars_[A-Za-z0-9_-]{43}$/);
-    const rows = await store.db.selectFrom('api_tokens').select('token_hash').execute();
+    const rows = await kyselyOf(store).selectFrom('api_tokens').select('token_hash').execute();
     assert.ok(rows.every((r) => r.token_hash !== token.token));
     assert.deepEqual(await users.findToken(token.token), { id: token.id, user: { name: 'vera', role: 'viewer' } });
     await assert.rejects(users.revokeToken(token.id, 'admin'), NotFoundError, 'another user cannot revoke it');
@@ -84,8 +85,8 @@ await forEachEngine('console users', (store) => {
     await users.createSession({ name: 'vera', role: 'viewer' }, 3600);
     await users.createToken('vera', 'x');
     await users.delete('vera');
-    assert.equal((await store.db.selectFrom('sessions').select('id_hash').where('user_name', '=', 'vera').execute()).length, 0);
-    assert.equal((await store.db.selectFrom('api_tokens').select('id').where('user_name', '=', 'vera').execute()).length, 0);
+    assert.equal((await kyselyOf(store).selectFrom('sessions').select('id_hash').where('user_name', '=', 'vera').execute()).length, 0);
+    assert.equal((await kyselyOf(store).selectFrom('api_tokens').select('id').where('user_name', '=', 'vera').execute()).length, 0);
     await assert.rejects(users.delete('admin'), (e) => e instanceof ConflictError && /last admin/.test(e.message));
     await assert.rejects(users.delete('vera'), NotFoundError);
   });

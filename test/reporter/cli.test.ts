@@ -10,8 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listStatus } from '../../src/store/status.js';
-import { openStore } from '../../src/store/store.js';
+import { CallStatus } from '../../src/store/status.js';
+import { kyselyOf, openStore } from '../../src/store/store.js';
 import { lars, larsArgs } from '../support/cli.js';
 import { forEachEngine } from '../support/engines.js';
 import { occupiedPort, waitFor } from '../support/net.js';
@@ -160,7 +160,7 @@ describe('lars reporter and lars status (SQLite file)', () => {
     assert.match(reporter.stderr, /reporter closed written=25 dropped=0/);
     const check = await openStore(store, { migrate: false });
     try {
-      assert.equal((await listStatus(check.db, { modid: 78, cmdid: 1 })).length, 25);
+      assert.equal((await new CallStatus(check).list({ modid: 78, cmdid: 1 })).length, 25);
     } finally {
       await check.close();
     }
@@ -233,7 +233,7 @@ await forEachEngine('lars reporter under load, store cut off for 10 s', (store, 
       assert.deepEqual(stats.resultsDropped, { overflow: 0, shutdown: 0, rejected: 0 });
       assert.equal(reporter.child.exitCode, null, 'the service stayed up');
       assert.equal((await fetch(`${reporter.admin}/healthz`)).status, 200);
-      const rows = await store.db
+      const rows = await kyselyOf(store)
         .selectFrom('call_series')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('modid', '=', 90)

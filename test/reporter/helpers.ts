@@ -1,14 +1,13 @@
 /**
- * Reporter test helpers: report frames, a TCP proxy to cut a network store
- * off and bring it back, and a store outage per engine.
+ * Reporter test helpers: report frames, and a store outage per engine.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import SqliteDatabase from 'better-sqlite3';
 import { MsgId } from '../../src/protocol/msgid.js';
 import type { HostCallResult, ReportStatusRequest } from '../../src/protocol/messages.js';
 import { parseStoreUrl } from '../../src/store/url.js';
 import type { EngineName } from '../support/engines.js';
 import { frameOf } from '../support/net.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 /** A recent window end, so the reporter's retention pruning leaves test rows alone. */
 export function recentTs(secondsAgo = 60): number {
@@ -27,52 +26,6 @@ export function reportOf(fields: Partial<ReportStatusRequest> & { firstPort?: nu
 
 export function reportFrame(report: ReportStatusRequest): Buffer {
   return frameOf(MsgId.ReportStatusRequest, report);
-}
-
-/**
- * A loopback TCP proxy to a database. stop() drops every connection and stops
- * listening, as if the database went away; start() listens again on the same
- * port.
- */
-export class TcpProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async start(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.targetPort, this.targetHost);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('error', () => {});
-        socket.on('close', () => {
-          this.sockets.delete(socket);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as { port: number }).port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
 }
 
 /** Makes a store unreachable for a while, honestly, per engine; `url` is what the reporter must use. */
@@ -112,12 +65,12 @@ export async function storeOutage(engine: EngineName, url: string): Promise<Stor
   const target = new URL(url);
   const proxy = new TcpProxy(target.hostname, Number(target.port || (engine === 'mysql' ? 3306 : 5432)));
   await proxy.start();
-  const proxied = new URL(url);
-  proxied.port = String(proxy.port);
   return {
-    url: proxied.href,
+    url: proxy.proxiedUrl(url),
     begin: () => proxy.stop(),
-    end: () => proxy.start(),
+    end: async () => {
+      await proxy.start();
+    },
     close: () => proxy.stop(),
   };
 }

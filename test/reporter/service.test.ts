@@ -1,15 +1,18 @@
 /**
  * The reporter service in-process on every reachable engine: real TCP frames
- * in, rows out; duplicates; batching; queue overflow; store outage and
- * recovery; flush on close; malformed frames.
+ * in, rows out; duplicates; batching; rows the store refuses; queue overflow;
+ * store outage, retry backoff and recovery; flush on close, and what it loses
+ * when the store stays away; malformed frames.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { sql } from 'kysely';
 import { MetricsRegistry } from '../../src/reactor/metrics.js';
 import { startReporter, type Reporter } from '../../src/reporter/service.js';
 import type { ReporterConfig } from '../../src/reporter/config.js';
-import { listStatus, querySeries } from '../../src/store/status.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { CallStatus } from '../../src/store/status.js';
+import { kyselyOf, openStore, type Store } from '../../src/store/store.js';
 import { forEachEngine } from '../support/engines.js';
 import { captureLogs, RawTcpClient, waitFor, type LogCapture } from '../support/net.js';
 import { recentTs, reportFrame, reportOf, storeOutage } from './helpers.js';
@@ -31,7 +34,7 @@ function written(reporter: Reporter, count: number) {
 }
 
 async function seriesTotal(store: Store, modid: number): Promise<{ succ: number; err: number; points: number }> {
-  const { points } = await querySeries(store.db, { modid, cmdid: 1, from: 0, to: recentTs(-3600), bucketSeconds: 3600 });
+  const { points } = await new CallStatus(store).series({ modid, cmdid: 1, from: 0, to: recentTs(-3600), bucketSeconds: 3600 });
   return {
     succ: points.reduce((sum, p) => sum + p.succ, 0),
     err: points.reduce((sum, p) => sum + p.err, 0),
@@ -52,7 +55,7 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
       a.write(split.subarray(5));
       b.write(Buffer.concat([reportFrame(reportOf({ modid: 10, caller: 2, ts, firstPort: 1, count: 3 })), reportFrame(reportOf({ modid: 10, caller: 2, ts, firstPort: 4, count: 1 }))]));
       await written(reporter, 7);
-      const status = await listStatus(store.db, { modid: 10, cmdid: 1 });
+      const status = await new CallStatus(store).list({ modid: 10, cmdid: 1 });
       assert.deepEqual(
         status.map((s) => [s.ip, s.port, s.caller, s.succ, s.err, s.overload, s.reportedAt]),
         [
@@ -85,7 +88,7 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
       client.write(reportFrame(reportOf({ modid: 11, ts: newer, count: 2 }))); // and again, in a later batch
       client.write(reportFrame({ ...reportOf({ modid: 11, ts: older, count: 2 }), results: [{ ip: (10 << 24) | 1, port: 1, succ: 50, err: 50, overload: true }] }));
       await written(reporter, 7);
-      const status = await listStatus(store.db, { modid: 11, cmdid: 1 });
+      const status = await new CallStatus(store).list({ modid: 11, cmdid: 1 });
       assert.deepEqual(
         status.map((s) => [s.port, s.succ, s.err, s.overload, s.reportedAt]),
         [
@@ -118,7 +121,7 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
     }
     assert.equal(reporter.stats().resultsWritten, 157);
     assert.equal(reporter.stats().batchesWritten, 4);
-    assert.equal((await listStatus(store.db, { modid: 12, cmdid: 1 })).length, 157);
+    assert.equal((await new CallStatus(store).list({ modid: 12, cmdid: 1 })).length, 157);
   });
 
   test('a partial batch is written after batch_delay_ms without more traffic', async () => {
@@ -128,10 +131,37 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
       client.write(reportFrame(reportOf({ modid: 13, count: 3 })));
       await written(reporter, 3);
       assert.equal(reporter.stats().batchesWritten, 1);
-      assert.equal((await listStatus(store.db, { modid: 13, cmdid: 1 })).length, 3);
+      assert.equal((await new CallStatus(store).list({ modid: 13, cmdid: 1 })).length, 3);
       await client.close();
     } finally {
       await reporter.close();
+    }
+  });
+
+  test('rows the store refuses as bad data are dropped, counted and logged; the rest of their batch is written', async () => {
+    // A refusal the reporter's own checks cannot foresee: port 666 of modid 16, refused by the database.
+    const db = kyselyOf(store);
+    const refuse =
+      engine === 'sqlite'
+        ? sql`create trigger test_refuse before insert on call_status when new.modid = 16 and new.port = 666 begin select raise(abort, 'refused by the test'); end`
+        : sql`alter table call_status add constraint test_refuse check (modid <> 16 or port <> 666)`;
+    await refuse.execute(db);
+    const mine = logs.since();
+    const reporter = await startOn(store, { batch_delay_ms: 20 });
+    try {
+      const client = await connectTo(reporter);
+      client.write(reportFrame(reportOf({ modid: 16, firstPort: 660, count: 10 })));
+      await written(reporter, 9);
+      const stats = reporter.stats();
+      assert.equal(stats.resultsDropped.rejected, 1);
+      assert.equal(stats.batchesWritten, 1);
+      const ports = (await new CallStatus(store).list({ modid: 16, cmdid: 1 })).map((s) => s.port);
+      assert.deepEqual(ports, [660, 661, 662, 663, 664, 665, 667, 668, 669]);
+      await mine.waitFor(/results_rejected results=1 batch=10 /);
+      await client.close();
+    } finally {
+      await reporter.close();
+      await (engine === 'sqlite' ? sql`drop trigger test_refuse` : sql`alter table call_status drop constraint test_refuse`).execute(db);
     }
   });
 
@@ -152,7 +182,7 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
       const config = { queue_max_results: 100, batch_max_results: 10, batch_delay_ms: 0, db_thread_cnt: 1, retry_initial_ms: 50, retry_max_ms: 200 };
       const reporter = await startOn(reporterStore, config);
       const client = await connectTo(reporter);
-      const before = logs.matching('queue_full_dropped_oldest').length;
+      const mine = logs.since();
       try {
         await outage.begin();
         const ts = recentTs();
@@ -162,10 +192,10 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
         assert.equal(stats.resultsDropped.overflow, 200, 'everything beyond the bound of 100');
         assert.equal(stats.queuedResults, 100);
         assert.ok(stats.batchesDropped >= 19, `batches dropped: ${stats.batchesDropped}`);
-        assert.equal(logs.matching('queue_full_dropped_oldest').length - before, 1, 'one log line per interval');
+        assert.equal(mine.matching('queue_full_dropped_oldest').length, 1, 'one log line per interval');
         await outage.end();
         await written(reporter, 100);
-        const ports = (await listStatus(store.db, { modid: 14, cmdid: 1 })).map((s) => s.port);
+        const ports = (await new CallStatus(store).list({ modid: 14, cmdid: 1 })).map((s) => s.port);
         assert.equal(ports.length, 100);
         // At most the one batch that was being written when the store went away is older than the newest 90.
         for (let port = 211; port <= 300; port++) assert.ok(ports.includes(port), `newest result ${port} kept`);
@@ -175,7 +205,54 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
       }
     });
 
+    test(
+      'a store that stays away gets one attempt per backoff delay, not a retry loop',
+      { skip: engine === 'sqlite' && 'an attempt on a locked SQLite file waits out the 5 s busy timeout, which paces retries by itself' },
+      async () => {
+        const reporter = await startOn(reporterStore, { batch_delay_ms: 0, retry_initial_ms: 300, retry_max_ms: 300 });
+        const client = await connectTo(reporter);
+        try {
+          await outage.begin();
+          client.write(reportFrame(reportOf({ modid: 17, count: 5 })));
+          await waitFor(() => reporter.stats().writeFailures >= 1, { timeoutMs: 30_000, message: 'the first failed write' });
+          const firstFailure = performance.now();
+          await waitFor(() => reporter.stats().writeFailures >= 11, { timeoutMs: 30_000, message: 'ten more failed writes' });
+          const elapsed = performance.now() - firstFailure;
+          // Ten delays drawn uniformly from [0, 300) ms add up to less than 300 ms with
+          // probability 1/10! (about 3e-7); ten retries without them take a few ms.
+          assert.ok(elapsed >= 300, `ten retries came within ${elapsed.toFixed(0)} ms`);
+        } finally {
+          await outage.end();
+          await client.close();
+          await reporter.close();
+        }
+      },
+    );
+
+    test('close with the store away: what flush_timeout_ms could not write is counted and logged as lost', async () => {
+      const mine = logs.since();
+      const reporter = await startOn(reporterStore, { batch_delay_ms: 0, retry_initial_ms: 50, retry_max_ms: 100, flush_timeout_ms: 200 });
+      try {
+        const client = await connectTo(reporter);
+        await outage.begin();
+        client.write(reportFrame(reportOf({ modid: 18, count: 20 })));
+        await waitFor(() => reporter.stats().resultsAccepted === 20, { message: 'the report accepted' });
+        await client.close();
+      } finally {
+        await reporter.close();
+        await outage.end();
+      }
+      const stats = reporter.stats();
+      assert.equal(stats.resultsWritten, 0);
+      assert.equal(stats.resultsDropped.shutdown, 20);
+      // Lost from the queue, or still in flight when the time ran out (and dropped when that write failed).
+      const line = await mine.waitFor('flush_incomplete');
+      const [dropped, inFlight] = [/ dropped=(\d+)/, / inFlight=(\d+)/].map((pattern) => Number(pattern.exec(line)?.[1]));
+      assert.equal(dropped! + inFlight!, 20, line);
+    });
+
     test('store outage: reports accepted meanwhile are all written after recovery; intake and new connections keep working', async () => {
+      const mine = logs.since();
       const config = { batch_max_results: 20, batch_delay_ms: 10, retry_initial_ms: 50, retry_max_ms: 500 };
       const reporter = await startOn(reporterStore, config);
       const early = await connectTo(reporter);
@@ -196,8 +273,8 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
         assert.ok(stats.writeFailures >= 1);
         assert.equal(stats.storeUp, true);
         assert.equal(reporter.health().ok, true);
-        assert.equal((await listStatus(store.db, { modid: 15, cmdid: 1 })).length, 200);
-        await logs.waitFor('store_recovered');
+        assert.equal((await new CallStatus(store).list({ modid: 15, cmdid: 1 })).length, 200);
+        await mine.waitFor('store_recovered');
         await late.close();
       } finally {
         await early.close();
@@ -231,13 +308,14 @@ describe('reporter service input checks (in-memory SQLite)', () => {
   ];
   for (const [what, bytes] of malformed) {
     test(`a frame with ${what} closes only its connection, with a log line`, async () => {
+      const mine = logs.since();
       const errorsBefore = protocolErrors();
       const good = await RawTcpClient.connect(reporter.address!.port);
       const bad = await RawTcpClient.connect(reporter.address!.port);
       bad.write(bytes);
       await bad.whenClosed();
       assert.equal(protocolErrors(), errorsBefore + 1);
-      await logs.waitFor(new RegExp(`protocol_error peer=127.0.0.1:${bad.localPort} `));
+      await mine.waitFor(new RegExp(`protocol_error peer=127.0.0.1:${bad.localPort} `));
       const writtenBefore = reporter.stats().resultsWritten;
       good.write(reportFrame(reportOf({ modid: 20, count: 2 })));
       await written(reporter, writtenBefore + 2);
@@ -247,6 +325,7 @@ describe('reporter service input checks (in-memory SQLite)', () => {
   }
 
   test('an out-of-range port is skipped and counted; the rest of the report is kept', async () => {
+    const mine = logs.since();
     const client = await RawTcpClient.connect(reporter.address!.port);
     const writtenBefore = reporter.stats().resultsWritten;
     const report = reportOf({ modid: 21, count: 2 });
@@ -254,8 +333,8 @@ describe('reporter service input checks (in-memory SQLite)', () => {
     client.write(reportFrame(report));
     await written(reporter, writtenBefore + 2);
     assert.equal(reporter.stats().resultsInvalid, 1);
-    assert.equal((await listStatus(store.db, { modid: 21, cmdid: 1 })).length, 2);
-    await logs.waitFor(/invalid_results .*reason="port 70000 out of range"/);
+    assert.equal((await new CallStatus(store).list({ modid: 21, cmdid: 1 })).length, 2);
+    await mine.waitFor(/invalid_results .*reason="port 70000 out of range"/);
     await client.close();
   });
 
@@ -268,7 +347,7 @@ describe('reporter service input checks (in-memory SQLite)', () => {
     await written(reporter, writtenBefore + 2);
     const receivedAt = Math.floor(Date.now() / 1000);
     for (const modid of [22, 23]) {
-      const [status] = await listStatus(store.db, { modid, cmdid: 1 });
+      const [status] = await new CallStatus(store).list({ modid, cmdid: 1 });
       assert.ok(status!.reportedAt >= sentAt && status!.reportedAt <= receivedAt, `modid ${modid}: ${status!.reportedAt}`);
     }
     await client.close();

@@ -1,16 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ipToUint32 } from '../../src/protocol/ip.js';
-import {
-  chooseBucket,
-  coalesceRows,
-  isDataError,
-  listStatus,
-  pruneSeries,
-  querySeries,
-  writeStatusBatch,
-  type StatusRow,
-} from '../../src/store/status.js';
+import { routeKey } from '../../src/protocol/route-key.js';
+import { RouteAdmin } from '../../src/store/route-admin.js';
+import { CallStatus, chooseBucket, coalesceRows, isDataError, type StatusRow } from '../../src/store/status.js';
 import { forEachEngine } from '../support/engines.js';
 
 function row(fields: Partial<StatusRow> & Pick<StatusRow, 'ts'>): StatusRow {
@@ -53,6 +46,7 @@ test('isDataError tells bad rows from a bad connection', () => {
   assert.equal(isDataError(Object.assign(new Error('x'), { code: 'SQLITE_CONSTRAINT_CHECK' })), true);
   assert.equal(isDataError(Object.assign(new Error('x'), { code: 'SQLITE_BUSY' })), false);
   assert.equal(isDataError(Object.assign(new Error('x'), { code: 'ER_WARN_DATA_OUT_OF_RANGE', errno: 1264, sqlState: '22003' })), true);
+  assert.equal(isDataError(Object.assign(new Error('x'), { code: 'ER_CONSTRAINT_FAILED', errno: 4025, sqlState: '23000' })), true);
   assert.equal(isDataError(Object.assign(new Error('x'), { code: 'ER_LOCK_DEADLOCK', errno: 1213, sqlState: '40001' })), false);
   assert.equal(isDataError(Object.assign(new Error('x'), { code: '23505' })), true);
   assert.equal(isDataError(Object.assign(new Error('x'), { code: '57P01' })), false);
@@ -60,19 +54,19 @@ test('isDataError tells bad rows from a bad connection', () => {
 });
 
 await forEachEngine('call status store', (store) => {
-  const db = store.db;
+  const calls = new CallStatus(store);
 
   test('latest status: newest ts wins, an older report arriving late does not overwrite, equal ts replaces', async () => {
     const high = ipToUint32('200.1.2.3'); // above 2^31: must come back unsigned
-    await writeStatusBatch(db, store.kind, [row({ modid: 2, ip: high, ts: 1000, succ: 10, err: 1, overload: 1 })]);
-    await writeStatusBatch(db, store.kind, [row({ modid: 2, ip: high, ts: 900, succ: 99, err: 99 })]);
-    let status = await listStatus(db, { modid: 2, cmdid: 1 });
+    await calls.write([row({ modid: 2, ip: high, ts: 1000, succ: 10, err: 1, overload: 1 })]);
+    await calls.write([row({ modid: 2, ip: high, ts: 900, succ: 99, err: 99 })]);
+    let status = await calls.list({ modid: 2, cmdid: 1 });
     assert.deepEqual(status, [
       { modid: 2, cmdid: 1, ip: '200.1.2.3', port: 80, caller: '10.9.9.9', succ: 10, err: 1, overload: true, reportedAt: 1000 },
     ]);
-    await writeStatusBatch(db, store.kind, [row({ modid: 2, ip: high, ts: 1000, succ: 11, err: 0 })]);
-    await writeStatusBatch(db, store.kind, [row({ modid: 2, ip: high, ts: 1010, succ: 5, err: 5 })]);
-    status = await listStatus(db, { modid: 2, cmdid: 1 });
+    await calls.write([row({ modid: 2, ip: high, ts: 1000, succ: 11, err: 0 })]);
+    await calls.write([row({ modid: 2, ip: high, ts: 1010, succ: 5, err: 5 })]);
+    status = await calls.list({ modid: 2, cmdid: 1 });
     assert.deepEqual(
       status.map((s) => [s.succ, s.err, s.overload, s.reportedAt]),
       [[5, 5, false, 1010]],
@@ -81,9 +75,9 @@ await forEachEngine('call status store', (store) => {
 
   test('series: a re-sent window replaces its counts instead of adding, in one batch or across batches', async () => {
     const windowRows = [row({ modid: 3, ts: 1060, succ: 7, err: 1 }), row({ modid: 3, ts: 1120, succ: 3, err: 0 })];
-    await writeStatusBatch(db, store.kind, [...windowRows, windowRows[0]!]);
-    await writeStatusBatch(db, store.kind, windowRows);
-    const series = await querySeries(db, { modid: 3, cmdid: 1, from: 0, to: 2000, bucketSeconds: 60 });
+    await calls.write([...windowRows, windowRows[0]!]);
+    await calls.write(windowRows);
+    const series = await calls.series({ modid: 3, cmdid: 1, from: 0, to: 2000, bucketSeconds: 60 });
     assert.deepEqual(series, {
       bucketSeconds: 60,
       points: [
@@ -93,7 +87,7 @@ await forEachEngine('call status store', (store) => {
     });
   });
 
-  test('querySeries sums callers per host per bucket, counts a window in the bucket of its last second, honours the range', async () => {
+  test('series sums callers per host per bucket, counts a window in the bucket of its last second, honours the range', async () => {
     const base = 1_700_000_000 - (1_700_000_000 % 3600); // an hour boundary
     const rows: StatusRow[] = [];
     for (let i = 1; i <= 12; i++) {
@@ -102,15 +96,15 @@ await forEachEngine('call status store', (store) => {
       rows.push(row({ modid: 4, ts: base + i * 10, succ: 100, err: 0, caller: ipToUint32('10.9.9.2') }));
     }
     rows.push(row({ modid: 4, port: 81, ts: base + 3600, succ: 5, err: 5 }));
-    await writeStatusBatch(db, store.kind, rows);
+    await calls.write(rows);
 
-    const minutes = await querySeries(db, { modid: 4, cmdid: 1, from: base, to: base + 120 });
+    const minutes = await calls.series({ modid: 4, cmdid: 1, from: base, to: base + 120 });
     assert.equal(minutes.bucketSeconds, 60);
     assert.deepEqual(minutes.points, [
       { ip: '10.0.0.1', port: 80, bucket: base, succ: 1 + 2 + 3 + 4 + 5 + 6 + 600, err: 6 },
       { ip: '10.0.0.1', port: 80, bucket: base + 60, succ: 7 + 8 + 9 + 10 + 11 + 12 + 600, err: 6 },
     ]);
-    const hours = await querySeries(db, { modid: 4, cmdid: 1, from: base, to: base + 3600, bucketSeconds: 3600 });
+    const hours = await calls.series({ modid: 4, cmdid: 1, from: base, to: base + 3600, bucketSeconds: 3600 });
     assert.deepEqual(
       hours.points.map((p) => [p.port, p.bucket, p.succ, p.err]),
       [
@@ -118,7 +112,7 @@ await forEachEngine('call status store', (store) => {
         [81, base, 5, 5],
       ],
     );
-    const later = await querySeries(db, { modid: 4, cmdid: 1, from: base + 60, to: base + 120 });
+    const later = await calls.series({ modid: 4, cmdid: 1, from: base + 60, to: base + 120 });
     assert.equal(later.points.length, 1);
     assert.equal(later.points[0]!.bucket, base + 60);
   });
@@ -126,20 +120,35 @@ await forEachEngine('call status store', (store) => {
   test('a batch larger than one statement is written whole', async () => {
     const rows: StatusRow[] = [];
     for (let port = 1; port <= 2500; port++) rows.push(row({ modid: 5, port, ts: 5000, succ: port }));
-    await writeStatusBatch(db, store.kind, rows);
-    const status = await listStatus(db, { modid: 5, cmdid: 1 });
+    await calls.write(rows);
+    const status = await calls.list({ modid: 5, cmdid: 1 });
     assert.equal(status.length, 2500);
     assert.equal(status.reduce((sum, s) => sum + s.succ, 0), (2500 * 2501) / 2);
-    const series = await querySeries(db, { modid: 5, cmdid: 1, from: 0, to: 6000, bucketSeconds: 3600 });
+    const series = await calls.series({ modid: 5, cmdid: 1, from: 0, to: 6000, bucketSeconds: 3600 });
     assert.equal(series.points.length, 2500);
   });
 
   test('pruneSeries deletes windows older than the cutoff and keeps the rest and the status', async () => {
-    await writeStatusBatch(db, store.kind, [row({ modid: 6, ts: 100, succ: 1 }), row({ modid: 6, ts: 200, succ: 2 })]);
-    const pruned = await pruneSeries(db, 150);
+    await calls.write([row({ modid: 6, ts: 100, succ: 1 }), row({ modid: 6, ts: 200, succ: 2 })]);
+    const pruned = await calls.pruneSeries(150);
     assert.ok(pruned >= 1, `pruned ${pruned}`);
-    const series = await querySeries(db, { modid: 6, cmdid: 1, from: 0, to: 1000, bucketSeconds: 60 });
+    const series = await calls.series({ modid: 6, cmdid: 1, from: 0, to: 1000, bucketSeconds: 60 });
     assert.deepEqual(series.points.map((p) => p.succ), [2]);
-    assert.equal((await listStatus(db, { modid: 6, cmdid: 1 })).length, 1);
+    assert.equal((await calls.list({ modid: 6, cmdid: 1 })).length, 1);
+  });
+
+  test('samplesByRoute folds every caller of each route host into one sample, and leaves out hosts not in the route', async () => {
+    const admin = new RouteAdmin(store);
+    await admin.addModule({ modid: 7, cmdid: 1 });
+    await admin.addHost({ modid: 7, cmdid: 1, ip: '10.0.0.1', port: 80 });
+    const callerA = ipToUint32('10.9.9.1');
+    const callerB = ipToUint32('10.9.9.2');
+    await calls.write([
+      row({ modid: 7, caller: callerA, ts: 100, succ: 3, err: 1 }),
+      row({ modid: 7, caller: callerB, ts: 120, succ: 4, err: 0, overload: 1 }),
+      row({ modid: 7, port: 81, ts: 130, succ: 9 }), // not in the route
+    ]);
+    const samples = await calls.samplesByRoute();
+    assert.deepEqual(samples.get(routeKey(7, 1)), [{ overload: true, succ: 7, err: 1, reportedAt: 120 }]);
   });
 });

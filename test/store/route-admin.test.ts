@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { listChanges } from '../../src/store/change-log.js';
+import { ChangeLog } from '../../src/store/change-log.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/store/errors.js';
 import { RouteAdmin } from '../../src/store/route-admin.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { kyselyOf, openStore, type Store } from '../../src/store/store.js';
 import { forEachEngine } from '../support/engines.js';
 
 const ACTOR = 'tester';
 
 /** Everything an edit could touch, to prove a failed edit touched nothing. */
 async function snapshot(store: Store) {
-  const db = store.db;
+  const db = kyselyOf(store);
   return {
     version: (await db.selectFrom('route_version').select('version').executeTakeFirstOrThrow()).version,
     modules: await db.selectFrom('modules').selectAll().orderBy('modid').orderBy('cmdid').execute(),
@@ -20,7 +20,7 @@ async function snapshot(store: Store) {
 }
 
 async function latestChange(store: Store) {
-  const [change] = await listChanges(store, { limit: 1 });
+  const [change] = (await new ChangeLog(store).list({ limit: 1 })).changes;
   assert.ok(change, 'a change row');
   return change;
 }
@@ -34,7 +34,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     const version = await admin.addModule({ modid: 1, cmdid: 1, description: 'orders' }, ACTOR);
     assert.equal(version, before + 1);
     assert.equal(await admin.version(), version);
-    const module = (await admin.listModules()).find((m) => m.modid === 1 && m.cmdid === 1);
+    const module = (await admin.listModules()).modules.find((m) => m.modid === 1 && m.cmdid === 1);
     assert.deepEqual(module, { modid: 1, cmdid: 1, description: 'orders', hosts: 0, createdAt: 1_700_000_000, updatedAt: 1_700_000_000 });
     assert.deepEqual(await latestChange(store), {
       version,
@@ -51,7 +51,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     await admin.addModule({ modid: 2, cmdid: 1 });
     nowMs += 5000;
     const added = await admin.addHost({ modid: 2, cmdid: 1, ip: '10.0.0.1', port: 8080 }, ACTOR);
-    assert.deepEqual(await admin.listRoutes({ modid: 2, cmdid: 1 }), [
+    assert.deepEqual((await admin.listHosts({ modid: 2, cmdid: 1 })).hosts, [
       { modid: 2, cmdid: 1, ip: '10.0.0.1', port: 8080, weight: 1, createdAt: nowMs / 1000, updatedAt: nowMs / 1000 },
     ]);
     assert.deepEqual(await latestChange(store), {
@@ -62,14 +62,14 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     nowMs += 5000;
     const updated = await admin.updateHost({ modid: 2, cmdid: 1, ip: '10.0.0.1', port: 8080, weight: 7 }, ACTOR);
     assert.equal(updated, added + 1);
-    const [route] = await admin.listRoutes({ modid: 2, cmdid: 1 });
+    const [route] = (await admin.listHosts({ modid: 2, cmdid: 1 })).hosts;
     assert.deepEqual([route?.weight, route?.createdAt, route?.updatedAt], [7, createdAt, nowMs / 1000]);
     const update = await latestChange(store);
     assert.deepEqual([update.version, update.action, update.detail], [updated, 'update', '10.0.0.1:8080 weight 1 -> 7']);
 
     const deleted = await admin.delHost({ modid: 2, cmdid: 1, ip: '10.0.0.1', port: 8080 }, null);
     assert.equal(deleted, updated + 1);
-    assert.deepEqual(await admin.listRoutes({ modid: 2, cmdid: 1 }), []);
+    assert.deepEqual((await admin.listHosts({ modid: 2, cmdid: 1 })).hosts, []);
     const del = await latestChange(store);
     assert.deepEqual([del.version, del.action, del.detail, del.actor], [deleted, 'del', '10.0.0.1:8080 weight 7', null]);
   });
@@ -79,14 +79,14 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     await admin.addHost({ modid: 3, cmdid: 1, ip: '10.0.0.1', port: 1 });
     await admin.addHost({ modid: 3, cmdid: 1, ip: '10.0.0.2', port: 1, weight: 3 });
     const updated = await admin.updateModule({ modid: 3, cmdid: 1, description: 'new' }, ACTOR);
-    assert.equal((await admin.listModules()).find((m) => m.modid === 3)?.description, 'new');
+    assert.equal((await admin.listModules()).modules.find((m) => m.modid === 3)?.description, 'new');
     assert.equal((await latestChange(store)).detail, 'description "old" -> "new"');
 
-    assert.equal((await admin.listModules()).find((m) => m.modid === 3)?.hosts, 2);
+    assert.equal((await admin.listModules()).modules.find((m) => m.modid === 3)?.hosts, 2);
     const deleted = await admin.delModule(3, 1, ACTOR);
     assert.equal(deleted, updated + 1);
-    assert.equal((await admin.listModules()).find((m) => m.modid === 3), undefined);
-    assert.deepEqual(await admin.listRoutes({ modid: 3, cmdid: 1 }), []);
+    assert.equal((await admin.listModules()).modules.find((m) => m.modid === 3), undefined);
+    assert.deepEqual((await admin.listHosts({ modid: 3, cmdid: 1 })).hosts, []);
     const change = await latestChange(store);
     assert.deepEqual([change.version, change.action, change.detail], [deleted, 'module-del', 'removed with 2 hosts']);
   });
@@ -105,12 +105,14 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
       ['port', () => admin.addHost({ ...host, port: 80.5 })],
       ['modid', () => admin.addHost({ ...host, modid: 2 ** 31 })],
       ['cmdid', () => admin.addModule({ modid: 4, cmdid: -(2 ** 31) - 1 })],
-      ['weight', () => admin.addHost({ ...host, weight: 0 })],
+      ['weight', () => admin.addHost({ ...host, weight: -1 })],
       ['weight', () => admin.updateHost({ ...host, ip: '10.0.0.1', weight: 1001 })],
       ['description', () => admin.addModule({ modid: 4, cmdid: 2, description: 'x'.repeat(256) })],
       ['description', () => admin.updateModule({ modid: 4, cmdid: 1, description: 'a\u0000b' })],
       ['actor', () => admin.addModule({ modid: 4, cmdid: 3 }, 'a'.repeat(65))],
-      ['modid', () => admin.listRoutes({ modid: 1.5, cmdid: 1 })],
+      ['modid', () => admin.listHosts({ modid: 1.5, cmdid: 1 })],
+      ['cmdid', () => admin.readRoute(1, 2 ** 31)],
+      ['modid', () => admin.findModule(0.5, 1)],
     ];
     for (const [field, call] of cases) {
       await assert.rejects(call(), (err) => {
@@ -151,7 +153,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     const before = await snapshot(store);
     // A stray change row at the next version makes the edit's own change-log
     // insert (its last statement) violate the unique version index.
-    await store.db
+    await kyselyOf(store)
       .insertInto('route_changes')
       .values({ version: before.version + 1, modid: 0, cmdid: 0, action: 'add', detail: 'injected', actor: null, changed_at: 0 })
       .execute();
@@ -161,7 +163,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     await assert.rejects(admin.delModule(6, 1), databaseError);
     await assert.rejects(admin.updateHost({ modid: 6, cmdid: 1, ip: '10.0.0.1', port: 80, weight: 5 }), databaseError);
     assert.deepEqual(await snapshot(store), injected);
-    await store.db.deleteFrom('route_changes').where('detail', '=', 'injected').execute();
+    await kyselyOf(store).deleteFrom('route_changes').where('detail', '=', 'injected').execute();
     assert.deepEqual(await snapshot(store), before);
     assert.equal(await admin.addHost({ modid: 6, cmdid: 1, ip: '10.0.0.2', port: 80 }), before.version + 1);
   });
@@ -176,9 +178,9 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
         Array.from({ length: 20 }, (_, i) => admins[i % 2]!.addHost({ modid: 7, cmdid: 1, ip: `10.0.1.${i}`, port: 80 })),
       );
       assert.deepEqual([...versions].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => start + 1 + i));
-      const logged = await store.db.selectFrom('route_changes').select('version').where('version', '>', start).orderBy('version').execute();
+      const logged = await kyselyOf(store).selectFrom('route_changes').select('version').where('version', '>', start).orderBy('version').execute();
       assert.deepEqual(logged.map((r) => r.version), Array.from({ length: 20 }, (_, i) => start + 1 + i));
-      assert.equal((await admin.listRoutes({ modid: 7, cmdid: 1 })).length, 20);
+      assert.equal(((await admin.listHosts({ modid: 7, cmdid: 1 })).hosts).length, 20);
     } finally {
       await other.close();
     }
@@ -189,27 +191,44 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     for (const ip of ['200.1.2.3', '255.255.255.255', '128.0.0.0', '0.0.0.0']) {
       await admin.addHost({ modid: 8, cmdid: 1, ip, port: 80 });
     }
-    const raw = await store.db.selectFrom('routes').select('ip').where('modid', '=', 8).orderBy('ip').execute();
+    const raw = await kyselyOf(store).selectFrom('routes').select('ip').where('modid', '=', 8).orderBy('ip').execute();
     assert.deepEqual(raw.map((r) => r.ip), [0, 2147483648, 3355509251, 4294967295]);
-    assert.deepEqual((await admin.listRoutes({ modid: 8, cmdid: 1 })).map((r) => r.ip), ['0.0.0.0', '128.0.0.0', '200.1.2.3', '255.255.255.255']);
+    assert.deepEqual(((await admin.listHosts({ modid: 8, cmdid: 1 })).hosts).map((r) => r.ip), ['0.0.0.0', '128.0.0.0', '200.1.2.3', '255.255.255.255']);
     // The database itself refuses a sign-flipped (wire int32) value.
     await assert.rejects(
-      store.db.insertInto('routes').values({ modid: 8, cmdid: 1, ip: -939458045, port: 80, created_at: 0, updated_at: 0 }).execute(),
+      kyselyOf(store).insertInto('routes').values({ modid: 8, cmdid: 1, ip: -939458045, port: 80, created_at: 0, updated_at: 0 }).execute(),
     );
   });
 
-  test('listModules counts hosts and lists in key order; listRoutes filters by module', async () => {
+  test('listModules counts hosts and lists in key order; listHosts filters by module', async () => {
     await admin.addModule({ modid: 9, cmdid: 2 });
     await admin.addModule({ modid: 9, cmdid: 1 });
     await admin.addHost({ modid: 9, cmdid: 2, ip: '10.0.0.2', port: 2 });
     await admin.addHost({ modid: 9, cmdid: 2, ip: '10.0.0.1', port: 3 });
     await admin.addHost({ modid: 9, cmdid: 2, ip: '10.0.0.1', port: 2 });
-    const nines = (await admin.listModules()).filter((m) => m.modid === 9);
+    const nines = (await admin.listModules()).modules.filter((m) => m.modid === 9);
     assert.deepEqual(nines.map((m) => [m.cmdid, m.hosts]), [[1, 0], [2, 3]]);
-    const routes = await admin.listRoutes({ modid: 9, cmdid: 2 });
+    const routes = (await admin.listHosts({ modid: 9, cmdid: 2 })).hosts;
     assert.deepEqual(routes.map((r) => `${r.ip}:${r.port}`), ['10.0.0.1:2', '10.0.0.1:3', '10.0.0.2:2']);
-    const all = await admin.listRoutes();
+    const all = (await admin.listHosts()).hosts;
     assert.ok(all.length > routes.length);
     assert.ok(all.every((r, i) => i === 0 || r.modid > all[i - 1]!.modid || (r.modid === all[i - 1]!.modid && r.cmdid >= all[i - 1]!.cmdid)));
+  });
+
+  test('readRoute gives one module with its hosts and the version read; findModule the module; both undefined for a missing one', async () => {
+    nowMs = 1_700_000_100_000;
+    await admin.addModule({ modid: 10, cmdid: 1, description: 'ten' });
+    const version = await admin.addHost({ modid: 10, cmdid: 1, ip: '10.0.0.10', port: 10, weight: 4 });
+    const module = { modid: 10, cmdid: 1, description: 'ten', createdAt: 1_700_000_100, updatedAt: 1_700_000_100 };
+    assert.deepEqual(await admin.readRoute(10, 1), {
+      version,
+      module,
+      hosts: [{ modid: 10, cmdid: 1, ip: '10.0.0.10', port: 10, weight: 4, createdAt: 1_700_000_100, updatedAt: 1_700_000_100 }],
+    });
+    assert.deepEqual(await admin.findModule(10, 1), module);
+    assert.equal(await admin.readRoute(10, 2), undefined);
+    assert.equal(await admin.findModule(10, 2), undefined);
+    assert.equal((await admin.listHosts({ modid: 10, cmdid: 1 })).version, version);
+    assert.equal((await admin.listModules()).version, version);
   });
 });

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { coversVersions, pruneChanges, type RouteChange } from '../../src/store/change-log.js';
+import { ChangeLog, coversVersions, type RouteChange } from '../../src/store/change-log.js';
 import { RouteAdmin } from '../../src/store/route-admin.js';
 import { routeKey } from '../../src/protocol/route-key.js';
 import { RouteReader } from '../../src/store/route-reader.js';
+import { kyselyOf } from '../../src/store/store.js';
 import { forEachEngine } from '../support/engines.js';
 
 const DAY_MS = 86_400_000;
@@ -13,6 +14,7 @@ await forEachEngine('route reader', (store) => {
   let nowMs = Date.now();
   const admin = new RouteAdmin(store, { clock: () => nowMs });
   const reader = new RouteReader(store);
+  const changeLog = new ChangeLog(store, { clock: () => nowMs });
 
   test('loadRoutes groups hosts by service with unsigned IPs, and reports the version', async () => {
     await admin.addModule({ modid: 1, cmdid: 1 });
@@ -50,20 +52,20 @@ await forEachEngine('route reader', (store) => {
     assert.equal(coversVersions(expected, since, since + 3), true);
   });
 
-  test('pruneChanges deletes only rows older than the age, and readers can tell a pruned gap', async () => {
+  test('ChangeLog.prune deletes only rows older than the age, and readers can tell a pruned gap', async () => {
     const since = await reader.readVersion();
     nowMs -= 3 * DAY_MS;
     await admin.addModule({ modid: 3, cmdid: 1 });
     await admin.addModule({ modid: 3, cmdid: 2 });
     nowMs += 3 * DAY_MS;
     await admin.addModule({ modid: 3, cmdid: 3 });
-    const pruned = await pruneChanges(store, 2 * 86_400, () => nowMs);
+    const pruned = await changeLog.prune(2 * 86_400);
     assert.equal(pruned, 2);
     const left = await reader.changesSince(since);
     assert.deepEqual(left.map((c) => [c.version, c.cmdid]), [[since + 3, 3]]);
     assert.equal(coversVersions(left, since, since + 3), false);
     assert.equal(coversVersions(left, since + 2, since + 3), true);
-    assert.equal(await pruneChanges(store, 2 * 86_400, () => nowMs), 0);
+    assert.equal(await changeLog.prune(2 * 86_400), 0);
   });
 
   test('loadRoutes reads 100,000 hosts correctly (time reported as a diagnostic)', async (t) => {
@@ -82,7 +84,7 @@ await forEachEngine('route reader', (store) => {
         updated_at: 0,
       })),
     );
-    await store.db.transaction().execute(async (trx) => {
+    await kyselyOf(store).transaction().execute(async (trx) => {
       await trx.insertInto('modules').values(moduleRows).execute();
       for (let i = 0; i < routeRows.length; i += 2000) {
         await trx.insertInto('routes').values(routeRows.slice(i, i + 2000)).execute();

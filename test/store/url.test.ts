@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import { StoreUnavailableError, StoreUrlError } from '../../src/store/errors.js';
-import { openStore } from '../../src/store/store.js';
+import { kyselyOf, openStore } from '../../src/store/store.js';
 import { describeLocation, parseStoreUrl } from '../../src/store/url.js';
 
 test('sqlite URLs: relative, absolute, triple slash and memory', () => {
@@ -70,7 +70,7 @@ test('sqlite creates the parent directory, and a path it cannot open is StoreUna
     const store = await openStore(`sqlite:${join(dir, 'a', 'b', 'lars.db')}`);
     assert.equal(store.kind, 'sqlite');
     assert.equal(store.describe(), `sqlite:${join(dir, 'a', 'b', 'lars.db')}`);
-    const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(store.db);
+    const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(kyselyOf(store));
     assert.equal(mode.rows[0]?.journal_mode, 'wal');
     await store.close();
     await store.close();

@@ -13,7 +13,7 @@
  * it does not leave out with `none`.
  *
  *   await forEachEngine('route admin', (store, engineName) => {
- *     test('adds a host', async () => { ... store.db ... });
+ *     test('adds a host', async () => { ... new RouteAdmin(store) ... });
  *   });
  */
 import { randomBytes } from 'node:crypto';

@@ -32,26 +32,44 @@ export async function waitFor<T>(condition: () => T | Promise<T>, options: WaitO
   }
 }
 
-export interface LogCapture {
-  readonly lines: string[];
+export interface LogLines {
+  readonly lines: readonly string[];
   /** Lines containing the text, or matching the pattern. */
   matching(pattern: string | RegExp): string[];
   /** Waits for a line matching the pattern and returns it. */
   waitFor(pattern: string | RegExp, options?: WaitOptions): Promise<string>;
+}
+
+export interface LogCapture extends LogLines {
+  /**
+   * The lines logged from now on: a test that checks its own lines must not
+   * match one an earlier test (another engine's block, say) logged.
+   */
+  since(): LogLines;
   /** Sends log lines back to stderr. */
   restore(): void;
+}
+
+function logLines(all: string[], from: number): LogLines {
+  const matching = (pattern: string | RegExp) =>
+    all.slice(from).filter((line) => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line)));
+  return {
+    get lines() {
+      return all.slice(from);
+    },
+    matching,
+    waitFor: (pattern, options) => waitFor(() => matching(pattern)[0], { message: `a log line matching ${pattern}`, ...options }),
+  };
 }
 
 /** Routes every log line into memory (and nowhere else) until restore(). */
 export function captureLogs(level: LogLevel = 'debug'): LogCapture {
   const lines: string[] = [];
   configureLogging({ level, sink: (line) => lines.push(line) });
-  const matching = (pattern: string | RegExp) =>
-    lines.filter((line) => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line)));
   return {
+    ...logLines(lines, 0),
     lines,
-    matching,
-    waitFor: (pattern, options) => waitFor(() => matching(pattern)[0], { message: `a log line matching ${pattern}`, ...options }),
+    since: () => logLines(lines, lines.length),
     restore: () => configureLogging({ level: 'info', sink: (line) => process.stderr.write(line + '\n') }),
   };
 }

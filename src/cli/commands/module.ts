@@ -41,10 +41,7 @@ async function edit(argv: string[], action: EditAction): Promise<number> {
 async function list(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   if (positionals.length !== 0) throw new UsageError(`list takes no arguments: ${FORMS}`);
-  const { version, modules } = await withStore(values, async (store) => {
-    const admin = new RouteAdmin(store);
-    return { version: await admin.version(), modules: await admin.listModules() };
-  });
+  const { version, modules } = await withStore(values, (store) => new RouteAdmin(store).listModules());
   if (values.json) {
     printJson({ version, modules });
   } else {

@@ -50,10 +50,7 @@ async function list(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   if (positionals.length !== 0 && positionals.length !== 2) throw new UsageError(`expected list [MODID CMDID]: ${FORMS}`);
   const filter = positionals.length === 2 ? { modid: integerArg('MODID', positionals[0]), cmdid: integerArg('CMDID', positionals[1]) } : undefined;
-  const { version, routes } = await withStore(values, async (store) => {
-    const admin = new RouteAdmin(store);
-    return { version: await admin.version(), routes: await admin.listRoutes(filter) };
-  });
+  const { version, hosts: routes } = await withStore(values, (store) => new RouteAdmin(store).listHosts(filter));
   if (values.json) {
     printJson({ version, routes });
   } else {

@@ -6,7 +6,7 @@
  */
 import { UsageError, parseCommand, printJson, printTable } from '../args.js';
 import { sparkline } from '../charts.js';
-import { listStatus, querySeries, type HostStatus, type SeriesResult } from '../../store/status.js';
+import { CallStatus, type HostStatus, type SeriesResult } from '../../store/status.js';
 import { STORE_OPTIONS, integerArg, withStore } from './db.js';
 
 const FORMS = 'lars status [MODID CMDID] [--json] | lars status MODID CMDID --series DURATION [--json]';
@@ -85,12 +85,12 @@ export async function run(argv: string[]): Promise<number> {
     if (!service) throw new UsageError(`--series needs MODID CMDID: ${FORMS}`);
     const to = Math.floor(Date.now() / 1000);
     const from = to - parseDuration(values.series);
-    const series = await withStore(values, (store) => querySeries(store.db, { ...service, from, to }));
+    const series = await withStore(values, (store) => new CallStatus(store).series({ ...service, from, to }));
     if (values.json) printJson({ ...service, from, to, ...series });
     else printSeries(series, from, to);
     return 0;
   }
-  const status = await withStore(values, (store) => listStatus(store.db, service));
+  const status = await withStore(values, (store) => new CallStatus(store).list(service));
   if (values.json) printJson({ status });
   else printStatus(status);
   return 0;

@@ -47,7 +47,7 @@ const DEMO_HOSTS = [9001, 9002, 9003].map((port) => ({ ip: '127.0.0.1', port }))
 
 async function seedDemo(store: Store): Promise<boolean> {
   const admin = new RouteAdmin(store);
-  if ((await admin.listModules()).length > 0) return false;
+  if ((await admin.listModules()).modules.length > 0) return false;
   await admin.addModule(DEMO_ROUTE, 'lars up');
   for (const host of DEMO_HOSTS) await admin.addHost({ ...DEMO_ROUTE, ...host }, 'lars up');
   return true;

@@ -1,6 +1,5 @@
 /** The route change log, newest first: who changed what and when. */
 import type { FastifyInstance } from 'fastify';
-import { listChanges } from '../../store/change-log.js';
 import type { ConsoleContext } from '../context.js';
 import { changeListSchema, changesQuery, withErrors, type ChangesQuery } from '../schemas.js';
 
@@ -16,9 +15,7 @@ export function registerChangeRoutes(app: FastifyInstance, ctx: ConsoleContext):
       },
     },
     async (request) => {
-      const version = await ctx.routes.version();
-      const changes = await listChanges(ctx.store, { limit: request.query.limit, beforeVersion: request.query.before });
-      return { version, changes };
+      return ctx.changes.list({ limit: request.query.limit, beforeVersion: request.query.before });
     },
   );
 }

@@ -1,9 +1,8 @@
-/** The hosts of one route: list, add, change the weight, delete; edits through RouteAdmin. */
+/** The hosts of one route: list, add, change the weight, delete; reads and edits through RouteAdmin. */
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../auth.js';
 import type { ConsoleContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { findModule } from '../queries.js';
 import {
   editSchema,
   hostBody,
@@ -29,9 +28,9 @@ export function registerHostRoutes(app: FastifyInstance, ctx: ConsoleContext): v
     },
     async (request) => {
       const { modid, cmdid } = request.params;
-      const version = await ctx.routes.version();
-      if (!(await findModule(ctx.store.db, modid, cmdid))) throw new HttpError(404, `module ${modid}:${cmdid} does not exist`);
-      return { version, hosts: await ctx.routes.listRoutes({ modid, cmdid }) };
+      const route = await ctx.routes.readRoute(modid, cmdid);
+      if (!route) throw new HttpError(404, `module ${modid}:${cmdid} does not exist`);
+      return { version: route.version, hosts: route.hosts };
     },
   );
 

@@ -1,6 +1,6 @@
 /**
  * Modules: list with host counts and health, add, read one route, change
- * the description, delete. Edits go through RouteAdmin (the CLI's own
+ * the description, delete. Reads and edits go through RouteAdmin (the CLI's own
  * validation, one transaction, version bump, change-log row naming the user).
  */
 import type { FastifyInstance } from 'fastify';
@@ -9,7 +9,6 @@ import { principalOf } from '../auth.js';
 import type { ConsoleContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { summarizeHealth } from '../health.js';
-import { findModule, hostSamplesByService } from '../queries.js';
 import {
   editSchema,
   moduleBody,
@@ -31,8 +30,7 @@ export function registerModuleRoutes(app: FastifyInstance, ctx: ConsoleContext):
       schema: { summary: 'Every module with its host count and a health summary of the latest call status', response: withErrors({ 200: moduleListSchema }, [401, 503]) },
     },
     async () => {
-      const version = await ctx.routes.version();
-      const [modules, samples] = await Promise.all([ctx.routes.listModules(), hostSamplesByService(ctx.store.db)]);
+      const [{ version, modules }, samples] = await Promise.all([ctx.routes.listModules(), ctx.status.samplesByRoute()]);
       const now = ctx.now();
       return {
         version,
@@ -66,10 +64,9 @@ export function registerModuleRoutes(app: FastifyInstance, ctx: ConsoleContext):
     },
     async (request) => {
       const { modid, cmdid } = request.params;
-      const version = await ctx.routes.version();
-      const module = await findModule(ctx.store.db, modid, cmdid);
-      if (!module) throw new HttpError(404, `module ${modid}:${cmdid} does not exist`);
-      return { version, module, hosts: await ctx.routes.listRoutes({ modid, cmdid }) };
+      const route = await ctx.routes.readRoute(modid, cmdid);
+      if (!route) throw new HttpError(404, `module ${modid}:${cmdid} does not exist`);
+      return route;
     },
   );
 

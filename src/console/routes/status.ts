@@ -3,18 +3,15 @@
  * health summaries, and success/error counts per host over time for charts.
  */
 import type { FastifyInstance } from 'fastify';
-import { listStatus, querySeries, type HostStatus } from '../../store/status.js';
+import type { HostStatus } from '../../store/status.js';
 import type { ConsoleContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { mergeSamples, summarizeHealth } from '../health.js';
-import { findModule } from '../queries.js';
 import { moduleParams, SERIES_RANGES, seriesQuery, seriesSchema, statusSchema, withErrors, type ModuleParams, type SeriesQuery } from '../schemas.js';
 
 const hostKey = (h: { ip: string; port: number }) => `${h.ip}:${h.port}`;
 
-async function requireModule(ctx: ConsoleContext, { modid, cmdid }: ModuleParams): Promise<void> {
-  if (!(await findModule(ctx.store.db, modid, cmdid))) throw new HttpError(404, `module ${modid}:${cmdid} does not exist`);
-}
+const noSuchModule = ({ modid, cmdid }: ModuleParams) => new HttpError(404, `module ${modid}:${cmdid} does not exist`);
 
 export function registerStatusRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   app.get<{ Params: ModuleParams }>(
@@ -29,8 +26,9 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ConsoleContext):
     },
     async (request) => {
       const { modid, cmdid } = request.params;
-      await requireModule(ctx, request.params);
-      const [hosts, rows] = await Promise.all([ctx.routes.listRoutes({ modid, cmdid }), listStatus(ctx.store.db, { modid, cmdid })]);
+      const [route, rows] = await Promise.all([ctx.routes.readRoute(modid, cmdid), ctx.status.list({ modid, cmdid })]);
+      if (!route) throw noSuchModule(request.params);
+      const { hosts } = route;
       const callers = new Map<string, HostStatus[]>();
       for (const row of rows) {
         const list = callers.get(hostKey(row)) ?? [];
@@ -70,10 +68,10 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ConsoleContext):
     },
     async (request) => {
       const { modid, cmdid } = request.params;
-      await requireModule(ctx, request.params);
+      if (!(await ctx.routes.findModule(modid, cmdid))) throw noSuchModule(request.params);
       const to = ctx.now();
       const from = to - SERIES_RANGES[request.query.range];
-      const { bucketSeconds, points } = await querySeries(ctx.store.db, { modid, cmdid, from, to });
+      const { bucketSeconds, points } = await ctx.status.series({ modid, cmdid, from, to });
       return { from, to, bucketSeconds, points };
     },
   );

@@ -10,12 +10,8 @@ export interface DialectOptions {
 }
 
 export interface Dialect {
+  /** Its adapter also provides the lock Kysely's Migrator holds while migrating (docs/store.md). */
   readonly db: Kysely<Database>;
-  /**
-   * Runs work while holding a lock that other processes migrating the same
-   * database wait for; on SQLite and PostgreSQL inside one transaction.
-   */
-  withMigrationLock<T>(work: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /**
    * Only where DDL is not transactional (MySQL): true for "already exists"
    * errors, so a migration that stopped half way can be run again.

@@ -6,8 +6,6 @@ import type { Database } from '../schema.js';
 import { locationAddress, type MysqlLocation } from '../url.js';
 import type { Dialect, DialectOptions } from './dialect.js';
 
-const MIGRATION_LOCK_WAIT_SECONDS = 60;
-
 /** ER_TABLE_EXISTS_ERROR, ER_DUP_KEYNAME, ER_FK_DUP_NAME. */
 const ALREADY_EXISTS_ERRNOS = new Set([1050, 1061, 1826]);
 
@@ -37,22 +35,8 @@ export async function openMysql(location: MysqlLocation, options: DialectOptions
     await db.destroy();
     throw new StoreUnavailableError('mysql', locationAddress(location), errorReason(err));
   }
-  // GET_LOCK names are server wide: include the database so two databases do not wait for each other.
-  const lockName = `lars_migrate:${location.database}`.slice(0, 64);
   return {
     db,
-    withMigrationLock: (work) =>
-      db.connection().execute(async (conn) => {
-        const { rows } = await sql<{ got: number | null }>`select get_lock(${lockName}, ${MIGRATION_LOCK_WAIT_SECONDS}) as got`.execute(conn);
-        if (rows[0]?.got !== 1) {
-          throw new Error(`another process held the migration lock for more than ${MIGRATION_LOCK_WAIT_SECONDS} s`);
-        }
-        try {
-          return await work(conn);
-        } finally {
-          await sql`select release_lock(${lockName})`.execute(conn);
-        }
-      }),
     isAlreadyExists: (err) => ALREADY_EXISTS_ERRNOS.has(errno(err) ?? 0),
     close: () => db.destroy(),
   };

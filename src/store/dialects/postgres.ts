@@ -9,8 +9,6 @@ import type { Dialect, DialectOptions } from './dialect.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
-/** Arbitrary constant naming the migration lock (advisory locks are per database). */
-const MIGRATION_LOCK_KEY = 0x4c617273;
 
 const log = createLogger('store');
 
@@ -48,11 +46,6 @@ export async function openPostgres(location: PostgresLocation, options: DialectO
   }
   return {
     db,
-    withMigrationLock: (work) =>
-      db.transaction().execute(async (trx) => {
-        await sql`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx);
-        return work(trx);
-      }),
     close: () => db.destroy(),
   };
 }

@@ -3,11 +3,31 @@
  * has a single writer, and two connections of one thread would make each other
  * wait in a blocking busy loop. So opening a file that is already open here
  * shares the connection, whose Kysely mutex then orders the transactions.
+ *
+ * A transaction that may write begins IMMEDIATE, taking the file's write lock
+ * before its first read. Begun DEFERRED, it would read a snapshot first and,
+ * when another process wrote meanwhile, fail at its first write with
+ * SQLITE_BUSY_SNAPSHOT, which busy_timeout does not wait out.
+ *
+ * That write lock is also the migration lock across processes. Kysely's
+ * SQLite adapter takes none (it counts on one connection per process) and
+ * calls SQLite's DDL non-transactional, so its Migrator would run migrations
+ * outside any transaction. SQLite's DDL is transactional: saying so makes the
+ * Migrator run them in one transaction, begun IMMEDIATE (docs/store.md).
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type SqliteDialectConfig,
+  type TransactionSettings,
+} from 'kysely';
 import { StoreUnavailableError, errorReason } from '../errors.js';
 import type { Database } from '../schema.js';
 import { SQLITE_MEMORY, type SqliteLocation } from '../url.js';
@@ -36,6 +56,32 @@ function enableWal(raw: SqliteDatabase.Database): void {
       if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
       Atomics.wait(sleeper, 0, 0, WAL_RETRY_MS);
     }
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw(settings?.accessMode === 'read only' ? 'begin' : 'begin immediate'));
+  }
+}
+
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly config: SqliteDialectConfig) {
+    super(config);
+  }
+
+  override createDriver(): SqliteDriver {
+    return new ImmediateSqliteDriver(this.config);
+  }
+
+  override createAdapter(): SqliteAdapter {
+    return new TransactionalDdlSqliteAdapter();
   }
 }
 
@@ -69,7 +115,7 @@ function acquire(path: string): OpenFile {
     shared.users += 1;
     return shared;
   }
-  const file = { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: openConnection(path) }) }), users: 1 };
+  const file = { db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: openConnection(path) }) }), users: 1 };
   if (path !== SQLITE_MEMORY) openFiles.set(path, file);
   return file;
 }
@@ -78,20 +124,6 @@ export async function openSqlite(location: SqliteLocation): Promise<Dialect> {
   const file = acquire(location.path);
   return {
     db: file.db,
-    withMigrationLock: (work) =>
-      // BEGIN IMMEDIATE takes the write lock up front, so a second process
-      // waits at the start instead of failing half way.
-      file.db.connection().execute(async (conn) => {
-        await sql`begin immediate`.execute(conn);
-        try {
-          const result = await work(conn);
-          await sql`commit`.execute(conn);
-          return result;
-        } catch (err) {
-          await sql`rollback`.execute(conn);
-          throw err;
-        }
-      }),
     async close() {
       file.users -= 1;
       if (file.users > 0) return;
