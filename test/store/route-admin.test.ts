@@ -105,7 +105,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
       ['port', () => admin.addHost({ ...host, port: 80.5 })],
       ['modid', () => admin.addHost({ ...host, modid: 2 ** 31 })],
       ['cmdid', () => admin.addModule({ modid: 4, cmdid: -(2 ** 31) - 1 })],
-      ['weight', () => admin.addHost({ ...host, weight: 0 })],
+      ['weight', () => admin.addHost({ ...host, weight: -1 })],
       ['weight', () => admin.updateHost({ ...host, ip: '10.0.0.1', weight: 1001 })],
       ['description', () => admin.addModule({ modid: 4, cmdid: 2, description: 'x'.repeat(256) })],
       ['description', () => admin.updateModule({ modid: 4, cmdid: 1, description: 'a\u0000b' })],
@@ -124,6 +124,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     // The limits themselves are accepted (255 characters counted as characters, not UTF-16 units).
     await admin.addModule({ modid: 4, cmdid: 2, description: '路'.repeat(200) + '😀'.repeat(55) });
     await admin.addHost({ ...host, port: 65535, weight: 1000 });
+    await admin.addHost({ ...host, port: 65534, weight: 0 });
   });
 
   test('unknown modules and hosts are NotFoundError; duplicates are ConflictError; neither changes anything', async () => {
