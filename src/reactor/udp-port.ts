@@ -238,11 +238,20 @@ function errnoError(code: string, syscall: string): NodeJS.ErrnoException {
 
 class DgramUdpPort implements UdpPort {
   readonly io = 'dgram';
+  private closing: Promise<void> | undefined;
+  /** dgram reports a failed send only to a send callback (never as an 'error' event), so every send has this one. */
+  private readonly onSent: (err: Error | null) => void;
+
   private constructor(
     private readonly socket: Socket,
     readonly port: number,
     readonly fallbackReason: string,
-  ) {}
+    handlers: UdpHandlers,
+  ) {
+    this.onSent = (err) => {
+      if (err) handlers.onError(err, 1);
+    };
+  }
 
   static async open(host: string, port: number, handlers: UdpHandlers, fallbackReason: string): Promise<DgramUdpPort> {
     const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
@@ -260,13 +269,14 @@ class DgramUdpPort implements UdpPort {
     }
     socket.on('message', (datagram: Buffer, rinfo: RemoteInfo) => handlers.onDatagram(datagram, rinfo));
     socket.on('error', (err: NodeJS.ErrnoException) => handlers.onError(err, 1));
-    return new DgramUdpPort(socket, socket.address().port, fallbackReason);
+    return new DgramUdpPort(socket, socket.address().port, fallbackReason, handlers);
   }
 
-  /** No callback: a failed send surfaces as the socket's 'error' event, which is counted. */
+  /** After close, as on the native path, sends are dropped. */
   send(msgid: number, body: Uint8Array, peer: UdpPeer): void {
+    if (this.closing !== undefined) return;
     const { address, port } = peer as RemoteInfo;
-    this.socket.send(encodeFrame(msgid, body), port, address);
+    this.socket.send(encodeFrame(msgid, body), port, address, this.onSent);
   }
 
   setRecvBufferSize(bytes: number): void {
@@ -274,6 +284,7 @@ class DgramUdpPort implements UdpPort {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    this.closing ??= new Promise((resolve) => this.socket.close(() => resolve()));
+    return this.closing;
   }
 }
