@@ -104,6 +104,7 @@ function portSuite(io: UdpIo): void {
     const socket = createSocket('udp4');
     const sender = flood(socket, port.port, REQUEST);
     await waitFor(() => handled >= 525, { timeoutMs: 30_000 });
+    await waitFor(() => bindable(port.port), { message: 'the closed port to be free' });
     // Take the port over: once the flood reaches the new socket, the old one can have nothing left to hand over.
     const successor = createSocket('udp4');
     await new Promise<void>((resolve) => successor.bind(port.port, '127.0.0.1', resolve));
