@@ -2,11 +2,11 @@
  * The agent's connection to dns (main thread): GetRouteRequest out,
  * GetRouteResponse in, whether it answers a pull or is pushed after a route
  * edit. Fails over between the listed dns servers (TcpClient). Pulls made
- * while disconnected are not queued: on every (re)connect the port workers
+ * while disconnected are not queued: on every (re)connect the port threads
  * pull all their routes again, which also re-subscribes them on the new
  * connection.
  */
-import type { HostInfo } from '../protocol/messages.js';
+import type { DecodedHostInfo } from '../protocol/messages.js';
 import { MsgId } from '../protocol/msgid.js';
 import type { Endpoint } from '../reactor/endpoint.js';
 import type { Logger } from '../reactor/log.js';
@@ -15,7 +15,7 @@ import { TcpClient, type ReconnectOptions } from '../reactor/tcp-client.js';
 
 export interface DnsLinkOptions {
   addresses: Endpoint[];
-  onRoute(modid: number, cmdid: number, hosts: HostInfo[]): void;
+  onRoute(modid: number, cmdid: number, hosts: DecodedHostInfo[]): void;
   onState(up: boolean): void;
   reconnect?: ReconnectOptions;
   maxFrame?: number;

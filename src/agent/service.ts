@@ -2,21 +2,22 @@
  * The load-balance agent (docs/agent.md): three UDP ports answering
  * Lars's GetHost / Report / API_GetRoute, each port served by its own worker
  * thread that owns the balancers of its routes; the main thread owns the dns
- * and reporter connections and relays between them and the workers.
+ * and reporter connections and relays between them and the port threads.
  *
- *   worker --pull(modid, cmdid)--> main --GetRouteRequest--> dns
- *   dns --GetRouteResponse (answer or push)--> main --route--> worker of (modid + cmdid) % 3
- *   worker --stats every report_interval--> main --ReportStatusRequest per route--> reporter
+ *   port thread --pull(modid, cmdid)--> main --GetRouteRequest--> dns
+ *   dns --GetRouteResponse (answer or push)--> main --route--> port thread of (modid + cmdid) % 3
+ *   port thread --stats every report_interval--> main --ReportStatusRequest per route--> reporter
  */
 import { validateLoadBalanceParams, type LoadBalanceParams } from '../balancer/params.js';
 import type { RouteStats, RouteView } from '../balancer/route-table.js';
-import { agentPortIndex, AGENT_PORT_COUNT, DEFAULT_AGENT_BASE_PORT } from '../client/ports.js';
+import { agentPortIndex, AGENT_PORT_COUNT, DEFAULT_AGENT_BASE_PORT } from '../protocol/agent-ports.js';
 import type { Health } from '../reactor/admin-http.js';
 import type { ConfigOf, ReactorConfig } from '../reactor/config.js';
 import { formatEndpoint, formatPeer, type Endpoint } from '../reactor/endpoint.js';
 import { createLogger, type Logger } from '../reactor/log.js';
 import { MetricsRegistry, type Counter } from '../reactor/metrics.js';
 import type { ReconnectOptions } from '../reactor/tcp-client.js';
+import { DEFAULT_BUSY_POLL_US, UdpBindError, type UdpIo } from '../reactor/udp-port.js';
 import { resolveCaller } from './caller.js';
 import {
   DEFAULT_AGENT_UDP_HOST,
@@ -29,10 +30,10 @@ import {
   type AGENT_CONFIG_SECTIONS,
 } from './config.js';
 import { DnsLink } from './dns-link.js';
-import { DEFAULT_BUSY_POLL_US, type UdpIo } from './fast-udp.js';
-import { PortWorker } from './port-worker.js';
+import { PortMetrics } from './port-counters.js';
+import { PortThreadHandle, type ListenResult, type PortTraffic } from './port-thread-handle.js';
+import type { PortThreadConfig } from './port-thread-protocol.js';
 import { ReporterLink } from './reporter-link.js';
-import { DROP_REASONS, type PortCounters, type PortWorkerConfig, type WorkerToMain } from './worker-protocol.js';
 
 export interface AgentOptions {
   /** dns servers, tried in order. */
@@ -57,7 +58,7 @@ export interface AgentOptions {
   reportQueue?: number;
   /** SO_RCVBUF per UDP port, bytes; 0 = OS default. */
   udpRecvBuffer?: number;
-  /** UDP I/O (fast-udp.ts): auto (default), native or dgram. */
+  /** UDP I/O (src/reactor/udp-port.ts): auto (default), native or dgram. */
   udpIo?: UdpIo | 'auto';
   /** Native fast path's busy-polling window, µs (default 50; 0 never spins). */
   udpBusyPollUs?: number;
@@ -74,11 +75,11 @@ export interface Agent {
   /** The three UDP ports, base first. */
   readonly ports: readonly number[];
   readonly caller: string;
-  /** For /healthz: ok while every port worker runs. */
+  /** For /healthz: ok while every port thread runs. */
   health(): Health;
-  /** Every route the workers hold, with host states (for status pages and tests). */
+  /** Every route the port threads hold, with host states (for status pages and tests). */
   routes(): Promise<RouteView[]>;
-  /** Sends the last statistics, closes ports and connections, ends the workers. */
+  /** Sends the last statistics, closes ports and connections, ends the port threads. */
   close(): Promise<void>;
 }
 
@@ -87,8 +88,8 @@ const RANDOM_BASE_MIN = 10_000;
 const RANDOM_BASE_SPAN = 20_000;
 const LISTEN_ATTEMPTS = 20;
 /**
- * Workers hold requests for new routes while dns may still answer. If no dns
- * connection exists this long after start, they are told dns is down (a
+ * Port threads hold requests for new routes while dns may still answer. If no
+ * dns connection exists this long after start, they are told dns is down (a
  * connection that never came up produces no disconnect to tell them).
  */
 const DNS_STARTUP_GRACE_MS = 500;
@@ -127,7 +128,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const metrics = options.metrics ?? new MetricsRegistry();
   const caller = resolveCaller(options.caller);
   const host = options.udpHost ?? DEFAULT_AGENT_UDP_HOST;
-  const workerConfig = (index: number): PortWorkerConfig => ({
+  const threadConfig = (index: number): PortThreadConfig => ({
     index,
     host,
     params: validateLoadBalanceParams({ ...options.loadbalance }),
@@ -138,9 +139,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     udpIo: options.udpIo ?? 'auto',
     busyPollUs: options.udpBusyPollUs ?? DEFAULT_BUSY_POLL_US,
   });
-  workerConfig(0); // validates the parameters before any thread starts
+  threadConfig(0); // validates the parameters before any thread starts
 
-  const agent = new AgentService({ options, log, metrics, caller, host, workerConfig });
+  const agent = new AgentService({ options, log, metrics, caller, host, threadConfig });
   try {
     await agent.start(options.udpBasePort ?? DEFAULT_AGENT_BASE_PORT);
   } catch (err) {
@@ -156,7 +157,13 @@ interface ServiceParts {
   metrics: MetricsRegistry;
   caller: string;
   host: string;
-  workerConfig(index: number): PortWorkerConfig;
+  threadConfig(index: number): PortThreadConfig;
+}
+
+/** Why a port could not be listened on: a UdpBindError (with the errno name) when the bind failed. */
+function listenError(address: string, failure: Extract<ListenResult, { ok: false }>): Error {
+  if (failure.code === undefined) return new Error(`agent: cannot open UDP ${address}: ${failure.reason}`);
+  return new UdpBindError(address, failure.code, failure.reason);
 }
 
 class AgentService implements Agent {
@@ -165,14 +172,11 @@ class AgentService implements Agent {
   ports: number[] = [];
   private readonly parts: ServiceParts;
   private readonly log: Logger;
-  private readonly workers: PortWorker[] = [];
+  private readonly threads: PortThreadHandle[] = [];
   private readonly dns: DnsLink;
   private readonly reporter: ReporterLink;
   private readonly routeCounts = [0, 0, 0];
-  private readonly requests: Counter;
-  private readonly answers: Counter;
-  private readonly dropped: Counter;
-  private readonly other: Counter;
+  private readonly portMetrics: PortMetrics;
   private readonly routesReported: Counter;
   private closing: Promise<void> | undefined;
 
@@ -188,10 +192,8 @@ class AgentService implements Agent {
       maxFrame: options.dnsMaxFrame,
       logger: this.log.child('dns'),
       metrics,
-      onRoute: (modid, cmdid, hosts) => this.workers[agentPortIndex(modid, cmdid)]?.post({ type: 'route', modid, cmdid, hosts }),
-      onState: (up) => {
-        for (const worker of this.workers) worker.post({ type: 'dns_state', up });
-      },
+      onRoute: (modid, cmdid, hosts) => this.threads[agentPortIndex(modid, cmdid)]?.post({ type: 'route', modid, cmdid, hosts }),
+      onState: (up) => this.postAll({ type: 'dns_state', up }),
     });
     this.reporter = new ReporterLink({
       addresses: options.reporter,
@@ -201,23 +203,20 @@ class AgentService implements Agent {
       logger: this.log.child('reporter'),
       metrics,
     });
-    this.requests = metrics.counter('lars_agent_requests_total', 'UDP requests handled, by kind and port');
-    this.answers = metrics.counter('lars_agent_gethost_answers_total', 'GetHost answers, by retcode');
-    this.dropped = metrics.counter('lars_agent_datagrams_dropped_total', 'datagrams dropped, by reason');
-    this.other = metrics.counter('lars_agent_events_total', 'other agent events, by kind');
+    this.portMetrics = new PortMetrics(metrics);
     this.routesReported = metrics.counter('lars_agent_route_reports_total', 'ReportStatusRequest messages handed to the reporter link');
-    metrics.gauge('lars_agent_routes', 'routes held by the port workers', () => this.routeCounts.reduce((a, b) => a + b, 0));
+    metrics.gauge('lars_agent_routes', 'routes held by the port threads', () => this.routeCounts.reduce((a, b) => a + b, 0));
     metrics.gauge('lars_agent_reporter_queued', 'statistics messages waiting for a reporter', () => this.reporter.queued);
   }
 
   async start(basePort: number): Promise<void> {
-    for (let index = 0; index < AGENT_PORT_COUNT; index++) this.workers.push(this.spawn(index));
-    await Promise.all(this.workers.map((w) => w.ready()));
+    for (let index = 0; index < AGENT_PORT_COUNT; index++) this.threads.push(this.spawn(index));
+    await Promise.all(this.threads.map((t) => t.ready()));
     this.ports = await this.bindPorts(basePort);
     this.dns.start();
     this.reporter.start();
     setTimeout(() => {
-      if (!this.dns.connected && this.closing === undefined) for (const worker of this.workers) worker.post({ type: 'dns_state', up: false });
+      if (!this.dns.connected && this.closing === undefined) this.postAll({ type: 'dns_state', up: false });
     }, DNS_STARTUP_GRACE_MS).unref();
     this.log.info('listening', {
       udp: `${formatPeer(this.host, this.ports[0])},${this.ports.slice(1).join(',')}`,
@@ -229,7 +228,7 @@ class AgentService implements Agent {
 
   health(): Health {
     return {
-      ok: this.closing === undefined && this.workers.length === AGENT_PORT_COUNT,
+      ok: this.closing === undefined && this.threads.length === AGENT_PORT_COUNT,
       udp: this.ports,
       dns: this.dns.connected ? formatEndpoint(this.dns.address!) : null,
       reporter: this.reporter.connected,
@@ -239,7 +238,7 @@ class AgentService implements Agent {
   }
 
   async routes(): Promise<RouteView[]> {
-    return (await Promise.all(this.workers.map((w) => w.snapshot()))).flat();
+    return (await Promise.all(this.threads.map((t) => t.snapshot()))).flat();
   }
 
   close(): Promise<void> {
@@ -248,58 +247,63 @@ class AgentService implements Agent {
   }
 
   private async shutdown(): Promise<void> {
-    // Workers first: their last statistics still go to the reporter.
-    await Promise.all(this.workers.map((w) => w.stop()));
+    // Port threads first: their last statistics still go to the reporter.
+    await Promise.all(this.threads.map((t) => t.stop()));
     await Promise.all([this.dns.close(), this.reporter.close()]);
     this.log.info('closed');
   }
 
-  private spawn(index: number): PortWorker {
-    return new PortWorker(this.parts.workerConfig(index), {
+  private postAll(message: Parameters<PortThreadHandle['post']>[0]): void {
+    for (const thread of this.threads) thread.post(message);
+  }
+
+  private spawn(index: number): PortThreadHandle {
+    return new PortThreadHandle(this.parts.threadConfig(index), {
       onTraffic: (message) => this.onTraffic(index, message),
       onExit: (cause) => void this.respawn(index, cause),
     });
   }
 
-  /** A crashed worker is replaced on the same port; its routes are pulled again on use. */
+  /** A crashed port thread is replaced on the same port; its routes are pulled again on use. */
   private async respawn(index: number, cause: string): Promise<void> {
     if (this.closing !== undefined) return;
-    this.log.error('port_worker_died', { port: this.ports[index], cause });
-    const worker = this.spawn(index);
-    this.workers[index] = worker;
+    const port = this.ports[index]!;
+    this.log.error('port_thread_died', { port, cause });
+    const thread = this.spawn(index);
+    this.threads[index] = thread;
     try {
-      await worker.ready();
-      const result = await worker.listen(this.ports[index]!);
-      if (!result.ok) throw new Error(`${result.code}: ${result.message}`);
-      if (!this.dns.connected) worker.post({ type: 'dns_state', up: false });
-      this.log.info('port_worker_restarted', { port: this.ports[index] });
+      await thread.ready();
+      const result = await thread.listen(port);
+      if (!result.ok) throw listenError(formatPeer(this.host, port), result);
+      if (!this.dns.connected) thread.post({ type: 'dns_state', up: false });
+      this.log.info('port_thread_restarted', { port });
     } catch (err) {
-      this.log.error('port_worker_restart_failed', { port: this.ports[index], error: err });
+      this.log.error('port_thread_restart_failed', { port, error: err });
     }
   }
 
-  /** Binds base, base+1, base+2 (each in its worker); with base 0, retries random bases until three are free. */
+  /** Binds base, base+1, base+2 (each in its thread); with base 0, tries random bases until three are free. */
   private async bindPorts(basePort: number): Promise<number[]> {
     const random = basePort === 0;
     for (let attempt = 1; ; attempt++) {
       const base = random ? RANDOM_BASE_MIN + Math.floor(Math.random() * RANDOM_BASE_SPAN) : basePort;
-      const results = await Promise.all(this.workers.map((w, i) => w.listen(base + i)));
-      if (results.every((r) => r.ok)) return results.map((r, i) => (r.ok ? r.port : base + i));
-      await Promise.all(this.workers.filter((_, i) => results[i]!.ok).map((w) => w.unlisten()));
+      const results = await Promise.all(this.threads.map((t, i) => t.listen(base + i)));
       const failed = results.findIndex((r) => !r.ok);
+      if (failed < 0) return results.map((r, i) => (r.ok ? r.port : base + i));
+      await Promise.all(this.threads.filter((_, i) => results[i]!.ok).map((t) => t.unlisten()));
       const failure = results[failed]!;
-      const message = failure.ok ? '' : `${failure.code} ${failure.message}`;
-      if (!random || attempt >= LISTEN_ATTEMPTS) throw new Error(`agent: cannot bind UDP ${formatPeer(this.host, base + failed)}: ${message}`);
+      const retry = random && attempt < LISTEN_ATTEMPTS && !failure.ok && failure.code === 'EADDRINUSE';
+      if (!failure.ok && !retry) throw listenError(formatPeer(this.host, base + failed), failure);
     }
   }
 
-  private onTraffic(index: number, message: Exclude<WorkerToMain, { type: 'ready' | 'listening' | 'listen_failed' | 'unlistened' | 'stopped' | 'snapshot' }>): void {
+  private onTraffic(index: number, message: PortTraffic): void {
     if (message.type === 'pull') {
       this.dns.pull(message.modid, message.cmdid);
       return;
     }
     this.routeCounts[index] = message.routeCount;
-    this.count(this.ports[index] ?? index, message.counters);
+    this.portMetrics.add(this.ports[index] ?? index, message.counters);
     this.report(message.routes);
   }
 
@@ -307,24 +311,5 @@ class AgentService implements Agent {
     if (routes.length === 0) return;
     this.reporter.send(routes, Math.floor(Date.now() / 1000));
     this.routesReported.inc(routes.length);
-  }
-
-  private count(port: number, c: PortCounters): void {
-    const add = (counter: Counter, amount: number, labels: Record<string, string | number>) => {
-      if (amount > 0) counter.inc(amount, labels);
-    };
-    add(this.requests, c.getHost, { kind: 'gethost', port });
-    add(this.requests, c.report, { kind: 'report', port });
-    add(this.requests, c.getRoute, { kind: 'getroute', port });
-    add(this.requests, c.routeStatus, { kind: 'route_status', port });
-    add(this.answers, c.succ, { retcode: 'SUCC' });
-    add(this.answers, c.overload, { retcode: 'OVERLOAD' });
-    add(this.answers, c.noexist, { retcode: 'NOEXIST' });
-    add(this.other, c.waited, { kind: 'waited_for_dns' });
-    add(this.other, c.waitExpired, { kind: 'wait_expired' });
-    add(this.other, c.unknownReports, { kind: 'unknown_report' });
-    add(this.other, c.unknownRoutesEvicted, { kind: 'unknown_route_evicted' });
-    add(this.other, c.sendErrors, { kind: 'socket_error' });
-    for (const reason of DROP_REASONS) add(this.dropped, c.dropped[reason], { reason });
   }
 }

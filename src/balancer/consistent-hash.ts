@@ -1,6 +1,6 @@
 /**
- * Consistent hashing with virtual nodes (the idea of the Lars family's load-balancing servers
- * server), weighted, health-aware. Each host owns round(hash_vnodes x weight)
+ * Consistent hashing with virtual nodes (an idea of the Lars family's
+ * load-balancing servers), weighted, health-aware. Each host owns round(hash_vnodes x weight)
  * points on a 32-bit ring; a key goes to the owner of the first point at or
  * after its hash. Adding or removing a host only moves the keys of the arcs
  * it gains or loses (about 1/N of them), so per-key caches on the hosts stay
@@ -40,7 +40,7 @@ function lowerBound(points: Uint32Array, hash: number): number {
 }
 
 function replicasOf(weight: number, vnodes: number): number {
-  return weight > 0 ? Math.max(1, Math.round(vnodes * weight)) : 0;
+  return Math.max(1, Math.round(vnodes * weight));
 }
 
 export class ConsistentHashBalancer extends RegistryBalancer<TrackedHost> implements RouteBalancer {
@@ -51,6 +51,8 @@ export class ConsistentHashBalancer extends RegistryBalancer<TrackedHost> implem
   private points = new Uint32Array(0);
   /** owners[i] owns points[i]. */
   private owners: TrackedHost[] = [];
+  /** Hosts on the ring (the ones not drained), and how many of them are overloaded. */
+  private ringHosts = 0;
   private overloadedCount = 0;
   /** Counts only requests whose owner is overloaded. */
   private readonly probes: ProbeCounter;
@@ -66,7 +68,7 @@ export class ConsistentHashBalancer extends RegistryBalancer<TrackedHost> implem
       new HealthRules(params),
       (addr, weight, health) => new TrackedHost(addr, weight, health),
       (host) => {
-        this.overloadedCount += host.health.overloaded ? 1 : -1;
+        if (!host.drained) this.overloadedCount += host.health.overloaded ? 1 : -1;
       },
     );
   }
@@ -88,8 +90,7 @@ export class ConsistentHashBalancer extends RegistryBalancer<TrackedHost> implem
 
   setHosts(inputs: readonly HostInput[], now: number): HostChanges {
     const applied = this.registry.apply(inputs, now);
-    for (const host of applied.removed) if (host.health.overloaded) this.overloadedCount--;
-    if (applied.added.length > 0 || applied.removed.length > 0 || applied.reweighted) this.rebuildRing();
+    if (applied.changed) this.rebuildRing();
     return applied.changes;
   }
 
@@ -101,17 +102,21 @@ export class ConsistentHashBalancer extends RegistryBalancer<TrackedHost> implem
   }
 
   private inPanic(): boolean {
-    const size = this.registry.size;
-    return size - this.overloadedCount < this.panicThreshold * size;
+    return this.ringHosts - this.overloadedCount < this.panicThreshold * this.ringHosts;
   }
 
   /**
    * Rebuilds the ring from scratch (route changes are rare). Hosts are ranked
    * by (ip, port) so that equal points, however unlikely, break ties the same
-   * way in every agent whatever order the dns listed the hosts in.
+   * way in every agent whatever order the dns listed the hosts in. Drained
+   * hosts (weight 0) own no points: their keys go to the ring neighbours.
    */
   private rebuildRing(): void {
-    const hosts = Array.from(this.registry.values()).sort((a, b) => a.key - b.key);
+    const hosts = Array.from(this.registry.values())
+      .filter((host) => !host.drained)
+      .sort((a, b) => a.key - b.key);
+    this.ringHosts = hosts.length;
+    this.overloadedCount = hosts.filter((host) => host.health.overloaded).length;
     const replicas = hosts.map((h) => replicasOf(h.weight, this.vnodes));
     const wanted = replicas.reduce((sum, n) => sum + n, 0);
     if (wanted > MAX_RING_POINTS) {

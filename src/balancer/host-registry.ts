@@ -4,6 +4,7 @@
  * the reporter, and views. Strategies add their own structure on top
  * (Lars's two lists, the hash ring).
  */
+import { DEFAULT_HOST_WEIGHT } from '../protocol/messages.js';
 import { RetCode } from '../protocol/retcode.js';
 import type { HealthRules, HealthState } from './health.js';
 import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RejectedHost } from './types.js';
@@ -39,6 +40,11 @@ export class TrackedHost {
     this.weight = weight;
     this.health = health;
     this.picked = Object.freeze({ retcode: RetCode.SUCC, host: addr });
+  }
+
+  /** Weight 0: the host gets no new calls but stays in the route, its state kept (docs/balancer.md). */
+  get drained(): boolean {
+    return this.weight === 0;
   }
 
   recordCall(rules: HealthRules, ok: boolean, now: number): HealthEvent {
@@ -78,14 +84,16 @@ export interface AppliedHosts<H> {
   readonly changes: HostChanges;
   readonly added: readonly H[];
   readonly removed: readonly H[];
-  /** Some kept host's weight changed. */
-  readonly reweighted: boolean;
+  /** Kept hosts whose weight changed. */
+  readonly reweighted: readonly H[];
+  /** Anything but the order of the input changed: a host came, went or was reweighted. */
+  readonly changed: boolean;
 }
 
 function checkInput(input: HostInput): string | null {
   if (!Number.isInteger(input.ip) || input.ip < -0x80000000 || input.ip > 0xffffffff) return 'ip is not a 32-bit integer';
   if (!isPort(input.port)) return 'port is not an integer in 1..65535';
-  const weight = input.weight ?? 1;
+  const weight = input.weight ?? DEFAULT_HOST_WEIGHT;
   if (!Number.isFinite(weight) || weight < 0) return 'weight is not a finite number >= 0';
   return null;
 }
@@ -136,7 +144,7 @@ export class HostRegistry<H extends TrackedHost> {
     const added: H[] = [];
     const removed: H[] = [];
     const rejected: RejectedHost[] = [];
-    let reweighted = false;
+    const reweighted: H[] = [];
     for (const input of inputs) {
       const problem = checkInput(input);
       if (problem !== null) {
@@ -149,7 +157,7 @@ export class HostRegistry<H extends TrackedHost> {
         continue;
       }
       listed.add(key);
-      const weight = input.weight ?? 1;
+      const weight = input.weight ?? DEFAULT_HOST_WEIGHT;
       const existing = this.byKey.get(key);
       if (existing === undefined) {
         const host = this.create(Object.freeze({ ip: input.ip | 0, port: input.port }), weight, this.rules.newState(now));
@@ -157,7 +165,7 @@ export class HostRegistry<H extends TrackedHost> {
         added.push(host);
       } else if (existing.weight !== weight) {
         existing.weight = weight;
-        reweighted = true;
+        reweighted.push(existing);
       }
     }
     for (const [key, host] of this.byKey) {
@@ -167,7 +175,8 @@ export class HostRegistry<H extends TrackedHost> {
       this.retire(host);
     }
     const kept = listed.size - added.length;
-    return { changes: { added: added.length, removed: removed.length, kept, rejected }, added, removed, reweighted };
+    const changed = added.length > 0 || removed.length > 0 || reweighted.length > 0;
+    return { changes: { added: added.length, removed: removed.length, kept, rejected }, added, removed, reweighted, changed };
   }
 
   takeStats(): HostStats[] {

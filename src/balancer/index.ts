@@ -7,5 +7,5 @@ export { WeightedRoundRobinBalancer } from './weighted-round-robin.js';
 export { ProbeCounter } from './probe-counter.js';
 export { HealthRules, type HealthState } from './health.js';
 export { hostKey } from './host-registry.js';
-export { NOEXIST_RESULT, OVERLOAD_RESULT } from './results.js';
+export { NOEXIST_RESULT, OVERLOAD_RESULT, QUEUE, isQueue, type Queue } from './results.js';
 export * from './route-table.js';

@@ -4,6 +4,9 @@
  * access counter sends every probe_num-th request made while some host is
  * overloaded to an overloaded host, so overloaded hosts get a chance to
  * prove they recovered. Health transitions are the shared HealthRules.
+ * Lars has no weights; ours honours only weight 0: a drained host is in
+ * neither list, so it gets no call, probes included, while its state is
+ * kept (docs/balancer.md).
  */
 import { HealthRules } from './health.js';
 import { HostRegistry, TrackedHost } from './host-registry.js';
@@ -48,8 +51,12 @@ export class LarsBalancer extends RegistryBalancer<LarsHost> implements RouteBal
 
   setHosts(inputs: readonly HostInput[], now: number): HostChanges {
     const applied = this.registry.apply(inputs, now);
-    for (const host of applied.removed) this.listOf(host).remove(host);
-    for (const host of applied.added) this.idle.pushBack(host);
+    for (const host of applied.removed) this.leaveList(host);
+    for (const host of applied.added) this.joinList(host);
+    for (const host of applied.reweighted) {
+      if (host.drained) this.leaveList(host);
+      else this.joinList(host);
+    }
     return applied.changes;
   }
 
@@ -65,8 +72,19 @@ export class LarsBalancer extends RegistryBalancer<LarsHost> implements RouteBal
     return host.health.overloaded ? this.overload : this.idle;
   }
 
-  /** A host whose state just flipped leaves its old list and joins the tail of the new one. */
+  /** A host not drained and in no list joins the tail of its state's list. */
+  private joinList(host: LarsHost): void {
+    if (!host.drained && host.next === null) this.listOf(host).pushBack(host);
+  }
+
+  /** A host in a list leaves it. */
+  private leaveList(host: LarsHost): void {
+    if (host.next !== null) this.listOf(host).remove(host);
+  }
+
+  /** A host whose state just flipped leaves its old list and joins the tail of the new one (a drained host is in none). */
   private moveToStateList(host: LarsHost): void {
+    if (host.next === null) return;
     if (host.health.overloaded) {
       this.idle.remove(host);
       this.overload.pushBack(host);

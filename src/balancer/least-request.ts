@@ -6,7 +6,8 @@
  * reported (see in-flight.ts); ties go round robin, so with synchronous
  * clients (nothing in flight at pick time) it is plain round robin.
  *
- * O(hosts) per pick, like weighted round robin. Weight 0 drains a host.
+ * O(hosts) per pick, like weighted round robin. Weight 0 drains a host
+ * (OrderedBalancer leaves it out).
  */
 import type { HealthState } from './health.js';
 import { TrackedHost } from './host-registry.js';
@@ -45,7 +46,7 @@ export class LeastRequestBalancer extends OrderedBalancer<LoadedHost> implements
       for (let i = 0; i < count; i++) {
         const index = (this.cursor + i) % count;
         const host = this.ordered[index]!;
-        if (host.health.overloaded || host.weight <= 0) continue;
+        if (host.health.overloaded) continue;
         const load = host.inFlight.count(now) / host.weight;
         if (load < lowest) {
           lowest = load;

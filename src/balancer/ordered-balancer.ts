@@ -1,9 +1,10 @@
 /**
  * The part shared by strategies that scan the route's hosts in one fixed
- * order (weighted round robin, least request): the hosts ordered by
- * (ip, port) so every agent scans alike, and Lars's probes while some host
- * is overloaded (every probe_num-th request goes to an overloaded host,
- * taking turns). Subclasses choose among the healthy hosts in pick().
+ * order (weighted round robin, least request): the hosts that take calls
+ * (drained ones, weight 0, are left out) ordered by (ip, port) so every agent
+ * scans alike, and Lars's probes while one of them is overloaded (every
+ * probe_num-th request goes to an overloaded host, taking turns). Subclasses
+ * choose among the healthy hosts in pick().
  */
 import { HealthRules, type HealthState } from './health.js';
 import { HostRegistry, type TrackedHost } from './host-registry.js';
@@ -14,8 +15,9 @@ import type { HostAddr, HostChanges, HostInput } from './types.js';
 
 export abstract class OrderedBalancer<H extends TrackedHost> extends RegistryBalancer<H> {
   protected readonly registry: HostRegistry<H>;
-  /** Every host, ordered by (ip, port). */
+  /** Every host not drained, ordered by (ip, port); the others never get a call. */
   protected ordered: H[] = [];
+  /** Overloaded hosts among `ordered`. */
   private overloadedCount = 0;
   /** Where the next probe starts looking for an overloaded host. */
   private probeCursor = 0;
@@ -26,15 +28,17 @@ export abstract class OrderedBalancer<H extends TrackedHost> extends RegistryBal
     super();
     this.probes = new ProbeCounter(params.probe_num);
     this.registry = new HostRegistry(new HealthRules(params), create, (host) => {
-      this.overloadedCount += host.health.overloaded ? 1 : -1;
+      if (!host.drained) this.overloadedCount += host.health.overloaded ? 1 : -1;
     });
   }
 
   setHosts(inputs: readonly HostInput[], now: number): HostChanges {
     const applied = this.registry.apply(inputs, now);
-    for (const host of applied.removed) if (host.health.overloaded) this.overloadedCount--;
-    if (applied.added.length > 0 || applied.removed.length > 0 || applied.reweighted) {
-      this.ordered = Array.from(this.registry.values()).sort((a, b) => a.key - b.key);
+    if (applied.changed) {
+      this.ordered = Array.from(this.registry.values())
+        .filter((host) => !host.drained)
+        .sort((a, b) => a.key - b.key);
+      this.overloadedCount = this.ordered.filter((host) => host.health.overloaded).length;
       this.probeCursor = 0;
       this.hostsChanged();
     }

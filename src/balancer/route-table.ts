@@ -5,8 +5,8 @@
  * agent does the I/O and feeds answers (replies and pushes) back through
  * applyDnsAnswer().
  *
- * Route lifecycle:
- *   unknown --pick/getRoute--> pending (pulled, answers NOEXIST)
+ * Route lifecycle (RouteState):
+ *   unknown --pick/getRoute--> pending (pulled, answers QUEUE, then NOEXIST)
  *   pending/absent --non-empty answer--> active (balancer built)
  *   any --empty answer--> absent (balancer and all host state dropped)
  * A route whose last pull or answer is update_timeout old is pulled again
@@ -15,13 +15,21 @@
  * update_timeout, not one per request; refresh() forgets stale markers.
  * Pending and absent markers are capped (maxUnknownRoutes), oldest first, so
  * a client asking for ever new ids cannot grow the table without end.
+ *
+ * A request that meets a pending route and itself caused its pull gets QUEUE
+ * (as grpc-js's picker answers while a channel connects): an answer is on
+ * its way, so the caller may hold the request (the agent's route wait) or
+ * answer it as the NOEXIST that QUEUE also is.
  */
 import { createBalancer } from './factory.js';
 import type { LoadBalanceParams } from './params.js';
-import { NOEXIST_RESULT } from './results.js';
+import { isQueue, NOEXIST_RESULT, QUEUE, type Queue } from './results.js';
 import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RouteBalancer, StrategyName } from './types.js';
 
-export type RouteStatus = 'pending' | 'active' | 'absent';
+export type RouteState = 'pending' | 'active' | 'absent';
+
+/** What pick answers: a balancer's pick, NOEXIST, or QUEUE (a NOEXIST that says this request started a pull). */
+export type RoutePick = PickResult | Queue;
 
 export interface RouteTableOptions {
   params: LoadBalanceParams;
@@ -36,7 +44,7 @@ export interface RouteTableOptions {
 export interface RouteView {
   readonly modid: number;
   readonly cmdid: number;
-  readonly status: RouteStatus;
+  readonly state: RouteState;
   /** The active balancer's strategy; null unless active. */
   readonly strategy: StrategyName | null;
   /** Time of the last dns answer, null before the first. */
@@ -62,9 +70,9 @@ export type RouteReportOutcome = HealthEvent | 'unknown_route';
 interface Route {
   readonly modid: number;
   readonly cmdid: number;
-  /** Non-null exactly when status is 'active'. */
+  /** Non-null exactly when state is 'active'. */
   balancer: RouteBalancer | null;
-  status: RouteStatus;
+  state: RouteState;
   updatedAt: number | null;
   /** The later of the last pull sent and the last answer: staleness is measured from it. */
   contactAt: number;
@@ -97,23 +105,31 @@ export class RouteTable {
     return count;
   }
 
-  /** Number of routes known, whatever their status. */
+  /** Number of routes known, whatever their state. */
   get size(): number {
     let count = 0;
     for (const routes of this.byModid.values()) count += routes.size;
     return count;
   }
 
-  /** A host for one call. Unknown, pending and absent routes answer NOEXIST (and get pulled as needed). */
-  pick(modid: number, cmdid: number, now: number, key?: string | number): PickResult {
-    const balancer = this.use(modid, cmdid, now).balancer;
-    return balancer === null ? NOEXIST_RESULT : balancer.pick(now, key);
+  /**
+   * A host for one call. Unknown, pending and absent routes answer NOEXIST
+   * (and get pulled as needed), or QUEUE when this request pulled a pending one.
+   */
+  pick(modid: number, cmdid: number, now: number, key?: string | number): RoutePick {
+    const route = this.use(modid, cmdid, now);
+    if (isQueue(route)) return route;
+    return route.balancer === null ? NOEXIST_RESULT : route.balancer.pick(now, key);
   }
 
-  /** The route's hosts for API_GetRoute; empty while unknown, pending or absent (pulled as needed). */
-  getRoute(modid: number, cmdid: number, now: number): HostAddr[] {
-    const balancer = this.use(modid, cmdid, now).balancer;
-    return balancer === null ? [] : balancer.hosts().map(({ ip, port }) => ({ ip, port }));
+  /**
+   * The route's hosts for API_GetRoute; empty while unknown, pending or absent
+   * (pulled as needed), or QUEUE when this request pulled a pending one.
+   */
+  getRoute(modid: number, cmdid: number, now: number): HostAddr[] | Queue {
+    const route = this.use(modid, cmdid, now);
+    if (isQueue(route)) return route;
+    return route.balancer === null ? [] : route.balancer.hosts().map(({ ip, port }) => ({ ip, port }));
   }
 
   report(modid: number, cmdid: number, host: HostAddr, ok: boolean, now: number): RouteReportOutcome {
@@ -135,7 +151,7 @@ export class RouteTable {
     const balancer = route.balancer ?? this.newBalancer(modid, cmdid);
     const changes = balancer.setHosts(hosts, now);
     route.balancer = balancer;
-    route.status = 'active';
+    route.state = 'active';
     this.unknown.delete(route);
     if (balancer.isEmpty()) {
       this.drop(route);
@@ -155,7 +171,7 @@ export class RouteTable {
     for (const [modid, routes] of this.byModid) {
       for (const [cmdid, route] of routes) {
         if (!this.isStale(route, now)) continue;
-        if (route.status === 'active') {
+        if (route.state === 'active') {
           this.pull(route, now);
           pulls++;
         } else {
@@ -180,16 +196,16 @@ export class RouteTable {
     return pulls;
   }
 
-  status(modid: number, cmdid: number): RouteStatus | undefined {
-    return this.find(modid, cmdid)?.status;
+  state(modid: number, cmdid: number): RouteState | undefined {
+    return this.find(modid, cmdid)?.state;
   }
 
   routes(): RouteView[] {
     const views: RouteView[] = [];
     for (const routes of this.byModid.values()) {
       for (const r of routes.values()) {
-        const { modid, cmdid, status, updatedAt, balancer } = r;
-        views.push({ modid, cmdid, status, strategy: balancer?.strategy ?? null, updatedAt, hosts: balancer?.hosts() ?? [] });
+        const { modid, cmdid, state, updatedAt, balancer } = r;
+        views.push({ modid, cmdid, state, strategy: balancer?.strategy ?? null, updatedAt, hosts: balancer?.hosts() ?? [] });
       }
     }
     return views;
@@ -212,21 +228,21 @@ export class RouteTable {
     return this.byModid.get(modid)?.get(cmdid);
   }
 
-  /** The route for a request: created and pulled when unknown, pulled again when stale. */
-  private use(modid: number, cmdid: number, now: number): Route {
+  /** The route for a request: created and pulled when unknown, pulled again when stale; QUEUE when that pulled a pending route. */
+  private use(modid: number, cmdid: number, now: number): Route | Queue {
     let route = this.find(modid, cmdid);
     if (route === undefined) {
       route = this.add(modid, cmdid, now);
       this.markUnknown(route);
-      this.pull(route, now);
-    } else if (this.isStale(route, now)) {
-      this.pull(route, now);
+    } else if (!this.isStale(route, now)) {
+      return route;
     }
-    return route;
+    this.pull(route, now);
+    return route.state === 'pending' ? QUEUE : route;
   }
 
   private add(modid: number, cmdid: number, now: number): Route {
-    const route: Route = { modid, cmdid, balancer: null, status: 'pending', updatedAt: null, contactAt: now };
+    const route: Route = { modid, cmdid, balancer: null, state: 'pending', updatedAt: null, contactAt: now };
     let routes = this.byModid.get(modid);
     if (routes === undefined) {
       routes = new Map();
@@ -249,7 +265,7 @@ export class RouteTable {
     const hosts = route.balancer?.takeStats() ?? [];
     if (hosts.length > 0) this.droppedStats.push({ modid: route.modid, cmdid: route.cmdid, hosts });
     route.balancer = null;
-    route.status = 'absent';
+    route.state = 'absent';
     this.markUnknown(route);
   }
 

@@ -23,7 +23,11 @@ export interface HostAddr {
 export interface HostInput {
   readonly ip: number;
   readonly port: number;
-  /** Relative weight, default 1; 0 drains the host in weighted strategies. Lars ignores it. */
+  /**
+   * Relative weight, default 1 (DEFAULT_HOST_WEIGHT). 0 drains the host in
+   * every strategy: no new calls, state kept. Lars's own strategy ignores
+   * every other weight.
+   */
   readonly weight?: number;
 }
 

@@ -3,7 +3,8 @@
  * uses: weights 5:1:1 give a a b a c a a, not a a a a a b c), with Lars's
  * health rules and probes. Lars's own strategy ignores route weights; this
  * one lets an operator send a bigger machine more traffic, or drain a host
- * with weight 0 without removing it from the route.
+ * with weight 0 without removing it from the route (OrderedBalancer leaves
+ * drained hosts out; a route with every host drained answers NOEXIST).
  *
  * Each pick adds every healthy host's weight to its running score, takes the
  * highest score and subtracts the total weight from it: O(hosts) per pick,
@@ -35,7 +36,7 @@ export class WeightedRoundRobinBalancer extends OrderedBalancer<WeightedHost> im
     let total = 0;
     let best: WeightedHost | undefined;
     for (const host of this.ordered) {
-      if (host.health.overloaded || host.weight <= 0) continue;
+      if (host.health.overloaded) continue;
       host.score += host.weight;
       total += host.weight;
       if (best === undefined || host.score > best.score) best = host;

@@ -1,5 +1,5 @@
 /** `--agent HOST[:BASE_PORT]` of the client tools: where the agent's three UDP ports are. */
-import { DEFAULT_AGENT_BASE_PORT } from './ports.js';
+import { DEFAULT_AGENT_BASE_PORT } from '../protocol/agent-ports.js';
 
 export interface AgentAddress {
   host: string;

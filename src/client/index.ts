@@ -1,3 +1,2 @@
 export * from './lars-client.js';
-export * from './ports.js';
 export * from './agent-address.js';

@@ -9,14 +9,15 @@
  * failures (timeout, closed client) throw.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { HEADER_SIZE, LARS_MAX_FRAME, encodeFrame } from '../protocol/frame.js';
+import { DEFAULT_AGENT_BASE_PORT, agentPort } from '../protocol/agent-ports.js';
+import { readDatagram } from '../protocol/datagram.js';
+import { encodeFrame } from '../protocol/frame.js';
 import { intToIp, ipToInt32 } from '../protocol/ip.js';
-import { decodeBody, encodeBody, type HostInfo } from '../protocol/messages.js';
+import { encodeBody, type DecodedTypes, type HostInfo, type KnownMsgId, type MessageTypes } from '../protocol/messages.js';
 import { MsgId } from '../protocol/msgid.js';
 import { RetCode } from '../protocol/retcode.js';
 import { routeKey, type RouteKey } from '../protocol/route-key.js';
-import { AgentMsgId, type RouteStatus } from '../agent/extensions.js';
-import { DEFAULT_AGENT_BASE_PORT, agentPort } from './ports.js';
+import type { RouteStatus } from '../protocol/route-status.js';
 
 export interface Host {
   ip: string;
@@ -68,6 +69,9 @@ interface Pending<T> {
   timer: NodeJS.Timeout;
 }
 
+/** The agent's answers a client reads; anything else is not for us. */
+const REPLIES = new Set([MsgId.GetHostResponse, MsgId.ApiGetRouteResponse, MsgId.RouteStatusResponse] as const);
+
 export class LarsClient {
   private readonly socket: Socket;
   private readonly host: string;
@@ -105,20 +109,15 @@ export class LarsClient {
       (p) => this.hostRequests.set(seq, p),
       () => this.hostRequests.delete(seq),
     );
-    this.sendTo(modid, cmdid, MsgId.GetHostRequest, encodeBody(MsgId.GetHostRequest, { seq, modid, cmdid, key: options.key }));
+    this.sendTo(modid, cmdid, MsgId.GetHostRequest, { seq, modid, cmdid, key: options.key });
     return reply;
   }
 
   /** Tells the agent how a call to host went: RetCode.SUCC or a failure code. No answer. */
   report(modid: number, cmdid: number, host: Host, retcode: number): void {
     if (this.closed) return;
-    const body = encodeBody(MsgId.ReportRequest, {
-      modid,
-      cmdid,
-      host: { ip: ipToInt32(host.ip), port: host.port },
-      retcode,
-    });
-    void this.ready.then(() => this.sendTo(modid, cmdid, MsgId.ReportRequest, body));
+    const report = { modid, cmdid, host: { ip: ipToInt32(host.ip), port: host.port }, retcode };
+    void this.ready.then(() => this.sendTo(modid, cmdid, MsgId.ReportRequest, report));
   }
 
   /** Every host of the route, as the agent holds it (empty when the route is unknown). */
@@ -126,7 +125,7 @@ export class LarsClient {
     await this.ready;
     if (this.closed) throw new Error('LarsClient closed');
     const reply = this.expectByRoute('getRoute', this.routeRequests, modid, cmdid);
-    this.sendTo(modid, cmdid, MsgId.ApiGetRouteRequest, encodeBody(MsgId.ApiGetRouteRequest, { modid, cmdid }));
+    this.sendTo(modid, cmdid, MsgId.ApiGetRouteRequest, { modid, cmdid });
     return reply;
   }
 
@@ -139,7 +138,7 @@ export class LarsClient {
     await this.ready;
     if (this.closed) throw new Error('LarsClient closed');
     const reply = this.expectByRoute('routeStatus', this.statusRequests, modid, cmdid);
-    this.sendTo(modid, cmdid, AgentMsgId.RouteStatusRequest, encodeBody(MsgId.GetRouteRequest, { modid, cmdid }));
+    this.sendTo(modid, cmdid, MsgId.RouteStatusRequest, { modid, cmdid });
     return reply;
   }
 
@@ -240,9 +239,9 @@ export class LarsClient {
     );
   }
 
-  private sendTo(modid: number, cmdid: number, msgid: number, body: Uint8Array): void {
+  private sendTo<K extends KnownMsgId>(modid: number, cmdid: number, msgid: K, message: MessageTypes[K]): void {
     this.inflight++;
-    this.socket.send(encodeFrame(msgid, body), agentPort(this.basePort, modid, cmdid), this.host, this.onSent);
+    this.socket.send(encodeFrame(msgid, encodeBody(msgid, message)), agentPort(this.basePort, modid, cmdid), this.host, this.onSent);
   }
 
   private readonly onSent = (): void => {
@@ -253,38 +252,26 @@ export class LarsClient {
     }
   };
 
-  /** Replies that do not parse or match no request are dropped: they are late or not for us. */
+  /** Replies that do not read (src/protocol/datagram.ts) or match no request are dropped: late, or not for us; the request times out. */
   private onDatagram(datagram: Buffer): void {
-    if (datagram.length < HEADER_SIZE || datagram.length > LARS_MAX_FRAME) return;
-    const msgid = datagram.readInt32LE(0);
-    if (datagram.readInt32LE(4) !== datagram.length - HEADER_SIZE) return;
-    const body = datagram.subarray(HEADER_SIZE);
-    try {
-      if (msgid === MsgId.GetHostResponse) this.onHost(body);
-      else if (msgid === MsgId.ApiGetRouteResponse) this.onRoute(body);
-      else if (msgid === AgentMsgId.RouteStatusResponse) this.onRouteStatus(body);
-    } catch {
-      // An undecodable reply answers nothing we asked; the request times out.
+    const reply = readDatagram(datagram, REPLIES);
+    if ('dropped' in reply) return;
+    switch (reply.msgid) {
+      case MsgId.GetHostResponse:
+        return this.onHost(reply.message);
+      case MsgId.ApiGetRouteResponse:
+        return this.resolveByRoute(this.routeRequests, reply.message.modid, reply.message.cmdid, reply.message.host.map(toHost));
+      case MsgId.RouteStatusResponse:
+        return this.resolveByRoute(this.statusRequests, reply.message.modid, reply.message.cmdid, reply.message);
     }
   }
 
-  private onHost(body: Buffer): void {
-    const reply = decodeBody(MsgId.GetHostResponse, body);
+  private onHost(reply: DecodedTypes[typeof MsgId.GetHostResponse]): void {
     const pending = this.hostRequests.get(reply.seq);
     if (!pending) return;
     this.hostRequests.delete(reply.seq);
     clearTimeout(pending.timer);
     pending.resolve(hostResult(reply.retcode, reply.host));
-  }
-
-  private onRoute(body: Buffer): void {
-    const reply = decodeBody(MsgId.ApiGetRouteResponse, body);
-    this.resolveByRoute(this.routeRequests, reply.modid, reply.cmdid, reply.host.map(toHost));
-  }
-
-  private onRouteStatus(body: Buffer): void {
-    const status = JSON.parse(body.toString('utf8')) as RouteStatus;
-    this.resolveByRoute(this.statusRequests, status.modid, status.cmdid, status);
   }
 
   private resolveByRoute<T>(table: Map<RouteKey, Pending<T>[]>, modid: number, cmdid: number, value: T): void {
@@ -301,7 +288,7 @@ export class LarsClient {
 const FAILURE_CODES = new Set<number>([RetCode.OVERLOAD, RetCode.NOEXIST, RetCode.SYSTEM_ERROR]);
 
 /** A SUCC without a host, or a code we do not know, is the agent's error. */
-function hostResult(retcode: number, host: HostInfo | null | undefined): GetHostResult {
+function hostResult(retcode: number, host: HostInfo | null): GetHostResult {
   if (retcode === RetCode.SUCC && host) return { retcode: RetCode.SUCC, host: toHost(host) };
   return { retcode: FAILURE_CODES.has(retcode) ? (retcode as typeof RetCode.OVERLOAD) : RetCode.SYSTEM_ERROR };
 }

@@ -3,4 +3,7 @@ export * from './retcode.js';
 export * from './ip.js';
 export * from './frame.js';
 export * from './messages.js';
+export * from './datagram.js';
 export * from './route-key.js';
+export * from './route-status.js';
+export * from './agent-ports.js';

@@ -1,16 +1,24 @@
 /**
- * Message bodies per msgid. Decoded messages are plain objects typed by the
- * generated `.$Properties` interfaces; fields the sender left out read as 0.
+ * Message bodies per msgid: the protocol boundary. decodeBody hands out plain
+ * objects with every field present and its default filled in (no protobufjs
+ * prototype behind them, so nothing depends on what the generated classes
+ * default to); encodeBody takes plain objects in which a defaulted field may
+ * be left out. Defaults are never sent, so our frames are Lars's bytes
+ * (docs/protocol.md).
  */
 import { lars } from './generated/lars.js';
 import { MsgId } from './msgid.js';
+import type { RouteStatus } from './route-status.js';
 
 export { lars };
+
+/** A host's weight when HostInfo carries no field 3; never sent, so a route without weights is the bytes Lars sends. */
+export const DEFAULT_HOST_WEIGHT = 1;
 
 export interface HostInfo {
   ip: number;
   port: number;
-  /** Extension field 3: absent (or 0) means 1; dns sends it only for other weights. */
+  /** Extension field 3: DEFAULT_HOST_WEIGHT when left out; 0 drains the host (docs/balancer.md). */
   weight?: number;
 }
 export interface GetRouteRequest {
@@ -40,7 +48,7 @@ export interface GetHostRequest {
   seq: number;
   modid: number;
   cmdid: number;
-  /** Extension field 4: affinity key for the consistent_hash strategy; empty when absent. */
+  /** Extension field 4: affinity key for the consistent_hash strategy; "" (no key) when left out. */
   key?: string;
 }
 export interface GetHostResponse {
@@ -57,7 +65,7 @@ export interface ReportRequest {
   retcode: number;
 }
 
-/** The body type of each msgid. */
+/** The body of each msgid, as a sender writes it. */
 export interface MessageTypes {
   [MsgId.GetRouteRequest]: GetRouteRequest;
   [MsgId.GetRouteResponse]: GetRouteResponse;
@@ -67,23 +75,142 @@ export interface MessageTypes {
   [MsgId.ReportRequest]: ReportRequest;
   [MsgId.ApiGetRouteRequest]: GetRouteRequest;
   [MsgId.ApiGetRouteResponse]: GetRouteResponse;
+  [MsgId.RouteStatusRequest]: GetRouteRequest;
+  [MsgId.RouteStatusResponse]: RouteStatus;
 }
 export type KnownMsgId = keyof MessageTypes;
 
-interface Codec {
-  encode(message: object): { finish(): Uint8Array };
-  decode(body: Uint8Array): object;
+/** A decoded HostInfo: the weight is always there. */
+export interface DecodedHostInfo extends HostInfo {
+  weight: number;
+}
+export interface DecodedGetRouteResponse extends GetRouteResponse {
+  host: DecodedHostInfo[];
+}
+export interface DecodedGetHostRequest extends GetHostRequest {
+  key: string;
+}
+export interface DecodedGetHostResponse extends GetHostResponse {
+  host: DecodedHostInfo | null;
+}
+export interface DecodedReportRequest extends ReportRequest {
+  host: DecodedHostInfo | null;
 }
 
-const codecs: Record<KnownMsgId, Codec> = {
-  [MsgId.GetRouteRequest]: lars.GetRouteRequest,
-  [MsgId.GetRouteResponse]: lars.GetRouteResponse,
-  [MsgId.ReportStatusRequest]: lars.ReportStatusRequest,
-  [MsgId.GetHostRequest]: lars.GetHostRequest,
-  [MsgId.GetHostResponse]: lars.GetHostResponse,
-  [MsgId.ReportRequest]: lars.ReportRequest,
-  [MsgId.ApiGetRouteRequest]: lars.GetRouteRequest,
-  [MsgId.ApiGetRouteResponse]: lars.GetRouteResponse,
+/** The body of each msgid as decodeBody hands it out: every field present. */
+export interface DecodedTypes extends MessageTypes {
+  [MsgId.GetRouteResponse]: DecodedGetRouteResponse;
+  [MsgId.GetHostRequest]: DecodedGetHostRequest;
+  [MsgId.GetHostResponse]: DecodedGetHostResponse;
+  [MsgId.ReportRequest]: DecodedReportRequest;
+  [MsgId.ApiGetRouteResponse]: DecodedGetRouteResponse;
+}
+
+/** A body that is not a valid message of its msgid. */
+export class MalformedBodyError extends Error {
+  constructor(msgid: number, reason: string) {
+    super(`malformed body for msgid ${msgid}: ${reason}`);
+    this.name = 'MalformedBodyError';
+  }
+}
+
+interface Codec<M, D extends M> {
+  encode(message: M): Uint8Array;
+  /** Throws on bytes that are not a message (any error; decodeBody names the msgid). */
+  decode(body: Uint8Array): D;
+}
+
+/** A generated protobufjs message type. */
+interface Generated<P> {
+  encode(message: P): { finish(): Uint8Array };
+  decode(body: Uint8Array): P;
+}
+
+/** A protobuf codec: `plain` copies a decoded message into a plain object, `wire` prepares one for encoding. */
+function protobuf<M, D extends M, P>(type: Generated<P>, plain: (message: P) => D, wire: (message: M) => P): Codec<M, D> {
+  return { encode: (message) => type.encode(wire(message)).finish(), decode: (body) => plain(type.decode(body)) };
+}
+
+const same = <T>(message: T): T => message;
+
+function plainHost(host: lars.HostInfo.$Properties): DecodedHostInfo {
+  return { ip: host.ip ?? 0, port: host.port ?? 0, weight: host.weight ?? DEFAULT_HOST_WEIGHT };
+}
+
+/** Leaves the default weight out: HostInfo.weight is optional (present and 0 differ), so a 1 set would be sent. */
+function wireHost(host: HostInfo): HostInfo {
+  return host.weight === DEFAULT_HOST_WEIGHT ? { ip: host.ip, port: host.port } : host;
+}
+
+/** A message with a host, ready for encoding; the message itself unless the host's weight must be left out. */
+function withWireHost<M extends { host?: HostInfo | null }>(message: M): M {
+  return message.host?.weight === DEFAULT_HOST_WEIGHT ? { ...message, host: wireHost(message.host) } : message;
+}
+
+const routeRequest = protobuf<GetRouteRequest, GetRouteRequest, lars.GetRouteRequest.$Properties>(
+  lars.GetRouteRequest,
+  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0 }),
+  same,
+);
+
+const routeResponse = protobuf<GetRouteResponse, DecodedGetRouteResponse, lars.GetRouteResponse.$Properties>(
+  lars.GetRouteResponse,
+  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, host: (m.host ?? []).map(plainHost) }),
+  (m) => ({ modid: m.modid, cmdid: m.cmdid, host: m.host.map(wireHost) }),
+);
+
+const reportStatusRequest = protobuf<ReportStatusRequest, ReportStatusRequest, lars.ReportStatusRequest.$Properties>(
+  lars.ReportStatusRequest,
+  (m) => ({
+    modid: m.modid ?? 0,
+    cmdid: m.cmdid ?? 0,
+    caller: m.caller ?? 0,
+    results: (m.results ?? []).map((r) => ({ ip: r.ip ?? 0, port: r.port ?? 0, succ: r.succ ?? 0, err: r.err ?? 0, overload: r.overload ?? false })),
+    ts: m.ts ?? 0,
+  }),
+  same,
+);
+
+const hostRequest = protobuf<GetHostRequest, DecodedGetHostRequest, lars.GetHostRequest.$Properties>(
+  lars.GetHostRequest,
+  (m) => ({ seq: m.seq ?? 0, modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, key: m.key ?? '' }),
+  same,
+);
+
+const hostResponse = protobuf<GetHostResponse, DecodedGetHostResponse, lars.GetHostResponse.$Properties>(
+  lars.GetHostResponse,
+  (m) => ({ seq: m.seq ?? 0, modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, retcode: m.retcode ?? 0, host: m.host ? plainHost(m.host) : null }),
+  withWireHost,
+);
+
+const reportRequest = protobuf<ReportRequest, DecodedReportRequest, lars.ReportRequest.$Properties>(
+  lars.ReportRequest,
+  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, host: m.host ? plainHost(m.host) : null, retcode: m.retcode ?? 0 }),
+  withWireHost,
+);
+
+const routeStatus: Codec<RouteStatus, RouteStatus> = {
+  encode: (status) => Buffer.from(JSON.stringify(status)),
+  decode(body) {
+    const status = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as RouteStatus;
+    if (typeof status?.modid !== 'number' || typeof status.cmdid !== 'number' || !Array.isArray(status.hosts)) {
+      throw new Error('not a route status (modid, cmdid, hosts)');
+    }
+    return status;
+  },
+};
+
+const codecs: { [K in KnownMsgId]: Codec<MessageTypes[K], DecodedTypes[K]> } = {
+  [MsgId.GetRouteRequest]: routeRequest,
+  [MsgId.GetRouteResponse]: routeResponse,
+  [MsgId.ReportStatusRequest]: reportStatusRequest,
+  [MsgId.GetHostRequest]: hostRequest,
+  [MsgId.GetHostResponse]: hostResponse,
+  [MsgId.ReportRequest]: reportRequest,
+  [MsgId.ApiGetRouteRequest]: routeRequest,
+  [MsgId.ApiGetRouteResponse]: routeResponse,
+  [MsgId.RouteStatusRequest]: routeRequest,
+  [MsgId.RouteStatusResponse]: routeStatus,
 };
 
 export function isKnownMsgId(msgid: number): msgid is KnownMsgId {
@@ -91,14 +218,14 @@ export function isKnownMsgId(msgid: number): msgid is KnownMsgId {
 }
 
 export function encodeBody<K extends KnownMsgId>(msgid: K, message: MessageTypes[K]): Uint8Array {
-  return codecs[msgid].encode(message).finish();
+  return (codecs[msgid] as Codec<MessageTypes[K], DecodedTypes[K]>).encode(message);
 }
 
-/** Decodes a body; throws an Error naming the msgid when the bytes are not a valid message. */
-export function decodeBody<K extends KnownMsgId>(msgid: K, body: Uint8Array): MessageTypes[K] {
+/** Decodes a body into a plain object; throws MalformedBodyError when the bytes are not a valid message. */
+export function decodeBody<K extends KnownMsgId>(msgid: K, body: Uint8Array): DecodedTypes[K] {
   try {
-    return codecs[msgid].decode(body) as MessageTypes[K];
+    return (codecs[msgid] as Codec<MessageTypes[K], DecodedTypes[K]>).decode(body);
   } catch (err) {
-    throw new Error(`malformed body for msgid ${msgid}: ${(err as Error).message}`);
+    throw new MalformedBodyError(msgid, (err as Error).message);
   }
 }

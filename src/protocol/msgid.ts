@@ -1,4 +1,4 @@
-/** Lars message ids (docs/protocol.md). Ids from 100 up are ours. */
+/** Lars message ids (docs/protocol.md). Ids from 100 up are our extensions. */
 export const MsgId = {
   GetRouteRequest: 1,
   GetRouteResponse: 2,
@@ -8,6 +8,10 @@ export const MsgId = {
   ReportRequest: 6,
   ApiGetRouteRequest: 7,
   ApiGetRouteResponse: 8,
+  /** client -> agent: the balancer's view of one route; body as GetRouteRequest. */
+  RouteStatusRequest: 100,
+  /** agent -> client: that view as UTF-8 JSON (route-status.ts). */
+  RouteStatusResponse: 101,
 } as const;
 
 export type MsgId = (typeof MsgId)[keyof typeof MsgId];

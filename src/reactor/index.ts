@@ -9,5 +9,5 @@ export { Router, RouteError, callHandler, type Route, type HandlerErrorSink } fr
 export { DEFAULT_TCP_MAX_FRAME, TcpConnection, type ConnectionPolicy } from './connection.js';
 export { TcpServer, type TcpServerOptions, type TcpMessageHandler } from './tcp-server.js';
 export { TcpClient, type TcpClientOptions, type TcpClientHandler, type ReconnectOptions } from './tcp-client.js';
-export * from './udp.js';
+export { openUdpPort, chooseIo, describePeer, UdpBindError, DEFAULT_BUSY_POLL_US, type UdpPort, type UdpPortOptions, type UdpHandlers, type UdpPeer, type UdpIo } from './udp-port.js';
 export { WorkerPool, startWorker, type WorkerPoolOptions } from './worker-pool.js';

@@ -1,7 +1,7 @@
 /**
- * The msgid router shared by the TCP and UDP servers and clients: one handler
- * per msgid, either typed (the body is decoded with the msgid's protobuf
- * message) or raw (the handler gets the body bytes, for extension ids).
+ * The msgid router of the TCP server and client: one handler per msgid,
+ * either typed (the body is decoded as the msgid's message) or raw (the
+ * handler gets the body bytes).
  */
 import { decodeBody, isKnownMsgId, type KnownMsgId } from '../protocol/messages.js';
 

@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { encodeFrame } from '../protocol/frame.js';
-import { encodeBody, type KnownMsgId, type MessageTypes } from '../protocol/messages.js';
+import { encodeBody, type DecodedTypes, type KnownMsgId, type MessageTypes } from '../protocol/messages.js';
 import { Backoff } from './backoff.js';
 import { DEFAULT_TCP_MAX_FRAME, TcpConnection, type ConnectionPolicy } from './connection.js';
 import { formatEndpoint, metricName, type Endpoint } from './endpoint.js';
@@ -126,7 +126,7 @@ export class TcpClient {
   }
 
   /** Typed handler for replies and pushes of one msgid. */
-  handle<K extends KnownMsgId>(msgid: K, handler: TcpClientHandler<MessageTypes[K]>): this {
+  handle<K extends KnownMsgId>(msgid: K, handler: TcpClientHandler<DecodedTypes[K]>): this {
     this.router.add(msgid, handler as TcpClientHandler<never>, false);
     return this;
   }

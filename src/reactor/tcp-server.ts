@@ -4,7 +4,7 @@
  * error closing only the connection that made it.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { KnownMsgId, MessageTypes } from '../protocol/messages.js';
+import type { DecodedTypes, KnownMsgId } from '../protocol/messages.js';
 import { DEFAULT_TCP_MAX_FRAME, TcpConnection, type ConnectionPolicy } from './connection.js';
 import { formatPeer, metricName } from './endpoint.js';
 import { createLogger, rateLimited, type Logger } from './log.js';
@@ -114,7 +114,7 @@ export class TcpServer<Ctx = undefined> {
   }
 
   /** Typed handler: the body is decoded as msgid's message. */
-  handle<K extends KnownMsgId>(msgid: K, handler: TcpMessageHandler<Ctx, MessageTypes[K]>): this {
+  handle<K extends KnownMsgId>(msgid: K, handler: TcpMessageHandler<Ctx, DecodedTypes[K]>): this {
     this.router.add(msgid, handler as TcpMessageHandler<Ctx, never>, false);
     return this;
   }

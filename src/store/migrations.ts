@@ -47,17 +47,10 @@ function withAutoId<C extends string>(table: CreateTableBuilder<string, C>, kind
   return table.addColumn('id', kind === 'sqlite' ? 'integer' : 'bigint', (c) => c.primaryKey().autoIncrement());
 }
 
-const initialSchema: Migration = {
-  id: '0001_initial',
-  statements: (db, kind) => [
-    createTable(db, kind, 'modules', true)
-      .addColumn('modid', 'integer', (c) => c.notNull())
-      .addColumn('cmdid', 'integer', (c) => c.notNull())
-      .addColumn('description', 'varchar(255)', (c) => c.notNull().defaultTo(''))
-      .addColumn('created_at', 'bigint', (c) => c.notNull())
-      .addColumn('updated_at', 'bigint', (c) => c.notNull())
-      .addPrimaryKeyConstraint('modules_pk', ['modid', 'cmdid']),
-    createTable(db, kind, 'routes', true)
+/** The routes table under `name`, its weight CHECK named `weightCheck` and allowing `minWeight` up. */
+function routesTable(db: Kysely<Database>, kind: StoreKind, name: string, weightCheck: string, minWeight: number) {
+  return (
+    createTable(db, kind, name, true)
       .addColumn('modid', 'integer', (c) => c.notNull())
       .addColumn('cmdid', 'integer', (c) => c.notNull())
       .addColumn('ip', 'bigint', (c) => c.notNull())
@@ -70,7 +63,21 @@ const initialSchema: Migration = {
       // The unsigned value only: a sign-flipped (wire int32) IP is refused by the database itself.
       .addCheckConstraint('routes_ip_unsigned', sql`ip >= 0 and ip <= ${sql.lit(UINT32_MAX)}`)
       .addCheckConstraint('routes_port_range', sql`port >= 1 and port <= 65535`)
-      .addCheckConstraint('routes_weight_positive', sql`weight >= 1`),
+      .addCheckConstraint(weightCheck, sql`weight >= ${sql.lit(minWeight)}`)
+  );
+}
+
+const initialSchema: Migration = {
+  id: '0001_initial',
+  statements: (db, kind) => [
+    createTable(db, kind, 'modules', true)
+      .addColumn('modid', 'integer', (c) => c.notNull())
+      .addColumn('cmdid', 'integer', (c) => c.notNull())
+      .addColumn('description', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('modules_pk', ['modid', 'cmdid']),
+    routesTable(db, kind, 'routes', 'routes_weight_positive', 1),
     createTable(db, kind, 'route_version')
       .addColumn('id', 'integer', (c) => c.primaryKey())
       .addColumn('version', 'bigint', (c) => c.notNull()),
@@ -139,7 +146,26 @@ const initialSchema: Migration = {
   ],
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema];
+/**
+ * Weight 0 drains a host (docs/balancer.md): the CHECK allows 0 up. SQLite
+ * cannot alter a CHECK, so there the table is rebuilt under the same name.
+ */
+const weightZero: Migration = {
+  id: '0002_weight_zero_drains',
+  statements: (db, kind) => {
+    if (kind !== 'sqlite') {
+      return [{ execute: () => sql`alter table routes drop constraint routes_weight_positive, add constraint routes_weight_range check (weight >= 0)`.execute(db) }];
+    }
+    return [
+      routesTable(db, kind, 'routes_0002', 'routes_weight_range', 0),
+      { execute: () => sql`insert into routes_0002 select modid, cmdid, ip, port, weight, created_at, updated_at from routes`.execute(db) },
+      db.schema.dropTable('routes'),
+      db.schema.alterTable('routes_0002').renameTo('routes'),
+    ];
+  },
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero];
 
 /** Before Kysely's Migrator, applied ids were kept here. */
 const LEGACY_TABLE = 'lars_migrations';

@@ -14,8 +14,11 @@ export const LIMITS = {
   idMax: 2147483647,
   portMin: 1,
   portMax: 65535,
-  /** Weight 1 is the default; 1000 leaves room for fine ratios without letting one host swamp the rest by accident. */
-  weightMin: 1,
+  /**
+   * Weight 1 is the default and 0 drains the host (docs/balancer.md); 1000
+   * leaves room for fine ratios without letting one host swamp the rest by accident.
+   */
+  weightMin: 0,
   weightMax: 1000,
   /** Characters (code points), which is how MySQL counts VARCHAR(255). */
   descriptionMax: 255,

@@ -3,9 +3,12 @@
  * Lars client that shares no code with the agent) against `lars agent` and
  * against bench/clients/null-agent.c, synchronous and pipelined. Guards the
  * benchmark's tools and shows an independent client's getHost and report
- * datagrams being understood by the agent.
+ * datagrams being understood by the agent. Asserts only what load cannot
+ * change: a request can time out on a busy machine (qps asks again), but
+ * every answer is SUCC and every report of an answered call is counted.
+ * Without a C compiler this is skipped, saying why; under CI=true it fails.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +18,7 @@ import { LarsClient } from '../../src/client/lars-client.js';
 import { openStore, RouteAdmin } from '../../src/store/index.js';
 import { portOf, REPO, startLars, type LarsProcess } from '../support/cli.js';
 import { waitFor } from '../support/net.js';
+import { describeIfAvailable } from '../support/prerequisites.js';
 import type { QpsResult } from '../../bench/clients/qps-result.js';
 
 const MODID = 1;
@@ -40,9 +44,7 @@ function runQps(binary: string, base: number, threads: number, mode: 'loop' | 'g
   });
 }
 
-const skip = compilerMissing();
-
-describe('the agent benchmark clients (bench/clients/*.c)', { skip }, () => {
+describeIfAvailable('the agent benchmark clients (bench/clients/*.c)', compilerMissing(), () => {
   let dir = '';
   let qps = '';
   let nullAgent: ChildProcess | undefined;
@@ -94,8 +96,7 @@ describe('the agent benchmark clients (bench/clients/*.c)', { skip }, () => {
       assert.equal(result.depth, depth);
       assert.equal(result.threads, 2);
       assert.ok(result.calls > 0, `depth ${depth}: some calls complete`);
-      assert.equal(result.timeouts, 0, `depth ${depth}: no request goes unanswered`);
-      assert.equal(result.not_succ, 0);
+      assert.equal(result.not_succ, 0, `depth ${depth}: every answer is SUCC`);
     }
   });
 
@@ -109,7 +110,6 @@ describe('the agent benchmark clients (bench/clients/*.c)', { skip }, () => {
         const result = await runQps(qps, agentBase, 2, mode, depth);
         assert.ok(result.calls > 0, `${mode} depth ${depth}: some calls complete`);
         assert.equal(result.not_succ, 0, `${mode} depth ${depth}: every answer is SUCC`);
-        assert.equal(result.timeouts, 0, `${mode} depth ${depth}: no request goes unanswered`);
         if (mode === 'loop') calls += result.calls;
       }
       const status = await client.routeStatus(MODID, CMDID);

@@ -1,13 +1,21 @@
 /**
  * Agent test helpers: stand-in dns and reporter servers that speak raw frames
  * (so tests choose every byte the agent receives and see every byte it
- * sends), an in-process agent on free ports, and the real `lars` services as
- * child processes.
+ * sends), the real dns in-process, an in-process agent on free ports, and the
+ * real `lars` services as child processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { FrameDecoder } from '../../src/protocol/frame.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Timers } from '../../src/agent/route-waits.js';
 import { startAgent, type Agent, type AgentOptions } from '../../src/agent/service.js';
+import { dnsSection } from '../../src/dns/config.js';
+import { startDns } from '../../src/dns/service.js';
+import { FrameDecoder } from '../../src/protocol/frame.js';
+import { loadConfig, reactorSection } from '../../src/reactor/config.js';
+import { openStore, RouteAdmin } from '../../src/store/index.js';
 import { larsArgs } from '../support/cli.js';
 import { waitFor, type ReceivedFrame } from '../support/net.js';
 
@@ -45,13 +53,18 @@ export class RawFrameServer {
     return (this.server.address() as { port: number }).port;
   }
 
+  /** Ends every connection from this side, as a dns that goes away would. */
+  dropConnections(): void {
+    for (const socket of this.connections) socket.destroy();
+  }
+
   /** Writes bytes to every connection (a dns push). */
   broadcast(bytes: Buffer): void {
     for (const socket of this.connections) socket.write(bytes);
   }
 
   async close(): Promise<void> {
-    for (const socket of this.connections) socket.destroy();
+    this.dropConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }
 }
@@ -68,6 +81,24 @@ export async function fakeDns(answers: Record<string, Buffer>, delayMs = 0): Pro
   return dns;
 }
 
+/** The real dns service in-process on a SQLite store in a temp dir; routes are edited through `admin`, `sync` makes dns read them now. */
+export async function realDns(): Promise<{ port: number; admin: RouteAdmin; sync(): Promise<void>; close(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'lars-dns-'));
+  const store = await openStore(`sqlite:${join(dir, 'lars.db')}`);
+  const config = loadConfig({ sections: [dnsSection, reactorSection], env: {}, overrides: { dns: { poll_interval_ms: 50 } } });
+  const dns = await startDns({ store, host: '127.0.0.1', port: 0, dns: config.dns, reactor: config.reactor });
+  return {
+    port: dns.address!.port,
+    admin: new RouteAdmin(store),
+    sync: () => dns.syncNow(),
+    async close() {
+      await dns.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** startAgent on three free ports with short intervals, for tests. */
 export function testAgent(options: Partial<AgentOptions> & Pick<AgentOptions, 'dns' | 'reporter'>): Promise<Agent> {
   return startAgent({
@@ -78,6 +109,36 @@ export function testAgent(options: Partial<AgentOptions> & Pick<AgentOptions, 'd
     reconnect: { initialMs: 20, maxMs: 200 },
     ...options,
   });
+}
+
+/** Timers that fire only when the test says time has passed. */
+export class FakeTimers implements Timers {
+  now = 0;
+  private next = 1;
+  private readonly pending = new Map<number, { at: number; callback: () => void }>();
+
+  set(callback: () => void, ms: number): number {
+    const id = this.next++;
+    this.pending.set(id, { at: this.now + ms, callback });
+    return id;
+  }
+
+  clear(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+
+  get armed(): number {
+    return this.pending.size;
+  }
+
+  advance(ms: number): void {
+    this.now += ms;
+    for (const [id, timer] of [...this.pending]) {
+      if (timer.at > this.now) continue;
+      this.pending.delete(id);
+      timer.callback();
+    }
+  }
 }
 
 export { lars } from '../support/cli.js';

@@ -225,6 +225,40 @@ describe('agent route wait', () => {
     });
   });
 
+  test('dns connected but never answering: the held request gets NOEXIST when route_wait_ms ends, counted as wait_expired', async () => {
+    const silent = await RawFrameServer.start();
+    const metrics = new MetricsRegistry();
+    await withAgent(silent, { routeWaitMs: 300, metrics }, async (client) => {
+      await waitFor(() => silent.connections.size === 1, { message: 'the agent connected to dns' });
+      client.send(hexBytes('04 00 00 00  06 00 00 00  08 07 10 01 18 02'));
+      const reply = decodeBody(MsgId.GetHostResponse, (await client.nextDatagram()).subarray(8));
+      assert.deepEqual([reply.seq, reply.retcode], [7, 3]);
+      assert.ok(silent.frames.some((f) => f.msgid === MsgId.GetRouteRequest && f.body.toString('hex') === '08011002'), 'the route was asked for');
+      await waitFor(() => /^lars_agent_events_total\{kind="wait_expired"\} 1$/m.test(metrics.render()), { message: 'one wait_expired' });
+      assert.match(metrics.render(), /^lars_agent_events_total\{kind="waited_for_dns"\} 1$/m);
+      assert.equal(silent.connections.size, 1, 'dns stayed connected all along');
+    });
+  });
+
+  test('dns reconnected: the new connection is asked for every route the port knows, without a request and long before update_timeout', async () => {
+    const dns = await fakeDns(DNS_ANSWERS);
+    await withAgent(dns, { loadbalance: { update_timeout: 600 } }, async (client) => {
+      await waitFor(() => dns.connections.size === 1, { message: 'the agent connected to dns' });
+      client.send(hexBytes('04 00 00 00  06 00 00 00  08 01 10 01 18 02'));
+      assert.equal(decodeBody(MsgId.GetHostResponse, (await client.nextDatagram()).subarray(8)).retcode, 0);
+      client.send(hexBytes('04 00 00 00  06 00 00 00  08 02 10 09 18 09'));
+      assert.equal(decodeBody(MsgId.GetHostResponse, (await client.nextDatagram()).subarray(8)).retcode, 3);
+      const asked = dns.frames.length;
+      dns.dropConnections();
+      const pulled = await waitFor(() => {
+        const bodies = dns.frames.slice(asked).filter((f) => f.msgid === MsgId.GetRouteRequest).map((f) => f.body.toString('hex'));
+        return bodies.length >= 2 ? bodies.sort() : undefined;
+      }, { message: 'GetRouteRequests on the new dns connection' });
+      assert.deepEqual(pulled, ['08011002', '08091009'], 'the active route and the one dns answered empty');
+      assert.equal(dns.connections.size, 1);
+    });
+  });
+
   test('a client asking for ever new unknown ids: each port remembers at most max_unknown_routes of them, and keeps serving', async () => {
     const metrics = new MetricsRegistry();
     await withAgent(await fakeDns(DNS_ANSWERS), { routeWaitMs: 0, maxUnknownRoutes: 3, metrics }, async (client, agent) => {

@@ -2,7 +2,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createBalancer } from '../../src/balancer/factory.js';
 import type { LoadBalanceParams } from '../../src/balancer/params.js';
+import { QUEUE } from '../../src/balancer/results.js';
 import { RouteTable } from '../../src/balancer/route-table.js';
+import { STRATEGY_NAMES } from '../../src/balancer/types.js';
+import { decodeBody } from '../../src/protocol/messages.js';
+import { MsgId } from '../../src/protocol/msgid.js';
+import { hexBytes } from '../support/net.js';
 import { FakeClock, host, hosts, label, params } from './helpers.js';
 
 function setup(overrides: Partial<LoadBalanceParams> = {}, maxUnknownRoutes?: number) {
@@ -19,17 +24,33 @@ describe('route table: pulling routes', () => {
   test('an unknown route answers NOEXIST, is pulled once, and stays pending until dns answers', () => {
     const { table, pulls, pick } = setup();
     assert.equal(pick(), 'NOEXIST');
-    assert.equal(table.status(1, 2), 'pending');
+    assert.equal(table.state(1, 2), 'pending');
     assert.equal(pick(), 'NOEXIST');
     assert.deepEqual(pulls, ['1/2'], 'one pull in flight, not one per request');
     assert.deepEqual(table.getRoute(1, 2, 0), []);
+  });
+
+  test('the request that pulls a pending route gets QUEUE (a NOEXIST); the others, and absent routes, plain NOEXIST', () => {
+    const { table, clock, pulls } = setup();
+    assert.equal(table.pick(1, 2, clock.now), QUEUE);
+    assert.equal(QUEUE.retcode, 3, 'QUEUE is a NOEXIST to whoever does not wait');
+    assert.notEqual(table.pick(1, 2, clock.now), QUEUE);
+    assert.deepEqual(table.getRoute(1, 2, clock.now), []);
+    clock.advance(15_000);
+    assert.equal(table.getRoute(1, 2, clock.now), QUEUE, 'an unanswered pull retried by a request queues it again');
+    assert.equal(table.getRoute(1, 3, clock.now), QUEUE);
+    table.applyDnsAnswer(1, 3, [], clock.now);
+    clock.advance(15_000);
+    assert.equal(label(table.pick(1, 3, clock.now)), 'NOEXIST', 'an absent route is pulled again but not queued');
+    assert.notEqual(table.pick(1, 3, clock.now), QUEUE);
+    assert.deepEqual(pulls, ['1/2', '1/2', '1/3', '1/3']);
   });
 
   test('a dns answer activates the route; picks and reports then work', () => {
     const { table, clock, pick } = setup();
     pick();
     assert.deepEqual(table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now), { outcome: 'updated', changes: { added: 2, removed: 0, kept: 0, rejected: [] } });
-    assert.equal(table.status(1, 2), 'active');
+    assert.equal(table.state(1, 2), 'active');
     assert.deepEqual([pick(), pick(), pick()], ['h1', 'h2', 'h1']);
     assert.equal(table.report(1, 2, host(1), false, clock.now), 'none');
     assert.equal(table.report(1, 3, host(1), false, clock.now), 'unknown_route');
@@ -77,7 +98,7 @@ describe('route table: pulling routes', () => {
     assert.equal(table.size, 3);
     assert.equal(table.refresh(clock.now + 15_000), 1);
     assert.deepEqual(pulls, ['1/1']);
-    assert.deepEqual([table.status(1, 1), table.status(2, 2), table.status(3, 3)], ['active', undefined, undefined]);
+    assert.deepEqual([table.state(1, 1), table.state(2, 2), table.state(3, 3)], ['active', undefined, undefined]);
   });
 
   test('pullAll() re-requests every known route (after a dns reconnect)', () => {
@@ -100,23 +121,23 @@ describe('route table: the cap on unknown routes', () => {
     pick(7, 2);
     table.applyDnsAnswer(7, 2, [], clock.now);
     assert.equal(table.takeEvicted(), 0);
-    assert.deepEqual([table.status(1, 1), table.status(7, 1), table.status(7, 2)], ['active', 'pending', 'absent']);
+    assert.deepEqual([table.state(1, 1), table.state(7, 1), table.state(7, 2)], ['active', 'pending', 'absent']);
 
     pick(7, 3);
-    assert.equal(table.status(7, 1), undefined, 'the oldest unknown one went');
-    assert.deepEqual([table.status(1, 1), table.status(7, 2), table.status(7, 3)], ['active', 'absent', 'pending']);
+    assert.equal(table.state(7, 1), undefined, 'the oldest unknown one went');
+    assert.deepEqual([table.state(1, 1), table.state(7, 2), table.state(7, 3)], ['active', 'absent', 'pending']);
     assert.equal(table.takeEvicted(), 1);
     assert.equal(table.takeEvicted(), 0, 'counted once');
     assert.equal(table.size, 3);
 
     table.applyDnsAnswer(7, 2, [], clock.now);
     pick(7, 4);
-    assert.equal(table.status(7, 3), undefined, 'an absent route answered again counts as the newest');
-    assert.equal(table.status(7, 2), 'absent');
+    assert.equal(table.state(7, 3), undefined, 'an absent route answered again counts as the newest');
+    assert.equal(table.state(7, 2), 'absent');
 
     table.applyDnsAnswer(7, 3, hosts(3), clock.now);
-    assert.equal(table.status(7, 3), 'active', 'an answer with hosts for a forgotten route creates it');
-    assert.equal(table.status(7, 2), 'absent', 'and takes no room from the unknown ones');
+    assert.equal(table.state(7, 3), 'active', 'an answer with hosts for a forgotten route creates it');
+    assert.equal(table.state(7, 2), 'absent', 'and takes no room from the unknown ones');
     assert.equal(pick(7, 1), 'NOEXIST');
     assert.equal(pulls.filter((p) => p === '7/1').length, 2, 'a forgotten route is pulled again on its next use');
   });
@@ -144,7 +165,7 @@ describe('route table: dns answers', () => {
     table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now);
     for (let i = 0; i < 15; i++) table.report(1, 2, host(1), false, clock.now);
     assert.deepEqual(table.applyDnsAnswer(1, 2, [], clock.now), { outcome: 'dropped', changes: null });
-    assert.equal(table.status(1, 2), 'absent');
+    assert.equal(table.state(1, 2), 'absent');
     assert.equal(pick(), 'NOEXIST');
     assert.deepEqual(table.routes()[0]?.hosts, []);
     assert.equal(table.report(1, 2, host(1), true, clock.now), 'unknown_route');
@@ -161,17 +182,35 @@ describe('route table: dns answers', () => {
     table.applyDnsAnswer(1, 2, hosts(1), clock.now);
     const outcome = table.applyDnsAnswer(1, 2, [{ ip: 1, port: 0 }], clock.now);
     assert.equal(outcome.outcome, 'dropped');
-    assert.equal(table.status(1, 2), 'absent');
+    assert.equal(table.state(1, 2), 'absent');
     assert.deepEqual(table.applyDnsAnswer(5, 5, [], clock.now), { outcome: 'ignored' });
-    assert.equal(table.status(5, 5), undefined);
+    assert.equal(table.state(5, 5), undefined);
   });
 
   test('a push for a route never asked for creates it', () => {
     const { table, clock, pulls } = setup();
     table.applyDnsAnswer(7, 8, hosts(1), clock.now);
-    assert.equal(table.status(7, 8), 'active');
+    assert.equal(table.state(7, 8), 'active');
     assert.deepEqual(pulls, []);
   });
+});
+
+describe('route table: decoded dns answers', () => {
+  // GetRouteResponse (1, 2): 10.0.0.1:9001 without field 3, 10.0.0.2:9002 with weight 3, 10.0.0.3:9003 with weight 0.
+  const answer = decodeBody(
+    MsgId.GetRouteResponse,
+    hexBytes('08 01 10 02  1a 08 08 81 80 80 50 10 a9 46  1a 0a 08 82 80 80 50 10 aa 46 18 03  1a 0a 08 83 80 80 50 10 ab 46 18 00'),
+  );
+
+  for (const strategy of STRATEGY_NAMES) {
+    test(`decodeBody's hosts fed straight to the table pick hosts (${strategy}); weights are as sent, absent meaning 1`, () => {
+      const { table, clock, pick } = setup({ strategy });
+      table.applyDnsAnswer(1, 2, answer.host, clock.now);
+      const picked = new Set(Array.from({ length: 40 }, (_, i) => pick(1, 2, `key-${i}`)));
+      assert.deepEqual([...picked].sort(), ['h1', 'h2'], 'h3 has weight 0: drained');
+      assert.deepEqual(table.routes()[0]?.hosts.map((h) => h.weight), [1, 3, 0]);
+    });
+  }
 });
 
 describe('route table: strategies and stats', () => {

@@ -37,14 +37,14 @@ describe('weighted round robin', () => {
     assert.deepEqual(Object.fromEntries(counts), { h1: 300, h2: 100 });
   });
 
-  test('weight 0 drains a host without removing it; no host at all is NOEXIST', () => {
+  test('weight 0 drains a host without removing it; no host at all, or only drained ones, is NOEXIST', () => {
     const b = new WeightedRoundRobinBalancer(params());
     assert.equal(label(b.pick(0)), 'NOEXIST');
     b.setHosts(weighted([1, 1], [2, 0]), 0);
     assert.deepEqual(new Set(picks(b, 10)), new Set(['h1']));
     assert.equal(b.hosts().length, 2);
     b.setHosts(weighted([1, 0], [2, 0]), 0);
-    assert.equal(label(b.pick(0)), 'OVERLOAD');
+    assert.equal(label(b.pick(0)), 'NOEXIST');
   });
 
   test('an overloaded host gets only every probe_num-th request, as in Lars', () => {

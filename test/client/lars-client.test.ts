@@ -1,7 +1,8 @@
 /**
- * LarsClient against the real agent (in-process startAgent, worker threads,
- * real UDP) with a dns stand-in, plus a raw UDP responder for the cases an
- * agent never produces on purpose (late and duplicate replies).
+ * LarsClient against the real agent (in-process startAgent, port threads,
+ * real UDP) fed by the real dns (in-process startDns on a SQLite store), plus
+ * a raw UDP responder for the cases an agent never produces on purpose (late,
+ * duplicate and garbled replies).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,30 +10,29 @@ import { createSocket } from 'node:dgram';
 import type { Agent } from '../../src/agent/service.js';
 import { parseAgentAddress } from '../../src/client/agent-address.js';
 import { LarsClient, LarsTimeoutError } from '../../src/client/lars-client.js';
-import { agentPort } from '../../src/client/ports.js';
+import { agentPort } from '../../src/protocol/agent-ports.js';
 import { decodeBody } from '../../src/protocol/messages.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { RetCode } from '../../src/protocol/retcode.js';
 import { captureLogs, frameOf, hexBytes, waitFor, type LogCapture } from '../support/net.js';
-import { fakeDns, RawFrameServer, testAgent } from '../agent/helpers.js';
+import { RawFrameServer, realDns, testAgent } from '../agent/helpers.js';
 
-// (5, 1) -> 10.0.0.1:9001, 10.0.0.2:9002;  (5, 2) -> 200.1.2.3:9002;  (5, 3) -> no hosts
-const DNS_ANSWERS = {
-  '08051001': hexBytes('02 00 00 00  18 00 00 00  08 05 10 01 1a 08 08 81 80 80 50 10 a9 46 1a 08 08 82 80 80 50 10 aa 46'),
-  '08051002': hexBytes('02 00 00 00  14 00 00 00  08 05 10 02 1a 0e 08 83 84 84 c0 fc ff ff ff ff 01 10 aa 46'),
-  '08051003': hexBytes('02 00 00 00  04 00 00 00  08 05 10 03'),
-};
-
-describe('LarsClient against lars agent', () => {
+describe('LarsClient against lars agent and lars dns', () => {
   let logs: LogCapture;
-  let dns: RawFrameServer;
+  let dns: Awaited<ReturnType<typeof realDns>>;
   let reporter: RawFrameServer;
   let agent: Agent;
   let client: LarsClient;
 
   before(async () => {
     logs = captureLogs();
-    dns = await fakeDns(DNS_ANSWERS);
+    dns = await realDns();
+    // (5, 1) -> 10.0.0.1:9001, 10.0.0.2:9002;  (5, 2) -> 200.1.2.3:9002;  (5, 3) -> no hosts
+    for (const cmdid of [1, 2, 3, 4]) await dns.admin.addModule({ modid: 5, cmdid });
+    await dns.admin.addHost({ modid: 5, cmdid: 1, ip: '10.0.0.1', port: 9001 });
+    await dns.admin.addHost({ modid: 5, cmdid: 1, ip: '10.0.0.2', port: 9002 });
+    await dns.admin.addHost({ modid: 5, cmdid: 2, ip: '200.1.2.3', port: 9002 });
+    await dns.sync();
     reporter = await RawFrameServer.start();
     agent = await testAgent({ dns: [{ host: '127.0.0.1', port: dns.port }], reporter: [{ host: '127.0.0.1', port: reporter.port }] });
     client = new LarsClient({ host: '127.0.0.1', basePort: agent.ports[0]!, timeoutMs: 3000 });
@@ -119,6 +119,27 @@ describe('LarsClient against lars agent', () => {
     assert.equal(result.err, 1);
   });
 
+  test('a host drained in the store (weight 0) gets no calls, with the Lars strategy too; weight 1 brings it back', async () => {
+    await dns.admin.addHost({ modid: 5, cmdid: 4, ip: '10.0.0.1', port: 9001, weight: 0 });
+    await dns.admin.addHost({ modid: 5, cmdid: 4, ip: '10.0.0.2', port: 9002 });
+    await dns.sync();
+    const hostsOf = async (calls: number) => {
+      const seen = new Set<string>();
+      for (let i = 0; i < calls; i++) {
+        const answer = await client.getHost(5, 4);
+        assert.equal(answer.retcode, RetCode.SUCC);
+        seen.add(`${answer.host!.ip}:${answer.host!.port}`);
+      }
+      return [...seen].sort();
+    };
+    assert.deepEqual(await hostsOf(10), ['10.0.0.2:9002']);
+    const drained = (await client.routeStatus(5, 4)).hosts.find((h) => h.ip === '10.0.0.1');
+    assert.equal(drained?.weight, 0, 'in the route, weight 0');
+    await dns.admin.updateHost({ modid: 5, cmdid: 4, ip: '10.0.0.1', port: 9001, weight: 1 });
+    await waitFor(async () => (await client.routeStatus(5, 4)).hosts.every((h) => h.weight === 1), { message: 'the pushed weight' });
+    assert.deepEqual(await hostsOf(4), ['10.0.0.1:9001', '10.0.0.2:9002']);
+  });
+
   test('after close() requests reject and reports are ignored', async () => {
     const closed = new LarsClient({ host: '127.0.0.1', basePort: agent.ports[0]! });
     await closed.close();
@@ -138,8 +159,8 @@ describe('LarsClient transport', () => {
     }
   });
 
-  test('a late reply (old seq) and a duplicate are dropped; the current seq answers', async () => {
-    // A responder that first answers with a stale seq, then the right one twice.
+  test('a garbled reply, a late one (old seq) and a duplicate are dropped; the current seq answers', async () => {
+    // A responder that first sends a datagram too short for a header, a body that does not decode, a stale seq, then the right one twice.
     const socket = createSocket('udp4');
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     const base = socket.address().port - agentPort(0, 1, 1);
@@ -147,6 +168,8 @@ describe('LarsClient transport', () => {
       const request = decodeBody(MsgId.GetHostRequest, datagram.subarray(8));
       const reply = (seq: number, port: number) =>
         socket.send(frameOf(MsgId.GetHostResponse, { seq, modid: 1, cmdid: 1, retcode: 0, host: { ip: 0x7f000001, port } }), rinfo.port, rinfo.address);
+      socket.send(Buffer.from([5, 0, 0]), rinfo.port, rinfo.address);
+      socket.send(hexBytes('05 00 00 00  02 00 00 00  08 ff'), rinfo.port, rinfo.address);
       reply(request.seq + 1000, 1);
       reply(request.seq, 2);
       reply(request.seq, 3);

@@ -88,7 +88,7 @@ await forEachEngine('console REST API', (store) => {
       ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.256', port: 80 }, 'ip'],
       ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 0 }, 'port'],
       ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 65536 }, 'port'],
-      ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 80, weight: 0 }, 'weight'],
+      ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 80, weight: -1 }, 'weight'],
       ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 80, weight: 1001 }, 'weight'],
       ['POST', '/api/v1/modules/1/1/hosts', { port: 80 }, 'ip'],
       ['POST', '/api/v1/modules/abc/1/hosts', { ip: '10.0.0.9', port: 80 }, 'modid'],

@@ -126,6 +126,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     // The limits themselves are accepted (255 characters counted as characters, not UTF-16 units).
     await admin.addModule({ modid: 4, cmdid: 2, description: '路'.repeat(200) + '😀'.repeat(55) });
     await admin.addHost({ ...host, port: 65535, weight: 1000 });
+    await admin.addHost({ ...host, port: 65534, weight: 0 });
   });
 
   test('unknown modules and hosts are NotFoundError; duplicates are ConflictError; neither changes anything', async () => {

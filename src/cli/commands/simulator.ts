@@ -8,7 +8,7 @@
  * follows each host's balancer state (extension message 100) and prints
  * every idle <-> overloaded transition as it happens.
  */
-import type { RouteStatusHost } from '../../agent/extensions.js';
+import type { RouteStatusHost } from '../../protocol/route-status.js';
 import { LarsTimeoutError, type LarsClient } from '../../client/lars-client.js';
 import { isIPv4 } from '../../protocol/ip.js';
 import { RetCode } from '../../protocol/retcode.js';

@@ -30,7 +30,7 @@ export namespace lars {
         port: number;
 
         /** HostInfo weight. */
-        weight: number;
+        weight?: (number|null);
 
         /**
          * Creates a new HostInfo instance using the specified properties.

@@ -75,11 +75,20 @@ export const lars = $root.lars = (() => {
 
         /**
          * HostInfo weight.
-         * @member {number} weight
+         * @member {number|null|undefined} weight
          * @memberof lars.HostInfo
          * @instance
          */
-        HostInfo.prototype.weight = 0;
+        HostInfo.prototype.weight = null;
+
+        // OneOf field names bound to virtual getters and setters
+        let $oneOfFields;
+
+        // Virtual OneOf for proto3 optional field
+        $Object.defineProperty(HostInfo.prototype, "_weight", {
+            get: $util.oneOfGetter($oneOfFields = ["weight"]),
+            set: $util.oneOfSetter($oneOfFields)
+        });
 
         /**
          * Creates a new HostInfo instance using the specified properties.
@@ -117,7 +126,7 @@ export const lars = $root.lars = (() => {
                 writer.uint32(/* id 1, wireType 0 =*/8).int32(message.ip);
             if (message.port != null && $Object.hasOwnProperty.call(message, "port") && message.port !== 0)
                 writer.uint32(/* id 2, wireType 0 =*/16).int32(message.port);
-            if (message.weight != null && $Object.hasOwnProperty.call(message, "weight") && message.weight !== 0)
+            if (message.weight != null && $Object.hasOwnProperty.call(message, "weight"))
                 writer.uint32(/* id 3, wireType 0 =*/24).int32(message.weight);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
@@ -184,10 +193,8 @@ export const lars = $root.lars = (() => {
                 case 3: {
                         if (wireType !== 0)
                             break;
-                        if (value = reader.int32())
-                            message.weight = value;
-                        else
-                            delete message.weight;
+                        message.weight = reader.int32();
+                        message._weight = "weight";
                         continue;
                     }
                 }

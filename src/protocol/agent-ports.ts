@@ -1,7 +1,8 @@
 /**
  * Which agent UDP port serves a route: basePort + (modid + cmdid) % 3, as in
- * Lars. A route therefore always reaches the same agent thread. The modulo is
- * taken non-negative so negative ids still map to one of the three ports.
+ * Lars (docs/protocol.md). A route therefore always reaches the same agent
+ * thread. The modulo is taken non-negative so negative ids still map to one of
+ * the three ports.
  */
 export const AGENT_PORT_COUNT = 3;
 export const DEFAULT_AGENT_BASE_PORT = 8888;

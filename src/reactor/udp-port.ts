@@ -1,30 +1,35 @@
 /**
- * The agent's UDP ports: one interface, two ways of doing the I/O.
+ * The reactor's UDP layer (docs/reactor.md): a UdpPort is one bound socket
+ * that hands every datagram to onDatagram and sends frames back to the peers
+ * it named. One interface, two ways of doing the I/O:
  *
  * - `native` (the fast path): the lars_udp addon (native/udp_batch.c) reads
  *   every datagram waiting on the socket with one recvmmsg into shared
  *   memory, calls JavaScript once per batch, and sends the batch's replies
  *   with one sendmmsg. Node 20's dgram pays a libuv callback, a Buffer, a
  *   RemoteInfo and a send request per datagram; at agent rates that, not the
- *   balancer, is where the time goes. The addon waits through the worker's
- *   own event loop (uv_poll), so messages from the main thread and timers are
+ *   balancer, is where the time goes. The addon waits through the thread's
+ *   own event loop (uv_poll), so messages from other threads and timers are
  *   served between batches.
  * - `dgram`: node:dgram, when the addon is not built (no compiler, not Linux),
- *   for IPv6 hosts (the addon is IPv4 only), or when udp_io = dgram.
+ *   for IPv6 hosts (the addon is IPv4 only), or when asked for.
  *
- * `[agent] udp_io`: `auto` (default) picks native when it can, `dgram` forces
- * the fallback (tests, comparisons), `native` makes a missing addon an error.
- * `[agent] udp_busy_poll_us`: the native port's widest busy-polling window
- * (default 50 µs, 0 = never; see native/udp_batch.c: it only spins while
- * datagrams come faster than that).
+ * `io`: `auto` (default) picks native when it can, `dgram` forces the
+ * fallback (tests, comparisons), `native` makes a missing addon an error (the
+ * agent's `[agent] udp_io`). `busyPollUs`: the native port's widest
+ * busy-polling window (default 50 µs, 0 = never; see native/udp_batch.c: it
+ * only spins while datagrams come faster than that).
+ *
+ * What a datagram must look like is the protocol's business
+ * (src/protocol/datagram.ts); a port moves bytes.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { encodeFrame, HEADER_SIZE } from '../protocol/frame.js';
 import { intToIp } from '../protocol/ip.js';
-import { formatPeer } from '../reactor/endpoint.js';
-import { loadNativeAddon } from '../reactor/native-addon.js';
+import { formatPeer } from './endpoint.js';
+import { loadNativeAddon } from './native-addon.js';
 
 export type UdpIo = 'native' | 'dgram';
 
@@ -62,9 +67,9 @@ export interface UdpPortOptions {
   host: string;
   /** 0 binds a free port. */
   port: number;
-  /** Default auto: native when it can be had ([agent] udp_io). */
+  /** Default auto: native when it can be had. */
   io?: UdpIo | 'auto';
-  /** Native only: widest busy-polling window, µs; default 50 ([agent] udp_busy_poll_us). */
+  /** Native only: widest busy-polling window, µs; default DEFAULT_BUSY_POLL_US. */
   busyPollUs?: number;
 }
 
@@ -74,11 +79,29 @@ export function describePeer(peer: UdpPeer): string {
   return `${intToIp(Math.floor(peer / PEER_PORTS))}:${peer % PEER_PORTS}`;
 }
 
-/** Binds a UDP port with the I/O `options.io` asks for (or the best available). */
+/** A UDP port that could not be bound; `code` is the errno name (EADDRINUSE, EACCES, ...). */
+export class UdpBindError extends Error {
+  constructor(
+    readonly address: string,
+    readonly code: string,
+    readonly reason: string,
+  ) {
+    super(`cannot bind UDP ${address}: ${reason}`);
+    this.name = 'UdpBindError';
+  }
+}
+
+/** Binds a UDP port with the I/O `options.io` asks for (or the best available); a failed bind is a UdpBindError. */
 export async function openUdpPort(options: UdpPortOptions, handlers: UdpHandlers): Promise<UdpPort> {
   const choice = chooseIo(options);
-  if (choice.io === 'native') return new NativeUdpPort(choice.addon, options, handlers);
-  return DgramUdpPort.open(options.host, options.port, handlers, choice.reason);
+  try {
+    if (choice.io === 'native') return new NativeUdpPort(choice.addon, options, handlers);
+    return await DgramUdpPort.open(options.host, options.port, handlers, choice.reason);
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    if (code === undefined) throw err;
+    throw new UdpBindError(formatPeer(options.host, options.port), code, message);
+  }
 }
 
 /** Which I/O a port on `host` gets, and why not the native one when it does not. */
@@ -215,11 +238,20 @@ function errnoError(code: string, syscall: string): NodeJS.ErrnoException {
 
 class DgramUdpPort implements UdpPort {
   readonly io = 'dgram';
+  private closing: Promise<void> | undefined;
+  /** dgram reports a failed send only to a send callback (never as an 'error' event), so every send has this one. */
+  private readonly onSent: (err: Error | null) => void;
+
   private constructor(
     private readonly socket: Socket,
     readonly port: number,
     readonly fallbackReason: string,
-  ) {}
+    handlers: UdpHandlers,
+  ) {
+    this.onSent = (err) => {
+      if (err) handlers.onError(err, 1);
+    };
+  }
 
   static async open(host: string, port: number, handlers: UdpHandlers, fallbackReason: string): Promise<DgramUdpPort> {
     const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
@@ -237,13 +269,14 @@ class DgramUdpPort implements UdpPort {
     }
     socket.on('message', (datagram: Buffer, rinfo: RemoteInfo) => handlers.onDatagram(datagram, rinfo));
     socket.on('error', (err: NodeJS.ErrnoException) => handlers.onError(err, 1));
-    return new DgramUdpPort(socket, socket.address().port, fallbackReason);
+    return new DgramUdpPort(socket, socket.address().port, fallbackReason, handlers);
   }
 
-  /** No callback: a failed send surfaces as the socket's 'error' event, which is counted. */
+  /** After close, as on the native path, sends are dropped. */
   send(msgid: number, body: Uint8Array, peer: UdpPeer): void {
+    if (this.closing !== undefined) return;
     const { address, port } = peer as RemoteInfo;
-    this.socket.send(encodeFrame(msgid, body), port, address);
+    this.socket.send(encodeFrame(msgid, body), port, address, this.onSent);
   }
 
   setRecvBufferSize(bytes: number): void {
@@ -251,6 +284,7 @@ class DgramUdpPort implements UdpPort {
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    this.closing ??= new Promise((resolve) => this.socket.close(() => resolve()));
+    return this.closing;
   }
 }

@@ -1,31 +1,33 @@
 /**
- * The main thread's handle on one port worker: starts the thread (the .ts
- * source under tsx, the compiled .js from dist), passes messages both ways,
- * and turns the request/reply messages (listen, snapshot, stop) into
- * promises.
+ * The main thread's handle on one port thread (port-thread.ts): starts the
+ * thread (the .ts source under tsx, the compiled .js from dist), passes
+ * messages both ways, and turns the request/reply messages (listen,
+ * snapshot, stop) into promises.
  */
 import { extname } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { RouteView } from '../balancer/route-table.js';
 import { startWorker } from '../reactor/worker-pool.js';
-import type { MainToWorker, PortWorkerConfig, WorkerToMain } from './worker-protocol.js';
+import type { MainToPort, PortThreadConfig, PortToMain } from './port-thread-protocol.js';
 
-/** The worker module next to this file, with this file's own extension (.ts under tsx, .js from dist). */
-const WORKER_MODULE = new URL(`./route-worker${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
+/** The thread's module next to this file, with this file's own extension (.ts under tsx, .js from dist). */
+const THREAD_MODULE = new URL(`./port-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
-type Reply = Extract<WorkerToMain, { type: 'ready' | 'listening' | 'listen_failed' | 'unlistened' | 'stopped' }>;
-type Traffic = Exclude<WorkerToMain, Reply | { type: 'snapshot' }>;
+type Reply = Extract<PortToMain, { type: 'ready' | 'listening' | 'listen_failed' | 'unlistened' | 'stopped' }>;
+/** Pulls and statistics: what the thread sends unasked. */
+export type PortTraffic = Exclude<PortToMain, Reply | { type: 'snapshot' }>;
 
-export type ListenResult = { ok: true; port: number } | { ok: false; code: string; message: string };
+/** A bound port, or why not: `code` is the errno name when the bind itself failed. */
+export type ListenResult = { ok: true; port: number } | { ok: false; code?: string; reason: string };
 
-export interface PortWorkerEvents {
+export interface PortThreadEvents {
   /** Pulls and statistics. */
-  onTraffic(message: Traffic): void;
+  onTraffic(message: PortTraffic): void;
   /** The thread ended without being stopped (crash); `cause` says why. */
   onExit(cause: string): void;
 }
 
-export class PortWorker {
+export class PortThreadHandle {
   readonly index: number;
   private readonly worker: Worker;
   private readonly replies: { types: Reply['type'][]; resolve(reply: Reply): void }[] = [];
@@ -36,11 +38,11 @@ export class PortWorker {
   private stopping = false;
   private readonly started: Promise<Reply>;
 
-  constructor(config: PortWorkerConfig, events: PortWorkerEvents) {
+  constructor(config: PortThreadConfig, events: PortThreadEvents) {
     this.index = config.index;
     this.started = this.expect(['ready']);
-    this.worker = startWorker(WORKER_MODULE, { workerData: config, name: `lars-agent-port${config.index}` });
-    this.worker.on('message', (message: WorkerToMain) => {
+    this.worker = startWorker(THREAD_MODULE, { workerData: config, name: `lars-agent-port${config.index}` });
+    this.worker.on('message', (message: PortToMain) => {
       if (message.type === 'pull' || message.type === 'stats') return events.onTraffic(message);
       if (message.type === 'snapshot') {
         this.snapshots.get(message.id)?.(message.routes);
@@ -67,21 +69,21 @@ export class PortWorker {
   /** Resolves once the thread has loaded its modules; rejects if it dies first. */
   async ready(): Promise<void> {
     const reply = await this.started;
-    if (reply.type !== 'ready') throw new Error(`agent port worker ${this.index} failed to start: ${this.error?.message ?? 'exited'}`);
+    if (reply.type !== 'ready') throw new Error(`agent port thread ${this.index} failed to start: ${this.error?.message ?? 'exited'}`);
   }
 
   async listen(port: number): Promise<ListenResult> {
     const answer = await this.request({ type: 'listen', port }, ['listening', 'listen_failed']);
     if (answer.type === 'listening') return { ok: true, port: answer.port };
-    if (answer.type === 'listen_failed') return { ok: false, code: answer.code, message: answer.message };
-    return { ok: false, code: 'WORKER_EXITED', message: this.error?.message ?? 'worker exited' };
+    if (answer.type === 'listen_failed') return { ok: false, code: answer.code, reason: answer.reason };
+    return { ok: false, reason: `port thread exited: ${this.error?.message ?? 'no error'}` };
   }
 
   async unlisten(): Promise<void> {
     await this.request({ type: 'unlisten' }, ['unlistened']);
   }
 
-  post(message: MainToWorker): void {
+  post(message: MainToPort): void {
     if (!this.exited) this.worker.postMessage(message);
   }
 
@@ -90,11 +92,11 @@ export class PortWorker {
     const id = this.nextSnapshot++;
     return new Promise((resolve) => {
       this.snapshots.set(id, resolve);
-      this.worker.postMessage({ type: 'snapshot', id } satisfies MainToWorker);
+      this.worker.postMessage({ type: 'snapshot', id } satisfies MainToPort);
     });
   }
 
-  /** Lets the worker send its last statistics and close its port, then ends the thread. */
+  /** Lets the thread send its last statistics and close its port, then ends it. */
   async stop(graceMs = 2000): Promise<void> {
     this.stopping = true;
     if (this.exited) return;
@@ -104,7 +106,7 @@ export class PortWorker {
     await this.worker.terminate();
   }
 
-  private request(message: MainToWorker, types: Reply['type'][]): Promise<Reply> {
+  private request(message: MainToPort, types: Reply['type'][]): Promise<Reply> {
     const reply = this.expect(types);
     this.post(message);
     return reply;

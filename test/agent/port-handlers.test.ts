@@ -1,0 +1,123 @@
+/**
+ * What an agent port does with requests and dns answers (src/agent/port-handlers.ts),
+ * without sockets: the route wait on a real RouteTable, fake timers and a
+ * clock the test moves, answers captured as the messages they would send.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PortTally } from '../../src/agent/port-counters.js';
+import { PortHandlers } from '../../src/agent/port-handlers.js';
+import { validateLoadBalanceParams } from '../../src/balancer/params.js';
+import { MsgId } from '../../src/protocol/msgid.js';
+import { RetCode } from '../../src/protocol/retcode.js';
+import { createLogger } from '../../src/reactor/log.js';
+import { captureLogs, type LogCapture } from '../support/net.js';
+import { FakeTimers } from './helpers.js';
+
+const HOST = { ip: 0x0a000001, port: 9001 };
+
+function setup(routeWaitMs = 200) {
+  const timers = new FakeTimers();
+  const tally = new PortTally();
+  const pulls: string[] = [];
+  const sent: { msgid: number; message: unknown; peer: unknown }[] = [];
+  const handlers = new PortHandlers({
+    params: validateLoadBalanceParams({}),
+    maxUnknownRoutes: 100,
+    routeWaitMs,
+    pull: (modid, cmdid) => pulls.push(`${modid}/${cmdid}`),
+    send: (msgid, message, peer) => sent.push({ msgid, message, peer }),
+    tally,
+    clock: () => timers.now,
+    log: createLogger('test.port'),
+    timers,
+  });
+  const getHost = (seq: number, modid = 1, cmdid = 2, peer = seq) =>
+    handlers.request({ msgid: MsgId.GetHostRequest, message: { seq, modid, cmdid, key: '' } }, peer);
+  const getRoute = (modid = 1, cmdid = 2, peer = 0) => handlers.request({ msgid: MsgId.ApiGetRouteRequest, message: { modid, cmdid } }, peer);
+  const retcodes = () => sent.filter((s) => s.msgid === MsgId.GetHostResponse).map((s) => (s.message as { seq: number; retcode: number }).retcode);
+  return { timers, tally, pulls, sent, handlers, getHost, getRoute, retcodes };
+}
+
+describe('port handlers: the route wait', () => {
+  let logs: LogCapture;
+  before(() => {
+    logs = captureLogs();
+  });
+  after(() => logs.restore());
+
+  test('the first requests for a new route wait for dns and get its host', () => {
+    const { tally, pulls, sent, handlers, getHost } = setup();
+    getHost(1);
+    getHost(2);
+    assert.deepEqual(pulls, ['1/2'], 'one pull');
+    assert.equal(sent.length, 0, 'both held');
+    handlers.dnsAnswer(1, 2, [HOST]);
+    assert.deepEqual(
+      sent.map((s) => [s.peer, s.message]),
+      [1, 2].map((seq) => [seq, { seq, modid: 1, cmdid: 2, retcode: RetCode.SUCC, host: HOST }]),
+    );
+    assert.deepEqual([tally.counts.getHost, tally.counts.waited, tally.counts.succ, tally.counts.waitExpired], [2, 2, 2, 0]);
+  });
+
+  test('when dns never answers, the held requests get NOEXIST after route_wait_ms and are counted as expired', () => {
+    const { timers, tally, sent, getHost, getRoute, retcodes } = setup(200);
+    getHost(1);
+    getRoute();
+    timers.advance(199);
+    assert.equal(sent.length, 0);
+    timers.advance(1);
+    assert.deepEqual(retcodes(), [RetCode.NOEXIST]);
+    assert.deepEqual(sent.find((s) => s.msgid === MsgId.ApiGetRouteResponse)?.message, { modid: 1, cmdid: 2, host: [] });
+    assert.deepEqual([tally.counts.waited, tally.counts.waitExpired, tally.counts.noexist], [2, 2, 1]);
+  });
+
+  test('a request for a route already asked for and still unanswered is held only while others wait', () => {
+    const { timers, sent, getHost, retcodes } = setup(200);
+    getHost(1);
+    timers.advance(200);
+    getHost(2);
+    assert.deepEqual(retcodes(), [RetCode.NOEXIST, RetCode.NOEXIST], 'the pull is not new: answered at once, as Lars');
+    assert.equal(sent.length, 2);
+  });
+
+  test('dns lost: held requests are answered NOEXIST at once and new ones do not wait', () => {
+    const { tally, handlers, getHost, retcodes } = setup(60_000);
+    getHost(1);
+    handlers.dnsState(false);
+    assert.deepEqual(retcodes(), [RetCode.NOEXIST]);
+    getHost(2, 2, 2);
+    assert.deepEqual(retcodes(), [RetCode.NOEXIST, RetCode.NOEXIST]);
+    assert.equal(tally.counts.waited, 1);
+  });
+
+  test('dns back: every known route is pulled again (re-subscribing it on the new connection)', () => {
+    const { pulls, handlers, getHost } = setup(0);
+    getHost(1, 1, 2);
+    getHost(2, 4, 5);
+    handlers.dnsAnswer(4, 5, [HOST]);
+    pulls.length = 0;
+    handlers.dnsState(true);
+    assert.deepEqual(pulls.sort(), ['1/2', '4/5']);
+  });
+
+  test('stopping answers what is held', () => {
+    const { handlers, getHost, retcodes } = setup(60_000);
+    getHost(1);
+    handlers.stop();
+    assert.deepEqual(retcodes(), [RetCode.NOEXIST]);
+  });
+
+  test('a report counts; one for a route or host the port does not have is an unknown report', () => {
+    const { tally, handlers } = setup(0);
+    handlers.dnsAnswer(1, 2, [HOST]);
+    const report = (modid: number, host: typeof HOST | null) =>
+      handlers.request({ msgid: MsgId.ReportRequest, message: { modid, cmdid: 2, host: host && { ...host, weight: 1 }, retcode: RetCode.SUCC } }, 0);
+    report(1, HOST);
+    report(7, HOST);
+    report(1, { ...HOST, port: 1 });
+    report(1, null);
+    assert.deepEqual([tally.counts.report, tally.counts.unknownReports], [4, 3]);
+    assert.deepEqual(handlers.takeStats().routes, [{ modid: 1, cmdid: 2, hosts: [{ ...HOST, succ: 1, err: 0, overload: false }] }]);
+  });
+});
