@@ -34,8 +34,8 @@ export class RouteEntry {
 }
 
 export function routeResponseFrame(modid: number, cmdid: number, hosts: readonly RouteHost[]): Buffer {
-  // Weight 1 is left out, so a route without weights is the very bytes Lars sends.
-  const host = hosts.map((h) => (h.weight === 1 ? { ip: h.ip | 0, port: h.port } : { ip: h.ip | 0, port: h.port, weight: h.weight }));
+  // The codec leaves weight 1 out, so a route without weights is the very bytes Lars sends (docs/protocol.md).
+  const host = hosts.map((h) => ({ ip: h.ip | 0, port: h.port, weight: h.weight }));
   return encodeFrame(MsgId.GetRouteResponse, encodeBody(MsgId.GetRouteResponse, { modid, cmdid, host }));
 }
 

@@ -14,7 +14,7 @@ import { hostName } from './route-charts.js';
 function weightForm(host, options) {
   const name = hostName(host);
   const rowMessage = messageLine();
-  const input = h('input', { name: 'weight', type: 'number', min: 1, max: 1000, value: String(host.weight), class: 'weight-input', 'aria-label': `weight of ${name}` });
+  const input = h('input', { name: 'weight', type: 'number', min: 0, max: 1000, value: String(host.weight), class: 'weight-input', title: 'relative share of new calls in weighted strategies; 0 drains the host', 'aria-label': `weight of ${name}` });
   const form = h(
     'form',
     { class: 'inline-edit', novalidate: true },
