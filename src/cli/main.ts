@@ -3,16 +3,21 @@
  * The `lars` command. Each subcommand lives in commands/<name>.ts and is
  * loaded on demand, so a quick client tool does not load the services.
  */
+import { DEFAULT_AGENT_ADDRESS } from '../client/agent-address.js';
+import { DEFAULT_AGENT_BASE_PORT } from '../client/ports.js';
+import { DEFAULT_CONSOLE_HOST, DEFAULT_CONSOLE_PORT } from '../console/config.js';
+import { DEFAULT_DNS_PORT } from '../dns/config.js';
+import { DEFAULT_REPORTER_PORT } from '../reporter/config.js';
 import { CommandError, UsageError } from './args.js';
 
 const USAGE = `usage: lars COMMAND [ARGS]
 
 services
   lars up [--data-dir DIR] [--store URL]           every service on one machine (embedded SQLite by default)
-  lars dns      --store URL [--listen HOST:PORT]   default 0.0.0.0:7778
-  lars reporter --store URL [--listen HOST:PORT]   default 0.0.0.0:7779
-  lars agent    --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port 8888]
-  lars console  --store URL [--listen HOST:PORT]   default 127.0.0.1:8080
+  lars dns      --store URL [--listen HOST:PORT]   default 0.0.0.0:${DEFAULT_DNS_PORT}
+  lars reporter --store URL [--listen HOST:PORT]   default 0.0.0.0:${DEFAULT_REPORTER_PORT}
+  lars agent    --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port ${DEFAULT_AGENT_BASE_PORT}]
+  lars console  --store URL [--listen HOST:PORT]   default ${DEFAULT_CONSOLE_HOST}:${DEFAULT_CONSOLE_PORT}
   lars dispatch --listen HOST:PORT --socket PATH [--workers N -- COMMAND...]
 
 administration
@@ -23,7 +28,7 @@ administration
   lars user   add NAME --role admin|viewer | passwd NAME | del NAME | list
   lars status [MODID CMDID]
 
-client tools (--agent HOST[:BASE_PORT], default 127.0.0.1:8888)
+client tools (--agent HOST[:BASE_PORT], default ${DEFAULT_AGENT_ADDRESS})
   lars gethost MODID CMDID | getroute MODID CMDID | report MODID CMDID IP PORT RETCODE
   lars simulator MODID CMDID [ERR_RATE_0_10] [QUERIES] | qps MODID CMDID [CONCURRENCY] [--seconds S]
 

@@ -5,23 +5,22 @@
  */
 import type { AddressInfo, Socket } from 'node:net';
 import { MsgId } from '../protocol/msgid.js';
-import { tcpServerLimits, type ReactorConfig } from '../reactor/config.js';
+import { configFrom, tcpServerLimits } from '../reactor/config.js';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { MetricsRegistry } from '../reactor/metrics.js';
 import { TcpServer, type TcpConnection } from '../reactor/tcp-server.js';
 import { routeIdOf, routeKeyOf, type RouteKey } from '../protocol/route-key.js';
 import { pruneChanges, RouteReader, type Store } from '../store/index.js';
-import type { DnsConfig } from './config.js';
+import { DNS_CONFIG_SECTIONS, type DnsConfigInput } from './config.js';
 import { RouteSync, type RouteSource, type SyncHealth } from './route-sync.js';
 import type { RouteSnapshot } from './route-snapshot.js';
 import { Subscriptions } from './subscriptions.js';
 
-export interface DnsOptions {
+/** [dns] and [reactor] as loadConfig gives them, or some of their values (the rest take the defaults). */
+export interface DnsOptions extends DnsConfigInput {
   store: Store;
   host: string;
   port: number;
-  dns: DnsConfig;
-  reactor: ReactorConfig;
   logger?: Logger;
   metrics?: MetricsRegistry;
   /** Where routes come from; the store's RouteReader unless a test wraps it. */
@@ -43,7 +42,8 @@ export interface DnsService {
 
 type Conn = TcpConnection<undefined>;
 
-export async function startDns(options: DnsOptions): Promise<DnsService> {
+export async function startDns(given: DnsOptions): Promise<DnsService> {
+  const options = { ...given, ...configFrom(DNS_CONFIG_SECTIONS, given) };
   const log = options.logger ?? createLogger('dns');
   const metrics = options.metrics ?? new MetricsRegistry();
   const pushes = metrics.counter('lars_dns_pushes_total', 'GetRouteResponse frames pushed after a route changed');

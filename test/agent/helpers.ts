@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { FrameDecoder } from '../../src/protocol/frame.js';
 import { startAgent, type Agent, type AgentOptions } from '../../src/agent/service.js';
+import type { Endpoint } from '../../src/reactor/endpoint.js';
 import { larsArgs } from '../support/cli.js';
 import { waitFor, type ReceivedFrame } from '../support/net.js';
 
@@ -68,15 +69,19 @@ export async function fakeDns(answers: Record<string, Buffer>, delayMs = 0): Pro
   return dns;
 }
 
+export interface TestAgentOptions extends Omit<AgentOptions, 'agent'> {
+  dns: Endpoint[];
+  reporter: Endpoint[];
+  /** Other [agent] keys. */
+  agent?: AgentOptions['agent'];
+}
+
 /** startAgent on three free ports with short intervals, for tests. */
-export function testAgent(options: Partial<AgentOptions> & Pick<AgentOptions, 'dns' | 'reporter'>): Promise<Agent> {
+export function testAgent({ dns, reporter, agent, reactor, ...options }: TestAgentOptions): Promise<Agent> {
   return startAgent({
-    udpHost: '127.0.0.1',
-    udpBasePort: 0,
-    caller: '10.9.8.7',
-    reportIntervalMs: 100,
-    reconnect: { initialMs: 20, maxMs: 200 },
     ...options,
+    agent: { udp_host: '127.0.0.1', udp_base_port: 0, caller: '10.9.8.7', report_interval_s: 0.1, ...agent, dns, reporter },
+    reactor: { reconnect_initial_ms: 20, reconnect_max_ms: 200, ...reactor },
   });
 }
 
