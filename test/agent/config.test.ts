@@ -123,12 +123,19 @@ test('renamed keys are unknown keys, and the error lists the new names', () => {
 test('startAgent takes its sections from its options, checked like a file', async () => {
   const dead = await unusedPort();
   const addresses = { dns: [{ host: '127.0.0.1', port: dead }], reporter: [{ host: '127.0.0.1', port: dead }] };
-  await assert.rejects(startAgent({ agent: { ...addresses, route_wait_ms: -1 } }), (err) => {
-    assert.ok(err instanceof ConfigError);
-    assert.deepEqual(err.problems, ['config [agent] route_wait_ms: expected an integer between 0 and 10000, got -1 (from overrides)']);
-    return true;
-  });
-  await assert.rejects(startAgent({ agent: { reporter: addresses.reporter } }), /config \[agent\] dns: required, not set/);
+  // An agent that starts anyway is closed, so a failing check does not leave its threads running.
+  const refusal = (options: Parameters<typeof startAgent>[0]) =>
+    startAgent(options).then(
+      async (agent) => {
+        await agent.close();
+        return [];
+      },
+      (err: unknown) => (err instanceof ConfigError ? err.problems : [String(err)]),
+    );
+  assert.deepEqual(await refusal({ agent: { ...addresses, route_wait_ms: -1 } }), [
+    'config [agent] route_wait_ms: expected an integer between 0 and 10000, got -1 (from overrides)',
+  ]);
+  assert.deepEqual(await refusal({ agent: { reporter: addresses.reporter } }), ['config [agent] dns: required, not set']);
   const agent = await startAgent({ agent: { ...addresses, udp_base_port: 0, caller: '10.1.2.3', udp_host: '127.0.0.1' } });
   try {
     assert.equal(agent.caller, '10.1.2.3');
