@@ -17,8 +17,7 @@ const USAGE = `usage: lars agent --dns HOST:PORT[,...] --reporter HOST:PORT[,...
   --udp-base-port  first of three consecutive ports, default ${udpBasePort.default} (0: any free three)
   --caller         this machine's IPv4 in reports, default its first non-loopback IPv4
   --admin          /healthz and /metrics, default 127.0.0.1:${DEFAULT_AGENT_ADMIN_PORT}
-  sections: [agent] (${Object.keys(agentSection.fields).join(', ')}),
-            [loadbalance] (Lars's keys), [reactor] (reconnect backoff, largest frame)`;
+  --config, --set  sections [agent], [loadbalance] (Lars's keys) and [reactor]: see docs/agent.md`;
 
 const OPTIONS = {
   ...SERVICE_OPTIONS,
