@@ -49,6 +49,16 @@ test('lars dns: [reactor] max_conn from the file, the environment and --set reac
   assert.deepEqual([fromFile, fromEnv, fromFlag].map(limit), ['7', '8', '9']);
 });
 
+test('lars reporter: [reporter] from the file reaches its queue and [reactor] from --set its TCP server', async () => {
+  const file = await configFile('reporter.conf', '[reporter]\nbatch_max_results = 500\nqueue_max_results = 50000\n');
+  const reporter = await service([
+    'reporter', '--store', `sqlite:${join(dir, 'reporter.db')}`, '--listen', '127.0.0.1:0', '--admin', 'off', '--config', file, '--set', 'reactor.max_conn=6',
+  ]);
+  const log = reporter.lines.join('\n');
+  assert.match(log, / info reporter listening .*queueMax=50000 batchMax=500\b/);
+  assert.match(log, / info reporter\.tcp listening address=\S+ maxConnections=6\b/);
+});
+
 test('lars agent: an [agent] key from the environment reaches the agent', async () => {
   const dead = await unusedPort();
   const agent = await service(
