@@ -30,7 +30,8 @@ import pg from 'pg';
 import { encodeFrame } from '../src/protocol/frame.js';
 import { encodeBody, type HostCallResult } from '../src/protocol/messages.js';
 import { MsgId } from '../src/protocol/msgid.js';
-import { reporterConfig } from '../src/reporter/config.js';
+import { configFrom } from '../src/reactor/config.js';
+import { REPORTER_CONFIG_SECTIONS } from '../src/reporter/config.js';
 import { upsertStatus, type StatusRow } from '../src/store/status.js';
 import { kyselyOf, openStore } from '../src/store/store.js';
 import type { StoreKind } from '../src/store/url.js';
@@ -175,7 +176,7 @@ function connectTo(port: number): Promise<Socket> {
 
 /** The real reporter fed over TCP as fast as it writes without dropping. */
 async function batchedReporter(db: ScratchDatabase, seconds: number): Promise<{ rate: number; peakRssMiB: number; dropped: number }> {
-  const queueMax = reporterConfig().queue_max_results;
+  const queueMax = configFrom(REPORTER_CONFIG_SECTIONS).reporter.queue_max_results;
   const reporter = await startReporterProcess(db.url);
   const stats = async () => (await (await fetch(`${reporter.admin}/stats`)).json()) as ReporterStats;
   const sockets = await Promise.all(Array.from({ length: SENDERS }, () => connectTo(reporter.port)));
@@ -235,7 +236,7 @@ export default async function bench(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { seconds: { type: 'string' }, engines: { type: 'string' } } });
   const seconds = Math.max(WARMUP_SECONDS + 2, Number(values.seconds ?? 10));
   const engines = (values.engines ?? 'sqlite,mysql').split(',') as StoreKind[];
-  const writers = reporterConfig().db_thread_cnt;
+  const writers = configFrom(REPORTER_CONFIG_SECTIONS).reporter.db_thread_cnt;
   console.log(`${seconds} s per run (first ${WARMUP_SECONDS} s not counted); ${HOSTS_PER_REPORT} hosts per report, ${CALLERS} callers x ${ROUTES} routes`);
   const rows: (string | number)[][] = [];
   for (const kind of engines) {

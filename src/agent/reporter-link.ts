@@ -1,7 +1,7 @@
 /**
  * The agent's connection to the reporter (main thread). The port workers
  * aggregate call results per route and host and hand them over every
- * [agent] report_interval; each non-empty route becomes one
+ * [agent] report_interval_s; each non-empty route becomes one
  * ReportStatusRequest (succ/err are the counts of that interval, not
  * running totals). While no reporter is reachable the messages wait in a
  * bounded queue (report_queue), the oldest dropped first and counted.

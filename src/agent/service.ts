@@ -6,66 +6,30 @@
  *
  *   port thread --pull(modid, cmdid)--> main --GetRouteRequest--> dns
  *   dns --GetRouteResponse (answer or push)--> main --route--> port thread of (modid + cmdid) % 3
- *   port thread --stats every report_interval--> main --ReportStatusRequest per route--> reporter
+ *   port thread --stats every report_interval_s--> main --ReportStatusRequest per route--> reporter
  */
-import { validateLoadBalanceParams, type LoadBalanceParams } from '../balancer/params.js';
 import type { RouteStats, RouteView } from '../balancer/route-table.js';
-import { agentPortIndex, AGENT_PORT_COUNT, DEFAULT_AGENT_BASE_PORT } from '../protocol/agent-ports.js';
+import { agentPortIndex, AGENT_PORT_COUNT } from '../protocol/agent-ports.js';
 import type { Health } from '../reactor/admin-http.js';
-import type { ConfigOf, ReactorConfig } from '../reactor/config.js';
-import { formatEndpoint, formatPeer, type Endpoint } from '../reactor/endpoint.js';
+import { configFrom, tcpClientLimits, type ConfigOf } from '../reactor/config.js';
+import { formatEndpoint, formatPeer } from '../reactor/endpoint.js';
 import { createLogger, type Logger } from '../reactor/log.js';
 import { MetricsRegistry, type Counter } from '../reactor/metrics.js';
-import type { ReconnectOptions } from '../reactor/tcp-client.js';
-import { DEFAULT_BUSY_POLL_US, UdpBindError, type UdpIo } from '../reactor/udp-port.js';
+import { UdpBindError } from '../reactor/udp-port.js';
 import { resolveCaller } from './caller.js';
-import {
-  DEFAULT_AGENT_UDP_HOST,
-  DEFAULT_REPORT_INTERVAL_S,
-  DEFAULT_REPORT_QUEUE,
-  DEFAULT_MAX_UNKNOWN_ROUTES,
-  DEFAULT_ROUTE_WAIT_MS,
-  DEFAULT_UDP_RECV_BUFFER,
-  loadBalanceParams,
-  type AGENT_CONFIG_SECTIONS,
-} from './config.js';
+import { AGENT_CONFIG_SECTIONS, type AgentConfigInput } from './config.js';
 import { DnsLink } from './dns-link.js';
 import { PortMetrics } from './port-counters.js';
 import { PortThreadHandle, type ListenResult, type PortTraffic } from './port-thread-handle.js';
 import type { PortThreadConfig } from './port-thread-protocol.js';
 import { ReporterLink } from './reporter-link.js';
 
-export interface AgentOptions {
-  /** dns servers, tried in order. */
-  dns: Endpoint[];
-  /** reporter servers, tried in order. */
-  reporter: Endpoint[];
-  /** Address the UDP ports bind to; default 127.0.0.1 (Lars binds every interface). */
-  udpHost?: string;
-  /** First of three consecutive ports; default 8888. 0 picks three free consecutive ports (tests). */
-  udpBasePort?: number;
-  /** This machine's IPv4 in reports; default the first non-loopback IPv4. */
-  caller?: string;
-  /** [loadbalance] keys (Lars names); missing ones take their defaults, bad ones throw. */
-  loadbalance?: Partial<LoadBalanceParams>;
-  /** Statistics batch interval, ms; default 1000. */
-  reportIntervalMs?: number;
-  /** How long the first requests for a new route wait for dns; default 200 ms, 0 = answer NOEXIST at once. */
-  routeWaitMs?: number;
-  /** Per port, routes without hosts remembered (default 10,000); the oldest are forgotten beyond it. */
-  maxUnknownRoutes?: number;
-  /** Statistics messages kept while the reporter is away; default 3600. */
-  reportQueue?: number;
-  /** SO_RCVBUF per UDP port, bytes; 0 = OS default. */
-  udpRecvBuffer?: number;
-  /** UDP I/O (src/reactor/udp-port.ts): auto (default), native or dgram. */
-  udpIo?: UdpIo | 'auto';
-  /** Native fast path's busy-polling window, µs (default 50; 0 never spins). */
-  udpBusyPollUs?: number;
-  /** Reconnect backoff of the dns and reporter connections. */
-  reconnect?: ReconnectOptions;
-  /** Largest dns frame accepted (big routes); default the reactor's 4 MiB. */
-  dnsMaxFrame?: number;
+/**
+ * [agent], [loadbalance] and [reactor] as loadConfig gives them, or some of
+ * their values (the rest take the sections' defaults); [agent] dns and
+ * reporter are required. Checked like a config file: bad values throw ConfigError.
+ */
+export interface AgentOptions extends AgentConfigInput {
   logger?: Logger;
   metrics?: MetricsRegistry;
 }
@@ -94,56 +58,26 @@ const LISTEN_ATTEMPTS = 20;
  */
 const DNS_STARTUP_GRACE_MS = 500;
 
-/** AgentOptions from a loaded configuration (the CLI and `lars up`). */
-export function agentOptionsFromConfig(
-  config: ConfigOf<typeof AGENT_CONFIG_SECTIONS>,
-): Omit<AgentOptions, 'logger' | 'metrics'> {
-  const { agent, loadbalance, reactor } = config;
-  return {
-    dns: agent.dns,
-    reporter: agent.reporter,
-    udpHost: agent.udp_host,
-    udpBasePort: agent.udp_base_port,
-    caller: agent.caller,
-    loadbalance: loadBalanceParams(loadbalance),
-    reportIntervalMs: Math.round(agent.report_interval * 1000),
-    routeWaitMs: agent.route_wait_ms,
-    maxUnknownRoutes: agent.max_unknown_routes,
-    reportQueue: agent.report_queue,
-    udpRecvBuffer: agent.udp_recv_buffer,
-    udpIo: agent.udp_io,
-    udpBusyPollUs: agent.udp_busy_poll_us,
-    ...reactorLinks(reactor),
-  };
-}
-
-function reactorLinks(reactor: ReactorConfig): Pick<AgentOptions, 'reconnect' | 'dnsMaxFrame'> {
-  return { reconnect: { initialMs: reactor.reconnectInitialMs, maxMs: reactor.reconnectMaxMs }, dnsMaxFrame: reactor.maxFrame };
-}
-
 export async function startAgent(options: AgentOptions): Promise<Agent> {
-  if (options.dns.length === 0) throw new RangeError('agent: at least one dns address is required');
-  if (options.reporter.length === 0) throw new RangeError('agent: at least one reporter address is required');
+  const config = configFrom(AGENT_CONFIG_SECTIONS, options);
   const log = options.logger ?? createLogger('agent');
   const metrics = options.metrics ?? new MetricsRegistry();
-  const caller = resolveCaller(options.caller);
-  const host = options.udpHost ?? DEFAULT_AGENT_UDP_HOST;
+  const caller = resolveCaller(config.agent.caller);
   const threadConfig = (index: number): PortThreadConfig => ({
     index,
-    host,
-    params: validateLoadBalanceParams({ ...options.loadbalance }),
-    routeWaitMs: options.routeWaitMs ?? DEFAULT_ROUTE_WAIT_MS,
-    maxUnknownRoutes: options.maxUnknownRoutes ?? DEFAULT_MAX_UNKNOWN_ROUTES,
-    reportIntervalMs: options.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_S * 1000,
-    recvBufferSize: options.udpRecvBuffer ?? DEFAULT_UDP_RECV_BUFFER,
-    udpIo: options.udpIo ?? 'auto',
-    busyPollUs: options.udpBusyPollUs ?? DEFAULT_BUSY_POLL_US,
+    host: config.agent.udp_host,
+    params: config.loadbalance,
+    routeWaitMs: config.agent.route_wait_ms,
+    maxUnknownRoutes: config.agent.max_unknown_routes,
+    reportIntervalMs: Math.round(config.agent.report_interval_s * 1000),
+    recvBufferSize: config.agent.udp_recv_buffer_bytes,
+    udpIo: config.agent.udp_io,
+    busyPollUs: config.agent.udp_busy_poll_us,
   });
-  threadConfig(0); // validates the parameters before any thread starts
 
-  const agent = new AgentService({ options, log, metrics, caller, host, threadConfig });
+  const agent = new AgentService({ config, log, metrics, caller, threadConfig });
   try {
-    await agent.start(options.udpBasePort ?? DEFAULT_AGENT_BASE_PORT);
+    await agent.start(config.agent.udp_base_port);
   } catch (err) {
     await agent.close();
     throw err;
@@ -152,11 +86,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
 }
 
 interface ServiceParts {
-  options: AgentOptions;
+  config: ConfigOf<typeof AGENT_CONFIG_SECTIONS>;
   log: Logger;
   metrics: MetricsRegistry;
   caller: string;
-  host: string;
   threadConfig(index: number): PortThreadConfig;
 }
 
@@ -182,24 +115,24 @@ class AgentService implements Agent {
 
   constructor(parts: ServiceParts) {
     this.parts = parts;
-    this.host = parts.host;
+    this.host = parts.config.agent.udp_host;
     this.caller = parts.caller;
     this.log = parts.log;
-    const { options, metrics } = parts;
+    const { config, metrics } = parts;
+    const links = tcpClientLimits(config.reactor);
     this.dns = new DnsLink({
-      addresses: options.dns,
-      reconnect: options.reconnect,
-      maxFrame: options.dnsMaxFrame,
+      addresses: config.agent.dns,
+      ...links,
       logger: this.log.child('dns'),
       metrics,
       onRoute: (modid, cmdid, hosts) => this.threads[agentPortIndex(modid, cmdid)]?.post({ type: 'route', modid, cmdid, hosts }),
       onState: (up) => this.postAll({ type: 'dns_state', up }),
     });
     this.reporter = new ReporterLink({
-      addresses: options.reporter,
+      addresses: config.agent.reporter,
       caller: this.caller,
-      maxQueue: options.reportQueue ?? DEFAULT_REPORT_QUEUE,
-      reconnect: options.reconnect,
+      maxQueue: config.agent.report_queue,
+      reconnect: links.reconnect,
       logger: this.log.child('reporter'),
       metrics,
     });
@@ -220,8 +153,8 @@ class AgentService implements Agent {
     }, DNS_STARTUP_GRACE_MS).unref();
     this.log.info('listening', {
       udp: `${formatPeer(this.host, this.ports[0])},${this.ports.slice(1).join(',')}`,
-      dns: this.parts.options.dns.map(formatEndpoint).join(','),
-      reporter: this.parts.options.reporter.map(formatEndpoint).join(','),
+      dns: this.parts.config.agent.dns.map(formatEndpoint).join(','),
+      reporter: this.parts.config.agent.reporter.map(formatEndpoint).join(','),
       caller: this.caller,
     });
   }

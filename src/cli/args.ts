@@ -1,6 +1,7 @@
 /** Shared pieces of the command line: errors with exit codes, flag parsing, output. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { join } from 'node:path';
+import { EndpointError, parseEndpoint, parseEndpointList, type Endpoint } from '../reactor/endpoint.js';
 
 /** Exit code 2: the command line itself is wrong. */
 export class UsageError extends Error {
@@ -40,22 +41,22 @@ export function parseIntArg(name: string, text: string | undefined, min = -21474
   return value;
 }
 
-export interface HostPort {
-  host: string;
-  port: number;
+/** An endpoint flag ("HOST:PORT", ":PORT" or "PORT"; the host then defaults); a bad one is a usage error. */
+export function parseEndpointArg(text: string, defaultHost: string): Endpoint {
+  return asUsage(() => parseEndpoint(text, defaultHost));
 }
 
-/** "HOST:PORT", ":PORT" or "PORT" (host then defaults). */
-export function parseHostPort(text: string, defaultHost: string): HostPort {
-  const match = /^(?:\[?([^\]]*?)\]?:)?(\d+)$/.exec(text.trim());
-  if (!match) throw new UsageError(`expected HOST:PORT, got ${JSON.stringify(text)}`);
-  const port = Number(match[2]);
-  if (port < 0 || port > 65535) throw new UsageError(`port out of range in ${JSON.stringify(text)}`);
-  return { host: match[1] || defaultHost, port };
+export function parseEndpointListArg(text: string, defaultHost: string): Endpoint[] {
+  return asUsage(() => parseEndpointList(text, defaultHost));
 }
 
-export function parseHostPortList(text: string, defaultHost: string): HostPort[] {
-  return text.split(',').filter(Boolean).map((part) => parseHostPort(part, defaultHost));
+function asUsage<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof EndpointError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 export const DEFAULT_DATA_DIR = 'lars-data';

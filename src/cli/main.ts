@@ -5,35 +5,15 @@
  */
 import { CommandError, UsageError } from './args.js';
 
-const USAGE = `usage: lars COMMAND [ARGS]
-
-services
-  lars up [--data-dir DIR] [--store URL]           every service on one machine (embedded SQLite by default)
-  lars dns      --store URL [--listen HOST:PORT]   default 0.0.0.0:7778
-  lars reporter --store URL [--listen HOST:PORT]   default 0.0.0.0:7779
-  lars agent    --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port 8888]
-  lars console  --store URL [--listen HOST:PORT]   default 127.0.0.1:8080
-  lars dispatch --listen HOST:PORT --socket PATH [--workers N -- COMMAND...]
-
-administration
-  lars db migrate --store URL
-  lars module add MODID CMDID [--description TEXT] | del MODID CMDID | list
-  lars route  add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W
-              | del MODID CMDID IP PORT | list [MODID CMDID]
-  lars user   add NAME --role admin|viewer | passwd NAME | del NAME | list
-  lars status [MODID CMDID]
-
-client tools (--agent HOST[:BASE_PORT], default 127.0.0.1:8888)
-  lars gethost MODID CMDID | getroute MODID CMDID | report MODID CMDID IP PORT RETCODE
-  lars simulator MODID CMDID [ERR_RATE_0_10] [QUERIES] | qps MODID CMDID [CONCURRENCY] [--seconds S]
-
---store defaults to $LARS_STORE, then to sqlite:lars-data/lars.db. Commands that print data take --json.
-`;
-
 const COMMANDS = new Set([
   'up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'user', 'status',
   'gethost', 'getroute', 'report', 'simulator', 'qps',
 ]);
+
+/** Loaded only when printed: the default ports it shows come from the services' config modules. */
+async function usage(): Promise<string> {
+  return (await import('./usage.js')).USAGE;
+}
 
 export interface Command {
   /** Returns the exit code, or nothing for 0. Long-running services resolve when they stop. */
@@ -43,11 +23,11 @@ export interface Command {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(await usage());
     return name ? 0 : 2;
   }
   if (!COMMANDS.has(name)) {
-    process.stderr.write(`lars: unknown command ${JSON.stringify(name)}\n${USAGE}`);
+    process.stderr.write(`lars: unknown command ${JSON.stringify(name)}\n${await usage()}`);
     return 2;
   }
   try {

@@ -21,7 +21,7 @@ import { formatEndpoint } from '../reactor/endpoint.js';
 import { createLogger, type Logger } from '../reactor/log.js';
 import { MetricsRegistry } from '../reactor/metrics.js';
 import { openStore, StoreUrlError, type Store } from '../store/index.js';
-import { CommandError, parseCommand, parseHostPort, storeUrl, UsageError, type ParsedCommand } from './args.js';
+import { CommandError, parseCommand, parseEndpointArg, storeUrl, UsageError, type ParsedCommand } from './args.js';
 
 /** parseArgs options every service command accepts. */
 export const SERVICE_OPTIONS = {
@@ -75,7 +75,7 @@ export async function startAdmin(
 ): Promise<AdminServer | undefined> {
   const text = flag ?? defaultAddress;
   if (text === 'off') return undefined;
-  const { host, port } = parseHostPort(text, '127.0.0.1');
+  const { host, port } = parseEndpointArg(text, '127.0.0.1');
   try {
     return await startAdminServer({ host, port, metrics, health, json });
   } catch (err) {
@@ -216,16 +216,18 @@ export interface StoreServiceCommand<S extends readonly Section[], T extends Sto
   defaultListen: string;
   defaultAdmin: string;
   poolSize?: (config: ConfigOf<S>) => number;
-  start(context: {
-    store: Store;
-    host: string;
-    port: number;
-    /** False in a dispatcher worker: connections come through adopt(). */
-    listen: boolean;
-    config: ConfigOf<S>;
-    logger: Logger;
-    metrics: MetricsRegistry;
-  }): Promise<T>;
+  /** Gets the loaded sections spread in, one option per section, as every service takes them. */
+  start(
+    context: {
+      store: Store;
+      host: string;
+      port: number;
+      /** False in a dispatcher worker: connections come through adopt(). */
+      listen: boolean;
+      logger: Logger;
+      metrics: MetricsRegistry;
+    } & ConfigOf<S>,
+  ): Promise<T>;
   /** Extra JSON pages on the admin port. */
   adminPages?: (service: T) => Record<string, () => unknown>;
 }
@@ -244,13 +246,13 @@ export async function runStoreService<S extends readonly Section[], T extends St
   if (!values) return 0;
   const log = createLogger(command.name);
   const config = serviceConfig(command.sections, values, log);
-  const listen = parseHostPort(values.listen ?? command.defaultListen, '0.0.0.0');
+  const listen = parseEndpointArg(values.listen ?? command.defaultListen, '0.0.0.0');
   if (values.workers !== undefined) return superviseWorkers(command.name, argv, listen, values.workers, values.admin, log);
 
   const store = await openServiceStore(values, { poolSize: command.poolSize?.(config) });
   const metrics = new MetricsRegistry();
   const worker = isDispatcherWorker();
-  const service = await command.start({ store, ...listen, listen: !worker, config, logger: log, metrics }).catch(async (err: Error) => {
+  const service = await command.start({ ...config, store, ...listen, listen: !worker, logger: log, metrics }).catch(async (err: Error) => {
     await store.close();
     throw new CommandError(`cannot listen on ${formatEndpoint(listen)}: ${err.message}`);
   });

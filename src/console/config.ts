@@ -1,5 +1,5 @@
 /** The [console] config section, and the rule about where the console may listen. */
-import { defineSection, int, type SectionValues } from '../reactor/config.js';
+import { defineSection, int, type ConfigInput, type FieldValues } from '../reactor/config.js';
 
 export const DEFAULT_CONSOLE_HOST = '127.0.0.1';
 export const DEFAULT_CONSOLE_PORT = 8080;
@@ -19,11 +19,13 @@ export const consoleSection = defineSection('console', {
   status_stale_after_s: int({ default: 300, min: 1 }),
 });
 
-export type ConsoleConfig = SectionValues<typeof consoleSection.fields>;
+export type ConsoleConfig = FieldValues<typeof consoleSection.fields>;
 
-export const DEFAULT_CONSOLE_CONFIG: ConsoleConfig = Object.freeze(
-  Object.fromEntries(Object.entries(consoleSection.fields).map(([key, field]) => [key, field.default])) as ConsoleConfig,
-);
+/** Every section startConsole reads. */
+export const CONSOLE_CONFIG_SECTIONS = [consoleSection] as const;
+
+/** What startConsole reads of its options: one entry per section, some values or all. */
+export type ConsoleConfigInput = ConfigInput<typeof CONSOLE_CONFIG_SECTIONS>;
 
 /** True for addresses that only this machine can reach. */
 export function isLoopback(host: string): boolean {

@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify';
+import { configFrom } from '../reactor/config.js';
 import { formatEndpoint } from '../reactor/endpoint.js';
 import { createLogger, type Logger } from '../reactor/log.js';
 import { MetricsRegistry } from '../reactor/metrics.js';
@@ -15,7 +16,7 @@ import { CallStatus } from '../store/status.js';
 import type { Store } from '../store/store.js';
 import { Users } from '../store/users.js';
 import { accessHook } from './auth.js';
-import { DEFAULT_CONSOLE_CONFIG, DEFAULT_CONSOLE_HOST, DEFAULT_CONSOLE_PORT, isLoopback, type ConsoleConfig } from './config.js';
+import { CONSOLE_CONFIG_SECTIONS, DEFAULT_CONSOLE_HOST, DEFAULT_CONSOLE_PORT, isLoopback, type ConsoleConfigInput } from './config.js';
 import type { ConsoleContext } from './context.js';
 import { errorResponse } from './errors.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -31,7 +32,8 @@ import { registerTokenRoutes } from './routes/tokens.js';
 import { addSecurityHeaders } from './security-headers.js';
 import { DEFAULT_ASSETS_DIR, registerStaticRoutes } from './static.js';
 
-export interface ConsoleOptions {
+/** [console] as loadConfig gives it, or some of its values (the rest take the defaults). */
+export interface ConsoleOptions extends ConsoleConfigInput {
   store: Store;
   /** Default 127.0.0.1; any non-loopback address needs allowRemote. */
   host?: string;
@@ -41,7 +43,6 @@ export interface ConsoleOptions {
   allowRemote?: boolean;
   /** PEM certificate chain and key: serve HTTPS (and mark cookies Secure). */
   tls?: { cert: string | Buffer; key: string | Buffer };
-  config?: Partial<ConsoleConfig>;
   logger?: Logger;
   metrics?: MetricsRegistry;
   /** Unix milliseconds; injected by tests. */
@@ -103,7 +104,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     logger.warn('plain_http_remote', { host, hint: 'passwords and session cookies cross the network unencrypted; use --tls-cert and --tls-key' });
   }
   const clock = options.clock ?? Date.now;
-  const config: ConsoleConfig = { ...DEFAULT_CONSOLE_CONFIG, ...options.config };
+  const config = configFrom(CONSOLE_CONFIG_SECTIONS, options).console;
   const ctx: ConsoleContext = {
     routes: new RouteAdmin(options.store, { clock }),
     users: new Users(options.store, { clock }),

@@ -12,7 +12,7 @@ import { createConnection, createServer, type AddressInfo, type Server, type Soc
 import { readdirSync } from 'node:fs';
 import { lstat, unlink } from 'node:fs/promises';
 import { UServer } from 'usocket';
-import type { HostPort } from '../cli/args.js';
+import type { Endpoint } from '../reactor/endpoint.js';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { MetricsRegistry, type Counter, type Gauge } from '../reactor/metrics.js';
 import { ControlChannel } from './control-channel.js';
@@ -20,7 +20,7 @@ import { parseToDispatcher, type DispatchStatus, type ToDispatcher } from './pro
 import { WorkerTable } from './worker-table.js';
 
 export interface DispatcherOptions {
-  listen: HostPort[];
+  listen: Endpoint[];
   socketPath: string;
   /** How long a connection may wait for a worker before it is dropped (default 2000). */
   holdMs?: number;
@@ -168,7 +168,7 @@ export class Dispatcher {
     });
   }
 
-  private listenTcp(address: HostPort): Promise<void> {
+  private listenTcp(address: Endpoint): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = createServer({ pauseOnConnect: true }, (socket) => this.onTcpConnection(socket));
       server.once('error', reject);

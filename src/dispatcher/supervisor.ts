@@ -8,7 +8,7 @@
  * holds are not close-on-exec: a supervisor that held them would leak every
  * worker link into each worker it starts. This process holds none.
  */
-import type { HostPort } from '../cli/args.js';
+import type { Endpoint } from '../reactor/endpoint.js';
 import { createLogger, type Logger } from '../reactor/log.js';
 import { DISPATCH_SOCKET_ENV } from './attach.js';
 import { ECHO_WORKER_ENTRY, larsCommand, nodeCommand } from './entry-points.js';
@@ -18,7 +18,7 @@ import type { DispatchStatus } from './protocol.js';
 import { requestStatus } from './status-client.js';
 
 export interface SupervisorOptions {
-  listen: HostPort[];
+  listen: Endpoint[];
   socketPath: string;
   workers: number;
   /** Worker argv, executable first; the built-in echo worker when absent. */

@@ -1,5 +1,9 @@
-/** The [dns] config section. */
-import { defineSection, int, type SectionValues } from '../reactor/config.js';
+/** The [dns] config section, the sections `lars dns` reads, and its default ports. */
+import { defineSection, int, reactorSection, type ConfigInput } from '../reactor/config.js';
+
+/** Lars's dns port. */
+export const DEFAULT_DNS_PORT = 7778;
+export const DEFAULT_DNS_ADMIN_PORT = 17778;
 
 export const dnsSection = defineSection('dns', {
   /** How often the version row is read; an edit reaches agents within about this long. */
@@ -19,4 +23,8 @@ export const dnsSection = defineSection('dns', {
   max_empty_subscriptions: int({ default: 10_000, min: 0 }),
 });
 
-export type DnsConfig = SectionValues<typeof dnsSection.fields>;
+/** Every section startDns reads: its own and the TCP server limits. */
+export const DNS_CONFIG_SECTIONS = [dnsSection, reactorSection] as const;
+
+/** What startDns reads of its options: one entry per section, some values or all. */
+export type DnsConfigInput = ConfigInput<typeof DNS_CONFIG_SECTIONS>;

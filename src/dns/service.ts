@@ -11,22 +11,21 @@ import type { AddressInfo, Socket } from 'node:net';
 import { MsgId } from '../protocol/msgid.js';
 import type { GetRouteRequest } from '../protocol/messages.js';
 import { routeIdOf, routeKeyOf, type RouteKey } from '../protocol/route-key.js';
-import { tcpServerLimits, type ReactorConfig } from '../reactor/config.js';
+import { configFrom, tcpServerLimits, type ConfigOf } from '../reactor/config.js';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { MetricsRegistry, type Counter } from '../reactor/metrics.js';
 import { TcpServer, type TcpConnection } from '../reactor/tcp-server.js';
 import { ChangeLog, RouteReader, type Store } from '../store/index.js';
-import type { DnsConfig } from './config.js';
+import { DNS_CONFIG_SECTIONS, type DnsConfigInput } from './config.js';
 import { RouteSync, type RouteSource, type SyncHealth } from './route-sync.js';
 import type { RouteSnapshot } from './route-snapshot.js';
 import { Subscriptions } from './subscriptions.js';
 
-export interface DnsOptions {
+/** [dns] and [reactor] as loadConfig gives them, or some of their values (the rest take the defaults). */
+export interface DnsOptions extends DnsConfigInput {
   store: Store;
   host: string;
   port: number;
-  dns: DnsConfig;
-  reactor: ReactorConfig;
   logger?: Logger;
   metrics?: MetricsRegistry;
   /** Where routes come from; the store's RouteReader unless a test wraps it. */
@@ -48,6 +47,9 @@ export interface DnsService {
 
 type Conn = TcpConnection<undefined>;
 
+/** The options with every section's values filled in. */
+type ResolvedOptions = DnsOptions & ConfigOf<typeof DNS_CONFIG_SECTIONS>;
+
 interface DnsCounters {
   pushes: Counter;
   answers: Counter;
@@ -65,7 +67,7 @@ class Dns implements DnsService {
   private readonly changeLog: ChangeLog;
   private pruneTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: DnsOptions) {
+  constructor(private readonly options: ResolvedOptions) {
     this.log = options.logger ?? createLogger('dns');
     this.logEvicted = rateLimited(this.log, 60_000);
     const metrics = options.metrics ?? new MetricsRegistry();
@@ -178,8 +180,8 @@ class Dns implements DnsService {
   }
 }
 
-export async function startDns(options: DnsOptions): Promise<DnsService> {
-  const dns = new Dns(options);
+export async function startDns(given: DnsOptions): Promise<DnsService> {
+  const dns = new Dns({ ...given, ...configFrom(DNS_CONFIG_SECTIONS, given) });
   await dns.start();
   return dns;
 }

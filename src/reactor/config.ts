@@ -6,150 +6,47 @@
  * defineSection() and the program lists the sections it needs in loadConfig().
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parse as parseIni } from 'ini';
-import type { Endpoint } from './endpoint.js';
+import { INVALID, int, problemText, readFields, type Fields, type FieldValues } from './fields.js';
 import { createLogger, type Logger } from './log.js';
+import { DEFAULT_RECONNECT } from './tcp-client.js';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_OUTPUT_HIGH_WATER, DEFAULT_TCP_MAX_FRAME } from './tcp-server.js';
 
-const INVALID: unique symbol = Symbol('invalid');
-type Invalid = typeof INVALID;
-
-/** A raw value as a source gives it: text from a file or the environment, or a typed flag value. */
-export type RawValue = string | number | boolean;
-
-export interface Field<T> {
-  /** What a valid value looks like, for error messages: "an integer >= 1". */
-  readonly expected: string;
-  /** The value when no source sets it; a field without one must be set. */
-  readonly default: T | undefined;
-  parse(raw: RawValue): T | Invalid;
-  /** Whether a typed value (a default) satisfies the field's rules. */
-  accepts(value: T): boolean;
-}
-
-interface Range {
-  min?: number;
-  max?: number;
-}
-
-function describeRange(noun: string, { min, max }: Range): string {
-  if (min !== undefined && max !== undefined) return `${noun} between ${min} and ${max}`;
-  if (min !== undefined) return `${noun} >= ${min}`;
-  if (max !== undefined) return `${noun} <= ${max}`;
-  return noun;
-}
-
-function inRange(value: number, { min, max }: Range): boolean {
-  return (min === undefined || value >= min) && (max === undefined || value <= max);
-}
-
-function numeric(noun: string, pattern: RegExp, isValid: (n: number) => boolean, options: Range & { default?: number }): Field<number> {
-  return {
-    expected: describeRange(noun, options),
-    default: options.default,
-    parse(raw) {
-      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && pattern.test(raw.trim()) ? Number(raw) : NaN;
-      return this.accepts(value) ? value : INVALID;
-    },
-    accepts: (value) => isValid(value) && inRange(value, options),
-  };
-}
-
-export function int(options: Range & { default?: number } = {}): Field<number> {
-  return numeric('an integer', /^[+-]?\d+$/, Number.isSafeInteger, options);
-}
-
-export function float(options: Range & { default?: number } = {}): Field<number> {
-  return numeric('a number', /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i, Number.isFinite, options);
-}
-
-const TRUE = new Set(['true', 'yes', 'on', '1']);
-const FALSE = new Set(['false', 'no', 'off', '0']);
-
-export function bool(options: { default?: boolean } = {}): Field<boolean> {
-  return {
-    expected: 'a boolean (true/false, yes/no, on/off, 1/0)',
-    default: options.default,
-    parse(raw) {
-      if (typeof raw === 'boolean') return raw;
-      const text = String(raw).trim().toLowerCase();
-      return TRUE.has(text) ? true : FALSE.has(text) ? false : INVALID;
-    },
-    accepts: (value) => typeof value === 'boolean',
-  };
-}
-
-export function str(options: { default?: string; nonEmpty?: boolean } = {}): Field<string> {
-  return {
-    expected: options.nonEmpty ? 'a non-empty string' : 'a string',
-    default: options.default,
-    parse(raw) {
-      const text = String(raw);
-      return this.accepts(text) ? text : INVALID;
-    },
-    accepts: (value) => !options.nonEmpty || value.trim() !== '',
-  };
-}
-
-export function oneOf<const C extends readonly string[]>(choices: C, options: { default?: C[number] } = {}): Field<C[number]> {
-  return {
-    expected: `one of ${choices.join(', ')}`,
-    default: options.default,
-    parse(raw) {
-      const text = String(raw).trim();
-      return this.accepts(text) ? text : INVALID;
-    },
-    accepts: (value) => choices.includes(value),
-  };
-}
-
-/** "host:port" items separated by commas, e.g. a list of dns servers to fail over between. */
-export function endpoints(options: { default?: Endpoint[] } = {}): Field<Endpoint[]> {
-  return {
-    expected: 'a comma-separated list of host:port',
-    default: options.default,
-    parse(raw) {
-      const items = String(raw)
-        .split(',')
-        .map((item) => item.trim())
-        .filter((item) => item !== '');
-      const parsed: Endpoint[] = [];
-      for (const item of items) {
-        const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(item);
-        const port = Number(match?.[2]);
-        if (!match || port < 1 || port > 65535) return INVALID;
-        parsed.push({ host: match[1]!, port });
-      }
-      return parsed.length > 0 ? parsed : INVALID;
-    },
-    accepts: (value) => value.length > 0 && value.every((e) => e.host !== '' && Number.isInteger(e.port) && e.port >= 1 && e.port <= 65535),
-  };
-}
-
-type Fields = Record<string, Field<unknown>>;
-type FieldValue<F> = F extends Field<infer T> ? T : never;
-export type SectionValues<F extends Fields> = { readonly [K in keyof F]: FieldValue<F[K]> };
+export { bool, endpoints, float, int, oneOf, str, type Field, type Fields, type FieldValues } from './fields.js';
 
 export interface Section<N extends string = string, F extends Fields = Fields> {
   readonly name: N;
   readonly fields: F;
   /** Cross-field checks; returns a problem per violated rule. */
-  validate?(values: SectionValues<F>): string[];
+  validate?(values: FieldValues<F>): string[];
 }
 
 /** The typed result of loadConfig for a list of sections. */
 export type ConfigOf<S extends readonly Section[]> = {
-  readonly [X in S[number] as X['name']]: SectionValues<X['fields']>;
+  readonly [X in S[number] as X['name']]: FieldValues<X['fields']>;
 };
+
+/**
+ * What code gives a service instead of a config file: per section, the values
+ * it sets; the rest keep their defaults.
+ * A loaded ConfigOf is one too, so a service takes either.
+ */
+export type ConfigInput<S extends readonly Section[]> = {
+  readonly [X in S[number] as X['name']]?: Partial<FieldValues<X['fields']>>;
+};
+
+/** Lower-case words joined by "_": the one spelling of section and key names. */
+const SNAKE_CASE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 
 export function defineSection<N extends string, F extends Fields>(
   name: N,
   fields: F,
-  validate?: (values: SectionValues<F>) => string[],
+  validate?: (values: FieldValues<F>) => string[],
 ): Section<N, F> {
-  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`config section name must be lower-case [a-z0-9_], got ${JSON.stringify(name)}`);
+  if (!SNAKE_CASE.test(name)) throw new Error(`config section name must be snake_case, got ${JSON.stringify(name)}`);
   for (const [key, field] of Object.entries(fields)) {
-    if (field.default !== undefined && !field.accepts(field.default)) {
+    if (!SNAKE_CASE.test(key)) throw new Error(`config [${name}] ${JSON.stringify(key)}: key names are snake_case`);
+    if (field.default !== undefined && field.read(field.default) === INVALID) {
       throw new Error(`config [${name}] ${key}: default ${JSON.stringify(field.default)} is not ${field.expected}`);
     }
   }
@@ -163,8 +60,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** Explicit values per section and key; undefined values are skipped (handy with parsed flags). */
-export type ConfigOverrides = Record<string, Record<string, RawValue | undefined>>;
+/** Values per section and key, strongest of all sources; undefined values are skipped (handy with parsed flags). */
+export type ConfigOverrides = Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
 
 export interface LoadConfigOptions<S extends readonly Section[]> {
   sections: S;
@@ -185,19 +82,14 @@ export function envName(section: string, key: string): string {
 }
 
 /** Parses "section.key=value" settings (e.g. repeated --set flags) into overrides. */
-export function parseSettings(settings: string[]): ConfigOverrides {
-  const overrides: ConfigOverrides = {};
+export function parseSettings(settings: string[]): Record<string, Record<string, string>> {
+  const overrides: Record<string, Record<string, string>> = {};
   for (const setting of settings) {
     const match = /^([a-z][a-z0-9_]*)\.([^=\s]+)=(.*)$/.exec(setting.trim());
     if (!match) throw new ConfigError([`config setting ${JSON.stringify(setting)}: expected section.key=value`]);
     (overrides[match[1]!] ??= {})[match[2]!] = match[3]!;
   }
   return overrides;
-}
-
-interface Candidate {
-  raw: unknown;
-  source: string;
 }
 
 /**
@@ -208,7 +100,10 @@ export function loadConfig<const S extends readonly Section[]>(options: LoadConf
   const log = options.logger ?? createLogger('config');
   const env = options.env ?? process.env;
   const problems: string[] = [];
-  const known = new Map<string, Section>(options.sections.map((s) => [s.name, s]));
+  // Programs list the sections of each service they run; a shared one ([reactor]) is read once.
+  const sections = [...new Set(options.sections)];
+  const known = new Map<string, Section>(sections.map((s) => [s.name, s]));
+  if (known.size < sections.length) throw new Error('config: two different sections have the same name');
   const fileValues = readFileValues(options, problems);
   const fileLabel = options.file !== undefined ? `file ${options.file}` : 'config text';
 
@@ -221,44 +116,44 @@ export function loadConfig<const S extends readonly Section[]>(options: LoadConf
     }
   }
   for (const [section, values] of Object.entries(options.overrides ?? {})) {
+    if (values === undefined) continue;
     if (!known.has(section)) problems.push(`config [${section}]: unknown section (from overrides)`);
     else checkKeys(known.get(section)!, Object.keys(values), 'overrides', problems);
   }
-  checkEnvKeys(options.sections, env, problems);
+  checkEnvKeys(sections, env, problems);
 
-  const config: Record<string, Record<string, unknown>> = {};
-  for (const section of options.sections) {
+  const config: Record<string, unknown> = {};
+  for (const section of sections) {
     const fromFile = asRecord(fileValues[section.name]);
     checkKeys(section, Object.keys(fromFile), fileLabel, problems);
-    const values: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(section.fields)) {
+    const picked: Record<string, unknown> = {};
+    const sources: Record<string, string> = {};
+    for (const key of Object.keys(section.fields)) {
       const override = options.overrides?.[section.name]?.[key];
-      const candidate: Candidate | undefined =
-        override !== undefined
-          ? { raw: override, source: 'overrides' }
-          : env[envName(section.name, key)] !== undefined
-            ? { raw: env[envName(section.name, key)], source: `env ${envName(section.name, key)}` }
-            : key in fromFile
-              ? { raw: fromFile[key], source: fileLabel }
-              : undefined;
-      if (candidate === undefined) {
-        if (field.default === undefined) problems.push(`config [${section.name}] ${key}: required, not set`);
-        values[key] = field.default;
-        continue;
-      }
-      const parsed = isRawValue(candidate.raw) ? field.parse(candidate.raw) : INVALID;
-      if (parsed === INVALID) {
-        problems.push(`config [${section.name}] ${key}: expected ${field.expected}, got ${JSON.stringify(candidate.raw)} (from ${candidate.source})`);
-      }
-      values[key] = parsed;
+      const fromEnv = env[envName(section.name, key)];
+      if (override !== undefined) [picked[key], sources[key]] = [override, 'overrides'];
+      else if (fromEnv !== undefined) [picked[key], sources[key]] = [fromEnv, `env ${envName(section.name, key)}`];
+      else if (Object.hasOwn(fromFile, key)) [picked[key], sources[key]] = [fromFile[key], fileLabel];
     }
-    if (section.validate && !problems.some((p) => p.startsWith(`config [${section.name}]`))) {
-      for (const problem of section.validate(values as never)) problems.push(`config [${section.name}]: ${problem}`);
-    }
-    config[section.name] = Object.freeze(values);
+    const read = readFields(section.fields, picked, (key) => sources[key]);
+    for (const problem of read.problems) problems.push(`config [${section.name}] ${problem}`);
+    // Cross-field rules only make sense once every value is valid.
+    if (read.problems.length === 0) for (const problem of section.validate?.(read.values) ?? []) problems.push(`config [${section.name}]: ${problem}`);
+    config[section.name] = Object.freeze(read.values);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config) as ConfigOf<S>;
+}
+
+/**
+ * The configuration code gives (tests, `lars up`, embedding): each section's
+ * defaults with `input` replacing some values, checked as a file's would be
+ * (throws ConfigError). Only the sections' names are read from `input`, so a
+ * service can pass its whole options object.
+ */
+export function configFrom<const S extends readonly Section[]>(sections: S, input: ConfigInput<S> = {} as ConfigInput<S>): ConfigOf<S> {
+  const given = input as Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
+  return loadConfig({ sections, env: {}, overrides: Object.fromEntries(sections.map((s) => [s.name, given[s.name]])) });
 }
 
 function readFileValues(options: LoadConfigOptions<readonly Section[]>, problems: string[]): Record<string, unknown> {
@@ -277,15 +172,9 @@ function asRecord(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
-function isRawValue(value: unknown): value is RawValue {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-}
-
 function checkKeys(section: Section, keys: string[], source: string, problems: string[]): void {
   for (const key of keys) {
-    if (!Object.prototype.hasOwnProperty.call(section.fields, key)) {
-      problems.push(`config [${section.name}] ${key}: unknown key (from ${source}); known keys: ${Object.keys(section.fields).join(', ')}`);
-    }
+    if (!Object.hasOwn(section.fields, key)) problems.push(`config [${section.name}] ${problemText.unknown(key, section.fields, source)}`);
   }
 }
 
@@ -302,54 +191,48 @@ function checkEnvKeys(sections: readonly Section[], env: Record<string, string |
   }
 }
 
-/** The reactor's own section; key names follow Lars's [reactor] where it has one. */
+/**
+ * The reactor's own section: the TCP limits of the servers (dns, reporter)
+ * and the reconnect backoff of the clients (the agent's dns and reporter
+ * links). Defaults are TcpServer's and TcpClient's own.
+ */
 export const reactorSection = defineSection(
   'reactor',
   {
-    /** Connections a TCP server holds at once; more are accepted and closed at once. */
-    maxConn: int({ default: 1024, min: 1 }),
-    /** Worker pool size (Lars: IO threads). 0 means one per CPU core. */
-    threadNum: int({ default: 0, min: 0, max: 256 }),
-    /** Largest TCP frame, header included, in bytes. */
-    maxFrame: int({ default: 4 * 1024 * 1024, min: 65535, max: 1024 * 1024 * 1024 }),
+    /** Connections a TCP server holds at once; more are accepted and closed at once (Lars maxConn). */
+    max_conn: int({ default: DEFAULT_MAX_CONNECTIONS, min: 1 }),
+    /** Largest TCP frame, header included: what servers accept, and what the agent accepts from dns (big routes). */
+    max_frame_bytes: int({ default: DEFAULT_TCP_MAX_FRAME, min: 65535, max: 1024 * 1024 * 1024 }),
     /** Seconds without traffic before a server closes a connection; 0 never. */
-    idleTimeout: int({ default: 0, min: 0 }),
-    /** Unsent bytes per connection past which reading from it pauses. */
-    outputHighWater: int({ default: 1024 * 1024, min: 16 * 1024 }),
-    /** Frames a client keeps while disconnected. */
-    maxQueue: int({ default: 1024, min: 0 }),
-    /** Reconnect backoff: ceiling of the first and of every delay, in ms. */
-    reconnectInitialMs: int({ default: 100, min: 1 }),
-    reconnectMaxMs: int({ default: 5000, min: 1 }),
+    idle_timeout_s: int({ default: 0, min: 0 }),
+    /** Unsent bytes per server connection past which reading from it pauses. */
+    output_high_water_bytes: int({ default: DEFAULT_OUTPUT_HIGH_WATER, min: 16 * 1024 }),
+    /** Client reconnect backoff (full jitter): ceiling of the first and of every delay. */
+    reconnect_initial_ms: int({ default: DEFAULT_RECONNECT.initialMs, min: 1 }),
+    reconnect_max_ms: int({ default: DEFAULT_RECONNECT.maxMs, min: 1 }),
   },
   (values) =>
-    values.reconnectMaxMs < values.reconnectInitialMs
-      ? [`reconnectMaxMs (${values.reconnectMaxMs}) must be >= reconnectInitialMs (${values.reconnectInitialMs})`]
+    values.reconnect_max_ms < values.reconnect_initial_ms
+      ? [`reconnect_max_ms (${values.reconnect_max_ms}) must be >= reconnect_initial_ms (${values.reconnect_initial_ms})`]
       : [],
 );
 
-export type ReactorConfig = SectionValues<typeof reactorSection.fields>;
+export type ReactorConfig = FieldValues<typeof reactorSection.fields>;
 
 /** TcpServer options from [reactor]. */
 export function tcpServerLimits(reactor: ReactorConfig) {
   return {
-    maxConnections: reactor.maxConn,
-    maxFrame: reactor.maxFrame,
-    idleTimeoutMs: reactor.idleTimeout * 1000,
-    outputHighWater: reactor.outputHighWater,
+    maxConnections: reactor.max_conn,
+    maxFrame: reactor.max_frame_bytes,
+    idleTimeoutMs: reactor.idle_timeout_s * 1000,
+    outputHighWater: reactor.output_high_water_bytes,
   };
 }
 
 /** TcpClient options from [reactor]. */
 export function tcpClientLimits(reactor: ReactorConfig) {
   return {
-    maxFrame: reactor.maxFrame,
-    maxQueue: reactor.maxQueue,
-    reconnect: { initialMs: reactor.reconnectInitialMs, maxMs: reactor.reconnectMaxMs },
+    maxFrame: reactor.max_frame_bytes,
+    reconnect: { initialMs: reactor.reconnect_initial_ms, maxMs: reactor.reconnect_max_ms },
   };
-}
-
-/** Worker pool size from [reactor] threadNum. */
-export function workerPoolSize(reactor: ReactorConfig): number {
-  return reactor.threadNum > 0 ? reactor.threadNum : availableParallelism();
 }

@@ -16,6 +16,8 @@ import { callHandler, RouteError, Router, type Route } from './router.js';
 
 export type TcpClientHandler<M> = (message: M) => void | Promise<void>;
 
+export const DEFAULT_RECONNECT = { initialMs: 100, maxMs: 5000 } as const;
+
 export interface ReconnectOptions {
   /** Ceiling of the first delay. Default 100 ms. */
   initialMs?: number;
@@ -91,8 +93,8 @@ export class TcpClient {
     this.log = options.logger ?? createLogger(options.name);
     this.logLimited = rateLimited(this.log, 10_000);
     this.backoff = new Backoff({
-      initialMs: options.reconnect?.initialMs ?? 100,
-      maxMs: options.reconnect?.maxMs ?? 5000,
+      initialMs: options.reconnect?.initialMs ?? DEFAULT_RECONNECT.initialMs,
+      maxMs: options.reconnect?.maxMs ?? DEFAULT_RECONNECT.maxMs,
       random: options.random,
     });
     const metrics = options.metrics ?? new MetricsRegistry();

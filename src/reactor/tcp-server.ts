@@ -13,6 +13,10 @@ import { callHandler, Router, type Route } from './router.js';
 
 export { DEFAULT_TCP_MAX_FRAME, TcpConnection };
 
+/** Lars's maxConn. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_OUTPUT_HIGH_WATER = 1024 * 1024;
+
 export type TcpMessageHandler<Ctx, M> = (conn: TcpConnection<Ctx>, message: M) => void | Promise<void>;
 
 export interface TcpServerOptions<Ctx> {
@@ -95,7 +99,7 @@ export class TcpServer<Ctx = undefined> {
     const counters = this.counters;
     this.policy = {
       maxFrame: options.maxFrame ?? DEFAULT_TCP_MAX_FRAME,
-      outputHighWater: options.outputHighWater ?? 1024 * 1024,
+      outputHighWater: options.outputHighWater ?? DEFAULT_OUTPUT_HIGH_WATER,
       maxOutput: options.maxOutput ?? 64 * 1024 * 1024,
       closeGraceMs: options.closeGraceMs ?? 2000,
       onFrame: (conn, msgid, body) => this.dispatch(conn, msgid, body),
@@ -178,7 +182,7 @@ export class TcpServer<Ctx = undefined> {
   }
 
   private get maxConnections(): number {
-    return this.options.maxConnections ?? 1024;
+    return this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   }
 
   private async shutdown(): Promise<void> {

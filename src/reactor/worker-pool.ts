@@ -57,7 +57,7 @@ export interface WorkerPoolOptions {
   name: string;
   /** The module whose exported functions are the tasks, e.g. new URL('./tasks.js', import.meta.url). */
   module: URL;
-  /** Number of worker threads (see workerPoolSize() for [reactor] threadNum). */
+  /** Number of worker threads. */
   size: number;
   /** close(): how long running tasks may take before their workers are terminated. Default 5000 ms. */
   closeGraceMs?: number;

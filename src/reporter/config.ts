@@ -2,8 +2,9 @@
  * The [reporter] config section. db_thread_cnt keeps Lars's name and meaning
  * (how many writers drain the queue into the store at once).
  */
-import { defineSection, int, loadConfig, type SectionValues } from '../reactor/config.js';
+import { defineSection, int, reactorSection, type ConfigInput, type FieldValues } from '../reactor/config.js';
 
+/** Lars's reporter port. */
 export const DEFAULT_REPORTER_PORT = 7779;
 export const DEFAULT_REPORTER_ADMIN_PORT = 17779;
 
@@ -21,14 +22,14 @@ export const reporterSection = defineSection(
     /** call_series rows whose window ended longer ago than this are pruned. */
     series_retention_hours: int({ default: 168, min: 1 }),
     /** How often pruning runs. */
-    prune_interval_seconds: int({ default: 600, min: 1 }),
+    prune_interval_s: int({ default: 600, min: 1 }),
     /** Retry backoff after a failed write (full jitter): ceiling of the first and of every delay. */
     retry_initial_ms: int({ default: 100, min: 1 }),
     retry_max_ms: int({ default: 5000, min: 1 }),
     /** On shutdown, how long to keep trying to write what is queued before dropping it. */
     flush_timeout_ms: int({ default: 10_000, min: 0 }),
     /** A report stamped further than this in the future gets the receive time instead; 0 accepts any time. */
-    max_clock_skew_seconds: int({ default: 300, min: 0 }),
+    max_clock_skew_s: int({ default: 300, min: 0 }),
   },
   (values) => {
     const problems: string[] = [];
@@ -44,13 +45,10 @@ export const reporterSection = defineSection(
   },
 );
 
-export type ReporterConfig = SectionValues<typeof reporterSection.fields>;
+export type ReporterConfig = FieldValues<typeof reporterSection.fields>;
 
-/**
- * The section's defaults with some values replaced, validated like a config
- * file (for startReporter called without loadConfig, e.g. in tests). Throws
- * ConfigError naming every bad value.
- */
-export function reporterConfig(overrides: Partial<ReporterConfig> = {}): ReporterConfig {
-  return loadConfig({ sections: [reporterSection], env: {}, overrides: { reporter: overrides } }).reporter;
-}
+/** Every section startReporter reads: its own and the TCP server limits. */
+export const REPORTER_CONFIG_SECTIONS = [reporterSection, reactorSection] as const;
+
+/** What startReporter reads of its options: one entry per section, some values or all. */
+export type ReporterConfigInput = ConfigInput<typeof REPORTER_CONFIG_SECTIONS>;

@@ -16,16 +16,17 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Health } from '../reactor/admin-http.js';
 import { Backoff } from '../reactor/backoff.js';
+import { configFrom, tcpServerLimits, type ConfigOf } from '../reactor/config.js';
 import { formatPeer, metricName } from '../reactor/endpoint.js';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { MetricsRegistry, type Counter, type Histogram } from '../reactor/metrics.js';
-import { TcpServer, type TcpServerOptions } from '../reactor/tcp-server.js';
+import { TcpServer } from '../reactor/tcp-server.js';
 import { MsgId } from '../protocol/msgid.js';
 import type { ReportStatusRequest } from '../protocol/messages.js';
 import { errorReason } from '../store/errors.js';
 import { isDataError, type StatusRow } from '../store/status.js';
 import type { Store } from '../store/store.js';
-import { DEFAULT_REPORTER_PORT, reporterConfig, type ReporterConfig } from './config.js';
+import { DEFAULT_REPORTER_PORT, REPORTER_CONFIG_SECTIONS, type ReporterConfig, type ReporterConfigInput } from './config.js';
 import { BatchQueue, type Batch } from './queue.js';
 import { toStatusRows } from './report.js';
 import { openSink, type StatusSink } from './sink.js';
@@ -33,20 +34,15 @@ import { openSink, type StatusSink } from './sink.js';
 /** How often repeated warnings (overflow, failing store, bad input) may be logged. */
 const WARN_INTERVAL_MS = 10_000;
 
-export type ReporterTcpLimits = Partial<Pick<TcpServerOptions<undefined>, 'maxConnections' | 'maxFrame' | 'idleTimeoutMs' | 'outputHighWater'>>;
-
-export interface StartReporterOptions {
+/** [reporter] and [reactor] as loadConfig gives them, or some of their values (the rest take the defaults). */
+export interface StartReporterOptions extends ReporterConfigInput {
   store: Store;
   /** Default 0.0.0.0. */
   host?: string;
   /** Default 7779; 0 picks a free port (see Reporter.address). */
   port?: number;
-  /** [reporter] values; missing ones take the section's defaults. */
-  config?: Partial<ReporterConfig>;
   /** False: take no port; connections arrive through adopt() (dispatcher workers). Default true. */
   listen?: boolean;
-  /** TCP server limits, e.g. tcpServerLimits(config.reactor). */
-  tcp?: ReporterTcpLimits;
   logger?: Logger;
   metrics?: MetricsRegistry;
   /** Unix milliseconds; injected by tests. */
@@ -153,7 +149,7 @@ class ReporterService implements Reporter {
   private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly options: StartReporterOptions,
+    private readonly options: StartReporterOptions & ConfigOf<typeof REPORTER_CONFIG_SECTIONS>,
     private readonly config: ReporterConfig,
     private readonly sink: StatusSink,
   ) {
@@ -173,7 +169,7 @@ class ReporterService implements Reporter {
       name: 'reporter',
       host: options.host ?? '0.0.0.0',
       port: options.port ?? DEFAULT_REPORTER_PORT,
-      ...options.tcp,
+      ...tcpServerLimits(options.reactor),
       logger: this.log.child('tcp'),
       metrics: registry,
     });
@@ -198,7 +194,7 @@ class ReporterService implements Reporter {
       this.log.info('writers_clamped', { requested: this.config.db_thread_cnt, writers: this.writers, reason: 'sqlite has a single writer' });
     }
     this.writerLoops = Array.from({ length: this.writers }, () => this.runWriter());
-    this.pruneTimer = setInterval(() => this.prune(), this.config.prune_interval_seconds * 1000);
+    this.pruneTimer = setInterval(() => this.prune(), this.config.prune_interval_s * 1000);
     this.prune();
     this.log.info('listening', {
       addr: address ? formatPeer(address.address, address.port) : 'dispatcher',
@@ -251,7 +247,7 @@ class ReporterService implements Reporter {
 
   private accept(peer: string, report: ReportStatusRequest): void {
     const now = this.clock();
-    const { rows, invalid, skewed } = toStatusRows(report, Math.floor(now / 1000), this.config.max_clock_skew_seconds);
+    const { rows, invalid, skewed } = toStatusRows(report, Math.floor(now / 1000), this.config.max_clock_skew_s);
     this.metrics.reports.inc();
     if (invalid.length > 0) {
       this.metrics.invalid.inc(invalid.length);
@@ -453,11 +449,11 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
 }
 
 /** Starts the reporter: opens its writer, listens, starts the writers and the series pruning. */
-export async function startReporter(options: StartReporterOptions): Promise<Reporter> {
-  const config = reporterConfig(options.config);
+export async function startReporter(given: StartReporterOptions): Promise<Reporter> {
+  const options = { ...given, ...configFrom(REPORTER_CONFIG_SECTIONS, given) };
   const sink = await openSink(options.store);
   try {
-    const service = new ReporterService(options, config, sink);
+    const service = new ReporterService(options, options.reporter, sink);
     await service.start();
     return service;
   } catch (err) {

@@ -11,10 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Timers } from '../../src/agent/route-waits.js';
 import { startAgent, type Agent, type AgentOptions } from '../../src/agent/service.js';
-import { dnsSection } from '../../src/dns/config.js';
 import { startDns } from '../../src/dns/service.js';
 import { FrameDecoder } from '../../src/protocol/frame.js';
-import { loadConfig, reactorSection } from '../../src/reactor/config.js';
+import type { Endpoint } from '../../src/reactor/endpoint.js';
 import { openStore, RouteAdmin } from '../../src/store/index.js';
 import { larsArgs } from '../support/cli.js';
 import { waitFor, type ReceivedFrame } from '../support/net.js';
@@ -85,8 +84,7 @@ export async function fakeDns(answers: Record<string, Buffer>, delayMs = 0): Pro
 export async function realDns(): Promise<{ port: number; admin: RouteAdmin; sync(): Promise<void>; close(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'lars-dns-'));
   const store = await openStore(`sqlite:${join(dir, 'lars.db')}`);
-  const config = loadConfig({ sections: [dnsSection, reactorSection], env: {}, overrides: { dns: { poll_interval_ms: 50 } } });
-  const dns = await startDns({ store, host: '127.0.0.1', port: 0, dns: config.dns, reactor: config.reactor });
+  const dns = await startDns({ store, host: '127.0.0.1', port: 0, dns: { poll_interval_ms: 50 } });
   return {
     port: dns.address!.port,
     admin: new RouteAdmin(store),
@@ -99,15 +97,19 @@ export async function realDns(): Promise<{ port: number; admin: RouteAdmin; sync
   };
 }
 
+export interface TestAgentOptions extends Omit<AgentOptions, 'agent'> {
+  dns: Endpoint[];
+  reporter: Endpoint[];
+  /** Other [agent] keys. */
+  agent?: AgentOptions['agent'];
+}
+
 /** startAgent on three free ports with short intervals, for tests. */
-export function testAgent(options: Partial<AgentOptions> & Pick<AgentOptions, 'dns' | 'reporter'>): Promise<Agent> {
+export function testAgent({ dns, reporter, agent, reactor, ...options }: TestAgentOptions): Promise<Agent> {
   return startAgent({
-    udpHost: '127.0.0.1',
-    udpBasePort: 0,
-    caller: '10.9.8.7',
-    reportIntervalMs: 100,
-    reconnect: { initialMs: 20, maxMs: 200 },
     ...options,
+    agent: { udp_host: '127.0.0.1', udp_base_port: 0, caller: '10.9.8.7', report_interval_s: 0.1, ...agent, dns, reporter },
+    reactor: { reconnect_initial_ms: 20, reconnect_max_ms: 200, ...reactor },
   });
 }
 

@@ -6,13 +6,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Agent, AgentOptions } from '../../src/agent/service.js';
+import type { Agent } from '../../src/agent/service.js';
 import { LarsClient } from '../../src/client/lars-client.js';
 import { decodeBody } from '../../src/protocol/messages.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { MetricsRegistry } from '../../src/reactor/metrics.js';
 import { captureLogs, hexBytes, RawUdpClient, unusedPort, waitFor, type LogCapture } from '../support/net.js';
-import { fakeDns, RawFrameServer, testAgent } from './helpers.js';
+import { fakeDns, RawFrameServer, testAgent, type TestAgentOptions } from './helpers.js';
 
 // Hosts: A = 10.0.0.1:9001, B = 200.1.2.3:9002 (a negative int32: a 10-byte varint).
 const HOST_A = '08 81 80 80 50  10 a9 46';
@@ -49,7 +49,7 @@ for (const udpIo of ['auto', 'dgram'] as const) {
         dns: [{ host: '127.0.0.1', port: dns.port }],
         reporter: [{ host: '127.0.0.1', port: reporter.port }],
         metrics,
-        udpIo,
+        agent: { udp_io: udpIo },
       });
       port0 = await RawUdpClient.open(agent.ports[0]!);
       port1 = await RawUdpClient.open(agent.ports[1]!);
@@ -183,7 +183,7 @@ for (const udpIo of ['auto', 'dgram'] as const) {
  */
 async function withAgent(
   dns: RawFrameServer | 'unreachable',
-  options: Partial<AgentOptions>,
+  options: Partial<TestAgentOptions>,
   body: (client: RawUdpClient, agent: Agent) => Promise<void>,
 ): Promise<void> {
   const logs = captureLogs();
@@ -204,7 +204,7 @@ async function withAgent(
 
 describe('agent route wait', () => {
   test('with route_wait_ms 0 the first request gets NOEXIST at once (Lars), the next ones the host', async () => {
-    await withAgent(await fakeDns(DNS_ANSWERS, 50), { routeWaitMs: 0 }, async (client) => {
+    await withAgent(await fakeDns(DNS_ANSWERS, 50), { agent: { route_wait_ms: 0 } }, async (client) => {
       client.send(hexBytes('04 00 00 00  06 00 00 00  08 01 10 01 18 02'));
       assert.equal(decodeBody(MsgId.GetHostResponse, (await client.nextDatagram()).subarray(8)).retcode, 3);
       const answer = await waitFor(async () => {
@@ -217,10 +217,11 @@ describe('agent route wait', () => {
   });
 
   test('while dns is unreachable a held request gets NOEXIST without waiting out route_wait_ms', async () => {
-    await withAgent('unreachable', { routeWaitMs: 60_000 }, async (client) => {
+    // The longest wait [agent] route_wait_ms allows.
+    await withAgent('unreachable', { agent: { route_wait_ms: 10_000 } }, async (client) => {
       client.send(hexBytes('04 00 00 00  06 00 00 00  08 01 10 01 18 02'));
-      // Answered once the agent knows dns is down, long before the 60 s wait would end.
-      const reply = decodeBody(MsgId.GetHostResponse, (await client.nextDatagram({ timeoutMs: 15_000 })).subarray(8));
+      // Answered once the agent knows dns is down, before the 10 s wait would end.
+      const reply = decodeBody(MsgId.GetHostResponse, (await client.nextDatagram({ timeoutMs: 8_000 })).subarray(8));
       assert.equal(reply.retcode, 3);
     });
   });
@@ -228,7 +229,7 @@ describe('agent route wait', () => {
   test('dns connected but never answering: the held request gets NOEXIST when route_wait_ms ends, counted as wait_expired', async () => {
     const silent = await RawFrameServer.start();
     const metrics = new MetricsRegistry();
-    await withAgent(silent, { routeWaitMs: 300, metrics }, async (client) => {
+    await withAgent(silent, { agent: { route_wait_ms: 300 }, metrics }, async (client) => {
       await waitFor(() => silent.connections.size === 1, { message: 'the agent connected to dns' });
       client.send(hexBytes('04 00 00 00  06 00 00 00  08 07 10 01 18 02'));
       const reply = decodeBody(MsgId.GetHostResponse, (await client.nextDatagram()).subarray(8));
@@ -261,7 +262,7 @@ describe('agent route wait', () => {
 
   test('a client asking for ever new unknown ids: each port remembers at most max_unknown_routes of them, and keeps serving', async () => {
     const metrics = new MetricsRegistry();
-    await withAgent(await fakeDns(DNS_ANSWERS), { routeWaitMs: 0, maxUnknownRoutes: 3, metrics }, async (client, agent) => {
+    await withAgent(await fakeDns(DNS_ANSWERS), { agent: { route_wait_ms: 0, max_unknown_routes: 3 }, metrics }, async (client, agent) => {
       // modid 30, cmdid 3, 6, ... 30: all on port 0, none known to dns.
       for (let k = 1; k <= 10; k++) {
         client.send(Buffer.concat([hexBytes('04 00 00 00  06 00 00 00  08 01 10 1e 18'), Buffer.from([3 * k])]));

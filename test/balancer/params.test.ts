@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_LOADBALANCE_PARAMS, validateLoadBalanceParams } from '../../src/balancer/params.js';
+import { DEFAULT_LOADBALANCE_PARAMS, LoadBalanceParamsError, validateLoadBalanceParams } from '../../src/balancer/params.js';
 
 describe('[loadbalance] params', () => {
   test('defaults are Lars defaults, timeouts in seconds', () => {
@@ -41,27 +41,34 @@ describe('[loadbalance] params', () => {
   });
 
   const bad: Array<[Record<string, unknown>, string]> = [
-    [{ err_rate: 2 }, '[loadbalance] err_rate must be between 0 and 1, got 2'],
-    [{ window_err_rate: -0.1 }, '[loadbalance] window_err_rate must be between 0 and 1, got -0.1'],
-    [{ probe_num: 0 }, '[loadbalance] probe_num must be an integer >= 1, got 0'],
-    [{ probe_num: 1.5 }, '[loadbalance] probe_num must be an integer >= 1, got 1.5'],
-    [{ init_succ_cnt: -1 }, '[loadbalance] init_succ_cnt must be an integer >= 0, got -1'],
-    [{ contin_err_limit: '0' }, '[loadbalance] contin_err_limit must be an integer >= 1, got "0"'],
-    [{ idle_timeout: 0 }, '[loadbalance] idle_timeout must be a number > 0, got 0'],
-    [{ overload_timeout: Infinity }, '[loadbalance] overload_timeout must be a number > 0, got Infinity'],
-    [{ update_timeout: 'soon' }, '[loadbalance] update_timeout must be a number, got "soon"'],
-    [{ succ_rate: '' }, '[loadbalance] succ_rate must be a number, got ""'],
-    [{ err_rate: true }, '[loadbalance] err_rate must be a number, got true'],
-    [{ hash_vnodes: 0 }, '[loadbalance] hash_vnodes must be between 1 and 10000 (integer), got 0'],
-    [{ strategy: 'random' }, '[loadbalance] strategy must be one of lars, consistent_hash, weighted_round_robin, least_request, got "random"'],
+    [{ err_rate: 2 }, '[loadbalance] err_rate: expected a number between 0 and 1, got 2'],
+    [{ window_err_rate: -0.1 }, '[loadbalance] window_err_rate: expected a number between 0 and 1, got -0.1'],
+    [{ probe_num: 0 }, '[loadbalance] probe_num: expected an integer >= 1, got 0'],
+    [{ probe_num: 1.5 }, '[loadbalance] probe_num: expected an integer >= 1, got 1.5'],
+    [{ init_succ_cnt: -1 }, '[loadbalance] init_succ_cnt: expected an integer >= 0, got -1'],
+    [{ contin_err_limit: '0' }, '[loadbalance] contin_err_limit: expected an integer >= 1, got "0"'],
+    [{ idle_timeout: 0 }, '[loadbalance] idle_timeout: expected a number > 0, got 0'],
+    [{ overload_timeout: Infinity }, '[loadbalance] overload_timeout: expected a number > 0, got Infinity'],
+    [{ update_timeout: 'soon' }, '[loadbalance] update_timeout: expected a number > 0, got "soon"'],
+    [{ succ_rate: '' }, '[loadbalance] succ_rate: expected a number between 0 and 1, got ""'],
+    [{ err_rate: true }, '[loadbalance] err_rate: expected a number between 0 and 1, got true'],
+    [{ hash_vnodes: 0 }, '[loadbalance] hash_vnodes: expected an integer between 1 and 10000, got 0'],
+    [{ strategy: 'random' }, '[loadbalance] strategy: expected one of lars, consistent_hash, weighted_round_robin, least_request, got "random"'],
   ];
   for (const [input, message] of bad) {
     test(`rejects ${JSON.stringify(input)}`, () => {
-      assert.throws(() => validateLoadBalanceParams(input), { message });
+      assert.throws(() => validateLoadBalanceParams(input), (err) => err instanceof LoadBalanceParamsError && err.message === message && err.problems.length === 1);
     });
   }
 
+  test('every bad key is named at once, each in its own problem line', () => {
+    assert.throws(
+      () => validateLoadBalanceParams({ probe_num: 0, err_rate: 2 }),
+      (err) => err instanceof LoadBalanceParamsError && err.problems.length === 2 && err.problems[1] === '[loadbalance] err_rate: expected a number between 0 and 1, got 2',
+    );
+  });
+
   test('a misspelt key is an error, not a silent default', () => {
-    assert.throws(() => validateLoadBalanceParams({ err_rat: 0.2 }), /^Error: \[loadbalance\] "err_rat" is not a known key \(known: probe_num, /);
+    assert.throws(() => validateLoadBalanceParams({ err_rat: 0.2 }), /^LoadBalanceParamsError: \[loadbalance\] err_rat: unknown key; known keys: probe_num, /);
   });
 });

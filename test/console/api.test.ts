@@ -317,7 +317,7 @@ await forEachEngine('console REST API', (store) => {
       store,
       port: 0,
       clock: () => now,
-      config: { login_failures_per_user_address: 3, login_failures_per_address: 5, login_window_s: 60 },
+      console: { login_failures_per_user_address: 3, login_failures_per_address: 5, login_window_s: 60 },
     });
     try {
       const client = new ApiClient(limited.url);

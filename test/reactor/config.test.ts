@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   bool,
+  configFrom,
   ConfigError,
   defineSection,
   endpoints,
@@ -16,8 +17,12 @@ import {
   parseSettings,
   reactorSection,
   str,
+  tcpClientLimits,
   tcpServerLimits,
 } from '../../src/reactor/config.js';
+import { EndpointError, parseEndpoint, parseEndpointList } from '../../src/reactor/endpoint.js';
+import { DEFAULT_RECONNECT } from '../../src/reactor/tcp-client.js';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_OUTPUT_HIGH_WATER, DEFAULT_TCP_MAX_FRAME } from '../../src/reactor/tcp-server.js';
 import { captureLogs, type LogCapture } from '../support/net.js';
 
 const loadbalance = defineSection('loadbalance', {
@@ -61,7 +66,7 @@ describe('config', () => {
     assert.equal(config.loadbalance.err_rate, 0.1);
     assert.deepEqual(config.agent.dns, [{ host: '127.0.0.1', port: 7778 }]);
     assert.equal(config.agent.strategy, 'lars');
-    assert.equal(config.reactor.maxConn, 1024);
+    assert.equal(config.reactor.max_conn, 1024);
     assert.ok(Object.isFrozen(config) && Object.isFrozen(config.reactor));
   });
 
@@ -77,23 +82,23 @@ describe('config', () => {
         'idle_timeout = 30',
         '',
         '[reactor]',
-        'maxConn = 100',
-        'threadNum = 3',
+        'max_conn = 100',
+        'reconnect_max_ms = 3000',
       ].join('\n'),
     );
     const config = loadConfig({
       sections: [loadbalance, reactorSection],
       file,
-      env: { LARS_LOADBALANCE_PROBE_NUM: '30', LARS_LOADBALANCE_ERR_RATE: '0.3', LARS_REACTOR_MAXCONN: '50' },
+      env: { LARS_LOADBALANCE_PROBE_NUM: '30', LARS_LOADBALANCE_ERR_RATE: '0.3', LARS_REACTOR_MAX_CONN: '50' },
       overrides: { loadbalance: { probe_num: 40, err_rate: undefined } },
     });
     assert.equal(config.loadbalance.probe_num, 40, 'override beats env and file');
     assert.equal(config.loadbalance.err_rate, 0.3, 'env beats file; an undefined override is skipped');
     assert.equal(config.loadbalance.idle_timeout, 30, 'file beats default');
-    assert.equal(config.reactor.maxConn, 50, 'env keys are upper-case');
-    assert.equal(config.reactor.threadNum, 3);
-    assert.equal(config.reactor.idleTimeout, 0, 'default');
-    assert.equal(envName('reactor', 'maxConn'), 'LARS_REACTOR_MAXCONN');
+    assert.equal(config.reactor.max_conn, 50, 'env keys are upper-case');
+    assert.equal(config.reactor.reconnect_max_ms, 3000);
+    assert.equal(config.reactor.idle_timeout_s, 0, 'default');
+    assert.equal(envName('reactor', 'max_conn'), 'LARS_REACTOR_MAX_CONN');
   });
 
   test('an invalid value names section, key, expectation, value and source', () => {
@@ -130,9 +135,9 @@ describe('config', () => {
     assert.deepEqual(problemsOf(() => loadConfig({ sections: [loadbalance], text: '[loadbalance]\nprobe_nmu = 3\n', env: {} })), [
       'config [loadbalance] probe_nmu: unknown key (from config text); known keys: probe_num, err_rate, idle_timeout',
     ]);
-    assert.match(problemsOf(() => loadConfig({ sections: [reactorSection], env: { LARS_REACTOR_MAXCONNS: '5' } }))[0]!, /unknown environment variable LARS_REACTOR_MAXCONNS/);
+    assert.match(problemsOf(() => loadConfig({ sections: [reactorSection], env: { LARS_REACTOR_MAX_CONNS: '5' } }))[0]!, /unknown environment variable LARS_REACTOR_MAX_CONNS/);
     assert.match(problemsOf(() => loadConfig({ sections: [reactorSection], env: {}, overrides: { reactor: { maxconn: 5 } } }))[0]!, /\[reactor\] maxconn: unknown key \(from overrides\)/);
-    assert.match(problemsOf(() => loadConfig({ sections: [reactorSection], env: {}, overrides: { reactr: { maxConn: 5 } } }))[0]!, /\[reactr\]: unknown section \(from overrides\)/);
+    assert.match(problemsOf(() => loadConfig({ sections: [reactorSection], env: {}, overrides: { reactr: { max_conn: 5 } } }))[0]!, /\[reactr\]: unknown section \(from overrides\)/);
   });
 
   test('an unknown section in the file is ignored with a warning; so is a key outside any section', () => {
@@ -168,24 +173,98 @@ describe('config', () => {
     assert.match(problemsOf(() => loadConfig({ sections: [loadbalance], text: '[loadbalance.x]\ny = 1\n', env: {} }))[0]!, /\[loadbalance\] x: unknown key/);
   });
 
-  test('[reactor]: cross-field rule and the TcpServer options it gives', () => {
-    assert.deepEqual(problemsOf(() => loadConfig({ sections: [reactorSection], env: {}, overrides: { reactor: { reconnectInitialMs: 500, reconnectMaxMs: 100 } } })), [
-      'config [reactor]: reconnectMaxMs (100) must be >= reconnectInitialMs (500)',
+  test('[reactor]: cross-field rule and the TcpServer and TcpClient options it gives', () => {
+    assert.deepEqual(problemsOf(() => loadConfig({ sections: [reactorSection], env: {}, overrides: { reactor: { reconnect_initial_ms: 500, reconnect_max_ms: 100 } } })), [
+      'config [reactor]: reconnect_max_ms (100) must be >= reconnect_initial_ms (500)',
     ]);
-    const { reactor } = loadConfig({ sections: [reactorSection], env: {}, overrides: { reactor: { idleTimeout: 30, maxConn: 8 } } });
+    const { reactor } = loadConfig({ sections: [reactorSection], env: {}, overrides: { reactor: { idle_timeout_s: 30, max_conn: 8, reconnect_initial_ms: 7 } } });
     assert.deepEqual(tcpServerLimits(reactor), { maxConnections: 8, maxFrame: 4 * 1024 * 1024, idleTimeoutMs: 30_000, outputHighWater: 1024 * 1024 });
+    assert.deepEqual(tcpClientLimits(reactor), { maxFrame: 4 * 1024 * 1024, reconnect: { initialMs: 7, maxMs: 5000 } });
   });
 
   test('parseSettings turns section.key=value flags into overrides', () => {
-    assert.deepEqual(parseSettings(['reactor.maxConn=5', 'loadbalance.err_rate=0.5', 'agent.store=a=b']), {
-      reactor: { maxConn: '5' },
+    assert.deepEqual(parseSettings(['reactor.max_conn=5', 'loadbalance.err_rate=0.5', 'agent.store=a=b']), {
+      reactor: { max_conn: '5' },
       loadbalance: { err_rate: '0.5' },
       agent: { store: 'a=b' },
     });
-    assert.throws(() => parseSettings(['maxConn=5']), /expected section.key=value/);
+    assert.throws(() => parseSettings(['max_conn=5']), /expected section.key=value/);
   });
 
   test('a section whose default breaks its own rule is refused when defined', () => {
     assert.throws(() => defineSection('bad', { n: int({ default: 0, min: 1 }) }), /config \[bad\] n: default 0 is not an integer >= 1/);
+  });
+
+  test('section and key names are snake_case: anything else is refused when defined', () => {
+    assert.throws(() => defineSection('bad', { maxConn: int({ default: 1 }) }), /config \[bad\] "maxConn": key names are snake_case/);
+    assert.throws(() => defineSection('bad', { max__conn: int({ default: 1 }) }), /key names are snake_case/);
+    assert.throws(() => defineSection('Bad', {}), /section name must be snake_case/);
+    assert.doesNotThrow(() => defineSection('ok', { udp_busy_poll_us: int({ default: 1 }), x2: int({ default: 1 }) }));
+  });
+
+  test('renamed [reactor] keys are read from the file, the environment and --set; old names give an unknown-key error naming the new ones', () => {
+    const fromFile = loadConfig({ sections: [reactorSection], text: '[reactor]\nmax_conn = 7\nidle_timeout_s = 30\n', env: {} });
+    assert.deepEqual([fromFile.reactor.max_conn, fromFile.reactor.idle_timeout_s], [7, 30]);
+    assert.equal(loadConfig({ sections: [reactorSection], env: { LARS_REACTOR_MAX_CONN: '8' } }).reactor.max_conn, 8);
+    assert.equal(loadConfig({ sections: [reactorSection], env: {}, overrides: parseSettings(['reactor.max_conn=9']) }).reactor.max_conn, 9);
+    const known = 'known keys: max_conn, max_frame_bytes, idle_timeout_s, output_high_water_bytes, reconnect_initial_ms, reconnect_max_ms';
+    assert.deepEqual(problemsOf(() => loadConfig({ sections: [reactorSection], text: '[reactor]\nmaxConn = 7\nthreadNum = 3\nmaxQueue = 10\n', env: {} })), [
+      `config [reactor] maxConn: unknown key (from config text); ${known}`,
+      `config [reactor] threadNum: unknown key (from config text); ${known}`,
+      `config [reactor] maxQueue: unknown key (from config text); ${known}`,
+    ]);
+    assert.deepEqual(problemsOf(() => loadConfig({ sections: [reactorSection], env: { LARS_REACTOR_MAXCONN: '5' } })), [
+      `config [reactor]: unknown environment variable LARS_REACTOR_MAXCONN; ${known}`,
+    ]);
+  });
+
+  test('[reactor] defaults are the constants TcpServer and TcpClient use themselves', () => {
+    const { reactor } = configFrom([reactorSection]);
+    assert.equal(reactor.max_conn, DEFAULT_MAX_CONNECTIONS);
+    assert.equal(reactor.max_frame_bytes, DEFAULT_TCP_MAX_FRAME);
+    assert.equal(reactor.output_high_water_bytes, DEFAULT_OUTPUT_HIGH_WATER);
+    assert.deepEqual({ initialMs: reactor.reconnect_initial_ms, maxMs: reactor.reconnect_max_ms }, DEFAULT_RECONNECT);
+  });
+
+  test('configFrom: values from code, checked like a file; the environment is not read', () => {
+    const config = configFrom([agent, loadbalance], { agent: { dns: [{ host: '10.0.0.9', port: 1 }], verbose: true }, loadbalance: { probe_num: 12 } });
+    assert.deepEqual(config.agent.dns, [{ host: '10.0.0.9', port: 1 }]);
+    assert.equal(config.agent.verbose, true);
+    assert.equal(config.loadbalance.probe_num, 12);
+    assert.equal(config.loadbalance.err_rate, 0.1, 'default');
+    assert.deepEqual(configFrom([agent], config), { agent: config.agent }, 'a loaded config passes unchanged; other sections are not read');
+    assert.deepEqual(problemsOf(() => configFrom([agent], { agent: { dns: [{ host: '', port: 1 }] } })), [
+      'config [agent] dns: expected a comma-separated list of host:port, got [{"host":"","port":1}] (from overrides)',
+    ]);
+    process.env.LARS_LOADBALANCE_PROBE_NUM = '99';
+    try {
+      assert.equal(configFrom([loadbalance]).loadbalance.probe_num, 10);
+    } finally {
+      delete process.env.LARS_LOADBALANCE_PROBE_NUM;
+    }
+  });
+
+  test('a section listed by two services a program runs is read once', () => {
+    const problems = problemsOf(() => loadConfig({ sections: [reactorSection, loadbalance, reactorSection], text: '[reactor]\nmax_conns = 1\n', env: {} }));
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.deepEqual(Object.keys(loadConfig({ sections: [reactorSection, loadbalance, reactorSection], env: {} })), ['reactor', 'loadbalance']);
+    const impostor = defineSection('reactor', { max_conn: int({ default: 1 }) });
+    assert.throws(() => loadConfig({ sections: [reactorSection, impostor], env: {} }), /two different sections have the same name/);
+  });
+});
+
+describe('endpoints', () => {
+  test('HOST:PORT, [v6]:PORT; with a default host also :PORT and PORT', () => {
+    assert.deepEqual(parseEndpoint('10.0.0.1:7778'), { host: '10.0.0.1', port: 7778 });
+    assert.deepEqual(parseEndpoint(' [::1]:80 '), { host: '::1', port: 80 });
+    assert.deepEqual(parseEndpoint(':0', '0.0.0.0'), { host: '0.0.0.0', port: 0 });
+    assert.deepEqual(parseEndpoint('8080', '127.0.0.1'), { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(parseEndpointList('a:1,, b:2'), [{ host: 'a', port: 1 }, { host: 'b', port: 2 }]);
+  });
+
+  test('anything else is an EndpointError saying what was expected', () => {
+    assert.throws(() => parseEndpoint('8080'), (err) => err instanceof EndpointError && err.message === 'expected HOST:PORT, got "8080"');
+    assert.throws(() => parseEndpoint('localhost', '127.0.0.1'), { name: 'EndpointError', message: 'expected HOST:PORT, got "localhost"' });
+    assert.throws(() => parseEndpoint('a:65536'), { name: 'EndpointError', message: 'port out of range in "a:65536"' });
   });
 });

@@ -3,9 +3,13 @@ import assert from 'node:assert/strict';
 import { ipToInt32, ipToUint32 } from '../../src/protocol/ip.js';
 import { decodeBody, encodeBody } from '../../src/protocol/messages.js';
 import { MsgId } from '../../src/protocol/msgid.js';
-import { reporterConfig } from '../../src/reporter/config.js';
+import { configFrom } from '../../src/reactor/config.js';
+import { REPORTER_CONFIG_SECTIONS, type ReporterConfig } from '../../src/reporter/config.js';
 import { reportTime, toStatusRows } from '../../src/reporter/report.js';
 import { packRows, unpackRows } from '../../src/reporter/packed-rows.js';
+
+/** [reporter] values as code gives them, through the one path every service uses. */
+const reporterConfig = (values: Partial<ReporterConfig> = {}) => configFrom(REPORTER_CONFIG_SECTIONS, { reporter: values }).reporter;
 
 test('toStatusRows: one row per host, addresses unsigned, counts and overload kept', () => {
   // Through the real codec, so negative int32 addresses arrive as the decoder gives them.
@@ -55,7 +59,7 @@ test('packRows and unpackRows round-trip rows exactly, including values above 2^
   assert.deepEqual(unpackRows(packRows(rows)), rows);
 });
 
-test('reporterConfig validates like a config file: ranges and the queue-versus-batch rule', () => {
+test('[reporter] values from code are checked like a config file: ranges and the queue-versus-batch rule', () => {
   assert.equal(reporterConfig().db_thread_cnt, 3);
   assert.equal(reporterConfig({ batch_delay_ms: 5 }).batch_delay_ms, 5);
   assert.throws(() => reporterConfig({ db_thread_cnt: 0 }), /db_thread_cnt: expected an integer between 1 and 64/);

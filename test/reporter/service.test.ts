@@ -21,7 +21,7 @@ const logs: LogCapture = captureLogs('info');
 after(() => logs.restore());
 
 async function startOn(store: Store, config: Partial<ReporterConfig> = {}, metrics = new MetricsRegistry()): Promise<Reporter> {
-  return startReporter({ store, host: '127.0.0.1', port: 0, config, metrics });
+  return startReporter({ store, host: '127.0.0.1', port: 0, reporter: config, metrics });
 }
 
 async function connectTo(reporter: Reporter): Promise<RawTcpClient> {
@@ -290,7 +290,7 @@ describe('reporter service input checks (in-memory SQLite)', () => {
   const metrics = new MetricsRegistry();
   before(async () => {
     store = await openStore('sqlite::memory:');
-    reporter = await startReporter({ store, host: '127.0.0.1', port: 0, config: { batch_delay_ms: 10 }, tcp: { maxFrame: 65535 }, metrics });
+    reporter = await startReporter({ store, host: '127.0.0.1', port: 0, reporter: { batch_delay_ms: 10 }, reactor: { max_frame_bytes: 65535 }, metrics });
   });
   after(async () => {
     await reporter.close();

@@ -18,15 +18,15 @@
  *   await dns.stop();
  */
 import { AGENT_CONFIG_SECTIONS } from '../../src/agent/config.js';
-import { agentOptionsFromConfig, startAgent, type Agent } from '../../src/agent/service.js';
-import { consoleSection } from '../../src/console/config.js';
+import { startAgent, type Agent } from '../../src/agent/service.js';
+import { CONSOLE_CONFIG_SECTIONS } from '../../src/console/config.js';
 import { startConsole, type ConsoleServer } from '../../src/console/server.js';
-import { dnsSection } from '../../src/dns/config.js';
+import { DNS_CONFIG_SECTIONS } from '../../src/dns/config.js';
 import { startDns, type DnsService } from '../../src/dns/service.js';
-import { loadConfig, parseSettings, reactorSection, tcpServerLimits, type ConfigOf, type Section } from '../../src/reactor/config.js';
+import { loadConfig, parseSettings, type ConfigOf, type Section } from '../../src/reactor/config.js';
 import { formatLine, type LogFields, type Logger, type LogLevel } from '../../src/reactor/log.js';
 import { MetricsRegistry } from '../../src/reactor/metrics.js';
-import { reporterSection } from '../../src/reporter/config.js';
+import { REPORTER_CONFIG_SECTIONS } from '../../src/reporter/config.js';
 import { startReporter, type Reporter } from '../../src/reporter/service.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { waitFor, type WaitOptions } from './net.js';
@@ -115,32 +115,24 @@ async function startLocal<const S extends readonly Section[], T>(
 
 /** `lars dns --store URL --listen 127.0.0.1:0`, here. */
 export function startDnsHere(options: LocalStoreOptions): Promise<LocalService<DnsService>> {
-  return startLocal('dns', [dnsSection, reactorSection], options, async ({ config, store, logger, metrics }) => {
-    const dns = await startDns({ store: store!, host: '127.0.0.1', port: 0, dns: config.dns, reactor: config.reactor, logger, metrics });
+  return startLocal('dns', DNS_CONFIG_SECTIONS, options, async ({ config, store, logger, metrics }) => {
+    const dns = await startDns({ ...config, store: store!, host: '127.0.0.1', port: 0, logger, metrics });
     return { service: dns, host: dns.address!.address, port: dns.address!.port, close: () => dns.close() };
   });
 }
 
 /** `lars reporter --store URL --listen 127.0.0.1:0`, here. */
 export function startReporterHere(options: LocalStoreOptions): Promise<LocalService<Reporter>> {
-  return startLocal('reporter', [reporterSection, reactorSection], options, async ({ config, store, logger, metrics }) => {
-    const reporter = await startReporter({
-      store: store!,
-      host: '127.0.0.1',
-      port: 0,
-      config: config.reporter,
-      tcp: tcpServerLimits(config.reactor),
-      logger,
-      metrics,
-    });
+  return startLocal('reporter', REPORTER_CONFIG_SECTIONS, options, async ({ config, store, logger, metrics }) => {
+    const reporter = await startReporter({ ...config, store: store!, host: '127.0.0.1', port: 0, logger, metrics });
     return { service: reporter, host: reporter.address!.address, port: reporter.address!.port, close: () => reporter.close() };
   });
 }
 
 /** `lars console --store URL --listen 127.0.0.1:0`, here; addr is the HTTP address. */
 export function startConsoleHere(options: LocalStoreOptions): Promise<LocalService<ConsoleServer>> {
-  return startLocal('console', [consoleSection], options, async ({ config, store, logger, metrics }) => {
-    const server = await startConsole({ store: store!, host: '127.0.0.1', port: 0, config: config.console, logger, metrics });
+  return startLocal('console', CONSOLE_CONFIG_SECTIONS, options, async ({ config, store, logger, metrics }) => {
+    const server = await startConsole({ ...config, store: store!, host: '127.0.0.1', port: 0, logger, metrics });
     return { service: server, host: server.address.address, port: server.address.port, close: () => server.close() };
   });
 }
@@ -155,7 +147,7 @@ export interface LocalAgentOptions extends LocalOptions {
 export function startAgentHere(options: LocalAgentOptions): Promise<LocalService<Agent>> {
   const set = [`agent.dns=${options.dns}`, `agent.reporter=${options.reporter}`, 'agent.udp_base_port=0', ...(options.set ?? [])];
   return startLocal('agent', AGENT_CONFIG_SECTIONS, { set }, async ({ config, logger, metrics }) => {
-    const agent = await startAgent({ ...agentOptionsFromConfig(config), logger, metrics });
+    const agent = await startAgent({ ...config, logger, metrics });
     return { service: agent, host: agent.host, port: agent.ports[0]!, close: () => agent.close() };
   });
 }

@@ -1,22 +1,23 @@
 /**
- * lars agent --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port 8888]
+ * lars agent --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port PORT]
  *            [--caller IP] [--admin HOST:PORT|off] [--config FILE] [--set section.key=value ...]
  */
-import { AGENT_CONFIG_SECTIONS } from '../../agent/config.js';
-import { agentOptionsFromConfig, startAgent } from '../../agent/service.js';
+import { AGENT_CONFIG_SECTIONS, agentSection, DEFAULT_AGENT_ADMIN_PORT } from '../../agent/config.js';
+import { startAgent } from '../../agent/service.js';
 import { createLogger } from '../../reactor/log.js';
 import { MetricsRegistry } from '../../reactor/metrics.js';
 import { CommandError } from '../args.js';
 import { announce, runUntilSignal, serviceConfig, SERVICE_OPTIONS, startAdmin, parseServiceArgs } from '../service.js';
 
-const USAGE = `usage: lars agent --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port 8888]
+const { udp_host: udpHost, udp_base_port: udpBasePort } = agentSection.fields;
+
+const USAGE = `usage: lars agent --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port ${udpBasePort.default}]
                   [--caller IP] [--admin HOST:PORT|off] [--config FILE] [--set SECTION.KEY=VALUE ...]
-  --udp-host       address of the three UDP ports, default 127.0.0.1 (this machine only)
-  --udp-base-port  first of three consecutive ports, default 8888 (0: any free three)
+  --udp-host       address of the three UDP ports, default ${udpHost.default} (this machine only)
+  --udp-base-port  first of three consecutive ports, default ${udpBasePort.default} (0: any free three)
   --caller         this machine's IPv4 in reports, default its first non-loopback IPv4
-  --admin          /healthz and /metrics, default 127.0.0.1:18888
-  sections: [agent] (dns, reporter, udp_host, udp_base_port, caller, report_interval, route_wait_ms,
-            report_queue, udp_io, udp_busy_poll_us, udp_recv_buffer), [loadbalance] (Lars's keys), [reactor]`;
+  --admin          /healthz and /metrics, default 127.0.0.1:${DEFAULT_AGENT_ADMIN_PORT}
+  --config, --set  sections [agent], [loadbalance] (Lars's keys) and [reactor]: see docs/agent.md`;
 
 const OPTIONS = {
   ...SERVICE_OPTIONS,
@@ -43,12 +44,12 @@ export async function run(argv: string[]): Promise<number> {
   const metrics = new MetricsRegistry();
   let agent;
   try {
-    agent = await startAgent({ ...agentOptionsFromConfig(config), logger: log, metrics });
+    agent = await startAgent({ ...config, logger: log, metrics });
   } catch (err) {
     throw new CommandError((err as Error).message);
   }
   const started = agent;
-  const admin = await startAdmin(values.admin, '127.0.0.1:18888', metrics, () => started.health()).catch(async (err) => {
+  const admin = await startAdmin(values.admin, `127.0.0.1:${DEFAULT_AGENT_ADMIN_PORT}`, metrics, () => started.health()).catch(async (err) => {
     await started.close();
     throw err;
   });

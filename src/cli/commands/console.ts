@@ -1,17 +1,17 @@
 /** lars console --store URL [--listen HOST:PORT] [--allow-remote] [--tls-cert FILE --tls-key FILE] */
 import { readFileSync } from 'node:fs';
-import { consoleSection, DEFAULT_CONSOLE_HOST, DEFAULT_CONSOLE_PORT } from '../../console/config.js';
+import { CONSOLE_CONFIG_SECTIONS, DEFAULT_CONSOLE_HOST, DEFAULT_CONSOLE_PORT } from '../../console/config.js';
 import { ConsoleAddressError, startConsole, type ConsoleOptions } from '../../console/server.js';
 import { createLogger } from '../../reactor/log.js';
 import { MetricsRegistry } from '../../reactor/metrics.js';
 import { Users } from '../../store/users.js';
-import { CommandError, parseHostPort, UsageError } from '../args.js';
+import { CommandError, parseEndpointArg, UsageError } from '../args.js';
 import { openServiceStore, runUntilSignal, serviceConfig, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
 
 const USAGE = `usage: lars console --store URL [--listen HOST:PORT] [--allow-remote] [--tls-cert FILE --tls-key FILE]
                     [--config FILE] [--set console.KEY=VALUE ...] [--no-migrate]
   --listen        default ${DEFAULT_CONSOLE_HOST}:${DEFAULT_CONSOLE_PORT}; /healthz and /metrics are served there too
-  --allow-remote  required to listen on a non-loopback address (e.g. --listen 0.0.0.0:8080)
+  --allow-remote  required to listen on a non-loopback address (e.g. --listen 0.0.0.0:${DEFAULT_CONSOLE_PORT})
   --tls-cert, --tls-key  PEM files: serve HTTPS (cookies get the Secure flag)
 Users: lars user add NAME --role admin|viewer`;
 
@@ -44,16 +44,16 @@ export async function run(argv: string[]): Promise<number> {
   const values = parseServiceArgs(argv, OPTIONS, USAGE);
   if (!values) return 0;
   const log = createLogger('console');
-  const config = serviceConfig([consoleSection], values, log);
-  const listen = parseHostPort(values.listen ?? `${DEFAULT_CONSOLE_HOST}:${DEFAULT_CONSOLE_PORT}`, DEFAULT_CONSOLE_HOST);
+  const config = serviceConfig(CONSOLE_CONFIG_SECTIONS, values, log);
+  const listen = parseEndpointArg(values.listen ?? `${DEFAULT_CONSOLE_HOST}:${DEFAULT_CONSOLE_PORT}`, DEFAULT_CONSOLE_HOST);
   const tls = readTls(values['tls-cert'], values['tls-key']);
   const store = await openServiceStore(values);
   const server = await startConsole({
+    ...config,
     store,
     ...listen,
     allowRemote: values['allow-remote'],
     tls,
-    config: config.console,
     logger: log,
     metrics: new MetricsRegistry(),
   }).catch(async (err) => {

@@ -6,18 +6,18 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAdminServer } from '../../reactor/admin-http.js';
+import type { Endpoint } from '../../reactor/endpoint.js';
 import { createLogger, type Logger } from '../../reactor/log.js';
 import { Dispatcher, requestStatus, Supervisor, watchSupervisor } from '../../dispatcher/index.js';
 import {
   CommandError,
   parseCommand,
-  parseHostPort,
-  parseHostPortList,
+  parseEndpointArg,
+  parseEndpointListArg,
   parseIntArg,
   printJson,
   printTable,
   UsageError,
-  type HostPort,
   type ParsedCommand,
 } from '../args.js';
 
@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number | void> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   if (values.json) throw new UsageError('--json belongs to `lars dispatch status`');
   if (!values.listen?.length) throw new UsageError('dispatch needs --listen HOST:PORT');
-  const listen = values.listen.flatMap((text) => parseHostPortList(text, '0.0.0.0'));
+  const listen = values.listen.flatMap((text) => parseEndpointListArg(text, '0.0.0.0'));
   if (command && command.length === 0) throw new UsageError('nothing after --: give the worker COMMAND or drop the --');
   if (values.workers === undefined) {
     if (command) throw new UsageError('-- COMMAND needs --workers N');
@@ -74,7 +74,7 @@ async function showStatus(values: Values): Promise<void> {
 }
 
 /** Socket mode: workers started elsewhere attach to PATH. */
-async function serveDispatcher(listen: HostPort[], socketPath: string, adminFlag: string | undefined): Promise<void> {
+async function serveDispatcher(listen: Endpoint[], socketPath: string, adminFlag: string | undefined): Promise<void> {
   const log = createLogger('dispatch');
   const stop = listenForStop(log);
   process.on('SIGHUP', () => log.info('sighup_ignored', { reason: 'no managed workers to reload' }));
@@ -83,7 +83,7 @@ async function serveDispatcher(listen: HostPort[], socketPath: string, adminFlag
   });
   const admin = adminFlag
     ? await startAdminServer({
-        ...parseHostPort(adminFlag, '127.0.0.1'),
+        ...parseEndpointArg(adminFlag, '127.0.0.1'),
         metrics: dispatcher.registry,
         health: () => ({ ok: dispatcher.workerCount > 0, workers: dispatcher.workerCount }),
         json: { '/status': () => dispatcher.status() },
@@ -99,10 +99,10 @@ async function serveDispatcher(listen: HostPort[], socketPath: string, adminFlag
 }
 
 /** Managed mode: start the dispatcher and N workers, keep them running. */
-async function superviseWorkers(listen: HostPort[], values: Values, command: string[] | undefined): Promise<void> {
+async function superviseWorkers(listen: Endpoint[], values: Values, command: string[] | undefined): Promise<void> {
   const workers = parseIntArg('--workers', values.workers, 1, 1024);
   const drainSeconds = values['drain-timeout'] === undefined ? 30 : parseIntArg('--drain-timeout', values['drain-timeout'], 0, 86_400);
-  if (values.admin) parseHostPort(values.admin, '127.0.0.1');
+  if (values.admin) parseEndpointArg(values.admin, '127.0.0.1');
   const log = createLogger('dispatch.supervisor');
   const stop = listenForStop(log);
   let supervisor: Supervisor | undefined;

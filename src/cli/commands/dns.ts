@@ -1,21 +1,20 @@
 /** lars dns --store URL [--listen HOST:PORT] [--workers N] */
-import { dnsSection } from '../../dns/config.js';
+import { DEFAULT_DNS_ADMIN_PORT, DEFAULT_DNS_PORT, DNS_CONFIG_SECTIONS } from '../../dns/config.js';
 import { startDns } from '../../dns/service.js';
-import { reactorSection } from '../../reactor/config.js';
 import { runStoreService } from '../service.js';
 
 const USAGE = `usage: lars dns --store URL [--listen HOST:PORT] [--workers N] [--admin HOST:PORT|off] [--config FILE] [--set dns.KEY=VALUE ...] [--no-migrate]
-  --listen   default 0.0.0.0:7778
+  --listen   default 0.0.0.0:${DEFAULT_DNS_PORT}
   --workers  N processes behind a least-connections dispatcher (each keeps its own route table)
-  --admin    /healthz and /metrics, default 127.0.0.1:17778`;
+  --admin    /healthz and /metrics, default 127.0.0.1:${DEFAULT_DNS_ADMIN_PORT}`;
 
 export function run(argv: string[]): Promise<number> {
   return runStoreService(argv, {
     name: 'dns',
     usage: USAGE,
-    sections: [dnsSection, reactorSection],
-    defaultListen: '0.0.0.0:7778',
-    defaultAdmin: '127.0.0.1:17778',
-    start: ({ config, ...context }) => startDns({ ...context, dns: config.dns, reactor: config.reactor }),
+    sections: DNS_CONFIG_SECTIONS,
+    defaultListen: `0.0.0.0:${DEFAULT_DNS_PORT}`,
+    defaultAdmin: `127.0.0.1:${DEFAULT_DNS_ADMIN_PORT}`,
+    start: startDns,
   });
 }

@@ -4,8 +4,7 @@
  * Runs the reporter service until SIGINT/SIGTERM, then flushes its queue and
  * exits 0. A second signal exits at once (1).
  */
-import { reactorSection, tcpServerLimits } from '../../reactor/config.js';
-import { DEFAULT_REPORTER_ADMIN_PORT, DEFAULT_REPORTER_PORT, reporterSection } from '../../reporter/config.js';
+import { DEFAULT_REPORTER_ADMIN_PORT, DEFAULT_REPORTER_PORT, REPORTER_CONFIG_SECTIONS } from '../../reporter/config.js';
 import { startReporter } from '../../reporter/service.js';
 import { runStoreService } from '../service.js';
 
@@ -21,11 +20,11 @@ export function run(argv: string[]): Promise<number> {
   return runStoreService(argv, {
     name: 'reporter',
     usage: USAGE,
-    sections: [reporterSection, reactorSection],
+    sections: REPORTER_CONFIG_SECTIONS,
     defaultListen: `0.0.0.0:${DEFAULT_REPORTER_PORT}`,
     defaultAdmin: `127.0.0.1:${DEFAULT_REPORTER_ADMIN_PORT}`,
     poolSize: (config) => Math.max(MIN_POOL_SIZE, config.reporter.db_thread_cnt + 2),
-    start: ({ config, ...context }) => startReporter({ ...context, config: config.reporter, tcp: tcpServerLimits(config.reactor) }),
+    start: startReporter,
     adminPages: (reporter) => ({ '/stats': () => reporter.stats() }),
   });
 }

@@ -7,28 +7,33 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AGENT_CONFIG_SECTIONS } from '../../agent/config.js';
-import { agentOptionsFromConfig, startAgent } from '../../agent/service.js';
-import { consoleSection } from '../../console/config.js';
-import { startConsole } from '../../console/server.js';
-import { dnsSection } from '../../dns/config.js';
-import { startDns } from '../../dns/service.js';
-import { tcpServerLimits } from '../../reactor/config.js';
+import { startAgent, type Agent } from '../../agent/service.js';
+import { DEFAULT_AGENT_BASE_PORT } from '../../protocol/agent-ports.js';
+import { CONSOLE_CONFIG_SECTIONS, DEFAULT_CONSOLE_PORT } from '../../console/config.js';
+import { startConsole, type ConsoleServer } from '../../console/server.js';
+import { DEFAULT_DNS_PORT, DNS_CONFIG_SECTIONS } from '../../dns/config.js';
+import { startDns, type DnsService } from '../../dns/service.js';
+import type { AdminServer } from '../../reactor/admin-http.js';
+import type { ConfigOf } from '../../reactor/config.js';
 import { formatEndpoint } from '../../reactor/endpoint.js';
-import { createLogger } from '../../reactor/log.js';
+import { createLogger, type Logger } from '../../reactor/log.js';
 import { MetricsRegistry } from '../../reactor/metrics.js';
-import { reporterSection } from '../../reporter/config.js';
-import { startReporter } from '../../reporter/service.js';
+import { DEFAULT_REPORTER_PORT, REPORTER_CONFIG_SECTIONS } from '../../reporter/config.js';
+import { startReporter, type Reporter } from '../../reporter/service.js';
 import { RouteAdmin, type Store } from '../../store/index.js';
 import { ensureAdminUser } from '../../store/users.js';
-import { CommandError, dataDir, parseIntArg } from '../args.js';
+import { CommandError, dataDir, parseIntArg, type ParsedCommand } from '../args.js';
 import { openServiceStore, runUntilSignal, serviceConfig, startAdmin, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
 
-const USAGE = `usage: lars up [--data-dir DIR] [--store URL] [--host H] [--dns-port 7778] [--reporter-port 7779]
-               [--udp-base-port 8888] [--console-port 8080] [--admin HOST:PORT|off] [--no-demo]
+/** The combined /healthz and /metrics of every service. */
+const DEFAULT_UP_ADMIN = '127.0.0.1:17777';
+
+const USAGE = `usage: lars up [--data-dir DIR] [--store URL] [--host H] [--dns-port ${DEFAULT_DNS_PORT}] [--reporter-port ${DEFAULT_REPORTER_PORT}]
+               [--udp-base-port ${DEFAULT_AGENT_BASE_PORT}] [--console-port ${DEFAULT_CONSOLE_PORT}] [--admin HOST:PORT|off] [--no-demo]
                [--config FILE] [--set SECTION.KEY=VALUE ...]
   --data-dir   where the embedded store lives, default ./lars-data (or $LARS_DATA_DIR)
   --host       address every service binds, default 127.0.0.1 (this machine only)
-  --admin      combined /healthz and /metrics of all services, default 127.0.0.1:17777`;
+  --admin      combined /healthz and /metrics of all services, default ${DEFAULT_UP_ADMIN}`;
 
 const OPTIONS = {
   ...STORE_SERVICE_OPTIONS,
@@ -40,6 +45,12 @@ const OPTIONS = {
   'console-port': { type: 'string' },
   'no-demo': { type: 'boolean' },
 } as const;
+
+type Values = ParsedCommand<typeof OPTIONS>['values'];
+
+/** Every section of every service; [reactor] is shared by dns, reporter and the agent. */
+const UP_CONFIG_SECTIONS = [...DNS_CONFIG_SECTIONS, ...REPORTER_CONFIG_SECTIONS, ...CONSOLE_CONFIG_SECTIONS, ...AGENT_CONFIG_SECTIONS] as const;
+type UpConfig = ConfigOf<typeof UP_CONFIG_SECTIONS>;
 
 /** The demo service seeded into an empty store, so the tools have something to call. */
 export const DEMO_ROUTE = { modid: 1, cmdid: 1, description: 'demo: three local hosts (lars up)' };
@@ -53,8 +64,41 @@ async function seedDemo(store: Store): Promise<boolean> {
   return true;
 }
 
+interface Ports {
+  dns: number;
+  reporter: number;
+  udp: number;
+  console: number;
+}
+
 function port(name: string, text: string | undefined, fallback: number): number {
   return text === undefined ? fallback : parseIntArg(name, text, 0, 65535);
+}
+
+function parsePorts(values: Values): Ports {
+  return {
+    dns: port('--dns-port', values['dns-port'], DEFAULT_DNS_PORT),
+    reporter: port('--reporter-port', values['reporter-port'], DEFAULT_REPORTER_PORT),
+    udp: port('--udp-base-port', values['udp-base-port'], DEFAULT_AGENT_BASE_PORT),
+    console: port('--console-port', values['console-port'], DEFAULT_CONSOLE_PORT),
+  };
+}
+
+/**
+ * Every section from --config, LARS_* and --set. [agent] requires dns and
+ * reporter addresses; the agent here gets the real ones (maybe picked by the
+ * OS when a port is 0) once dns and reporter listen, so these stand in.
+ */
+function loadUpConfig(values: Values, host: string, ports: Ports, log: Logger): UpConfig {
+  const wiring = [`agent.dns=${host}:${ports.dns || DEFAULT_DNS_PORT}`, `agent.reporter=${host}:${ports.reporter || DEFAULT_REPORTER_PORT}`];
+  return serviceConfig(UP_CONFIG_SECTIONS, { ...values, set: [...wiring, ...(values.set ?? [])] }, log);
+}
+
+/** --store, $LARS_STORE, or the SQLite file in the data directory (made if missing). */
+function openUpStore(values: Values): Promise<Store> {
+  const dir = resolve(dataDir(values['data-dir']));
+  if (!values.store && !process.env.LARS_STORE) mkdirSync(dir, { recursive: true });
+  return openServiceStore({ ...values, store: values.store ?? process.env.LARS_STORE ?? `sqlite:${dir}/lars.db` });
 }
 
 /** Starts a service, turning "address in use" into advice instead of a stack trace. */
@@ -62,13 +106,87 @@ async function starting<T>(what: string, flag: string, address: string, start: (
   try {
     return await start();
   } catch (err) {
-    const inUse = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' || /EADDRINUSE/.test((err as Error).message);
     throw new CommandError(
-      inUse
+      (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
         ? `${what}: ${address} is already in use (another lars up, or lars ${what}?); pick another port with ${flag}`
         : `${what}: ${(err as Error).message}`,
     );
   }
+}
+
+interface Services {
+  dns: DnsService;
+  reporter: Reporter;
+  agent: Agent;
+  console: ConsoleServer;
+}
+
+/** dns, reporter, the agent wired to both, the console; each one's close is pushed to `stops` once it runs. */
+async function startServices(store: Store, config: UpConfig, host: string, ports: Ports, metrics: MetricsRegistry, stops: (() => Promise<void>)[]): Promise<Services> {
+  const at = (p: number) => formatEndpoint({ host, port: p });
+  const started = <T extends { close(): Promise<void> }>(service: T): T => {
+    stops.push(() => service.close());
+    return service;
+  };
+  const dns = started(
+    await starting('dns', '--dns-port', at(ports.dns), () => startDns({ ...config, store, host, port: ports.dns, logger: createLogger('dns'), metrics })),
+  );
+  const reporter = started(
+    await starting('reporter', '--reporter-port', at(ports.reporter), () =>
+      startReporter({ ...config, store, host, port: ports.reporter, logger: createLogger('reporter'), metrics }),
+    ),
+  );
+  const agent = started(
+    await starting('agent', '--udp-base-port', at(ports.udp), () =>
+      startAgent({
+        ...config,
+        agent: { ...config.agent, dns: [{ host, port: dns.address!.port }], reporter: [{ host, port: reporter.address!.port }], udp_host: host, udp_base_port: ports.udp },
+        logger: createLogger('agent'),
+        metrics,
+      }),
+    ),
+  );
+  const consoleServer = started(
+    await starting('console', '--console-port', at(ports.console), () =>
+      startConsole({ ...config, store, host, port: ports.console, logger: createLogger('console'), metrics }),
+    ),
+  );
+  return { dns, reporter, agent, console: consoleServer };
+}
+
+function combinedHealth(services: Services) {
+  const parts = { dns: services.dns.health(), reporter: services.reporter.health(), agent: services.agent.health() };
+  return { ok: Object.values(parts).every((p) => p.ok), ...parts };
+}
+
+interface Summary {
+  store: Store;
+  host: string;
+  services: Services;
+  admin: AdminServer | undefined;
+  demoSeeded: boolean;
+  adminUser: { created: boolean; password?: string };
+}
+
+/** What runs where, the demo route and how to log in: the lines `lars up` prints. */
+function summaryLines({ store, host, services, admin, demoSeeded, adminUser }: Summary): string[] {
+  const at = (p: number) => formatEndpoint({ host, port: p });
+  const { agent } = services;
+  const agentFlag = agent.ports[0] === DEFAULT_AGENT_BASE_PORT ? '' : ` --agent ${host}:${agent.ports[0]}`;
+  return [
+    'lars up: every service is running',
+    `  data        ${store.describe()}`,
+    `  dns         ${at(services.dns.address!.port)}`,
+    `  reporter    ${at(services.reporter.address!.port)}`,
+    `  agent       udp ${host}:${agent.ports.join(',')}`,
+    `  console     ${services.console.url}`,
+    `  admin       ${admin ? `http://${formatEndpoint({ host: admin.address.address, port: admin.address.port })}/metrics` : 'off'}`,
+    `  demo route  modid ${DEMO_ROUTE.modid} cmdid ${DEMO_ROUTE.cmdid}${demoSeeded ? ' (created now)' : ''}: try  lars gethost ${DEMO_ROUTE.modid} ${DEMO_ROUTE.cmdid}${agentFlag}`,
+    adminUser.created
+      ? `  console login  admin / ${adminUser.password}   (shown once; change it with lars user passwd admin)`
+      : '  console login  an existing user (lars user add NAME --role admin to make one)',
+    'Stop with Ctrl-C.',
+  ];
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -76,20 +194,9 @@ export async function run(argv: string[]): Promise<number> {
   if (!values) return 0;
   const log = createLogger('up');
   const host = values.host ?? '127.0.0.1';
-  const ports = {
-    dns: port('--dns-port', values['dns-port'], 7778),
-    reporter: port('--reporter-port', values['reporter-port'], 7779),
-    udp: port('--udp-base-port', values['udp-base-port'], 8888),
-    console: port('--console-port', values['console-port'], 8080),
-  };
-  // [agent] requires dns and reporter addresses; the agent here gets the real ones (maybe
-  // picked by the OS when a port is 0) once dns and reporter listen, so these stand in.
-  const wiring = [`agent.dns=${host}:${ports.dns || 7778}`, `agent.reporter=${host}:${ports.reporter || 7779}`];
-  const config = serviceConfig([dnsSection, reporterSection, consoleSection, ...AGENT_CONFIG_SECTIONS], { ...values, set: [...wiring, ...(values.set ?? [])] }, log);
-
-  const dir = resolve(dataDir(values['data-dir']));
-  if (!values.store && !process.env.LARS_STORE) mkdirSync(dir, { recursive: true });
-  const store = await openServiceStore({ ...values, store: values.store ?? process.env.LARS_STORE ?? `sqlite:${dir}/lars.db` });
+  const ports = parsePorts(values);
+  const config = loadUpConfig(values, host, ports, log);
+  const store = await openUpStore(values);
   const stops: (() => Promise<void>)[] = [() => store.close()];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => log.error('stop_failed', { error: err }));
@@ -99,68 +206,16 @@ export async function run(argv: string[]): Promise<number> {
     const demoSeeded = values['no-demo'] ? false : await seedDemo(store);
     const adminUser = await ensureAdminUser(store);
     const metrics = new MetricsRegistry();
-    const at = (p: number) => formatEndpoint({ host, port: p });
-
-    const dns = await starting('dns', '--dns-port', at(ports.dns), () =>
-      startDns({ store, host, port: ports.dns, dns: config.dns, reactor: config.reactor, logger: createLogger('dns'), metrics }),
-    );
-    stops.push(() => dns.close());
-    const dnsAddress = { host, port: dns.address!.port };
-
-    const reporter = await starting('reporter', '--reporter-port', at(ports.reporter), () =>
-      startReporter({
-        store,
-        host,
-        port: ports.reporter,
-        config: config.reporter,
-        tcp: tcpServerLimits(config.reactor),
-        logger: createLogger('reporter'),
-        metrics,
-      }),
-    );
-    stops.push(() => reporter.close());
-
-    const agent = await starting('agent', '--udp-base-port', at(ports.udp), () =>
-      startAgent({
-        ...agentOptionsFromConfig(config),
-        dns: [dnsAddress],
-        reporter: [{ host, port: reporter.address!.port }],
-        udpHost: host,
-        udpBasePort: ports.udp,
-        logger: createLogger('agent'),
-        metrics,
-      }),
-    );
-    stops.push(() => agent.close());
-
-    const consoleServer = await starting('console', '--console-port', at(ports.console), () =>
-      startConsole({ store, host, port: ports.console, config: config.console, logger: createLogger('console'), metrics }),
-    );
-    stops.push(() => consoleServer.close());
-
-    const health = () => {
-      const parts = { dns: dns.health(), reporter: reporter.health(), agent: agent.health() };
-      return { ok: Object.values(parts).every((p) => p.ok), ...parts };
-    };
-    const admin = await startAdmin(values.admin, '127.0.0.1:17777', metrics, health);
+    const services = await startServices(store, config, host, ports, metrics, stops);
+    const admin = await startAdmin(values.admin, DEFAULT_UP_ADMIN, metrics, () => combinedHealth(services));
     if (admin) stops.push(() => admin.close());
-
-    const lines = [
-      'lars up: every service is running',
-      `  data        ${store.describe()}`,
-      `  dns         ${at(dns.address!.port)}`,
-      `  reporter    ${at(reporter.address!.port)}`,
-      `  agent       udp ${host}:${agent.ports.join(',')}`,
-      `  console     ${consoleServer.url}`,
-      `  admin       ${admin ? `http://${formatEndpoint({ host: admin.address.address, port: admin.address.port })}/metrics` : 'off'}`,
-      `  demo route  modid ${DEMO_ROUTE.modid} cmdid ${DEMO_ROUTE.cmdid}${demoSeeded ? ' (created now)' : ''}: try  lars gethost ${DEMO_ROUTE.modid} ${DEMO_ROUTE.cmdid}${ports.udp === 8888 ? '' : ` --agent ${host}:${agent.ports[0]}`}`,
-      adminUser.created
-        ? `  console login  admin / ${adminUser.password}   (shown once; change it with lars user passwd admin)`
-        : '  console login  an existing user (lars user add NAME --role admin to make one)',
-      'Stop with Ctrl-C.',
-    ];
-    process.stdout.write(lines.join('\n') + '\n');
-    log.info('ready', { dns: at(dns.address!.port), reporter: at(reporter.address!.port), agent: agent.ports.join(','), console: consoleServer.url });
+    process.stdout.write(summaryLines({ store, host, services, admin, demoSeeded, adminUser }).join('\n') + '\n');
+    log.info('ready', {
+      dns: formatEndpoint({ host, port: services.dns.address!.port }),
+      reporter: formatEndpoint({ host, port: services.reporter.address!.port }),
+      agent: services.agent.ports.join(','),
+      console: services.console.url,
+    });
   } catch (err) {
     await stopAll();
     throw err;

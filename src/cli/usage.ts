@@ -1,0 +1,31 @@
+/** `lars --help`: every command's form, with the default ports from where each is defined. */
+import { DEFAULT_AGENT_ADDRESS } from '../client/agent-address.js';
+import { DEFAULT_AGENT_BASE_PORT } from '../protocol/agent-ports.js';
+import { DEFAULT_CONSOLE_HOST, DEFAULT_CONSOLE_PORT } from '../console/config.js';
+import { DEFAULT_DNS_PORT } from '../dns/config.js';
+import { DEFAULT_REPORTER_PORT } from '../reporter/config.js';
+
+export const USAGE = `usage: lars COMMAND [ARGS]
+
+services
+  lars up [--data-dir DIR] [--store URL]           every service on one machine (embedded SQLite by default)
+  lars dns      --store URL [--listen HOST:PORT]   default 0.0.0.0:${DEFAULT_DNS_PORT}
+  lars reporter --store URL [--listen HOST:PORT]   default 0.0.0.0:${DEFAULT_REPORTER_PORT}
+  lars agent    --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port ${DEFAULT_AGENT_BASE_PORT}]
+  lars console  --store URL [--listen HOST:PORT]   default ${DEFAULT_CONSOLE_HOST}:${DEFAULT_CONSOLE_PORT}
+  lars dispatch --listen HOST:PORT --socket PATH [--workers N -- COMMAND...]
+
+administration
+  lars db migrate --store URL
+  lars module add MODID CMDID [--description TEXT] | del MODID CMDID | list
+  lars route  add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W
+              | del MODID CMDID IP PORT | list [MODID CMDID]
+  lars user   add NAME --role admin|viewer | passwd NAME | del NAME | list
+  lars status [MODID CMDID]
+
+client tools (--agent HOST[:BASE_PORT], default ${DEFAULT_AGENT_ADDRESS})
+  lars gethost MODID CMDID | getroute MODID CMDID | report MODID CMDID IP PORT RETCODE
+  lars simulator MODID CMDID [ERR_RATE_0_10] [QUERIES] | qps MODID CMDID [CONCURRENCY] [--seconds S]
+
+--store defaults to $LARS_STORE, then to sqlite:lars-data/lars.db. Commands that print data take --json.
+`;
