@@ -22,7 +22,7 @@ function overload(balancer: LeastRequestBalancer, n: number, now: number): void 
 describe('least request', () => {
   test('is chosen by strategy name; inflight_timeout must be positive', () => {
     assert.equal(createBalancer('least_request', params({ strategy: 'least_request' })).strategy, 'least_request');
-    assert.throws(() => params({ inflight_timeout: 0 }), /\[loadbalance\] inflight_timeout must be a number > 0, got 0/);
+    assert.throws(() => params({ inflight_timeout: 0 }), /\[loadbalance\] inflight_timeout: expected a number > 0, got 0/);
   });
 
   test('with every call reported before the next pick, it is round robin', () => {
