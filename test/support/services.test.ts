@@ -42,7 +42,7 @@ test('dns, reporter and agent started here serve a getHost and carry its report 
   const reporter = await startReporterHere({ store: url });
   running.push(reporter);
   // The first request for the route waits for dns however busy the machine is.
-  const agent = await startAgentHere({ dns: dns.addr, reporter: reporter.addr, set: ['agent.route_wait_ms=10000', 'agent.report_interval=0.1'] });
+  const agent = await startAgentHere({ dns: dns.addr, reporter: reporter.addr, set: ['agent.route_wait_ms=10000', 'agent.report_interval_s=0.1'] });
   running.push(agent);
   assert.match(dns.addr, /^127\.0\.0\.1:\d+$/);
   assert.equal(agent.service.ports[0], agent.port);
