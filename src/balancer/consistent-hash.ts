@@ -7,8 +7,8 @@
  * warm.
  *
  * Health uses the same Lars rules (HealthRules). A key whose owner is
- * overloaded goes to the next healthy owner clockwise, except every
- * probe_num-th such request, which probes the owner: probes are proportional
+ * overloaded goes to the next healthy owner clockwise, except one such
+ * request in probe_num + 1, which probes the owner: probes are proportional
  * to the dead host's share of keys instead of 1 in probe_num of all traffic.
  * Below hash_panic_threshold healthy hosts, health is ignored and keys go to
  * their owners: when most hosts look bad, the judgement is more likely wrong

@@ -1,8 +1,8 @@
 /**
  * Lars's strategy (docs/balancer.md): hosts sit in an idle or an overload
  * round-robin list; a pick takes a list's head and moves it to the tail; an
- * access counter sends every probe_num-th request made while some host is
- * overloaded to an overloaded host, so overloaded hosts get a chance to
+ * access counter sends one request in probe_num + 1 made while some host is
+ * overloaded to an overloaded host (ProbeCounter, exactly Lars's count), so overloaded hosts get a chance to
  * prove they recovered. Health transitions are the shared HealthRules.
  * Lars has no weights; ours honours only weight 0: a drained host is in
  * neither list, so it gets no call, probes included, while its state is

@@ -2,8 +2,8 @@
  * The part shared by strategies that scan the route's hosts in one fixed
  * order (weighted round robin, least request): the hosts that take calls
  * (drained ones, weight 0, are left out) ordered by (ip, port) so every agent
- * scans alike, and Lars's probes while one of them is overloaded (every
- * probe_num-th request goes to an overloaded host, taking turns). Subclasses
+ * scans alike, and Lars's probes while one of them is overloaded (one
+ * request in probe_num + 1 goes to an overloaded host, taking turns). Subclasses
  * choose among the healthy hosts in pick().
  */
 import { HealthRules, type HealthState } from './health.js';

@@ -13,7 +13,7 @@ const rate = (fallback: number) => float({ default: fallback, min: 0, max: 1 });
 const seconds = (fallback: number) => float({ default: fallback, min: 0, minExclusive: true });
 
 export const LOADBALANCE_FIELDS = {
-  /** Every probe_num-th request made while some host is overloaded goes to an overloaded host. */
+  /** While some host is overloaded, probe_num ordinary picks come between two probes of an overloaded host (one request in probe_num + 1). */
   probe_num: count(1, 10),
   /** vsucc of a host that becomes idle. */
   init_succ_cnt: count(0, 180),

@@ -1,18 +1,25 @@
 /**
- * Lars's probe rule, shared by every strategy: of the requests made while
- * some host is overloaded, every probe_num-th goes to an overloaded host so
- * it can prove it recovered. Callers count only such requests; the count is
- * kept, not reset, while nothing is overloaded (as Lars does).
+ * Lars's probe rule, shared by every strategy, exactly as Lars's C++ agent
+ * counts (docs/balancer.md): while some host is overloaded, a request whose
+ * count has already reached probe_num goes to an overloaded host (so it can
+ * prove it recovered) and restarts the count; any other request adds one
+ * and takes an ordinary pick. So probe_num ordinary picks come between two
+ * probes: one request in probe_num + 1 is a probe. Callers count only
+ * requests made while some host is overloaded; the count is kept, neither
+ * moved nor reset, while nothing is.
  */
 export class ProbeCounter {
   private count = 0;
 
-  constructor(private readonly every: number) {}
+  constructor(private readonly probeNum: number) {}
 
-  /** Counts one request; true on every `every`-th. */
+  /** Counts one request; true when it is the probe. */
   due(): boolean {
-    if (++this.count < this.every) return false;
-    this.count = 0;
-    return true;
+    if (this.count >= this.probeNum) {
+      this.count = 0;
+      return true;
+    }
+    this.count++;
+    return false;
   }
 }

@@ -105,13 +105,13 @@ describe('consistent hash: placement', () => {
 });
 
 describe('consistent hash: health (Lars rules per host)', () => {
-  test("an overloaded host's keys go to the next healthy host clockwise; other keys stay; every 10th is a probe", () => {
+  test("an overloaded host's keys go to the next healthy host clockwise; other keys stay; one in 11 is a probe", () => {
     const lb = ring(hosts(...TEN));
     const before = assignment(lb);
     overload(lb, host(3));
     const ownKeys = KEYS.filter((k) => before.get(k) === 'h3');
     const after = ownKeys.map((k) => label(lb.pick(0, k)));
-    after.forEach((name, i) => assert.equal(name === 'h3', (i + 1) % 10 === 0, `request ${i + 1} for a key of h3 got ${name}`));
+    after.forEach((name, i) => assert.equal(name === 'h3', (i + 1) % 11 === 0, `request ${i + 1} for a key of h3 got ${name}`));
     for (const k of KEYS) if (before.get(k) !== 'h3') assert.equal(label(lb.pick(0, k)), before.get(k));
     const again = ownKeys.map((k) => label(lb.pick(0, k)));
     const bothFellBack = ownKeys.map((_, i) => i).filter((i) => after[i] !== 'h3' && again[i] !== 'h3');
@@ -134,17 +134,17 @@ describe('consistent hash: health (Lars rules per host)', () => {
     overload(lb, host(2));
     const ofOverloaded = KEYS.filter((k) => before.get(k) === 'h1' || before.get(k) === 'h2').length;
     const toOverloaded = [...assignment(lb).values()].filter((n) => n === 'h1' || n === 'h2').length;
-    assert.equal(toOverloaded, Math.floor(ofOverloaded / 10), '2 of 4 healthy is not below 0.5: only probes reach h1, h2');
+    assert.equal(toOverloaded, Math.floor(ofOverloaded / 11), '2 of 4 healthy is not below 0.5: only probes reach h1, h2');
     overload(lb, host(3));
     assert.deepEqual(assignment(lb), before, '1 of 4 healthy < 0.5: panic');
   });
 
-  test('without panic, every host overloaded: OVERLOAD except every probe_num-th request', () => {
+  test('without panic, every host overloaded: OVERLOAD except one request in probe_num + 1', () => {
     const lb = ring(hosts(1, 2), { hash_panic_threshold: 0, probe_num: 5 });
     overload(lb, host(1));
     overload(lb, host(2));
-    const results = Array.from({ length: 20 }, (_, i) => lb.pick(0, `k${i}`).retcode);
-    results.forEach((code, i) => assert.equal(code, (i + 1) % 5 === 0 ? RetCode.SUCC : RetCode.OVERLOAD));
+    const results = Array.from({ length: 24 }, (_, i) => lb.pick(0, `k${i}`).retcode);
+    results.forEach((code, i) => assert.equal(code, (i + 1) % 6 === 0 ? RetCode.SUCC : RetCode.OVERLOAD));
   });
 
   test('reports for unknown hosts are ignored; stats are per host since the last take', () => {

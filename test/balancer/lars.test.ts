@@ -55,34 +55,35 @@ describe('lars: picking', () => {
     assert.deepEqual(first, { retcode: RetCode.SUCC, host: host(1) });
   });
 
-  test('with idle and overloaded hosts, every probe_num-th request probes an overloaded host', () => {
+  test('with idle and overloaded hosts, probe_num idle picks come between two probes: requests 11, 22, 33 probe (Lars\'s C++ count)', () => {
     const { picks, fail, order } = setup([1, 2, 3]);
     assert.equal(fail(host(1), 15), 'overload_contin_err');
     assert.deepEqual(order(), { idle: ['h2', 'h3'], overload: ['h1'] });
-    const got = picks(30);
-    got.forEach((name, i) => assert.equal(name === 'h1', (i + 1) % 10 === 0, `request ${i + 1} got ${name}`));
-    assert.deepEqual(got.slice(0, 10), ['h2', 'h3', 'h2', 'h3', 'h2', 'h3', 'h2', 'h3', 'h2', 'h1']);
+    const got = picks(33);
+    got.forEach((name, i) => assert.equal(name === 'h1', (i + 1) % 11 === 0, `request ${i + 1} got ${name}`));
+    assert.deepEqual(got.slice(0, 11), ['h2', 'h3', 'h2', 'h3', 'h2', 'h3', 'h2', 'h3', 'h2', 'h3', 'h1']);
   });
 
   test('probes go round robin through the overload list', () => {
     const { picks, fail } = setup([1, 2, 3, 4]);
     fail(host(1), 15);
     fail(host(2), 15);
-    const probes = picks(40).filter((_, i) => (i + 1) % 10 === 0);
+    const probes = picks(44).filter((_, i) => (i + 1) % 11 === 0);
     assert.deepEqual(probes, ['h1', 'h2', 'h1', 'h2']);
   });
 
-  test('every host overloaded: every probe_num-th request gets an overloaded host, the others OVERLOAD', () => {
+  test('every host overloaded: one request in probe_num + 1 gets an overloaded host, the others OVERLOAD', () => {
     const { picks, fail } = setup([1, 2], { probe_num: 4 });
     fail(host(1), 15);
     fail(host(2), 15);
-    assert.deepEqual(picks(12), ['OVERLOAD', 'OVERLOAD', 'OVERLOAD', 'h1', 'OVERLOAD', 'OVERLOAD', 'OVERLOAD', 'h2', 'OVERLOAD', 'OVERLOAD', 'OVERLOAD', 'h1']);
+    const O = 'OVERLOAD';
+    assert.deepEqual(picks(15), [O, O, O, O, 'h1', O, O, O, O, 'h2', O, O, O, O, 'h1']);
   });
 
-  test('probe_num 1: every request goes to an overloaded host while there is one', () => {
+  test('probe_num 1: every other request goes to an overloaded host while there is one', () => {
     const { picks, fail } = setup([1, 2], { probe_num: 1 });
     fail(host(1), 15);
-    assert.deepEqual(picks(3), ['h1', 'h1', 'h1']);
+    assert.deepEqual(picks(4), ['h2', 'h1', 'h2', 'h1']);
   });
 
   test('the probe counter counts only while some host is overloaded and is kept when none is', () => {
@@ -92,7 +93,7 @@ describe('lars: picking', () => {
     assert.equal(succeed(host(1), 6), 'idle_succ_rate');
     picks(25); // nothing overloaded: not counted
     fail(host(1), 15);
-    assert.deepEqual(picks(3), ['h2', 'h3', 'h1'], 'the 8th and 9th counted requests go idle, the 10th probes');
+    assert.deepEqual(picks(4), ['h2', 'h3', 'h2', 'h1'], 'the 8th to 10th counted requests go idle, the 11th probes');
   });
 });
 

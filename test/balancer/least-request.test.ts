@@ -83,21 +83,21 @@ describe('least request', () => {
     assert.deepEqual(tally(later), { h1: 2, h2: 2 }, 'the stale counts are gone: round robin again');
   });
 
-  test('an overloaded host gets only probes (every probe_num-th request); all overloaded gives OVERLOAD between probes', () => {
+  test('an overloaded host gets only probes (one request in probe_num + 1); all overloaded gives OVERLOAD between probes', () => {
     const b = new LeastRequestBalancer(params({ probe_num: 5 }));
     b.setHosts(hosts(1, 2), 0);
     overload(b, 2, 0);
-    const sequence = Array.from({ length: 10 }, () => {
+    const sequence = Array.from({ length: 12 }, () => {
       const picked = b.pick(0);
       if (picked.host) b.report(picked.host, true, 0);
       return label(picked);
     });
-    assert.deepEqual(sequence.map((name, i) => (name === 'h2' ? i + 1 : 0)).filter(Boolean), [5, 10]);
+    assert.deepEqual(sequence.map((name, i) => (name === 'h2' ? i + 1 : 0)).filter(Boolean), [6, 12]);
     const all = new LeastRequestBalancer(params({ probe_num: 5 }));
     all.setHosts(hosts(1, 2), 0);
     overload(all, 1, 0);
     overload(all, 2, 0);
-    const answers = Array.from({ length: 10 }, () => label(all.pick(0)));
+    const answers = Array.from({ length: 12 }, () => label(all.pick(0)));
     assert.deepEqual(answers.filter((name) => name !== 'OVERLOAD'), ['h1', 'h2']);
   });
 
