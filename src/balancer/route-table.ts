@@ -132,9 +132,10 @@ export class RouteTable {
     return route.balancer === null ? [] : route.balancer.hosts().map(({ ip, port }) => ({ ip, port }));
   }
 
-  report(modid: number, cmdid: number, host: HostAddr, ok: boolean, now: number): RouteReportOutcome {
+  /** One call's outcome; `latencyMs` as RouteBalancer.report takes it. */
+  report(modid: number, cmdid: number, host: HostAddr, ok: boolean, now: number, latencyMs?: number): RouteReportOutcome {
     const balancer = this.find(modid, cmdid)?.balancer ?? null;
-    return balancer === null ? 'unknown_route' : balancer.report(host, ok, now);
+    return balancer === null ? 'unknown_route' : balancer.report(host, ok, now, latencyMs);
   }
 
   /** Applies a dns reply or push: new hosts join idle, vanished ones leave, an empty answer drops the route. */

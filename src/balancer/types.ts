@@ -107,8 +107,13 @@ export interface RouteBalancer {
    * round robin, least request), allocation-free.
    */
   pick(now: number, key?: string | number): PickResult;
-  /** Records one call's outcome. A host not in the route is ignored ('unknown_host'). */
-  report(host: HostAddr, ok: boolean, now: number): HealthEvent;
+  /**
+   * Records one call's outcome. `latencyMs` is the call's duration when the
+   * client sent it (ReportRequest field 5, docs/protocol.md), undefined when
+   * unknown; strategies that do not weigh latency ignore it. A host not in
+   * the route is ignored ('unknown_host').
+   */
+  report(host: HostAddr, ok: boolean, now: number, latencyMs?: number): HealthEvent;
   /**
    * Replaces the host set: new hosts start idle, vanished ones are removed
    * with their state, the others keep theirs (weights are updated).
