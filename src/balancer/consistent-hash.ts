@@ -64,9 +64,9 @@ export class ConsistentHashBalancer extends RegistryBalancer<TrackedHost> implem
     this.probes = new ProbeCounter(params.probe_num);
     this.vnodes = params.hash_vnodes;
     this.panicThreshold = params.hash_panic_threshold;
+    const rules = new HealthRules(params);
     this.registry = new HostRegistry(
-      new HealthRules(params),
-      (addr, weight, health) => new TrackedHost(addr, weight, health),
+      (addr, weight, now) => new TrackedHost(addr, weight, rules, now),
       (host) => {
         if (!host.drained) this.overloadedCount += host.health.overloaded ? 1 : -1;
       },

@@ -24,21 +24,25 @@ export function hostKey(ip: number, port: number): number {
   return (ip >>> 0) * 65536 + port;
 }
 
-export class TrackedHost {
+/**
+ * What every strategy's host has: identity, weight, the shared SUCC answer and
+ * the call counts for the reporter. How a call's outcome changes the host's
+ * state is the strategy's (judge()): Lars's rules (TrackedHost) or the
+ * adaptive strategy's outlier detection.
+ */
+export abstract class RegisteredHost {
   readonly addr: HostAddr;
   readonly key: number;
   weight: number;
-  readonly health: HealthState;
   /** The SUCC answer naming this host, built once so picks allocate nothing. */
   readonly picked: PickResult;
   succSinceTake = 0;
   errSinceTake = 0;
 
-  constructor(addr: HostAddr, weight: number, health: HealthState) {
+  constructor(addr: HostAddr, weight: number) {
     this.addr = addr;
     this.key = hostKey(addr.ip, addr.port);
     this.weight = weight;
-    this.health = health;
     this.picked = Object.freeze({ retcode: RetCode.SUCC, host: addr });
   }
 
@@ -47,10 +51,50 @@ export class TrackedHost {
     return this.weight === 0;
   }
 
-  recordCall(rules: HealthRules, ok: boolean, now: number): HealthEvent {
+  /** Out of the ordinary picks: overloaded (Lars's rules) or ejected (adaptive). */
+  abstract get unavailable(): boolean;
+
+  /** Applies one call's outcome to the host's state; returns the rule that fired, or 'none'. */
+  protected abstract judge(ok: boolean, now: number, latencyMs: number | undefined): HealthEvent;
+
+  abstract view(): HostView;
+
+  recordCall(ok: boolean, now: number, latencyMs: number | undefined): HealthEvent {
     if (ok) this.succSinceTake++;
     else this.errSinceTake++;
-    return rules.record(this.health, ok, now);
+    return this.judge(ok, now, latencyMs);
+  }
+
+  /** Returns the counts since the last take (null when there were no calls) and zeroes them. */
+  takeStats(): HostStats | null {
+    if (this.succSinceTake === 0 && this.errSinceTake === 0) return null;
+    const stats = { ip: this.addr.ip, port: this.addr.port, succ: this.succSinceTake, err: this.errSinceTake, overload: this.unavailable };
+    this.succSinceTake = 0;
+    this.errSinceTake = 0;
+    return stats;
+  }
+}
+
+/** A host judged by Lars's rules (HealthRules), as every strategy but adaptive judges it. */
+export class TrackedHost extends RegisteredHost {
+  readonly health: HealthState;
+
+  constructor(
+    addr: HostAddr,
+    weight: number,
+    private readonly rules: HealthRules,
+    now: number,
+  ) {
+    super(addr, weight);
+    this.health = rules.newState(now);
+  }
+
+  get unavailable(): boolean {
+    return this.health.overloaded;
+  }
+
+  protected judge(ok: boolean, now: number): HealthEvent {
+    return this.rules.record(this.health, ok, now);
   }
 
   view(): HostView {
@@ -68,15 +112,6 @@ export class TrackedHost {
       continSucc: h.continSucc,
       continErr: h.continErr,
     };
-  }
-
-  /** Returns the counts since the last take (null when there were no calls) and zeroes them. */
-  takeStats(): HostStats | null {
-    if (this.succSinceTake === 0 && this.errSinceTake === 0) return null;
-    const stats = { ip: this.addr.ip, port: this.addr.port, succ: this.succSinceTake, err: this.errSinceTake, overload: this.health.overloaded };
-    this.succSinceTake = 0;
-    this.errSinceTake = 0;
-    return stats;
   }
 }
 
@@ -98,18 +133,17 @@ function checkInput(input: HostInput): string | null {
   return null;
 }
 
-export class HostRegistry<H extends TrackedHost> {
+export class HostRegistry<H extends RegisteredHost> {
   private readonly byKey = new Map<number, H>();
   /** Counts of removed hosts, handed out by the next takeStats() so no reported call is lost. */
   private retiredStats: HostStats[] = [];
 
   /**
-   * @param create builds a strategy's host object around a fresh health state
-   * @param onStateChange called after a report flipped a host between idle and overloaded
+   * @param create builds a strategy's host object, its state fresh as of `now`
+   * @param onStateChange called after a report flipped a host's `unavailable`
    */
   constructor(
-    private readonly rules: HealthRules,
-    private readonly create: (addr: HostAddr, weight: number, health: HealthState) => H,
+    private readonly create: (addr: HostAddr, weight: number, now: number) => H,
     private readonly onStateChange: (host: H) => void,
   ) {}
 
@@ -122,12 +156,12 @@ export class HostRegistry<H extends TrackedHost> {
   }
 
   /** Records one call's outcome for a host of the set; others are ignored. */
-  report(addr: HostAddr, ok: boolean, now: number): HealthEvent {
+  report(addr: HostAddr, ok: boolean, now: number, latencyMs?: number): HealthEvent {
     const host = this.get(addr);
     if (host === undefined) return 'unknown_host';
-    const wasOverloaded = host.health.overloaded;
-    const event = host.recordCall(this.rules, ok, now);
-    if (host.health.overloaded !== wasOverloaded) this.onStateChange(host);
+    const wasUnavailable = host.unavailable;
+    const event = host.recordCall(ok, now, latencyMs);
+    if (host.unavailable !== wasUnavailable) this.onStateChange(host);
     return event;
   }
 
@@ -160,7 +194,7 @@ export class HostRegistry<H extends TrackedHost> {
       const weight = input.weight ?? DEFAULT_HOST_WEIGHT;
       const existing = this.byKey.get(key);
       if (existing === undefined) {
-        const host = this.create(Object.freeze({ ip: input.ip | 0, port: input.port }), weight, this.rules.newState(now));
+        const host = this.create(Object.freeze({ ip: input.ip | 0, port: input.port }), weight, now);
         this.byKey.set(key, host);
         added.push(host);
       } else if (existing.weight !== weight) {

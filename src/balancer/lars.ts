@@ -33,9 +33,9 @@ export class LarsBalancer extends RegistryBalancer<LarsHost> implements RouteBal
   constructor(params: LoadBalanceParams) {
     super();
     this.probes = new ProbeCounter(params.probe_num);
+    const rules = new HealthRules(params);
     this.registry = new HostRegistry(
-      new HealthRules(params),
-      (addr, weight, health) => new LarsHost(addr, weight, health),
+      (addr, weight, now) => new LarsHost(addr, weight, rules, now),
       (host) => this.moveToStateList(host),
     );
   }

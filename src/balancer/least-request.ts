@@ -9,7 +9,7 @@
  * O(hosts) per pick, like weighted round robin. Weight 0 drains a host
  * (OrderedBalancer leaves it out).
  */
-import type { HealthState } from './health.js';
+import type { HealthRules } from './health.js';
 import { TrackedHost } from './host-registry.js';
 import { InFlightCounter } from './in-flight.js';
 import { OrderedBalancer } from './ordered-balancer.js';
@@ -20,8 +20,8 @@ import type { HealthEvent, HostAddr, PickResult, RouteBalancer } from './types.j
 class LoadedHost extends TrackedHost {
   readonly inFlight: InFlightCounter;
 
-  constructor(addr: HostAddr, weight: number, health: HealthState, timeoutMs: number) {
-    super(addr, weight, health);
+  constructor(addr: HostAddr, weight: number, rules: HealthRules, now: number, timeoutMs: number) {
+    super(addr, weight, rules, now);
     this.inFlight = new InFlightCounter(timeoutMs);
   }
 }
@@ -33,7 +33,7 @@ export class LeastRequestBalancer extends OrderedBalancer<LoadedHost> implements
 
   constructor(params: LoadBalanceParams) {
     const timeoutMs = params.inflight_timeout * 1000;
-    super(params, (addr, weight, health) => new LoadedHost(addr, weight, health, timeoutMs));
+    super(params, (addr, weight, rules, now) => new LoadedHost(addr, weight, rules, now, timeoutMs));
   }
 
   pick(now: number, _key?: string | number): PickResult {
@@ -61,8 +61,8 @@ export class LeastRequestBalancer extends OrderedBalancer<LoadedHost> implements
     return chosen.picked;
   }
 
-  override report(addr: HostAddr, ok: boolean, now: number): HealthEvent {
-    const event = super.report(addr, ok, now);
+  override report(addr: HostAddr, ok: boolean, now: number, latencyMs?: number): HealthEvent {
+    const event = super.report(addr, ok, now, latencyMs);
     if (event !== 'unknown_host') this.registry.get(addr)!.inFlight.end(now);
     return event;
   }

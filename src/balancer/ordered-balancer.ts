@@ -6,7 +6,7 @@
  * request in probe_num + 1 goes to an overloaded host, taking turns). Subclasses
  * choose among the healthy hosts in pick().
  */
-import { HealthRules, type HealthState } from './health.js';
+import { HealthRules } from './health.js';
 import { HostRegistry, type TrackedHost } from './host-registry.js';
 import type { LoadBalanceParams } from './params.js';
 import { ProbeCounter } from './probe-counter.js';
@@ -24,10 +24,11 @@ export abstract class OrderedBalancer<H extends TrackedHost> extends RegistryBal
   /** Counts only requests made while some host is overloaded. */
   private readonly probes: ProbeCounter;
 
-  constructor(params: LoadBalanceParams, create: (addr: HostAddr, weight: number, health: HealthState) => H) {
+  constructor(params: LoadBalanceParams, create: (addr: HostAddr, weight: number, rules: HealthRules, now: number) => H) {
     super();
     this.probes = new ProbeCounter(params.probe_num);
-    this.registry = new HostRegistry(new HealthRules(params), create, (host) => {
+    const rules = new HealthRules(params);
+    this.registry = new HostRegistry((addr, weight, now) => create(addr, weight, rules, now), (host) => {
       if (!host.drained) this.overloadedCount += host.health.overloaded ? 1 : -1;
     });
   }

@@ -25,7 +25,7 @@ export class WeightedRoundRobinBalancer extends OrderedBalancer<WeightedHost> im
   readonly strategy = 'weighted_round_robin' as const;
 
   constructor(params: LoadBalanceParams) {
-    super(params, (addr, weight, health) => new WeightedHost(addr, weight, health));
+    super(params, (addr, weight, rules, now) => new WeightedHost(addr, weight, rules, now));
   }
 
   /** The choice depends on neither time nor key. */
