@@ -67,6 +67,8 @@ const TRANSITIONS = new Set<HealthEvent>([
   'idle_succ_rate',
   'idle_contin_succ',
   'idle_overload_timeout',
+  'ejected',
+  'readmitted',
 ]);
 
 export class PortHandlers {

@@ -1,3 +1,4 @@
+import { AdaptiveBalancer } from './adaptive.js';
 import { ConsistentHashBalancer } from './consistent-hash.js';
 import { LarsBalancer } from './lars.js';
 import { LeastRequestBalancer } from './least-request.js';
@@ -5,14 +6,19 @@ import type { LoadBalanceParams } from './params.js';
 import type { RouteBalancer, StrategyName } from './types.js';
 import { WeightedRoundRobinBalancer } from './weighted-round-robin.js';
 
-const CONSTRUCTORS: Record<StrategyName, new (params: LoadBalanceParams) => RouteBalancer> = {
+const CONSTRUCTORS: Record<StrategyName, new (params: LoadBalanceParams, random: () => number) => RouteBalancer> = {
   lars: LarsBalancer,
   consistent_hash: ConsistentHashBalancer,
   weighted_round_robin: WeightedRoundRobinBalancer,
   least_request: LeastRequestBalancer,
+  adaptive: AdaptiveBalancer,
 };
 
-/** A new, empty balancer for one route. `params` should come from validateLoadBalanceParams(). */
-export function createBalancer(strategy: StrategyName, params: LoadBalanceParams): RouteBalancer {
-  return new CONSTRUCTORS[strategy](params);
+/**
+ * A new, empty balancer for one route. `params` should come from
+ * validateLoadBalanceParams(); `random` (uniform in [0, 1)) is for the
+ * strategies that draw (adaptive): the quality simulator passes a seeded one.
+ */
+export function createBalancer(strategy: StrategyName, params: LoadBalanceParams, random: () => number = Math.random): RouteBalancer {
+  return new CONSTRUCTORS[strategy](params, random);
 }

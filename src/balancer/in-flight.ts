@@ -30,6 +30,11 @@ export class InFlightCounter {
     return this.total;
   }
 
+  /** Calls counted as in flight as of the last count, begin or end: for views, which have no clock. */
+  get latest(): number {
+    return this.total;
+  }
+
   /** A call to this host begins. */
   begin(now: number): void {
     this.advance(now);

@@ -2,6 +2,7 @@ export * from './types.js';
 export * from './params.js';
 export { createBalancer } from './factory.js';
 export { LarsBalancer } from './lars.js';
+export { AdaptiveBalancer } from './adaptive.js';
 export { ConsistentHashBalancer, MAX_RING_POINTS } from './consistent-hash.js';
 export { WeightedRoundRobinBalancer } from './weighted-round-robin.js';
 export { ProbeCounter } from './probe-counter.js';

@@ -1,8 +1,7 @@
 /**
  * The `[loadbalance]` parameters. Key names, units (seconds) and defaults
- * are Lars's so an existing lb_agent.conf section carries over; `strategy`,
- * `hash_vnodes`, `hash_panic_threshold` and `inflight_timeout` are our
- * extensions. The rules are the config loader's own field rules (pure), so the
+ * are Lars's so an existing lb_agent.conf section carries over; `strategy`
+ * and the keys after update_timeout are our extensions (docs/balancer.md). The rules are the config loader's own field rules (pure), so the
  * agent's [loadbalance] section is these fields and nothing else.
  */
 import { float, int, oneOf, readFields, type FieldValues } from '../reactor/fields.js';
@@ -39,8 +38,26 @@ export const LOADBALANCE_FIELDS = {
   hash_vnodes: int({ default: 100, min: 1, max: 10_000 }),
   /** consistent_hash: below this healthy fraction, health is ignored (all hosts take traffic). */
   hash_panic_threshold: rate(0.5),
-  /** Seconds. least_request: a handed-out host not reported within this stops counting as in flight. */
+  /** Seconds. least_request, adaptive: a handed-out host not reported within this stops counting as in flight. */
   inflight_timeout: seconds(10),
+  /** adaptive: failures in a row that eject a host while the route's other hosts succeed (more when they fail too). */
+  eject_consecutive: count(1, 3),
+  /** Seconds. adaptive: a host ejected a second time must pass probes this long before it is re-admitted; doubles with each further ejection. */
+  eject_base: seconds(30),
+  /** Seconds. adaptive: the longest such probation; and each eject_max a host serves without an ejection forgets one ejection. */
+  eject_max: seconds(300),
+  /** adaptive: at most this percentage of a route's hosts are ejected at once (at least one, never all). */
+  max_ejected_percent: float({ default: 20, min: 0, max: 100 }),
+  /** Seconds. adaptive: the shortest time between two probes of an ejected host that keeps failing (the first comes after an eighth of it, then doubling). */
+  probe_interval: seconds(2),
+  /** adaptive: at most this fraction of a route's calls probe an ejected host... */
+  probe_share: float({ default: 0.00025, min: 0, max: 1, minExclusive: true }),
+  /** Seconds. adaptive: ...but an ejected host is probed at least this often, however little the traffic. */
+  probe_interval_max: seconds(30),
+  /** Seconds. adaptive: a re-admitted or newly added host's share ramps up over this long (0: at once). */
+  slow_start: float({ default: 2, min: 0 }),
+  /** Seconds. adaptive: time constant of the latency and failure-rate estimates. */
+  decay_time: seconds(10),
 };
 
 export type LoadBalanceParams = FieldValues<typeof LOADBALANCE_FIELDS>;

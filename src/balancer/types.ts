@@ -11,7 +11,7 @@
  */
 import type { RetCode } from '../protocol/retcode.js';
 
-export const STRATEGY_NAMES = ['lars', 'consistent_hash', 'weighted_round_robin', 'least_request'] as const;
+export const STRATEGY_NAMES = ['lars', 'consistent_hash', 'weighted_round_robin', 'least_request', 'adaptive'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 export interface HostAddr {
@@ -58,22 +58,36 @@ export type HealthEvent =
   | 'idle_succ_rate'
   | 'idle_contin_succ'
   | 'idle_overload_timeout'
-  | 'window_restart';
+  | 'window_restart'
+  | 'ejected'
+  | 'readmitted';
 
-/** A host's balancing state, for status pages and API_GetRoute. */
+/**
+ * A host's balancing state, for status pages and API_GetRoute: the fields
+ * every strategy has, then Lars's counters (strategies judged by Lars's
+ * rules) or the adaptive strategy's estimates.
+ */
 export interface HostView {
   readonly ip: number;
   readonly port: number;
   readonly weight: number;
+  /** Out of the ordinary picks: overloaded (Lars's rules) or ejected (adaptive). */
   readonly overloaded: boolean;
-  /** When the host last became idle (window start) or overloaded, in the caller's ms clock. */
+  /** When the host last became idle (window start), overloaded, ejected or re-admitted, in the caller's ms clock. */
   readonly stateSince: number;
-  readonly vsucc: number;
-  readonly verr: number;
-  readonly rsucc: number;
-  readonly rerr: number;
-  readonly continSucc: number;
-  readonly continErr: number;
+  readonly vsucc?: number;
+  readonly verr?: number;
+  readonly rsucc?: number;
+  readonly rerr?: number;
+  readonly continSucc?: number;
+  readonly continErr?: number;
+  /** adaptive: the peak-EWMA latency estimate, ms; null until a report carried a duration. */
+  readonly latencyMs?: number | null;
+  /** adaptive: recent failure rate (0..1), calls in flight, failures in a row, ejections remembered. */
+  readonly failureRate?: number;
+  readonly inFlight?: number;
+  readonly consecutiveFailures?: number;
+  readonly ejections?: number;
 }
 
 /** Calls reported for one host since the previous takeStats(), for the reporter. */

@@ -7,7 +7,7 @@ import { CommandError, UsageError } from './args.js';
 
 const COMMANDS = new Set([
   'up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'user', 'status',
-  'gethost', 'getroute', 'report', 'simulator', 'qps',
+  'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate',
 ]);
 
 /** Loaded only when printed: the default ports it shows come from the services' config modules. */
@@ -44,11 +44,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once stdout and stderr have handed over everything written: writes to
+ * a pipe are asynchronous, and process.exit() alone would cut a long --json
+ * document short.
+ */
+function exitAfterOutput(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 // Exit explicitly: a failed service start may leave sockets or timers open.
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`lars: ${(err as Error).stack ?? err}\n`);
-    process.exit(1);
-  },
-);
+main(process.argv.slice(2)).then(exitAfterOutput, (err) => {
+  process.stderr.write(`lars: ${(err as Error).stack ?? err}\n`);
+  exitAfterOutput(1);
+});

@@ -27,5 +27,8 @@ client tools (--agent HOST[:BASE_PORT], default ${DEFAULT_AGENT_ADDRESS})
   lars gethost MODID CMDID | getroute MODID CMDID | report MODID CMDID IP PORT RETCODE
   lars simulator MODID CMDID [ERR_RATE_0_10] [QUERIES] | qps MODID CMDID [CONCURRENCY] [--seconds S]
 
+balancing quality (a seeded simulation, no sockets)
+  lars simulate [--scenario NAME[,NAME...]] [--strategy NAME[,NAME...]] [--seed N] [--svg DIR]
+
 --store defaults to $LARS_STORE, then to sqlite:lars-data/lars.db. Commands that print data take --json.
 `;

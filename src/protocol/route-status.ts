@@ -4,18 +4,27 @@
  * is for people and test tools, not a hot path. Lars clients never ask for it.
  */
 
-/** A host as the agent's balancer holds it: its health counters, and its state's age instead of a clock reading. */
+/**
+ * A host as the agent's balancer holds it: its health counters (Lars's, or
+ * the adaptive strategy's estimates; docs/balancer.md), and its state's age
+ * instead of a clock reading.
+ */
 export interface RouteStatusHost {
   ip: string;
   port: number;
   weight: number;
   overloaded: boolean;
-  vsucc: number;
-  verr: number;
-  rsucc: number;
-  rerr: number;
-  continSucc: number;
-  continErr: number;
+  vsucc?: number;
+  verr?: number;
+  rsucc?: number;
+  rerr?: number;
+  continSucc?: number;
+  continErr?: number;
+  latencyMs?: number | null;
+  failureRate?: number;
+  inFlight?: number;
+  consecutiveFailures?: number;
+  ejections?: number;
   /** How long the host has been in its current state (idle window or overload), ms. */
   stateAgeMs: number;
 }

@@ -104,7 +104,7 @@ describeIfAvailable('the agent benchmark clients (bench/clients/*.c)', compilerM
     const client = new LarsClient({ host: '127.0.0.1', basePort: agentBase, timeoutMs: 2000 });
     try {
       const succeeded = async (): Promise<number> =>
-        (await client.routeStatus(MODID, CMDID)).hosts.reduce((sum, host) => sum + host.rsucc, 0);
+        (await client.routeStatus(MODID, CMDID)).hosts.reduce((sum, host) => sum + (host.rsucc ?? 0), 0);
       let calls = 0;
       for (const [mode, depth] of [['gethost', 1], ['loop', 1], ['loop', 4]] as const) {
         const result = await runQps(qps, agentBase, 2, mode, depth);

@@ -13,12 +13,15 @@ import { host, label, params } from './helpers.js';
 const weighted = (...pairs: [number, number][]): HostInput[] => pairs.map(([n, weight]) => ({ ...host(n), weight }));
 const view = (lb: RouteBalancer, n: number) => lb.hosts().find((h) => h.port === host(n).port);
 
-/** Names of `count` picks, with a different affinity key each (the ring spreads them; the others ignore keys). */
-function picks(lb: RouteBalancer, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => label(lb.pick(0, `key-${i}`)));
+/** Names of `count` picks at `now`, with a different affinity key each (the ring spreads them; the others ignore keys). */
+function picks(lb: RouteBalancer, count: number, now = 0): string[] {
+  return Array.from({ length: count }, (_, i) => label(lb.pick(now, `key-${i}`)));
 }
 
-/** Fails a host until the Lars rules overload it. */
+/** Late enough for every strategy's probe: the adaptive one probes by time (probe_interval_max, 30 s). */
+const PROBE_DUE_MS = 31_000;
+
+/** Fails a host until its strategy takes it out (Lars's rules overload it, adaptive ejects it). */
 function overload(lb: RouteBalancer, n: number): void {
   for (let i = 0; i < params().contin_err_limit; i++) lb.report(host(n), false, 0);
   assert.equal(view(lb, n)?.overloaded, true);
@@ -41,9 +44,9 @@ for (const strategy of STRATEGY_NAMES) {
       const lb = balancer();
       lb.setHosts(weighted([1, 1], [2, 1]), 0);
       overload(lb, 2);
-      assert.ok(picks(lb, 20).includes('h2'), 'probed while it takes calls');
+      assert.ok(picks(lb, 20, PROBE_DUE_MS).includes('h2'), 'probed while it takes calls');
       lb.setHosts(weighted([1, 1], [2, 0]), 0);
-      assert.deepEqual(new Set(picks(lb, 200)), new Set(['h1']));
+      assert.deepEqual(new Set(picks(lb, 200, 2 * PROBE_DUE_MS)), new Set(['h1']));
     });
 
     test('draining and restoring a host keeps its state; restored, it takes calls again', () => {

@@ -20,6 +20,15 @@ describe('[loadbalance] params', () => {
       hash_vnodes: 100,
       hash_panic_threshold: 0.5,
       inflight_timeout: 10,
+      eject_consecutive: 3,
+      eject_base: 30,
+      eject_max: 300,
+      max_ejected_percent: 20,
+      probe_interval: 2,
+      probe_share: 0.00025,
+      probe_interval_max: 30,
+      slow_start: 2,
+      decay_time: 10,
     });
     assert.ok(Object.isFrozen(DEFAULT_LOADBALANCE_PARAMS));
   });
@@ -53,7 +62,7 @@ describe('[loadbalance] params', () => {
     [{ succ_rate: '' }, '[loadbalance] succ_rate: expected a number between 0 and 1, got ""'],
     [{ err_rate: true }, '[loadbalance] err_rate: expected a number between 0 and 1, got true'],
     [{ hash_vnodes: 0 }, '[loadbalance] hash_vnodes: expected an integer between 1 and 10000, got 0'],
-    [{ strategy: 'random' }, '[loadbalance] strategy: expected one of lars, consistent_hash, weighted_round_robin, least_request, got "random"'],
+    [{ strategy: 'random' }, '[loadbalance] strategy: expected one of lars, consistent_hash, weighted_round_robin, least_request, adaptive, got "random"'],
   ];
   for (const [input, message] of bad) {
     test(`rejects ${JSON.stringify(input)}`, () => {
