@@ -112,7 +112,7 @@ describe('port handlers: the route wait', () => {
     const { tally, handlers } = setup(0);
     handlers.dnsAnswer(1, 2, [HOST]);
     const report = (modid: number, host: typeof HOST | null) =>
-      handlers.request({ msgid: MsgId.ReportRequest, message: { modid, cmdid: 2, host: host && { ...host, weight: 1 }, retcode: RetCode.SUCC } }, 0);
+      handlers.request({ msgid: MsgId.ReportRequest, message: { modid, cmdid: 2, host: host && { ...host, weight: 1 }, retcode: RetCode.SUCC, durationUs: null } }, 0);
     report(1, HOST);
     report(7, HOST);
     report(1, { ...HOST, port: 1 });
