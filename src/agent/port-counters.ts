@@ -26,6 +26,8 @@ const COUNTERS = {
   /** Requests held for dns's first answer of their route, and those of them answered NOEXIST when the wait ended. */
   waited: ['events', { kind: 'waited_for_dns' }],
   waitExpired: ['events', { kind: 'wait_expired' }],
+  /** Reports that carried the call's duration (ReportRequest field 5): whether clients send durations. */
+  timedReport: ['events', { kind: 'timed_report' }],
   /** Reports for a route or host the port does not have. */
   unknownReports: ['events', { kind: 'unknown_report' }],
   /** Routes without hosts forgotten to stay within max_unknown_routes. */

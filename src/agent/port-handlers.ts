@@ -6,7 +6,7 @@
  */
 import type { LoadBalanceParams } from '../balancer/params.js';
 import { isQueue } from '../balancer/results.js';
-import { RouteTable, type RouteStats, type RouteView } from '../balancer/route-table.js';
+import { RouteTable, type RouteStats, type RouteTableOptions, type RouteView } from '../balancer/route-table.js';
 import type { HealthEvent, HostAddr, HostInput, PickResult } from '../balancer/types.js';
 import type { AcceptedDatagram } from '../protocol/datagram.js';
 import { intToIp } from '../protocol/ip.js';
@@ -40,6 +40,8 @@ export interface PortHandlersOptions {
   clock(): number;
   log: Logger;
   timers?: Timers;
+  /** Builds a route's balancer (RouteTable's option); default: the `[loadbalance] strategy` of params. */
+  createBalancer?: RouteTableOptions['createBalancer'];
 }
 
 /** A request held until dns answers its route. */
@@ -88,7 +90,12 @@ export class PortHandlers {
     this.log = options.log;
     this.logLimited = rateLimited(options.log, LOG_INTERVAL_MS);
     this.maxUnknownRoutes = options.maxUnknownRoutes;
-    this.table = new RouteTable({ params: options.params, maxUnknownRoutes: options.maxUnknownRoutes, requestRoute: options.pull });
+    this.table = new RouteTable({
+      params: options.params,
+      maxUnknownRoutes: options.maxUnknownRoutes,
+      requestRoute: options.pull,
+      createBalancer: options.createBalancer,
+    });
     this.waits = new RouteWaits({ waitMs: options.routeWaitMs, timers: options.timers, release: (route, waiters, expired) => this.release(route, waiters, expired) });
   }
 
@@ -163,12 +170,15 @@ export class PortHandlers {
 
   private report(request: DecodedTypes[typeof MsgId.ReportRequest]): void {
     this.tally.counts.report++;
-    const { modid, cmdid, host } = request;
+    const { modid, cmdid, host, durationUs } = request;
+    // ReportRequest field 5 (docs/protocol.md): absent is unknown, 0 is a duration.
+    const latencyMs = durationUs === null ? undefined : durationUs / 1000;
+    if (latencyMs !== undefined) this.tally.counts.timedReport++;
     if (host === null) {
       this.tally.counts.unknownReports++;
       return;
     }
-    const event = this.table.report(modid, cmdid, host, request.retcode === RetCode.SUCC, this.clock());
+    const event = this.table.report(modid, cmdid, host, request.retcode === RetCode.SUCC, this.clock(), latencyMs);
     if (event === 'unknown_route' || event === 'unknown_host') this.tally.counts.unknownReports++;
     else if (TRANSITIONS.has(event)) this.log.info('host_state', { modid, cmdid, host: `${intToIp(host.ip)}:${host.port}`, event });
   }

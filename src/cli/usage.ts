@@ -24,7 +24,7 @@ administration
   lars status [MODID CMDID]
 
 client tools (--agent HOST[:BASE_PORT], default ${DEFAULT_AGENT_ADDRESS})
-  lars gethost MODID CMDID | getroute MODID CMDID | report MODID CMDID IP PORT RETCODE
+  lars gethost MODID CMDID | getroute MODID CMDID | report MODID CMDID IP PORT RETCODE [--duration-ms MS]
   lars simulator MODID CMDID [ERR_RATE_0_10] [QUERIES] | qps MODID CMDID [CONCURRENCY] [--seconds S]
 
 balancing quality (a seeded simulation, no sockets)

@@ -9,6 +9,7 @@
  * failures (timeout, closed client) throw.
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 import { DEFAULT_AGENT_BASE_PORT, agentPort } from '../protocol/agent-ports.js';
 import { readDatagram } from '../protocol/datagram.js';
 import { encodeFrame } from '../protocol/frame.js';
@@ -35,6 +36,8 @@ export interface LarsClientOptions {
   basePort?: number;
   /** Per-request timeout in ms; default 1000. */
   timeoutMs?: number;
+  /** Monotonic ms that call() measures fn's duration with; performance.now() unless a test injects one. */
+  clock?: () => number;
 }
 
 export interface HostOptions {
@@ -44,6 +47,27 @@ export interface HostOptions {
    * field; the Lars strategy ignores it.
    */
   key?: string;
+}
+
+export interface ReportOptions {
+  /**
+   * The call's duration in ms (finite, >= 0), for latency-aware strategies:
+   * sent in whole µs (ReportRequest extension field 5), at most 2^32 - 1 µs
+   * (about 71.6 minutes). Left out, the duration is unknown and the report
+   * is the bytes a Lars client sends.
+   */
+  durationMs?: number;
+}
+
+/** ReportRequest's duration_us is a uint32. */
+const MAX_DURATION_US = 0xffffffff;
+
+/** A duration in ms as ReportRequest's duration_us: rounded to whole µs, clamped to the uint32 range. Throws RangeError unless finite and >= 0. */
+export function reportedDurationUs(durationMs: number): number {
+  if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
+    throw new RangeError(`a call's duration must be a finite number of ms >= 0, got ${String(durationMs)}`);
+  }
+  return Math.min(Math.round(durationMs * 1000), MAX_DURATION_US);
 }
 
 export interface CallOptions extends HostOptions {
@@ -77,6 +101,7 @@ export class LarsClient {
   private readonly host: string;
   private readonly basePort: number;
   private readonly timeoutMs: number;
+  private readonly clock: () => number;
   private seq = 0;
   private closed = false;
   private readonly hostRequests = new Map<number, Pending<GetHostResult>>();
@@ -91,6 +116,7 @@ export class LarsClient {
     this.host = options.host ?? '127.0.0.1';
     this.basePort = options.basePort ?? DEFAULT_AGENT_BASE_PORT;
     this.timeoutMs = options.timeoutMs ?? 1000;
+    this.clock = options.clock ?? (() => performance.now());
     this.socket = createSocket(this.host.includes(':') ? 'udp6' : 'udp4');
     this.socket.on('message', (datagram) => this.onDatagram(datagram));
     // A send error (e.g. ICMP port unreachable surfaced by the OS) must not crash the caller.
@@ -113,10 +139,14 @@ export class LarsClient {
     return reply;
   }
 
-  /** Tells the agent how a call to host went: RetCode.SUCC or a failure code. No answer. */
-  report(modid: number, cmdid: number, host: Host, retcode: number): void {
+  /**
+   * Tells the agent how a call to host went: RetCode.SUCC or a failure code,
+   * and how long it took when `durationMs` is given. No answer.
+   */
+  report(modid: number, cmdid: number, host: Host, retcode: number, options: ReportOptions = {}): void {
+    const duration = options.durationMs === undefined ? null : reportedDurationUs(options.durationMs);
     if (this.closed) return;
-    const report = { modid, cmdid, host: { ip: ipToInt32(host.ip), port: host.port }, retcode };
+    const report = { modid, cmdid, host: { ip: ipToInt32(host.ip), port: host.port }, retcode, durationUs: duration };
     void this.ready.then(() => this.sendTo(modid, cmdid, MsgId.ReportRequest, report));
   }
 
@@ -161,6 +191,8 @@ export class LarsClient {
   /**
    * get host -> fn(host) -> report. fn failing (throwing or rejecting) or
    * exceeding the timeout is reported as SYSTEM_ERROR against that host.
+   * The report carries fn's duration on the client's monotonic clock: until
+   * it settled, or until the timeout when that came first.
    */
   async call<T>(modid: number, cmdid: number, fn: (host: Host) => Promise<T> | T, options: CallOptions = {}): Promise<CallResult<T>> {
     const picked = await this.getHost(modid, cmdid, { key: options.key });
@@ -171,12 +203,14 @@ export class LarsClient {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new LarsTimeoutError(`call to ${host.ip}:${host.port}`, limit)), limit);
     });
+    const started = this.clock();
+    const elapsed = (): ReportOptions => ({ durationMs: this.clock() - started });
     try {
       const value = await Promise.race([Promise.resolve().then(() => fn(host)), timeout]);
-      this.report(modid, cmdid, host, RetCode.SUCC);
+      this.report(modid, cmdid, host, RetCode.SUCC, elapsed());
       return { retcode: RetCode.SUCC, host, value };
     } catch (error) {
-      this.report(modid, cmdid, host, RetCode.SYSTEM_ERROR);
+      this.report(modid, cmdid, host, RetCode.SYSTEM_ERROR, elapsed());
       return { retcode: RetCode.SYSTEM_ERROR, host, error };
     } finally {
       clearTimeout(timer);

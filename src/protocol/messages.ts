@@ -63,6 +63,8 @@ export interface ReportRequest {
   cmdid: number;
   host?: HostInfo | null;
   retcode: number;
+  /** Extension field 5: the call's duration in µs (uint32); null or left out when unknown, and then not sent. */
+  durationUs?: number | null;
 }
 
 /** The body of each msgid, as a sender writes it. */
@@ -95,6 +97,8 @@ export interface DecodedGetHostResponse extends GetHostResponse {
 }
 export interface DecodedReportRequest extends ReportRequest {
   host: DecodedHostInfo | null;
+  /** null when the client sent no duration; 0 is a duration. */
+  durationUs: number | null;
 }
 
 /** The body of each msgid as decodeBody hands it out: every field present. */
@@ -185,7 +189,7 @@ const hostResponse = protobuf<GetHostResponse, DecodedGetHostResponse, lars.GetH
 
 const reportRequest = protobuf<ReportRequest, DecodedReportRequest, lars.ReportRequest.$Properties>(
   lars.ReportRequest,
-  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, host: m.host ? plainHost(m.host) : null, retcode: m.retcode ?? 0 }),
+  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, host: m.host ? plainHost(m.host) : null, retcode: m.retcode ?? 0, durationUs: m.durationUs ?? null }),
   withWireHost,
 );
 

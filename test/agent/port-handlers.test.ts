@@ -6,8 +6,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PortTally } from '../../src/agent/port-counters.js';
-import { PortHandlers } from '../../src/agent/port-handlers.js';
+import { PortHandlers, type PortHandlersOptions } from '../../src/agent/port-handlers.js';
+import { LarsBalancer } from '../../src/balancer/lars.js';
 import { validateLoadBalanceParams } from '../../src/balancer/params.js';
+import type { HealthEvent, HostAddr } from '../../src/balancer/types.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { RetCode } from '../../src/protocol/retcode.js';
 import { createLogger } from '../../src/reactor/log.js';
@@ -15,14 +17,15 @@ import { captureLogs, type LogCapture } from '../support/net.js';
 import { FakeTimers } from './helpers.js';
 
 const HOST = { ip: 0x0a000001, port: 9001 };
+const PARAMS = validateLoadBalanceParams({});
 
-function setup(routeWaitMs = 200) {
+function setup(routeWaitMs = 200, options: Pick<PortHandlersOptions, 'createBalancer'> = {}) {
   const timers = new FakeTimers();
   const tally = new PortTally();
   const pulls: string[] = [];
   const sent: { msgid: number; message: unknown; peer: unknown }[] = [];
   const handlers = new PortHandlers({
-    params: validateLoadBalanceParams({}),
+    params: PARAMS,
     maxUnknownRoutes: 100,
     routeWaitMs,
     pull: (modid, cmdid) => pulls.push(`${modid}/${cmdid}`),
@@ -31,12 +34,15 @@ function setup(routeWaitMs = 200) {
     clock: () => timers.now,
     log: createLogger('test.port'),
     timers,
+    ...options,
   });
   const getHost = (seq: number, modid = 1, cmdid = 2, peer = seq) =>
     handlers.request({ msgid: MsgId.GetHostRequest, message: { seq, modid, cmdid, key: '' } }, peer);
   const getRoute = (modid = 1, cmdid = 2, peer = 0) => handlers.request({ msgid: MsgId.ApiGetRouteRequest, message: { modid, cmdid } }, peer);
+  const report = (modid: number, host: typeof HOST | null, durationUs: number | null = null) =>
+    handlers.request({ msgid: MsgId.ReportRequest, message: { modid, cmdid: 2, host: host && { ...host, weight: 1 }, retcode: RetCode.SUCC, durationUs } }, 0);
   const retcodes = () => sent.filter((s) => s.msgid === MsgId.GetHostResponse).map((s) => (s.message as { seq: number; retcode: number }).retcode);
-  return { timers, tally, pulls, sent, handlers, getHost, getRoute, retcodes };
+  return { timers, tally, pulls, sent, handlers, getHost, getRoute, report, retcodes };
 }
 
 describe('port handlers: the route wait', () => {
@@ -109,15 +115,35 @@ describe('port handlers: the route wait', () => {
   });
 
   test('a report counts; one for a route or host the port does not have is an unknown report', () => {
-    const { tally, handlers } = setup(0);
+    const { tally, handlers, report } = setup(0);
     handlers.dnsAnswer(1, 2, [HOST]);
-    const report = (modid: number, host: typeof HOST | null) =>
-      handlers.request({ msgid: MsgId.ReportRequest, message: { modid, cmdid: 2, host: host && { ...host, weight: 1 }, retcode: RetCode.SUCC } }, 0);
     report(1, HOST);
     report(7, HOST);
     report(1, { ...HOST, port: 1 });
     report(1, null);
     assert.deepEqual([tally.counts.report, tally.counts.unknownReports], [4, 3]);
     assert.deepEqual(handlers.takeStats().routes, [{ modid: 1, cmdid: 2, hosts: [{ ...HOST, succ: 1, err: 0, overload: false }] }]);
+  });
+
+  test('a report\'s duration reaches RouteTable.report as latencyMs (µs / 1000), none as undefined; timed reports are counted', () => {
+    const latencies: (number | undefined)[] = [];
+    /** The Lars strategy, recording the latency each report hands it. */
+    class RecordingBalancer extends LarsBalancer {
+      override report(host: HostAddr, ok: boolean, now: number, latencyMs?: number): HealthEvent {
+        latencies.push(latencyMs);
+        return super.report(host, ok, now);
+      }
+    }
+    const { tally, handlers, report } = setup(0, { createBalancer: () => new RecordingBalancer(PARAMS) });
+    handlers.dnsAnswer(1, 2, [HOST]);
+    report(1, HOST, 1500);
+    report(1, HOST, 0);
+    report(1, HOST);
+    report(1, HOST, 0xffffffff);
+    assert.deepEqual(latencies, [1.5, 0, undefined, 4294967.295]);
+    report(7, HOST, 2000);
+    report(1, null, 2000);
+    assert.deepEqual([tally.counts.report, tally.counts.timedReport, tally.counts.unknownReports], [6, 5, 2], 'every report with a duration counts, known route or not');
+    assert.deepEqual(handlers.takeStats().routes, [{ modid: 1, cmdid: 2, hosts: [{ ...HOST, succ: 4, err: 0, overload: false }] }]);
   });
 });

@@ -26,7 +26,7 @@ describe('decoded messages', () => {
     assert.deepEqual(decodeBody(MsgId.ReportStatusRequest, Buffer.alloc(0)), { modid: 0, cmdid: 0, caller: 0, results: [], ts: 0 });
     assert.deepEqual(decodeBody(MsgId.GetHostRequest, Buffer.alloc(0)), { seq: 0, modid: 0, cmdid: 0, key: '' });
     assert.deepEqual(decodeBody(MsgId.GetHostResponse, Buffer.alloc(0)), { seq: 0, modid: 0, cmdid: 0, retcode: 0, host: null });
-    assert.deepEqual(decodeBody(MsgId.ReportRequest, Buffer.alloc(0)), { modid: 0, cmdid: 0, host: null, retcode: 0 });
+    assert.deepEqual(decodeBody(MsgId.ReportRequest, Buffer.alloc(0)), { modid: 0, cmdid: 0, host: null, retcode: 0, durationUs: null });
   });
 
   test('nested messages are plain too, defaults filled in', () => {

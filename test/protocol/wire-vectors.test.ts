@@ -62,6 +62,50 @@ const vectors = [
       20 01         # 4: retcode 1 (OVERLOAD)`,
   } satisfies Vector<typeof MsgId.ReportRequest>,
   {
+    name: 'ReportRequest with a duration of 1500 µs (extension field 5)',
+    msgid: MsgId.ReportRequest,
+    message: { modid: 1, cmdid: 2, host: { ip: ipToInt32('127.0.0.1'), port: 9000 }, retcode: RetCode.SUCC, durationUs: 1500 },
+    frame: `
+      06 00 00 00   # msgid 6
+      12 00 00 00   # body length 18
+      08 01         # 1: modid 1
+      10 02         # 2: cmdid 2
+      1a 09         # 3: host, 9 bytes
+        08 81 80 80 f8 07   # 1: ip 0x7f000001
+        10 a8 46            # 2: port 9000
+                    # 4: retcode 0 (SUCC) is the default, so absent
+      28 dc 0b      # 5: duration_us 1500 (0x5dc: 0x5c|0x80, 0x0b)`,
+  } satisfies Vector<typeof MsgId.ReportRequest>,
+  {
+    name: 'ReportRequest with a duration of 0 µs: sent, since 0 is a duration and absent is unknown',
+    msgid: MsgId.ReportRequest,
+    message: { modid: 1, cmdid: 2, host: { ip: ipToInt32('127.0.0.1'), port: 9000 }, retcode: RetCode.SYSTEM_ERROR, durationUs: 0 },
+    frame: `
+      06 00 00 00   # msgid 6
+      13 00 00 00   # body length 19
+      08 01         # 1: modid 1
+      10 02         # 2: cmdid 2
+      1a 09         # 3: host, 9 bytes
+        08 81 80 80 f8 07   # 1: ip 0x7f000001
+        10 a8 46            # 2: port 9000
+      20 02         # 4: retcode 2 (SYSTEM_ERROR)
+      28 00         # 5: duration_us 0, written although it is proto3's default`,
+  } satisfies Vector<typeof MsgId.ReportRequest>,
+  {
+    name: 'ReportRequest with the largest duration, 2^32 - 1 µs (about 71.6 minutes)',
+    msgid: MsgId.ReportRequest,
+    message: { modid: 1, cmdid: 2, host: { ip: ipToInt32('127.0.0.1'), port: 9000 }, retcode: RetCode.SUCC, durationUs: 0xffffffff },
+    frame: `
+      06 00 00 00   # msgid 6
+      15 00 00 00   # body length 21
+      08 01         # 1: modid 1
+      10 02         # 2: cmdid 2
+      1a 09         # 3: host, 9 bytes
+        08 81 80 80 f8 07   # 1: ip 0x7f000001
+        10 a8 46            # 2: port 9000
+      28 ff ff ff ff 0f   # 5: duration_us 4294967295, a 5-byte varint`,
+  } satisfies Vector<typeof MsgId.ReportRequest>,
+  {
     name: 'GetRouteResponse with 2 hosts',
     msgid: MsgId.GetRouteResponse,
     message: {
@@ -153,6 +197,13 @@ describe('hand-written wire vectors', () => {
     const decoded = decodeBody(MsgId.GetHostResponse, frame.subarray(HEADER_SIZE));
     assert.equal(decoded.host?.ip, -939458045);
     assert.equal(decoded.host!.ip >>> 0, 0xc8010203);
+  });
+
+  test('a report without field 5 (every Lars client\'s) reads as an unknown duration, not 0', () => {
+    const withoutDuration = decodeBody(MsgId.ReportRequest, hexBytes(vectors[2].frame).subarray(HEADER_SIZE));
+    assert.equal(withoutDuration.durationUs, null);
+    const zero = decodeBody(MsgId.ReportRequest, hexBytes(vectors[4].frame).subarray(HEADER_SIZE));
+    assert.equal(zero.durationUs, 0);
   });
 
   test('fields left out read as their defaults', () => {

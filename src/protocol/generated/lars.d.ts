@@ -659,6 +659,9 @@ export namespace lars {
         /** ReportRequest retcode. */
         retcode: number;
 
+        /** ReportRequest durationUs. */
+        durationUs?: (number|null);
+
         /**
          * Creates a new ReportRequest instance using the specified properties.
          * @param [properties] Properties to set
@@ -709,6 +712,9 @@ export namespace lars {
 
             /** ReportRequest retcode */
             retcode?: (number|null);
+
+            /** ReportRequest durationUs */
+            durationUs?: (number|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];

@@ -1595,6 +1595,7 @@ export const lars = $root.lars = (() => {
          * @property {number|null} [cmdid] ReportRequest cmdid
          * @property {lars.HostInfo.$Properties|null} [host] ReportRequest host
          * @property {number|null} [retcode] ReportRequest retcode
+         * @property {number|null} [durationUs] ReportRequest durationUs
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -1659,6 +1660,23 @@ export const lars = $root.lars = (() => {
         ReportRequest.prototype.retcode = 0;
 
         /**
+         * ReportRequest durationUs.
+         * @member {number|null|undefined} durationUs
+         * @memberof lars.ReportRequest
+         * @instance
+         */
+        ReportRequest.prototype.durationUs = null;
+
+        // OneOf field names bound to virtual getters and setters
+        let $oneOfFields;
+
+        // Virtual OneOf for proto3 optional field
+        $Object.defineProperty(ReportRequest.prototype, "_durationUs", {
+            get: $util.oneOfGetter($oneOfFields = ["durationUs"]),
+            set: $util.oneOfSetter($oneOfFields)
+        });
+
+        /**
          * Creates a new ReportRequest instance using the specified properties.
          * @function create
          * @memberof lars.ReportRequest
@@ -1698,6 +1716,8 @@ export const lars = $root.lars = (() => {
                 $root.lars.HostInfo.encode(message.host, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
             if (message.retcode != null && $Object.hasOwnProperty.call(message, "retcode") && message.retcode !== 0)
                 writer.uint32(/* id 4, wireType 0 =*/32).int32(message.retcode);
+            if (message.durationUs != null && $Object.hasOwnProperty.call(message, "durationUs"))
+                writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.durationUs);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -1773,6 +1793,13 @@ export const lars = $root.lars = (() => {
                             message.retcode = value;
                         else
                             delete message.retcode;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        message.durationUs = reader.uint32();
+                        message._durationUs = "durationUs";
                         continue;
                     }
                 }
