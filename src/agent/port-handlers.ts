@@ -61,7 +61,7 @@ export interface PortStats {
 
 const LOG_INTERVAL_MS = 10_000;
 
-/** Health events worth a log line: a host leaving or rejoining the idle list. */
+/** Health events worth a log line: a host leaving or rejoining the ordinary picks (overloaded or ejected). */
 const TRANSITIONS = new Set<HealthEvent>([
   'overload_err_rate',
   'overload_contin_err',
