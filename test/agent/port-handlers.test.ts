@@ -121,3 +121,45 @@ describe('port handlers: the route wait', () => {
     assert.deepEqual(handlers.takeStats().routes, [{ modid: 1, cmdid: 2, hosts: [{ ...HOST, succ: 1, err: 0, overload: false }] }]);
   });
 });
+
+describe("port handlers: the strategy a route's module names", () => {
+  let logs: LogCapture;
+  before(() => {
+    logs = captureLogs();
+  });
+  after(() => logs.restore());
+
+  const routeStatus = (handlers: PortHandlers, sent: { msgid: number; message: unknown }[]) => {
+    handlers.request({ msgid: MsgId.RouteStatusRequest, message: { modid: 1, cmdid: 2 } }, 0);
+    return (sent.filter((s) => s.msgid === MsgId.RouteStatusResponse).at(-1)!.message as { strategy: string | null }).strategy;
+  };
+
+  test('runs what dns names, shows it in the route view and route status, logs a switch; null is the agent default', () => {
+    const mine = logs.since();
+    const { handlers, sent } = setup(0);
+    handlers.dnsAnswer(1, 2, [HOST], 'least_request');
+    assert.equal(handlers.routes()[0]?.strategy, 'least_request');
+    assert.equal(routeStatus(handlers, sent), 'least_request');
+    handlers.dnsAnswer(1, 2, [HOST], null);
+    assert.equal(routeStatus(handlers, sent), 'lars');
+    assert.equal(mine.matching(/ info test\.port route_strategy modid=1 cmdid=2 from=least_request to=lars$/).length, 1);
+  });
+
+  test('a name this agent does not know: the default serves, counted and logged once per route', () => {
+    const mine = logs.since();
+    const { handlers, tally, sent, getHost, retcodes } = setup(0);
+    for (let i = 0; i < 3; i++) handlers.dnsAnswer(1, 2, [HOST], 'adaptive_v9');
+    handlers.dnsAnswer(4, 5, [HOST], 'adaptive_v9');
+    assert.equal(routeStatus(handlers, sent), 'lars');
+    getHost(1);
+    assert.deepEqual(retcodes(), [RetCode.SUCC], 'the route serves');
+    assert.equal(tally.counts.unknownStrategies, 2);
+    assert.deepEqual(
+      mine.matching('unknown_strategy').map((line) => line.replace(/^\S+ /, '')),
+      [
+        'warn test.port unknown_strategy modid=1 cmdid=2 strategy=adaptive_v9 using=lars',
+        'warn test.port unknown_strategy modid=4 cmdid=5 strategy=adaptive_v9 using=lars',
+      ],
+    );
+  });
+});
