@@ -4,7 +4,7 @@
  * The dns service with 100,000 route rows (10,000 routes x 10 hosts), per
  * engine (SQLite in a temp dir always; MariaDB/MySQL and PostgreSQL when
  * test/support/engines.ts reaches them, in a fresh database dropped after):
- * 1. load: RouteReader.loadRoutes() + RouteSnapshot.fromHosts(), what the dns
+ * 1. load: RouteReader.loadRoutes() + RouteSnapshot.fromRoutes(), what the dns
  *    does at start-up, 5 times in this process (min/median, heap and RSS
  *    before/after), and the cold figure the real `lars dns` child logs in its
  *    first routes_loaded line, with the child's RSS (and a child's RSS on the
@@ -210,9 +210,9 @@ async function measureLoad(store: Store, tag: string): Promise<LoadFigures> {
   for (let i = 0; i < LOAD_REPEATS; i++) {
     const started = performance.now();
     const loaded = await reader.loadRoutes();
-    snapshot = RouteSnapshot.fromHosts(loaded.version, loaded.routes);
+    snapshot = RouteSnapshot.fromRoutes(loaded.version, loaded.routes);
     times.push(performance.now() - started);
-    const rows = [...loaded.routes.values()].reduce((sum, hosts) => sum + hosts.length, 0);
+    const rows = [...loaded.routes.values()].reduce((sum, { hosts }) => sum + hosts.length, 0);
     if (snapshot.size !== ROUTE_COUNT || rows !== ROUTE_COUNT * HOSTS_PER_ROUTE) {
       throw new Error(`loaded ${snapshot.size} routes with ${rows} hosts, expected ${ROUTE_COUNT} with ${ROUTE_COUNT * HOSTS_PER_ROUTE}`);
     }

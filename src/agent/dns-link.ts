@@ -15,7 +15,8 @@ import { TcpClient, type ReconnectOptions } from '../reactor/tcp-client.js';
 
 export interface DnsLinkOptions {
   addresses: Endpoint[];
-  onRoute(modid: number, cmdid: number, hosts: DecodedHostInfo[]): void;
+  /** `strategy`: the one the route's module names (GetRouteResponse field 4), null for none. */
+  onRoute(modid: number, cmdid: number, hosts: DecodedHostInfo[], strategy: string | null): void;
   onState(up: boolean): void;
   reconnect?: ReconnectOptions;
   maxFrame?: number;
@@ -39,7 +40,7 @@ export class DnsLink {
       onConnected: () => options.onState(true),
       onDisconnected: () => options.onState(false),
     });
-    this.client.handle(MsgId.GetRouteResponse, (answer) => options.onRoute(answer.modid, answer.cmdid, answer.host));
+    this.client.handle(MsgId.GetRouteResponse, (answer) => options.onRoute(answer.modid, answer.cmdid, answer.host, answer.strategy));
     options.metrics.gauge('lars_agent_dns_pulls_deferred', 'route pulls skipped while dns was unreachable (re-pulled on reconnect)', () => this.deferred);
   }
 

@@ -30,6 +30,8 @@ const COUNTERS = {
   timedReport: ['events', { kind: 'timed_report' }],
   /** Reports for a route or host the port does not have. */
   unknownReports: ['events', { kind: 'unknown_report' }],
+  /** Routes whose dns answer named a strategy this agent does not know (counted once per route and name; the default serves). */
+  unknownStrategies: ['events', { kind: 'unknown_strategy' }],
   /** Routes without hosts forgotten to stay within max_unknown_routes. */
   unknownRoutesEvicted: ['events', { kind: 'unknown_route_evicted' }],
   /** Receive errors and replies that could not be sent. */

@@ -6,8 +6,8 @@
  */
 import type { LoadBalanceParams } from '../balancer/params.js';
 import { isQueue } from '../balancer/results.js';
-import { RouteTable, type RouteStats, type RouteTableOptions, type RouteView } from '../balancer/route-table.js';
-import type { HealthEvent, HostAddr, HostInput, PickResult } from '../balancer/types.js';
+import { RouteTable, type DnsAnswerOutcome, type RouteStats, type RouteView } from '../balancer/route-table.js';
+import type { HealthEvent, HostAddr, HostInput, PickResult, StrategyName } from '../balancer/types.js';
 import type { AcceptedDatagram } from '../protocol/datagram.js';
 import { intToIp } from '../protocol/ip.js';
 import type { DecodedTypes, KnownMsgId, MessageTypes } from '../protocol/messages.js';
@@ -40,8 +40,6 @@ export interface PortHandlersOptions {
   clock(): number;
   log: Logger;
   timers?: Timers;
-  /** Builds a route's balancer (RouteTable's option); default: the `[loadbalance] strategy` of params. */
-  createBalancer?: RouteTableOptions['createBalancer'];
 }
 
 /** A request held until dns answers its route. */
@@ -82,8 +80,10 @@ export class PortHandlers {
   private readonly log: Logger;
   private readonly logLimited: ReturnType<typeof rateLimited>;
   private readonly maxUnknownRoutes: number;
+  private readonly defaultStrategy: StrategyName;
 
   constructor(options: PortHandlersOptions) {
+    this.defaultStrategy = options.params.strategy;
     this.send = options.send;
     this.tally = options.tally;
     this.clock = options.clock;
@@ -94,7 +94,6 @@ export class PortHandlers {
       params: options.params,
       maxUnknownRoutes: options.maxUnknownRoutes,
       requestRoute: options.pull,
-      createBalancer: options.createBalancer,
     });
     this.waits = new RouteWaits({ waitMs: options.routeWaitMs, timers: options.timers, release: (route, waiters, expired) => this.release(route, waiters, expired) });
   }
@@ -113,9 +112,13 @@ export class PortHandlers {
     }
   }
 
-  /** A dns answer or push: applied to the table, then the route's held requests are answered from it. */
-  dnsAnswer(modid: number, cmdid: number, hosts: readonly HostInput[]): void {
-    const outcome = this.table.applyDnsAnswer(modid, cmdid, hosts, this.clock());
+  /**
+   * A dns answer or push: applied to the table, then the route's held
+   * requests are answered from it. `strategy` is the one the route's module
+   * names (GetRouteResponse field 4), null for the agent's own.
+   */
+  dnsAnswer(modid: number, cmdid: number, hosts: readonly HostInput[], strategy: string | null = null): void {
+    const outcome = this.table.applyDnsAnswer(modid, cmdid, hosts, this.clock(), strategy ?? undefined);
     if (outcome.outcome !== 'ignored') {
       const rejected = outcome.changes?.rejected ?? [];
       if (rejected.length > 0) {
@@ -124,6 +127,7 @@ export class PortHandlers {
       }
       if (outcome.outcome === 'dropped') this.log.info('route_dropped', { modid, cmdid, reason: 'dns answered no hosts' });
     }
+    if (outcome.outcome === 'updated') this.strategyNews(modid, cmdid, outcome);
     this.waits.answered(modid, cmdid);
   }
 
@@ -156,6 +160,16 @@ export class PortHandlers {
 
   routes(): RouteView[] {
     return this.table.routes();
+  }
+
+  /** A route that switched strategy, or was named one this agent does not know (once per route: the table says when). */
+  private strategyNews(modid: number, cmdid: number, outcome: Extract<DnsAnswerOutcome, { outcome: 'updated' }>): void {
+    const { strategySwitch, unknownStrategy } = outcome;
+    if (unknownStrategy !== undefined) {
+      this.tally.counts.unknownStrategies++;
+      this.log.warn('unknown_strategy', { modid, cmdid, strategy: unknownStrategy, using: this.defaultStrategy });
+    }
+    if (strategySwitch !== undefined) this.log.info('route_strategy', { modid, cmdid, from: strategySwitch.from, to: strategySwitch.to });
   }
 
   private getHost(request: DecodedTypes[typeof MsgId.GetHostRequest], peer: UdpPeer): void {

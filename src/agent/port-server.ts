@@ -74,7 +74,7 @@ export class PortServer {
       case 'dns_state':
         return this.handlers.dnsState(message.up);
       case 'route':
-        return this.handlers.dnsAnswer(message.modid, message.cmdid, message.hosts);
+        return this.handlers.dnsAnswer(message.modid, message.cmdid, message.hosts, message.strategy);
       case 'snapshot':
         return this.options.toMain({ type: 'snapshot', id: message.id, routes: this.handlers.routes() });
       case 'stop':

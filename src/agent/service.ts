@@ -125,7 +125,7 @@ class AgentService implements Agent {
       ...links,
       logger: this.log.child('dns'),
       metrics,
-      onRoute: (modid, cmdid, hosts) => this.threads[agentPortIndex(modid, cmdid)]?.post({ type: 'route', modid, cmdid, hosts }),
+      onRoute: (modid, cmdid, hosts, strategy) => this.threads[agentPortIndex(modid, cmdid)]?.post({ type: 'route', modid, cmdid, hosts, strategy }),
       onState: (up) => this.postAll({ type: 'dns_state', up }),
     });
     this.reporter = new ReporterLink({

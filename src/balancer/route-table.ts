@@ -9,6 +9,11 @@
  *   unknown --pick/getRoute--> pending (pulled, answers QUEUE, then NOEXIST)
  *   pending/absent --non-empty answer--> active (balancer built)
  *   any --empty answer--> absent (balancer and all host state dropped)
+ * An answer may name the route's strategy (its module's, docs/balancer.md
+ * "Per-route strategy"); without one the route runs params.strategy, and so
+ * it does with a name this build does not know (the outcome says so). An
+ * active route whose strategy changes gets a new balancer of that strategy
+ * with the same hosts: host state is per strategy and starts afresh.
  * A route whose last pull or answer is update_timeout old is pulled again
  * on its next use or by refresh(). An absent route keeps only this small
  * marker, so a client hammering a removed route costs one pull per
@@ -22,9 +27,21 @@
  * answer it as the NOEXIST that QUEUE also is.
  */
 import { createBalancer } from './factory.js';
+import { hostKey } from './host-registry.js';
 import type { LoadBalanceParams } from './params.js';
 import { isQueue, NOEXIST_RESULT, QUEUE, type Queue } from './results.js';
-import type { HealthEvent, HostAddr, HostChanges, HostInput, HostStats, HostView, PickResult, RouteBalancer, StrategyName } from './types.js';
+import {
+  isStrategyName,
+  type HealthEvent,
+  type HostAddr,
+  type HostChanges,
+  type HostInput,
+  type HostStats,
+  type HostView,
+  type PickResult,
+  type RouteBalancer,
+  type StrategyName,
+} from './types.js';
 
 export type RouteState = 'pending' | 'active' | 'absent';
 
@@ -35,8 +52,6 @@ export interface RouteTableOptions {
   params: LoadBalanceParams;
   /** Asks dns for a route (the agent sends GetRouteRequest). Must not call back into the table. */
   requestRoute: (modid: number, cmdid: number) => void;
-  /** Builds a route's balancer; default createBalancer(params.strategy, params). */
-  createBalancer?: (modid: number, cmdid: number) => RouteBalancer;
   /** Most pending and absent routes kept; past it the oldest is forgotten. Default: no limit. */
   maxUnknownRoutes?: number;
 }
@@ -59,7 +74,14 @@ export interface RouteStats {
 }
 
 export type DnsAnswerOutcome =
-  | { readonly outcome: 'updated'; readonly changes: HostChanges }
+  | {
+      readonly outcome: 'updated';
+      readonly changes: HostChanges;
+      /** Present when the route's strategy changed: its balancer was replaced, its hosts kept. */
+      readonly strategySwitch?: { readonly from: StrategyName; readonly to: StrategyName };
+      /** A strategy name this build does not know (params.strategy serves instead); only on the first answer naming it. */
+      readonly unknownStrategy?: string;
+    }
   /** The answer was empty (or held no valid host): the route's balancer is gone. */
   | { readonly outcome: 'dropped'; readonly changes: HostChanges | null }
   /** An empty answer for a route the table does not have. */
@@ -72,17 +94,42 @@ interface Route {
   readonly cmdid: number;
   /** Non-null exactly when state is 'active'. */
   balancer: RouteBalancer | null;
+  /** The strategy the last non-empty answer named, as named (maybe unknown here). */
+  named: string | undefined;
+  /** Calls counted by a balancer replaced since the last takeStats(), reported with the route's next stats. */
+  retired: readonly HostStats[];
   state: RouteState;
   updatedAt: number | null;
   /** The later of the last pull sent and the last answer: staleness is measured from it. */
   contactAt: number;
 }
 
+const NO_STATS: readonly HostStats[] = Object.freeze([]);
+
+/** The route's calls since the last take: its retired balancers' and its balancer's. */
+function takeRouteStats(route: Route): HostStats[] {
+  const hosts = mergeStats(route.retired, route.balancer?.takeStats() ?? []);
+  route.retired = NO_STATS;
+  return hosts;
+}
+
+/** Two stats lists of one route as one, a host in both counted once; `newer` carries the current overload state. */
+function mergeStats(older: readonly HostStats[], newer: HostStats[]): HostStats[] {
+  if (older.length === 0) return newer;
+  const merged = new Map(older.map((h) => [hostKey(h.ip, h.port), h]));
+  for (const h of newer) {
+    const key = hostKey(h.ip, h.port);
+    const before = merged.get(key);
+    merged.set(key, before ? { ...h, succ: before.succ + h.succ, err: before.err + h.err } : h);
+  }
+  return [...merged.values()];
+}
+
 export class RouteTable {
   private readonly byModid = new Map<number, Map<number, Route>>();
   private readonly updateTimeoutMs: number;
   private readonly requestRoute: (modid: number, cmdid: number) => void;
-  private readonly newBalancer: (modid: number, cmdid: number) => RouteBalancer;
+  private readonly params: LoadBalanceParams;
   /** Stats of routes dropped since the last takeStats(). */
   private droppedStats: RouteStats[] = [];
   /** Pending and absent routes, oldest first. */
@@ -94,7 +141,7 @@ export class RouteTable {
     const { params } = options;
     this.updateTimeoutMs = params.update_timeout * 1000;
     this.requestRoute = options.requestRoute;
-    this.newBalancer = options.createBalancer ?? (() => createBalancer(params.strategy, params));
+    this.params = params;
     this.maxUnknownRoutes = Math.max(1, options.maxUnknownRoutes ?? Infinity);
   }
 
@@ -138,8 +185,12 @@ export class RouteTable {
     return balancer === null ? 'unknown_route' : balancer.report(host, ok, now, latencyMs);
   }
 
-  /** Applies a dns reply or push: new hosts join idle, vanished ones leave, an empty answer drops the route. */
-  applyDnsAnswer(modid: number, cmdid: number, hosts: readonly HostInput[], now: number): DnsAnswerOutcome {
+  /**
+   * Applies a dns reply or push: new hosts join idle, vanished ones leave, an
+   * empty answer drops the route. `strategy` is the one the answer names
+   * (undefined: params.strategy); a change of it replaces the balancer.
+   */
+  applyDnsAnswer(modid: number, cmdid: number, hosts: readonly HostInput[], now: number, strategy?: string): DnsAnswerOutcome {
     let route = this.find(modid, cmdid);
     if (hosts.length === 0 && route === undefined) return { outcome: 'ignored' };
     route ??= this.add(modid, cmdid, now);
@@ -149,7 +200,12 @@ export class RouteTable {
       this.drop(route);
       return { outcome: 'dropped', changes: null };
     }
-    const balancer = route.balancer ?? this.newBalancer(modid, cmdid);
+    const unknownStrategy = strategy !== undefined && !isStrategyName(strategy) && strategy !== route.named ? strategy : undefined;
+    route.named = strategy;
+    const wanted = isStrategyName(strategy) ? strategy : this.params.strategy;
+    const previous = route.balancer;
+    const balancer = previous?.strategy === wanted ? previous : createBalancer(wanted, this.params);
+    if (previous !== null && previous !== balancer) route.retired = mergeStats(route.retired, previous.takeStats());
     const changes = balancer.setHosts(hosts, now);
     route.balancer = balancer;
     route.state = 'active';
@@ -158,7 +214,12 @@ export class RouteTable {
       this.drop(route);
       return { outcome: 'dropped', changes };
     }
-    return { outcome: 'updated', changes };
+    return {
+      outcome: 'updated',
+      changes,
+      ...(previous !== null && previous !== balancer ? { strategySwitch: { from: previous.strategy, to: balancer.strategy } } : {}),
+      ...(unknownStrategy === undefined ? {} : { unknownStrategy }),
+    };
   }
 
   /**
@@ -218,7 +279,7 @@ export class RouteTable {
     this.droppedStats = [];
     for (const routes of this.byModid.values()) {
       for (const route of routes.values()) {
-        const hosts = route.balancer?.takeStats() ?? [];
+        const hosts = takeRouteStats(route);
         if (hosts.length > 0) stats.push({ modid: route.modid, cmdid: route.cmdid, hosts });
       }
     }
@@ -243,7 +304,7 @@ export class RouteTable {
   }
 
   private add(modid: number, cmdid: number, now: number): Route {
-    const route: Route = { modid, cmdid, balancer: null, state: 'pending', updatedAt: null, contactAt: now };
+    const route: Route = { modid, cmdid, balancer: null, named: undefined, retired: NO_STATS, state: 'pending', updatedAt: null, contactAt: now };
     let routes = this.byModid.get(modid);
     if (routes === undefined) {
       routes = new Map();
@@ -263,9 +324,11 @@ export class RouteTable {
   }
 
   private drop(route: Route): void {
-    const hosts = route.balancer?.takeStats() ?? [];
+    const hosts = takeRouteStats(route);
     if (hosts.length > 0) this.droppedStats.push({ modid: route.modid, cmdid: route.cmdid, hosts });
     route.balancer = null;
+    // A route that comes back starts over, its strategy named anew.
+    route.named = undefined;
     route.state = 'absent';
     this.markUnknown(route);
   }

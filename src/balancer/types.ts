@@ -14,6 +14,11 @@ import type { RetCode } from '../protocol/retcode.js';
 export const STRATEGY_NAMES = ['lars', 'consistent_hash', 'weighted_round_robin', 'least_request', 'adaptive'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
+/** Whether this build knows the strategy: a newer dns or store may name one it does not. */
+export function isStrategyName(name: unknown): name is StrategyName {
+  return (STRATEGY_NAMES as readonly unknown[]).includes(name);
+}
+
 export interface HostAddr {
   readonly ip: number;
   readonly port: number;

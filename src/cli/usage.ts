@@ -17,7 +17,8 @@ services
 
 administration
   lars db migrate --store URL
-  lars module add MODID CMDID [--description TEXT] | del MODID CMDID | list
+  lars module add MODID CMDID [--description TEXT] [--strategy NAME]
+              | update MODID CMDID [--description TEXT] [--strategy NAME|default] | del MODID CMDID | list
   lars route  add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W
               | del MODID CMDID IP PORT | list [MODID CMDID]
   lars user   add NAME --role admin|viewer | passwd NAME | del NAME | list

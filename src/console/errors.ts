@@ -52,7 +52,7 @@ function requirement(failure: SchemaFailure): string {
   const { keyword, params } = failure;
   if (keyword === 'type') return `must be ${params.type === 'integer' || params.type === 'object' ? 'an' : 'a'} ${String(params.type)}`;
   if (keyword === 'format' && params.format === 'ipv4') return 'must be a dotted IPv4 address';
-  if (keyword === 'enum' && Array.isArray(params.allowedValues)) return `must be one of ${params.allowedValues.join(', ')}`;
+  if (keyword === 'enum' && Array.isArray(params.allowedValues)) return `must be one of ${params.allowedValues.map(String).join(', ')}`;
   return failure.message ?? 'is invalid';
 }
 

@@ -4,7 +4,8 @@
  * the field), serializes responses with them, and the OpenAPI document is
  * built from them. Limits come from the store's own validation.
  */
-import { LIMITS } from '../store/validate.js';
+import { STRATEGY_NAMES } from '../balancer/types.js';
+import { DEFAULT_STRATEGY, LIMITS } from '../store/validate.js';
 import { USER_LIMITS } from '../store/users.js';
 
 export const int32 = { type: 'integer', minimum: LIMITS.idMin, maximum: LIMITS.idMax } as const;
@@ -13,6 +14,13 @@ const weight = { type: 'integer', minimum: LIMITS.weightMin, maximum: LIMITS.wei
 const ipv4 = { type: 'string', format: 'ipv4', description: 'dotted IPv4 address' } as const;
 const unixSeconds = { type: 'integer', description: 'unix seconds' } as const;
 const description = { type: 'string', maxLength: LIMITS.descriptionMax } as const;
+const AGENTS_OWN = "each agent's own [loadbalance] strategy";
+/** A module's strategy as an edit gives it (RouteAdmin checks it again). */
+const strategy = {
+  enum: [...STRATEGY_NAMES, DEFAULT_STRATEGY, null],
+  description: `the balancing strategy every agent runs for this route; "${DEFAULT_STRATEGY}" or null: ${AGENTS_OWN}`,
+} as const;
+const storedStrategy = { type: ['string', 'null'], description: `the balancing strategy every agent runs for this route; null: ${AGENTS_OWN}` } as const;
 
 /** A closed object: every listed property required unless named optional; unknown properties are refused. */
 export function object(properties: Record<string, object>, optional: readonly string[] = []) {
@@ -56,13 +64,16 @@ export interface ModuleBody {
   modid: number;
   cmdid: number;
   description?: string;
+  strategy?: string | null;
 }
-export const moduleBody = object({ modid: int32, cmdid: int32, description }, ['description']);
+export const moduleBody = object({ modid: int32, cmdid: int32, description, strategy }, ['description', 'strategy']);
 
+/** At least one of them (RouteAdmin.updateModule says so otherwise). */
 export interface ModulePatchBody {
-  description: string;
+  description?: string;
+  strategy?: string | null;
 }
-export const modulePatchBody = object({ description });
+export const modulePatchBody = object({ description, strategy }, ['description', 'strategy']);
 
 export interface HostBody {
   ip: string;
@@ -143,6 +154,7 @@ export const moduleSchema = object({
   modid: int32,
   cmdid: int32,
   description: { type: 'string' },
+  strategy: storedStrategy,
   hosts: { type: 'integer' },
   createdAt: unixSeconds,
   updatedAt: unixSeconds,
@@ -155,15 +167,23 @@ export const hostSchema = object({ ip: ipv4, port, weight, createdAt: unixSecond
 
 export const routeSchema = object({
   version: { type: 'integer' },
-  module: object({ modid: int32, cmdid: int32, description: { type: 'string' }, createdAt: unixSeconds, updatedAt: unixSeconds }),
+  module: object({ modid: int32, cmdid: int32, description: { type: 'string' }, strategy: storedStrategy, createdAt: unixSeconds, updatedAt: unixSeconds }),
   hosts: arrayOf(hostSchema),
+});
+
+export const strategyListSchema = object({
+  strategies: { type: 'array', items: { type: 'string' }, description: `the names a module may give; "${DEFAULT_STRATEGY}" (or null) leaves it to ${AGENTS_OWN}` },
 });
 
 export const hostListSchema = object({ version: { type: 'integer' }, hosts: arrayOf(hostSchema) });
 
 /** What an edit answers: the new route version, plus what was edited. */
 export const editSchema = object(
-  { version: { type: 'integer' }, module: object({ modid: int32, cmdid: int32, description }, ['description']), host: object({ ip: ipv4, port, weight }, ['weight']) },
+  {
+    version: { type: 'integer' },
+    module: object({ modid: int32, cmdid: int32, description, strategy: { ...storedStrategy, description: 'as the edit gave it' } }, ['description', 'strategy']),
+    host: object({ ip: ipv4, port, weight }, ['weight']),
+  },
   ['module', 'host'],
 );
 

@@ -7,7 +7,7 @@ import { encodeFrame } from '../protocol/frame.js';
 import { encodeBody } from '../protocol/messages.js';
 import { MsgId } from '../protocol/msgid.js';
 import { routeIdOf, routeKey, type RouteKey } from '../protocol/route-key.js';
-import type { RouteHost } from '../store/index.js';
+import type { LoadedRoute, RouteHost } from '../store/index.js';
 
 export class RouteEntry {
   private frame: Buffer | undefined;
@@ -16,16 +16,19 @@ export class RouteEntry {
     readonly modid: number,
     readonly cmdid: number,
     readonly hosts: readonly RouteHost[],
+    /** The module's strategy; null: each agent's own (docs/balancer.md, "Per-route strategy"). */
+    readonly strategy: string | null,
   ) {}
 
   /** The GetRouteResponse (id 2) frame for this route, encoded on first use. */
   responseFrame(): Buffer {
-    this.frame ??= routeResponseFrame(this.modid, this.cmdid, this.hosts);
+    this.frame ??= routeResponseFrame(this.modid, this.cmdid, this.hosts, this.strategy);
     return this.frame;
   }
 
-  sameHosts(other: RouteEntry | undefined): boolean {
-    if (!other || other.hosts.length !== this.hosts.length) return false;
+  /** Whether an agent would get the same answer: the same hosts in order, and the same strategy. */
+  sameAnswer(other: RouteEntry | undefined): boolean {
+    if (!other || other.strategy !== this.strategy || other.hosts.length !== this.hosts.length) return false;
     return this.hosts.every((h, i) => {
       const o = other.hosts[i]!;
       return h.ip === o.ip && h.port === o.port && h.weight === o.weight;
@@ -33,15 +36,20 @@ export class RouteEntry {
   }
 }
 
-export function routeResponseFrame(modid: number, cmdid: number, hosts: readonly RouteHost[]): Buffer {
-  // The codec leaves weight 1 out, so a route without weights is the very bytes Lars sends (docs/protocol.md).
+/**
+ * The codec leaves weight 1 and a null strategy out, so a route without
+ * weights whose module names no strategy is the very bytes Lars sends
+ * (docs/protocol.md). An empty answer never names a strategy: an agent drops
+ * a route without hosts, whatever it would run.
+ */
+export function routeResponseFrame(modid: number, cmdid: number, hosts: readonly RouteHost[], strategy: string | null = null): Buffer {
   const host = hosts.map((h) => ({ ip: h.ip | 0, port: h.port, weight: h.weight }));
-  return encodeFrame(MsgId.GetRouteResponse, encodeBody(MsgId.GetRouteResponse, { modid, cmdid, host }));
+  return encodeFrame(MsgId.GetRouteResponse, encodeBody(MsgId.GetRouteResponse, { modid, cmdid, host, strategy }));
 }
 
-function entryFor(key: RouteKey, hosts: RouteHost[]): RouteEntry {
+function entryFor(key: RouteKey, route: LoadedRoute): RouteEntry {
   const { modid, cmdid } = routeIdOf(key);
-  return new RouteEntry(modid, cmdid, hosts);
+  return new RouteEntry(modid, cmdid, route.hosts, route.strategy);
 }
 
 export class RouteSnapshot {
@@ -55,10 +63,10 @@ export class RouteSnapshot {
     return new RouteSnapshot(-1, new Map());
   }
 
-  /** Builds a snapshot from the reader's map of hosts per route. */
-  static fromHosts(version: number, hosts: ReadonlyMap<RouteKey, RouteHost[]>): RouteSnapshot {
+  /** Builds a snapshot from the reader's routes. */
+  static fromRoutes(version: number, loaded: ReadonlyMap<RouteKey, LoadedRoute>): RouteSnapshot {
     const routes = new Map<RouteKey, RouteEntry>();
-    for (const [key, list] of hosts) routes.set(key, entryFor(key, list));
+    for (const [key, route] of loaded) routes.set(key, entryFor(key, route));
     return new RouteSnapshot(version, routes);
   }
 
@@ -75,31 +83,32 @@ export class RouteSnapshot {
     return this.routes.get(routeKey(modid, cmdid))?.responseFrame() ?? routeResponseFrame(modid, cmdid, []);
   }
 
-  /** A new snapshot with the given routes replaced (empty host lists remove them). */
-  withRoutes(version: number, replaced: ReadonlyMap<RouteKey, RouteHost[]>): RouteSnapshot {
+  /** A new snapshot with the given routes replaced (undefined or an empty host list removes one). */
+  withRoutes(version: number, replaced: ReadonlyMap<RouteKey, LoadedRoute | undefined>): RouteSnapshot {
     const routes = new Map(this.routes);
-    for (const [key, hosts] of replaced) {
-      if (hosts.length === 0) routes.delete(key);
-      else routes.set(key, entryFor(key, hosts));
+    for (const [key, route] of replaced) {
+      if (route === undefined || route.hosts.length === 0) routes.delete(key);
+      else routes.set(key, entryFor(key, route));
     }
     return new RouteSnapshot(version, routes);
   }
 
-  /** Keys whose hosts differ between this snapshot and next. */
+  /** Keys whose answer differs between this snapshot and next. */
   changedKeys(next: RouteSnapshot): RouteKey[] {
     return this.changedAmong(next, new Set([...next.routes.keys(), ...this.routes.keys()]));
   }
 
   /**
-   * Those of keys whose hosts differ in next. A change row can name a route
-   * whose hosts did not change (a module added or described): no push for it.
+   * Those of keys whose answer (hosts or strategy) differs in next. A change
+   * row can name a route whose answer did not change (a module added or
+   * described): no push for it.
    */
   changedAmong(next: RouteSnapshot, keys: Iterable<RouteKey>): RouteKey[] {
     const changed: RouteKey[] = [];
     for (const key of keys) {
       const mine = this.routes.get(key);
       const theirs = next.routes.get(key);
-      if (mine === theirs || (mine && theirs?.sameHosts(mine))) continue;
+      if (mine === theirs || (mine && theirs?.sameAnswer(mine))) continue;
       changed.push(key);
     }
     return changed;

@@ -14,14 +14,14 @@
 import { Backoff } from '../reactor/backoff.js';
 import { rateLimited, type Logger } from '../reactor/log.js';
 import { routeKeyOf, type RouteId, type RouteKey } from '../protocol/route-key.js';
-import { coversVersions, type LoadedRoutes, type RouteChange, type RouteHost } from '../store/index.js';
+import { coversVersions, type LoadedRoute, type LoadedRoutes, type RouteChange } from '../store/index.js';
 import { RouteSnapshot } from './route-snapshot.js';
 
 /** What the sync needs from the store (RouteReader provides it). */
 export interface RouteSource {
   readVersion(): Promise<number>;
   loadRoutes(): Promise<LoadedRoutes>;
-  loadRoutesOf(routes: readonly RouteId[]): Promise<Map<RouteKey, RouteHost[]>>;
+  loadRoutesOf(routes: readonly RouteId[]): Promise<Map<RouteKey, LoadedRoute>>;
   changesSince(version: number): Promise<RouteChange[]>;
 }
 
@@ -136,16 +136,16 @@ export class RouteSync {
       return this.fullReload();
     }
     const keys = new Map<RouteKey, RouteId>(changes.map((c) => [routeKeyOf(c), { modid: c.modid, cmdid: c.cmdid }]));
-    const hosts = await this.options.source.loadRoutesOf([...keys.values()]);
-    for (const key of keys.keys()) if (!hosts.has(key)) hosts.set(key, []);
-    const next = this.current.withRoutes(newest, hosts);
+    const loaded = await this.options.source.loadRoutesOf([...keys.values()]);
+    // A changed route the reader did not return has no hosts now.
+    const next = this.current.withRoutes(newest, new Map([...keys.keys()].map((key) => [key, loaded.get(key)])));
     this.swap(next, this.current.changedAmong(next, keys.keys()));
   }
 
   private async fullReload(): Promise<void> {
     const started = this.now();
     const loaded = await this.options.source.loadRoutes();
-    const next = RouteSnapshot.fromHosts(loaded.version, loaded.routes);
+    const next = RouteSnapshot.fromRoutes(loaded.version, loaded.routes);
     const changed = this.loaded ? this.current.changedKeys(next) : [...loaded.routes.keys()];
     this.lastFullLoad = this.now();
     if (!this.loaded || changed.length > 0 || next.version !== this.current.version) {

@@ -29,6 +29,13 @@ export interface GetRouteResponse {
   modid: number;
   cmdid: number;
   host: HostInfo[];
+  /**
+   * Extension field 4 (dns -> agent): the strategy the route's module names
+   * (docs/balancer.md, "Per-route strategy"); left out (null or absent) when
+   * it names none, so the frame is Lars's bytes. The agent never sends it to
+   * clients (id 8).
+   */
+  strategy?: string | null;
 }
 export interface HostCallResult {
   ip: number;
@@ -88,6 +95,8 @@ export interface DecodedHostInfo extends HostInfo {
 }
 export interface DecodedGetRouteResponse extends GetRouteResponse {
   host: DecodedHostInfo[];
+  /** null when field 4 was absent. */
+  strategy: string | null;
 }
 export interface DecodedGetHostRequest extends GetHostRequest {
   key: string;
@@ -159,8 +168,8 @@ const routeRequest = protobuf<GetRouteRequest, GetRouteRequest, lars.GetRouteReq
 
 const routeResponse = protobuf<GetRouteResponse, DecodedGetRouteResponse, lars.GetRouteResponse.$Properties>(
   lars.GetRouteResponse,
-  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, host: (m.host ?? []).map(plainHost) }),
-  (m) => ({ modid: m.modid, cmdid: m.cmdid, host: m.host.map(wireHost) }),
+  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, host: (m.host ?? []).map(plainHost), strategy: m.strategy ?? null }),
+  (m) => ({ modid: m.modid, cmdid: m.cmdid, host: m.host.map(wireHost), strategy: m.strategy }),
 );
 
 const reportStatusRequest = protobuf<ReportStatusRequest, ReportStatusRequest, lars.ReportStatusRequest.$Properties>(

@@ -9,7 +9,7 @@ export {
   StoreUrlError,
   StoreUnavailableError,
 } from './errors.js';
-export { DEFAULT_WEIGHT, LIMITS } from './validate.js';
+export { DEFAULT_STRATEGY, DEFAULT_WEIGHT, LIMITS } from './validate.js';
 export {
   RouteAdmin,
   type ModuleInput,
@@ -21,7 +21,7 @@ export {
   type RouteView,
   type RouteAdminOptions,
 } from './route-admin.js';
-export { RouteReader, type RouteHost, type LoadedRoutes } from './route-reader.js';
+export { RouteReader, type RouteHost, type LoadedRoute, type LoadedRoutes } from './route-reader.js';
 export { ChangeLog, coversVersions, type ChangeLogOptions, type RouteChange, type ChangeRecord } from './change-log.js';
 export { CallStatus, type HostStatus, type StatusRow, type StatusSample, type SeriesQuery, type SeriesResult } from './status.js';
 export { Users, ensureAdminUser, type Role, type UserInfo, type UserRef } from './users.js';

@@ -165,7 +165,18 @@ const weightZero: Migration = {
   },
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero];
+/**
+ * A module may name the balancing strategy every agent runs for its route
+ * (docs/balancer.md, "Per-route strategy"); null leaves it to each agent's
+ * [loadbalance] strategy. No CHECK on the name: a strategy added later needs
+ * no migration, and route-admin.ts validates what is written.
+ */
+const moduleStrategy: Migration = {
+  id: '0003_module_strategy',
+  statements: (db) => [db.schema.alterTable('modules').addColumn('strategy', 'varchar(32)')],
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy];
 
 /** Before Kysely's Migrator, applied ids were kept here. */
 const LEGACY_TABLE = 'lars_migrations';

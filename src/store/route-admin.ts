@@ -9,7 +9,7 @@
 import type { Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
 import { appendChange, bumpVersion, readVersion } from './change-log.js';
-import { ConflictError, NotFoundError } from './errors.js';
+import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import type { ChangeAction, Database } from './schema.js';
 import { kyselyOf, readConsistently, type Store } from './store.js';
 import {
@@ -17,7 +17,9 @@ import {
   checkDescription,
   checkHostKey,
   checkModuleKey,
+  checkStrategy,
   checkWeight,
+  DEFAULT_STRATEGY,
   DEFAULT_WEIGHT,
   type HostKey,
   type ModuleKey,
@@ -27,6 +29,12 @@ export interface ModuleInput {
   modid: number;
   cmdid: number;
   description?: string;
+  /**
+   * The balancing strategy every agent runs for this route: a STRATEGY_NAMES
+   * name, or null or "default" for each agent's own [loadbalance] strategy
+   * (docs/balancer.md, "Per-route strategy").
+   */
+  strategy?: string | null;
 }
 
 export interface HostRef {
@@ -46,6 +54,8 @@ export interface ModuleInfo {
   modid: number;
   cmdid: number;
   description: string;
+  /** The module's strategy; null: each agent's own. */
+  strategy: string | null;
   /** Unix seconds. */
   createdAt: number;
   updatedAt: number;
@@ -89,14 +99,15 @@ interface EditTarget extends ModuleKey {
 const moduleOf = (key: ModuleKey): ModuleKey => ({ modid: key.modid, cmdid: key.cmdid });
 const moduleName = (key: ModuleKey) => `module ${key.modid}:${key.cmdid}`;
 const hostName = (key: HostKey) => `${intToIp(key.ip)}:${key.port}`;
+const strategyName = (strategy: string | null) => strategy ?? DEFAULT_STRATEGY;
 
 async function findModule(db: Kysely<Database>, key: ModuleKey): Promise<ModuleInfo | undefined> {
   const row = await db
     .selectFrom('modules')
-    .select(['modid', 'cmdid', 'description', 'created_at', 'updated_at'])
+    .select(['modid', 'cmdid', 'description', 'strategy', 'created_at', 'updated_at'])
     .where((eb) => eb.and(moduleOf(key)))
     .executeTakeFirst();
-  return row && { modid: row.modid, cmdid: row.cmdid, description: row.description, createdAt: row.created_at, updatedAt: row.updated_at };
+  return row && { modid: row.modid, cmdid: row.cmdid, description: row.description, strategy: row.strategy, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 
 function findHost(db: Kysely<Database>, key: HostKey) {
@@ -142,23 +153,35 @@ export class RouteAdmin {
   async addModule(input: ModuleInput, actor?: string | null): Promise<number> {
     const key = checkModuleKey(input);
     const description = checkDescription(input.description ?? '');
+    const strategy = checkStrategy(input.strategy ?? null);
     const target = { ...key, action: 'module-add' as const, actor: checkActor(actor) };
     return this.edit(target, async (trx, now) => {
       if (await findModule(trx, key)) throw new ConflictError(`${moduleName(key)} already exists`);
-      await trx.insertInto('modules').values({ ...key, description, created_at: now, updated_at: now }).execute();
-      return description ? `description ${JSON.stringify(description)}` : '';
+      await trx.insertInto('modules').values({ ...key, description, strategy, created_at: now, updated_at: now }).execute();
+      return [description && `description ${JSON.stringify(description)}`, strategy && `strategy ${strategy}`].filter(Boolean).join('; ');
     });
   }
 
-  async updateModule(input: Required<ModuleInput>, actor?: string | null): Promise<number> {
+  /**
+   * Changes what is given of the description and the strategy (at least one).
+   * A new strategy reaches every agent as a route change: dns pushes it.
+   */
+  async updateModule(input: ModuleInput, actor?: string | null): Promise<number> {
     const key = checkModuleKey(input);
-    const description = checkDescription(input.description);
+    if (input.description === undefined && input.strategy === undefined) {
+      throw new ValidationError('description', 'nothing to change: give a description, a strategy or both');
+    }
+    const description = input.description === undefined ? undefined : checkDescription(input.description);
+    const strategy = input.strategy === undefined ? undefined : checkStrategy(input.strategy);
     const target = { ...key, action: 'module-update' as const, actor: checkActor(actor) };
     return this.edit(target, async (trx, now) => {
       const before = await findModule(trx, key);
       if (!before) throw new NotFoundError(`${moduleName(key)} does not exist`);
-      await trx.updateTable('modules').set({ description, updated_at: now }).where((eb) => eb.and(moduleOf(key))).execute();
-      return `description ${JSON.stringify(before.description)} -> ${JSON.stringify(description)}`;
+      await trx.updateTable('modules').set({ description, strategy, updated_at: now }).where((eb) => eb.and(moduleOf(key))).execute();
+      const details = [];
+      if (description !== undefined) details.push(`description ${JSON.stringify(before.description)} -> ${JSON.stringify(description)}`);
+      if (strategy !== undefined) details.push(`strategy ${strategyName(before.strategy)} -> ${strategyName(strategy)}`);
+      return details.join('; ');
     });
   }
 
@@ -180,9 +203,9 @@ export class RouteAdmin {
       const rows = await trx
         .selectFrom('modules as m')
         .leftJoin('routes as r', (join) => join.onRef('r.modid', '=', 'm.modid').onRef('r.cmdid', '=', 'm.cmdid'))
-        .select(['m.modid', 'm.cmdid', 'm.description', 'm.created_at', 'm.updated_at'])
+        .select(['m.modid', 'm.cmdid', 'm.description', 'm.strategy', 'm.created_at', 'm.updated_at'])
         .select((eb) => eb.fn.count<number>('r.ip').as('hosts'))
-        .groupBy(['m.modid', 'm.cmdid', 'm.description', 'm.created_at', 'm.updated_at'])
+        .groupBy(['m.modid', 'm.cmdid', 'm.description', 'm.strategy', 'm.created_at', 'm.updated_at'])
         .orderBy('m.modid')
         .orderBy('m.cmdid')
         .execute();
@@ -190,6 +213,7 @@ export class RouteAdmin {
         modid: r.modid,
         cmdid: r.cmdid,
         description: r.description,
+        strategy: r.strategy,
         hosts: Number(r.hosts),
         createdAt: r.created_at,
         updatedAt: r.updated_at,

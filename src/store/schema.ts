@@ -22,6 +22,8 @@ export interface ModulesTable {
   modid: number;
   cmdid: number;
   description: Defaulted<string>;
+  /** A STRATEGY_NAMES name every agent runs for this route; null: each agent's own [loadbalance] strategy. */
+  strategy: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   updated_at: number;
 }

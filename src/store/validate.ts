@@ -2,6 +2,7 @@
  * Checks on route-administration input, done before the store is touched.
  * Each failure is a ValidationError naming the field.
  */
+import { isStrategyName, STRATEGY_NAMES, type StrategyName } from '../balancer/types.js';
 import { isIPv4, ipToUint32 } from '../protocol/ip.js';
 import { ValidationError } from './errors.js';
 
@@ -72,6 +73,16 @@ export function checkDescription(value: unknown): string {
     throw new ValidationError('description', `must be at most ${LIMITS.descriptionMax} characters, got ${length}`);
   }
   return value;
+}
+
+/** The word that clears a module's strategy: each agent then runs its own [loadbalance] strategy. */
+export const DEFAULT_STRATEGY = 'default';
+
+/** A module's strategy: a STRATEGY_NAMES name, or null for null and "default" (docs/balancer.md, "Per-route strategy"). */
+export function checkStrategy(value: unknown): StrategyName | null {
+  if (value === null || value === DEFAULT_STRATEGY) return null;
+  if (isStrategyName(value)) return value;
+  throw new ValidationError('strategy', `must be one of ${[...STRATEGY_NAMES, DEFAULT_STRATEGY].join(', ')}, got ${JSON.stringify(value)}`);
 }
 
 export function checkActor(value: string | null | undefined): string | null {

@@ -66,7 +66,7 @@ describeIfAvailable('the agent on the native UDP fast path', nativeMissing, () =
       client.send(frameOf(MsgId.GetHostRequest, { seq: 7, modid: 1, cmdid: 2 }));
       await waitFor(() => messages.some((m) => m.type === 'pull' && m.modid === 1 && m.cmdid === 2), { message: 'a pull for (1, 2)' });
       assert.equal(client.datagrams.length, 0, 'held until dns answers');
-      await server.handle({ type: 'route', modid: 1, cmdid: 2, hosts: [HOST] });
+      await server.handle({ type: 'route', modid: 1, cmdid: 2, hosts: [HOST], strategy: null });
       const reply = await client.nextMessage(MsgId.GetHostResponse);
       assert.deepEqual([reply.seq, reply.retcode, reply.host?.ip, reply.host?.port], [7, RetCode.SUCC, HOST.ip, HOST.port]);
     });

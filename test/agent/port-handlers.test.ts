@@ -6,10 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PortTally } from '../../src/agent/port-counters.js';
-import { PortHandlers, type PortHandlersOptions } from '../../src/agent/port-handlers.js';
-import { LarsBalancer } from '../../src/balancer/lars.js';
+import { PortHandlers } from '../../src/agent/port-handlers.js';
 import { validateLoadBalanceParams } from '../../src/balancer/params.js';
-import type { HealthEvent, HostAddr } from '../../src/balancer/types.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { RetCode } from '../../src/protocol/retcode.js';
 import { createLogger } from '../../src/reactor/log.js';
@@ -19,7 +17,7 @@ import { FakeTimers } from './helpers.js';
 const HOST = { ip: 0x0a000001, port: 9001 };
 const PARAMS = validateLoadBalanceParams({});
 
-function setup(routeWaitMs = 200, options: Pick<PortHandlersOptions, 'createBalancer'> = {}) {
+function setup(routeWaitMs = 200) {
   const timers = new FakeTimers();
   const tally = new PortTally();
   const pulls: string[] = [];
@@ -34,7 +32,6 @@ function setup(routeWaitMs = 200, options: Pick<PortHandlersOptions, 'createBala
     clock: () => timers.now,
     log: createLogger('test.port'),
     timers,
-    ...options,
   });
   const getHost = (seq: number, modid = 1, cmdid = 2, peer = seq) =>
     handlers.request({ msgid: MsgId.GetHostRequest, message: { seq, modid, cmdid, key: '' } }, peer);
@@ -125,25 +122,64 @@ describe('port handlers: the route wait', () => {
     assert.deepEqual(handlers.takeStats().routes, [{ modid: 1, cmdid: 2, hosts: [{ ...HOST, succ: 1, err: 0, overload: false }] }]);
   });
 
-  test('a report\'s duration reaches RouteTable.report as latencyMs (µs / 1000), none as undefined; timed reports are counted', () => {
-    const latencies: (number | undefined)[] = [];
-    /** The Lars strategy, recording the latency each report hands it. */
-    class RecordingBalancer extends LarsBalancer {
-      override report(host: HostAddr, ok: boolean, now: number, latencyMs?: number): HealthEvent {
-        latencies.push(latencyMs);
-        return super.report(host, ok, now);
-      }
-    }
-    const { tally, handlers, report } = setup(0, { createBalancer: () => new RecordingBalancer(PARAMS) });
-    handlers.dnsAnswer(1, 2, [HOST]);
+  test('a report\'s duration reaches the route\'s balancer as latencyMs (µs / 1000), none as unknown; timed reports are counted', () => {
+    const { tally, handlers, report } = setup(0);
+    handlers.dnsAnswer(1, 2, [HOST], 'adaptive');
+    // The adaptive strategy's peak-EWMA estimate shows what it was handed; the clock does not move.
+    const latency = () => handlers.routes()[0]!.hosts[0]!.latencyMs;
+    assert.equal(latency(), null, 'no duration yet');
     report(1, HOST, 1500);
-    report(1, HOST, 0);
+    assert.equal(latency(), 1.5);
     report(1, HOST);
+    assert.equal(latency(), 1.5, 'a report without a duration leaves the estimate');
     report(1, HOST, 0xffffffff);
-    assert.deepEqual(latencies, [1.5, 0, undefined, 4294967.295]);
+    assert.equal(latency(), 4294967.295, 'a peak replaces it at once');
+    report(1, HOST, 0);
     report(7, HOST, 2000);
     report(1, null, 2000);
     assert.deepEqual([tally.counts.report, tally.counts.timedReport, tally.counts.unknownReports], [6, 5, 2], 'every report with a duration counts, known route or not');
     assert.deepEqual(handlers.takeStats().routes, [{ modid: 1, cmdid: 2, hosts: [{ ...HOST, succ: 4, err: 0, overload: false }] }]);
+  });
+});
+
+describe("port handlers: the strategy a route's module names", () => {
+  let logs: LogCapture;
+  before(() => {
+    logs = captureLogs();
+  });
+  after(() => logs.restore());
+
+  const routeStatus = (handlers: PortHandlers, sent: { msgid: number; message: unknown }[]) => {
+    handlers.request({ msgid: MsgId.RouteStatusRequest, message: { modid: 1, cmdid: 2 } }, 0);
+    return (sent.filter((s) => s.msgid === MsgId.RouteStatusResponse).at(-1)!.message as { strategy: string | null }).strategy;
+  };
+
+  test('runs what dns names, shows it in the route view and route status, logs a switch; null is the agent default', () => {
+    const mine = logs.since();
+    const { handlers, sent } = setup(0);
+    handlers.dnsAnswer(1, 2, [HOST], 'least_request');
+    assert.equal(handlers.routes()[0]?.strategy, 'least_request');
+    assert.equal(routeStatus(handlers, sent), 'least_request');
+    handlers.dnsAnswer(1, 2, [HOST], null);
+    assert.equal(routeStatus(handlers, sent), 'lars');
+    assert.equal(mine.matching(/ info test\.port route_strategy modid=1 cmdid=2 from=least_request to=lars$/).length, 1);
+  });
+
+  test('a name this agent does not know: the default serves, counted and logged once per route', () => {
+    const mine = logs.since();
+    const { handlers, tally, sent, getHost, retcodes } = setup(0);
+    for (let i = 0; i < 3; i++) handlers.dnsAnswer(1, 2, [HOST], 'adaptive_v9');
+    handlers.dnsAnswer(4, 5, [HOST], 'adaptive_v9');
+    assert.equal(routeStatus(handlers, sent), 'lars');
+    getHost(1);
+    assert.deepEqual(retcodes(), [RetCode.SUCC], 'the route serves');
+    assert.equal(tally.counts.unknownStrategies, 2);
+    assert.deepEqual(
+      mine.matching('unknown_strategy').map((line) => line.replace(/^\S+ /, '')),
+      [
+        'warn test.port unknown_strategy modid=1 cmdid=2 strategy=adaptive_v9 using=lars',
+        'warn test.port unknown_strategy modid=4 cmdid=5 strategy=adaptive_v9 using=lars',
+      ],
+    );
   });
 });

@@ -1,6 +1,5 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createBalancer } from '../../src/balancer/factory.js';
 import type { LoadBalanceParams } from '../../src/balancer/params.js';
 import { QUEUE } from '../../src/balancer/results.js';
 import { RouteTable } from '../../src/balancer/route-table.js';
@@ -221,27 +220,81 @@ describe('route table: strategies and stats', () => {
     for (let i = 0; i < 5; i++) assert.equal(pick(1, 2, 'session-42'), first);
   });
 
-  test('a custom balancer factory can choose the strategy per route', () => {
-    const built: string[] = [];
-    const table = new RouteTable({
-      params: params(),
-      requestRoute: () => {},
-      createBalancer: (modid, cmdid) => {
-        built.push(`${modid}/${cmdid}`);
-        return createBalancer(modid === 9 ? 'consistent_hash' : 'lars', params());
-      },
-    });
-    table.applyDnsAnswer(1, 2, hosts(1), 0);
-    table.applyDnsAnswer(9, 2, hosts(1), 0);
-    table.applyDnsAnswer(9, 2, hosts(1, 2), 0);
-    assert.deepEqual(built, ['1/2', '9/2'], 'one balancer per route, kept across answers');
+  test("each route runs the strategy its answer names, or params.strategy without one", () => {
+    const { table, clock } = setup({ strategy: 'weighted_round_robin' });
+    table.applyDnsAnswer(1, 2, hosts(1), clock.now);
+    table.applyDnsAnswer(9, 2, hosts(1), clock.now, 'consistent_hash');
+    table.applyDnsAnswer(8, 2, hosts(1), clock.now, 'lars');
     assert.deepEqual(
       table.routes().map((r) => [r.modid, r.strategy]),
       [
-        [1, 'lars'],
+        [1, 'weighted_round_robin'],
         [9, 'consistent_hash'],
+        [8, 'lars'],
       ],
     );
+  });
+
+  test('a new strategy for an active route: a fresh balancer with the same hosts, no host state carried; an unchanged one keeps its balancer', () => {
+    const { table, clock, pick } = setup({ contin_err_limit: 2 });
+    table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now);
+    for (let i = 0; i < 2; i++) table.report(1, 2, host(1), false, clock.now);
+    assert.equal(hostOf(table, 1)?.overloaded, true);
+
+    const same = table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now, 'lars');
+    assert.equal(same.outcome === 'updated' && same.strategySwitch, undefined, 'naming the strategy it runs switches nothing');
+    assert.equal(hostOf(table, 1)?.overloaded, true, 'and keeps the host state');
+
+    const switched = table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now, 'least_request');
+    assert.deepEqual(switched, {
+      outcome: 'updated',
+      changes: { added: 2, removed: 0, kept: 0, rejected: [] },
+      strategySwitch: { from: 'lars', to: 'least_request' },
+    });
+    assert.equal(table.routes()[0]?.strategy, 'least_request');
+    assert.equal(hostOf(table, 1)?.overloaded, false, 'host state is per strategy: it starts afresh');
+    assert.deepEqual(new Set([pick(), pick()]), new Set(['h1', 'h2']));
+
+    const back = table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now);
+    assert.deepEqual(back.outcome === 'updated' && back.strategySwitch, { from: 'least_request', to: 'lars' }, 'no name: back to params.strategy');
+  });
+
+  test("calls counted by the replaced balancer are reported with the route's next stats, once per host", () => {
+    const { table, clock } = setup();
+    table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now);
+    table.report(1, 2, host(1), true, clock.now);
+    table.report(1, 2, host(2), false, clock.now);
+    table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now, 'weighted_round_robin');
+    table.report(1, 2, host(1), true, clock.now);
+    table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now, 'consistent_hash');
+    table.report(1, 2, host(1), false, clock.now);
+    const [stats] = table.takeStats();
+    assert.deepEqual(
+      stats?.hosts.sort((a, b) => a.port - b.port),
+      [
+        { ...host(1), succ: 2, err: 1, overload: false },
+        { ...host(2), succ: 0, err: 1, overload: false },
+      ],
+    );
+    assert.deepEqual(table.takeStats(), []);
+    table.applyDnsAnswer(1, 2, hosts(1), clock.now, 'lars');
+    table.report(1, 2, host(1), true, clock.now);
+    table.applyDnsAnswer(1, 2, hosts(1), clock.now, 'least_request');
+    table.applyDnsAnswer(1, 2, [], clock.now);
+    assert.deepEqual(table.takeStats(), [{ modid: 1, cmdid: 2, hosts: [{ ...host(1), succ: 1, err: 0, overload: false }] }], 'a route dropped after a switch reports them too');
+  });
+
+  test('a strategy this build does not know runs params.strategy, and is reported on the first answer that names it only', () => {
+    const { table, clock } = setup({ strategy: 'consistent_hash' });
+    const unknown = (answer: ReturnType<RouteTable['applyDnsAnswer']>) => (answer.outcome === 'updated' ? answer.unknownStrategy : 'not updated');
+    assert.equal(unknown(table.applyDnsAnswer(1, 2, hosts(1), clock.now, 'adaptive_v9')), 'adaptive_v9');
+    assert.equal(table.routes()[0]?.strategy, 'consistent_hash');
+    assert.equal(unknown(table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now, 'adaptive_v9')), undefined, 'the same name again: not again');
+    assert.equal(unknown(table.applyDnsAnswer(1, 3, hosts(1), clock.now, 'adaptive_v9')), 'adaptive_v9', 'once per route');
+    assert.equal(unknown(table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now, 'lars')), undefined);
+    assert.equal(unknown(table.applyDnsAnswer(1, 2, hosts(1, 2), clock.now, '')), '', 'an empty name is no name this build knows');
+    table.applyDnsAnswer(1, 2, [], clock.now);
+    assert.equal(unknown(table.applyDnsAnswer(1, 2, hosts(1), clock.now, '')), '', 'a route that comes back after being dropped starts over');
   });
 
   test('takeStats groups host counts per route and includes a dropped route once', () => {

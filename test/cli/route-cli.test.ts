@@ -89,11 +89,30 @@ describe('lars module / route / db against a SQLite store', () => {
       '',
     ]);
     const modules = await lars(['module', 'list'], { LARS_STORE: store });
-    assert.match(modules.stdout, /^route version 7\nMODID +CMDID +HOSTS +DESCRIPTION\n10 +1 +1 +pay service\n20 +2 +1 +\n$/);
+    assert.match(modules.stdout, /^route version 7\nMODID +CMDID +HOSTS +STRATEGY +DESCRIPTION\n10 +1 +1 +default +pay service\n20 +2 +1 +default +\n$/);
     const removed = await lars(['module', 'del', '20', '2', '--store', store]);
     assert.equal(removed.stdout, 'deleted module 20:2 (route version 8)\n');
     const empty = await lars(['route', 'list', '20', '2', '--store', store]);
     assert.equal(empty.stdout, 'route version 8\n(no routes)\n');
+  });
+
+  test("module add and update --strategy: the module's strategy, in the JSON answers and the STRATEGY column; default clears it", async () => {
+    // A store of its own: the other tests count the shared one's route versions.
+    const store = `sqlite:${join(dir, 'strategy', 'lars.db')}`;
+    const added = json(await lars(['module', 'add', '30', '1', '--strategy', 'least_request', '--store', store, '--json'])) as { version: number };
+    assert.deepEqual(added, { action: 'add', modid: 30, cmdid: 1, strategy: 'least_request', version: added.version });
+    const listed = () => lars(['module', 'list', '--store', store]).then((run) => run.stdout.split('\n').find((line) => line.startsWith('30 '))?.split(/\s+/));
+    assert.deepEqual(await listed(), ['30', '1', '0', 'least_request', '']);
+    const changed = json(await lars(['module', 'update', '30', '1', '--strategy', 'consistent_hash', '--description', 'sticky', '--store', store, '--json']));
+    assert.deepEqual(changed, { action: 'update', modid: 30, cmdid: 1, description: 'sticky', strategy: 'consistent_hash', version: added.version + 1 });
+    const modules = json(await lars(['module', 'list', '--store', store, '--json'])) as { modules: { modid: number; strategy: string | null; description: string }[] };
+    assert.deepEqual(modules.modules.filter((m) => m.modid === 30).map((m) => [m.strategy, m.description]), [['consistent_hash', 'sticky']]);
+    const cleared = json(await lars(['module', 'update', '30', '1', '--strategy', 'default', '--store', store, '--json']));
+    assert.deepEqual(cleared, { action: 'update', modid: 30, cmdid: 1, strategy: null, version: added.version + 2 });
+    assert.deepEqual(await listed(), ['30', '1', '0', 'default', 'sticky']);
+    const human = await lars(['module', 'update', '30', '1', '--strategy', 'lars', '--store', store]);
+    assert.equal(human.stdout, `updated module 30:1 (route version ${added.version + 3})\n`);
+    json(await lars(['module', 'del', '30', '1', '--store', store, '--json']));
   });
 
   test('failures exit 1 with one clear line: unknown module, bad value, duplicate, unreachable database', async () => {
@@ -121,6 +140,10 @@ describe('lars module / route / db against a SQLite store', () => {
       [['module', 'frob'], /unknown module command "frob"/],
       [['module'], /^lars module: lars module add MODID CMDID/],
       [['module', 'add', 'ten', '1', '--store', store], /MODID must be an integer, got "ten"/],
+      [['module', 'add', '31', '1', '--strategy', 'random', '--store', store], /^lars module: --strategy: must be one of lars, consistent_hash, .*default, got "random"$/],
+      [['module', 'update', '10', '1', '--strategy', 'LARS', '--store', store], /^lars module: --strategy: must be one of /],
+      [['module', 'update', '10', '1', '--store', store], /^lars module: update needs --description TEXT or --strategy NAME: /],
+      [['module', 'del', '10', '1', '--strategy', 'lars', '--store', store], /^lars module: del takes no --description or --strategy: /],
       [['module', 'list', '--bogus'], /Unknown option '--bogus'/],
       [['route', 'list', '--store', 'redis://x'], /unknown store URL/],
       [['db', 'upgrade', '--store', store], /expected: lars db migrate/],

@@ -7,6 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startConsole, type ConsoleServer } from '../../src/console/server.js';
+import { STRATEGY_NAMES } from '../../src/balancer/types.js';
 import { RouteAdmin } from '../../src/store/route-admin.js';
 import { captureLogs } from '../support/net.js';
 import { forEachEngine } from '../support/engines.js';
@@ -70,7 +71,7 @@ await forEachEngine('console REST API', (store) => {
   });
 
   test('reads need a login too', async () => {
-    for (const path of ['/api/v1/modules', '/api/v1/modules/1/1/hosts', '/api/v1/modules/1/1/status', '/api/v1/changes', '/api/v1/tokens', '/api/v1/session']) {
+    for (const path of ['/api/v1/modules', '/api/v1/strategies', '/api/v1/modules/1/1/hosts', '/api/v1/modules/1/1/status', '/api/v1/changes', '/api/v1/tokens', '/api/v1/session']) {
       assert.equal((await admin().request('GET', path, { auth: { kind: 'none' } })).status, 401, path);
       assert.equal((await asViewer.request('GET', path)).status, 200, `${path} as a viewer`);
     }
@@ -85,6 +86,10 @@ await forEachEngine('console REST API', (store) => {
       ['POST', '/api/v1/modules', { modid: 3, cmdid: 1, descripton: 'typo' }, 'descripton'],
       ['POST', '/api/v1/modules', { modid: 3, cmdid: 1, description: 'd'.repeat(256) }, 'description'],
       ['PATCH', '/api/v1/modules/1/1', {}, 'description'],
+      ['POST', '/api/v1/modules', { modid: 3, cmdid: 1, strategy: 'random' }, 'strategy'],
+      ['PATCH', '/api/v1/modules/1/1', { strategy: 'LARS' }, 'strategy'],
+      ['PATCH', '/api/v1/modules/1/1', { strategy: 5 }, 'strategy'],
+      ['PATCH', '/api/v1/modules/1/1', { description: 'x', strategy: '' }, 'strategy'],
       ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.256', port: 80 }, 'ip'],
       ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 0 }, 'port'],
       ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 65536 }, 'port'],
@@ -105,6 +110,8 @@ await forEachEngine('console REST API', (store) => {
       assert.equal(answer.body.field, field, `${method} ${path}: ${answer.body.error}`);
       assert.match(answer.body.error, new RegExp(`^${field}\\b`));
     }
+    const badName = await asAdmin.request('POST', '/api/v1/modules', { body: { modid: 3, cmdid: 1, strategy: 'random' } });
+    assert.equal(badName.body.error, `strategy must be one of ${[...STRATEGY_NAMES, 'default', 'null'].join(', ')}`);
     const broken = await asAdmin.request('POST', '/api/v1/modules', { rawBody: '{"modid": 1,' });
     assert.equal(broken.status, 400);
     const wrongType = await asAdmin.request('POST', '/api/v1/modules', { rawBody: 'modid=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -154,6 +161,43 @@ await forEachEngine('console REST API', (store) => {
     assert.deepEqual(older.body.changes.map((c: { version: number }) => c.version), [start + 2, start + 1]);
     assert.equal((await asAdmin.request('DELETE', '/api/v1/modules/7/1')).status, 200);
     assert.equal((await asViewer.request('GET', '/api/v1/modules/7/1')).status, 404);
+  });
+
+  test("a module's strategy: set on add, shown by every module read, changed and cleared (a version and a change row each); the names come from the server", async () => {
+    const strategies = await asViewer.request('GET', '/api/v1/strategies');
+    assert.deepEqual(strategies.body, { strategies: [...STRATEGY_NAMES] });
+    const start = await new RouteAdmin(store).version();
+    const added = await asAdmin.request('POST', '/api/v1/modules', { body: { modid: 12, cmdid: 1, strategy: 'least_request' } });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.deepEqual(added.body, { version: start + 1, module: { modid: 12, cmdid: 1, description: '', strategy: 'least_request' } });
+    const listed = async () => (await asViewer.request('GET', '/api/v1/modules')).body.modules.find((m: { modid: number }) => m.modid === 12)?.strategy;
+    assert.equal(await listed(), 'least_request');
+    assert.equal((await asViewer.request('GET', '/api/v1/modules/12/1')).body.module.strategy, 'least_request');
+
+    const changed = await asAdmin.request('PATCH', '/api/v1/modules/12/1', { body: { strategy: 'consistent_hash' } });
+    assert.deepEqual(changed.body, { version: start + 2, module: { modid: 12, cmdid: 1, strategy: 'consistent_hash' } });
+    assert.equal(await listed(), 'consistent_hash');
+    const cleared = await asAdmin.request('PATCH', '/api/v1/modules/12/1', { body: { strategy: 'default' } });
+    assert.equal(cleared.body.version, start + 3);
+    assert.equal(await listed(), null);
+    const both = await asAdmin.request('PATCH', '/api/v1/modules/12/1', { body: { description: 'twelve', strategy: 'lars' } });
+    assert.equal(both.status, 200);
+    await asAdmin.request('PATCH', '/api/v1/modules/12/1', { body: { strategy: null } });
+    const route = (await asViewer.request('GET', '/api/v1/modules/12/1')).body;
+    assert.deepEqual([route.version, route.module.description, route.module.strategy], [start + 5, 'twelve', null]);
+    const changes = await asViewer.request('GET', '/api/v1/changes?limit=5');
+    assert.deepEqual(
+      changes.body.changes.map((c: { action: string; detail: string; actor: string }) => [c.action, c.detail, c.actor]),
+      [
+        ['module-update', 'strategy lars -> default', ADMIN.name],
+        ['module-update', 'description "" -> "twelve"; strategy default -> lars', ADMIN.name],
+        ['module-update', 'strategy consistent_hash -> default', ADMIN.name],
+        ['module-update', 'strategy least_request -> consistent_hash', ADMIN.name],
+        ['module-add', 'strategy least_request', ADMIN.name],
+      ],
+    );
+    assert.equal((await asAdmin.request('PATCH', '/api/v1/modules/13/1', { body: { strategy: 'lars' } })).status, 404);
+    assert.equal((await asAdmin.request('DELETE', '/api/v1/modules/12/1')).status, 200);
   });
 
   test('API tokens: returned once, Bearer needs no CSRF header, the role applies, revoked tokens stop working', async () => {
@@ -294,6 +338,7 @@ await forEachEngine('console REST API', (store) => {
       ['/api/v1/session', 'delete'],
       ['/api/v1/modules', 'get'],
       ['/api/v1/modules', 'post'],
+      ['/api/v1/strategies', 'get'],
       ['/api/v1/modules/{modid}/{cmdid}/hosts', 'get'],
       ['/api/v1/modules/{modid}/{cmdid}/hosts', 'post'],
       ['/api/v1/modules/{modid}/{cmdid}/hosts/{ip}/{port}', 'delete'],

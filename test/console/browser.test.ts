@@ -1,7 +1,7 @@
 /**
  * End to end in Debian's Chromium (playwright-core): log in, add a module
- * and a host, see them listed, edit the description and the weight and
- * delete the host inline, see a missing module's page,
+ * with a strategy and a host, see them listed, edit the description, the
+ * strategy and the weight and delete the host inline, see a missing module's page,
  * see the charts of a route that has call status, and check that dns, on
  * the same store, pushes each edit to a subscribed raw TCP client. How soon
  * is the dns benchmark's business (BENCHMARKS.md), not a deadline here: the
@@ -37,12 +37,13 @@ const UI_TIMEOUT_MS = 30_000;
 
 const MISSING = `${CHROMIUM} is missing (apt-get update && apt-get install -y chromium)`;
 
-/** The hosts (as "ip:port") of every GetRouteResponse the client got from index `from` on. */
-function routeAnswers(client: RawTcpClient, from: number): string[][] {
+/** The hosts (as "ip:port") and strategy of every GetRouteResponse the client got from index `from` on. */
+function routeAnswers(client: RawTcpClient, from: number): { hosts: string[]; strategy: string | null }[] {
   return client.frames
     .slice(from)
     .filter((f) => f.msgid === MsgId.GetRouteResponse)
-    .map((f) => decodeBody(MsgId.GetRouteResponse, f.body).host.map((h) => `${h.ip}:${h.port}`));
+    .map((f) => decodeBody(MsgId.GetRouteResponse, f.body))
+    .map((answer) => ({ hosts: answer.host.map((h) => `${h.ip}:${h.port}`), strategy: answer.strategy }));
 }
 
 if (!existsSync(CHROMIUM)) {
@@ -110,15 +111,15 @@ if (!existsSync(CHROMIUM)) {
   }
 
   /** The client asked once, so every later answer for 42:7 is a push. */
-  async function expectPush(from: number, hosts: string[]): Promise<void> {
-    const wanted = JSON.stringify(hosts);
+  async function expectPush(from: number, hosts: string[], strategy: string | null = null): Promise<void> {
+    const wanted = JSON.stringify({ hosts, strategy });
     await waitFor(() => routeAnswers(agent, from).some((answer) => JSON.stringify(answer) === wanted), {
       timeoutMs: UI_TIMEOUT_MS,
-      message: `dns to push hosts ${wanted} for 42:7 (got ${JSON.stringify(routeAnswers(agent, from))})`,
+      message: `dns to push ${wanted} for 42:7 (got ${JSON.stringify(routeAnswers(agent, from))})`,
     });
   }
 
-  test('log in, add a module and a host, edit the description and the weight, delete inline; dns pushes each edit to a subscriber', async () => {
+  test('log in, add a module and a host, edit the description, the strategy and the weight, delete inline; dns pushes each edit to a subscriber', async () => {
     // The agent subscribes first: dns answers at once (no hosts yet) and remembers the subscription.
     agent.send(MsgId.GetRouteRequest, { modid: 42, cmdid: 7 });
     await waitFor(() => routeAnswers(agent, 0).length > 0, { timeoutMs: UI_TIMEOUT_MS, message: 'the first dns answer' });
@@ -139,10 +140,13 @@ if (!existsSync(CHROMIUM)) {
     await page.fill('input[name=modid]', '42');
     await page.fill('input[name=cmdid]', '7');
     await page.fill('input[name=description]', 'browser-made service');
+    await page.selectOption('form.inline-form select[name=strategy]', 'least_request');
+    await page.screenshot({ path: join(SCREENSHOTS, 'module-add.png') });
     await edit('POST', '/api/v1/modules', () => page.locator('form.inline-form button[type=submit]').click());
     const row = page.locator('#modules-table tr[data-module="42:7"]');
     await row.waitFor();
-    assert.match(await row.innerText(), /browser-made service/);
+    assert.match(await row.innerText(), /browser-made service\s+least_request/);
+    assert.match(await page.locator('#modules-table tr[data-module="5:1"] td.strategy').innerText(), /^agent default$/);
     await page.fill('input[type=search]', 'browser-made');
     await waitFor(async () => (await page.locator('#modules-table tr[data-module]').count()) === 1, { timeoutMs: UI_TIMEOUT_MS, message: 'the search to leave one module' });
     await page.screenshot({ path: join(SCREENSHOTS, 'modules.png'), fullPage: true });
@@ -150,16 +154,19 @@ if (!existsSync(CHROMIUM)) {
     await row.locator('a').click();
     await page.waitForURL(/\/modules\/42\/7$/);
     await page.getByText('No hosts yet').waitFor();
-    await page.locator('.description', { hasText: 'browser-made service' }).getByRole('button', { name: 'Edit' }).click();
-    await page.fill('.description input[name=description]', 'renamed in the browser');
-    await edit('PATCH', '/api/v1/modules/42/7', () => page.locator('.description button[type=submit]').click());
-    await page.locator('.description', { hasText: 'renamed in the browser' }).waitFor();
+    const moduleInfo = page.locator('.module-info');
+    await moduleInfo.getByText('Strategy: least_request').waitFor();
+    await moduleInfo.filter({ hasText: 'browser-made service' }).getByRole('button', { name: 'Edit' }).click();
+    await page.fill('.module-info input[name=description]', 'renamed in the browser');
+    await edit('PATCH', '/api/v1/modules/42/7', () => page.locator('.module-info button[type=submit]').click());
+    await moduleInfo.filter({ hasText: 'renamed in the browser' }).getByText('Strategy: least_request').waitFor();
     const beforeAdd = agent.frames.length;
     await page.fill('form.add-host input[name=ip]', '10.42.0.1');
     await page.fill('form.add-host input[name=port]', '4200');
     await page.fill('form.add-host input[name=weight]', '2');
     await edit('POST', '/api/v1/modules/42/7/hosts', () => page.getByRole('button', { name: 'Add host' }).click());
-    await expectPush(beforeAdd, [`${ipToInt32('10.42.0.1')}:4200`]);
+    const pushedHosts = [`${ipToInt32('10.42.0.1')}:4200`];
+    await expectPush(beforeAdd, pushedHosts, 'least_request');
     const hostRow = page.locator('#hosts-table tr[data-host="10.42.0.1:4200"]');
     await hostRow.waitFor();
     assert.equal((await hostRow.locator('td.weight').innerText()).trim(), '2');
@@ -175,6 +182,17 @@ if (!existsSync(CHROMIUM)) {
     await edit('PATCH', '/hosts/10.42.0.1/4200', () => hostRow.getByRole('button', { name: 'Save' }).click());
     await waitFor(async () => (await hostRow.locator('td.weight').innerText()).trim() === '5', { timeoutMs: UI_TIMEOUT_MS, message: 'the new weight in the table' });
     await page.screenshot({ path: join(SCREENSHOTS, 'route.png'), fullPage: true });
+
+    // A strategy edit alone is pushed with the same hosts; "agent default" pushes Lars's answer again.
+    for (const [choice, pushed] of [['consistent_hash', 'consistent_hash'], ['default', null]] as const) {
+      const beforeStrategy = agent.frames.length;
+      await moduleInfo.getByRole('button', { name: 'Edit' }).click();
+      await page.selectOption('.module-info select[name=strategy]', choice);
+      if (pushed !== null) await page.screenshot({ path: join(SCREENSHOTS, 'route-module-edit.png') });
+      await edit('PATCH', '/api/v1/modules/42/7', () => page.locator('.module-info button[type=submit]').click());
+      await moduleInfo.getByText(`Strategy: ${pushed ?? 'agent default'}`).waitFor();
+      await expectPush(beforeStrategy, pushedHosts, pushed);
+    }
 
     const beforeDelete = agent.frames.length;
     await hostRow.getByRole('button', { name: 'Delete' }).click();

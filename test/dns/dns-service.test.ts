@@ -118,6 +118,27 @@ await forEachEngine('dns service', (store, engineName, { url }) => {
     assert.equal(other.frames.length, 1, 'a subscriber of another route got no push');
   });
 
+  test("a module's strategy alone is pushed: field 4 when it names one, Lars's bytes again on default; a description is not", async () => {
+    await admin.addModule({ modid: 8, cmdid: 1 });
+    await admin.addHost({ modid: 8, cmdid: 1, ip: '10.0.0.8', port: 88 });
+    await waitFor(async () => dns.health().version === (await admin.version()));
+    const client = await connect(8, 1);
+    // GetRouteResponse (8, 1) with 10.0.0.8:88, then the same with 4: "least_request" (13 bytes).
+    const plain = '08 08 10 01  1a 07 08 88 80 80 50 10 58';
+    const named = `${plain}  22 0d 6c 65 61 73 74 5f 72 65 71 75 65 73 74`;
+    const next = async () => {
+      const frame = await client.nextFrame();
+      assert.equal(frame.msgid, MsgId.GetRouteResponse);
+      return frame.body.toString('hex');
+    };
+    assert.equal(await next(), hexBytes(plain).toString('hex'), 'the answer');
+    await admin.updateModule({ modid: 8, cmdid: 1, strategy: 'least_request' });
+    assert.equal(await next(), hexBytes(named).toString('hex'), 'the push of the new strategy');
+    await admin.updateModule({ modid: 8, cmdid: 1, description: 'changes no answer' });
+    await admin.updateModule({ modid: 8, cmdid: 1, strategy: 'default' });
+    assert.equal(await next(), hexBytes(plain).toString('hex'), 'the push back to the default, and nothing for the description');
+  });
+
   test('deleting a module pushes an empty route', async () => {
     await admin.addModule({ modid: 6, cmdid: 1 });
     await admin.addHost({ modid: 6, cmdid: 1, ip: '10.6.6.6', port: 6 });

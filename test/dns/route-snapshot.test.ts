@@ -6,11 +6,14 @@ import { Subscriptions } from '../../src/dns/subscriptions.js';
 import { hexBytes } from '../support/net.js';
 
 const host = (ip: number, port: number, weight = 1) => ({ ip, port, weight });
+/** The reader's routes, from [modid, cmdid, hosts, strategy?] rows. */
+const routes = (...rows: [number, number, ReturnType<typeof host>[], string?][]) =>
+  new Map(rows.map(([modid, cmdid, hosts, strategy]) => [routeKey(modid, cmdid), { hosts, strategy: strategy ?? null }]));
 
 describe('RouteSnapshot', () => {
   test('encodes a route response frame byte for byte as docs/protocol.md says', () => {
     // 200.1.2.3 = 0xC8010203 unsigned; as int32 it is negative, a 10-byte varint.
-    const snapshot = RouteSnapshot.fromHosts(3, new Map([[routeKey(1, 2), [host(0xc8010203, 80)]]]));
+    const snapshot = RouteSnapshot.fromRoutes(3, routes([1, 2, [host(0xc8010203, 80)]]));
     const expected = hexBytes(
       '02000000 13000000' + // msgid 2, body length 19
         '08 01 10 02' + // modid 1, cmdid 2
@@ -20,7 +23,7 @@ describe('RouteSnapshot', () => {
   });
 
   test('a weight other than 1 travels in HostInfo field 3; weight 1 is left out as Lars has no such field', () => {
-    const snapshot = RouteSnapshot.fromHosts(1, new Map([[routeKey(1, 2), [host(0x0a000001, 80), host(0x0a000002, 80, 5)]]]));
+    const snapshot = RouteSnapshot.fromRoutes(1, routes([1, 2, [host(0x0a000001, 80), host(0x0a000002, 80, 5)]]));
     const expected = hexBytes(
       '02000000 18000000' + // msgid 2, body length 24
         '08 01 10 02' +
@@ -30,24 +33,40 @@ describe('RouteSnapshot', () => {
     assert.deepEqual(snapshot.responseFrame(1, 2), expected);
   });
 
+  test('a module that names a strategy adds field 4 after the hosts; without one the frame is as before', () => {
+    const snapshot = RouteSnapshot.fromRoutes(1, routes([3, 1, [host(0x0a000001, 80)], 'least_request'], [3, 2, [host(0x0a000001, 80)]]));
+    const expected = hexBytes(
+      '02000000 1c000000' + // msgid 2, body length 28
+        '08 03 10 01' + // modid 3, cmdid 1
+        '1a 07 08 81 80 80 50 10 50' + // 10.0.0.1:80
+        '22 0d 6c 65 61 73 74 5f 72 65 71 75 65 73 74', // 4: "least_request" (13 bytes)
+    );
+    assert.deepEqual(snapshot.responseFrame(3, 1), expected);
+    assert.deepEqual(snapshot.responseFrame(3, 2), hexBytes('02000000 0d000000 08 03 10 02 1a 07 08 81 80 80 50 10 50'));
+  });
+
   test('an unknown route is answered with an empty host list', () => {
     assert.deepEqual(RouteSnapshot.empty().responseFrame(7, 9), hexBytes('02000000 04000000 0807 1009'));
   });
 
   test('withRoutes replaces and removes routes without touching the original', () => {
-    const before = RouteSnapshot.fromHosts(1, new Map([[routeKey(1, 1), [host(1, 1)]], [routeKey(2, 2), [host(2, 2)]]]));
-    const after = before.withRoutes(2, new Map([[routeKey(1, 1), []], [routeKey(3, 3), [host(3, 3)]]]));
+    const before = RouteSnapshot.fromRoutes(1, routes([1, 1, [host(1, 1)]], [2, 2, [host(2, 2)]], [4, 4, [host(4, 4)]]));
+    const after = before.withRoutes(2, new Map([...routes([1, 1, []], [3, 3, [host(3, 3)]]), [routeKey(4, 4), undefined]]));
     assert.equal(after.version, 2);
     assert.equal(after.get(routeKey(1, 1)), undefined);
+    assert.equal(after.get(routeKey(4, 4)), undefined);
     assert.deepEqual(after.get(routeKey(3, 3))?.hosts, [host(3, 3)]);
     assert.equal(after.get(routeKey(2, 2)), before.get(routeKey(2, 2)), 'unchanged routes are shared, not copied');
     assert.deepEqual(before.get(routeKey(1, 1))?.hosts, [host(1, 1)]);
   });
 
-  test('changedKeys names added, removed and modified routes only', () => {
-    const a = RouteSnapshot.fromHosts(1, new Map([[routeKey(1, 1), [host(1, 1)]], [routeKey(2, 2), [host(2, 2)]], [routeKey(4, 4), [host(4, 4)]]]));
-    const b = RouteSnapshot.fromHosts(2, new Map([[routeKey(1, 1), [host(1, 1)]], [routeKey(2, 2), [host(2, 2, 5)]], [routeKey(3, 3), [host(3, 3)]]]));
-    assert.deepEqual(a.changedKeys(b).sort(), [routeKey(2, 2), routeKey(3, 3), routeKey(4, 4)]);
+  test('changedKeys names added, removed and modified routes only; a strategy alone is a modification', () => {
+    const a = RouteSnapshot.fromRoutes(1, routes([1, 1, [host(1, 1)]], [2, 2, [host(2, 2)]], [4, 4, [host(4, 4)]], [5, 5, [host(5, 5)], 'lars'], [6, 6, [host(6, 6)], 'lars']));
+    const b = RouteSnapshot.fromRoutes(2, routes([1, 1, [host(1, 1)]], [2, 2, [host(2, 2, 5)]], [3, 3, [host(3, 3)]], [5, 5, [host(5, 5)], 'least_request'], [6, 6, [host(6, 6)], 'lars']));
+    assert.deepEqual(a.changedKeys(b).sort(), [routeKey(2, 2), routeKey(3, 3), routeKey(4, 4), routeKey(5, 5)]);
+    const c = RouteSnapshot.fromRoutes(3, routes([1, 1, [host(1, 1)], 'consistent_hash']));
+    assert.deepEqual(a.changedAmong(c, [routeKey(1, 1)]), [routeKey(1, 1)], 'an override set on a route whose hosts stay');
+    assert.deepEqual(c.changedAmong(a, [routeKey(1, 1)]), [routeKey(1, 1)], 'and cleared');
   });
 });
 

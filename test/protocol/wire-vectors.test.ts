@@ -129,6 +129,34 @@ const vectors = [
         10 90 3f            # 2: port 8080`,
   } satisfies Vector<typeof MsgId.GetRouteResponse>,
   {
+    name: 'GetRouteResponse of a module that names no strategy: no field 4, the bytes Lars sends',
+    msgid: MsgId.GetRouteResponse,
+    message: { modid: 3, cmdid: 1, host: [{ ip: ipToInt32('10.0.0.1'), port: 80 }] },
+    frame: `
+      02 00 00 00   # msgid 2
+      0d 00 00 00   # body length 13
+      08 03         # 1: modid 3
+      10 01         # 2: cmdid 1
+      1a 07         # 3: host, 7 bytes
+        08 81 80 80 50      # 1: ip 0x0a000001
+        10 50               # 2: port 80`,
+  } satisfies Vector<typeof MsgId.GetRouteResponse>,
+  {
+    name: 'GetRouteResponse of a module that names least_request (extension field 4)',
+    msgid: MsgId.GetRouteResponse,
+    message: { modid: 3, cmdid: 1, host: [{ ip: ipToInt32('10.0.0.1'), port: 80 }], strategy: 'least_request' },
+    frame: `
+      02 00 00 00   # msgid 2
+      1c 00 00 00   # body length 28
+      08 03         # 1: modid 3
+      10 01         # 2: cmdid 1
+      1a 07         # 3: host, 7 bytes
+        08 81 80 80 50      # 1: ip 0x0a000001
+        10 50               # 2: port 80
+      22 0d         # 4: strategy, 13 bytes
+        6c 65 61 73 74 5f 72 65 71 75 65 73 74   # "least_request"`,
+  } satisfies Vector<typeof MsgId.GetRouteResponse>,
+  {
     name: 'ReportStatusRequest',
     msgid: MsgId.ReportStatusRequest,
     message: {
@@ -204,6 +232,12 @@ describe('hand-written wire vectors', () => {
     assert.equal(withoutDuration.durationUs, null);
     const zero = decodeBody(MsgId.ReportRequest, hexBytes(vectors[4].frame).subarray(HEADER_SIZE));
     assert.equal(zero.durationUs, 0);
+  });
+
+  test('GetRouteResponse without field 4 reads strategy null, with it the name', () => {
+    const body = (index: number) => hexBytes(vectors[index]!.frame).subarray(HEADER_SIZE);
+    assert.equal(decodeBody(MsgId.GetRouteResponse, body(7)).strategy, null);
+    assert.equal(decodeBody(MsgId.GetRouteResponse, body(8)).strategy, 'least_request');
   });
 
   test('fields left out read as their defaults', () => {

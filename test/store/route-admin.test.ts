@@ -35,7 +35,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     assert.equal(version, before + 1);
     assert.equal(await admin.version(), version);
     const module = (await admin.listModules()).modules.find((m) => m.modid === 1 && m.cmdid === 1);
-    assert.deepEqual(module, { modid: 1, cmdid: 1, description: 'orders', hosts: 0, createdAt: 1_700_000_000, updatedAt: 1_700_000_000 });
+    assert.deepEqual(module, { modid: 1, cmdid: 1, description: 'orders', strategy: null, hosts: 0, createdAt: 1_700_000_000, updatedAt: 1_700_000_000 });
     assert.deepEqual(await latestChange(store), {
       version,
       modid: 1,
@@ -91,6 +91,37 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     assert.deepEqual([change.version, change.action, change.detail], [deleted, 'module-del', 'removed with 2 hosts']);
   });
 
+  test("a module's strategy: set on add, changed and cleared by updateModule, each a version and a change row; read back everywhere", async () => {
+    const key = { modid: 11, cmdid: 1 };
+    const added = await admin.addModule({ ...key, description: 'picky', strategy: 'least_request' }, ACTOR);
+    assert.equal((await latestChange(store)).detail, 'description "picky"; strategy least_request');
+    assert.equal((await admin.findModule(11, 1))?.strategy, 'least_request');
+    assert.equal((await admin.listModules()).modules.find((m) => m.modid === 11)?.strategy, 'least_request');
+
+    nowMs += 1000;
+    const changed = await admin.updateModule({ ...key, strategy: 'consistent_hash' }, ACTOR);
+    assert.equal(changed, added + 1, 'a strategy change bumps the route version');
+    assert.deepEqual(await latestChange(store), {
+      version: changed, modid: 11, cmdid: 1, action: 'module-update', detail: 'strategy least_request -> consistent_hash', actor: ACTOR, changedAt: nowMs / 1000,
+    });
+    const route = await admin.readRoute(11, 1);
+    assert.deepEqual([route?.version, route?.module.strategy, route?.module.description, route?.module.updatedAt], [changed, 'consistent_hash', 'picky', nowMs / 1000]);
+
+    const cleared = await admin.updateModule({ ...key, strategy: 'default' }, ACTOR);
+    assert.equal(cleared, changed + 1);
+    assert.equal((await latestChange(store)).detail, 'strategy consistent_hash -> default');
+    assert.equal((await admin.findModule(11, 1))?.strategy, null);
+
+    await admin.updateModule({ ...key, description: 'both', strategy: 'weighted_round_robin' });
+    assert.equal((await latestChange(store)).detail, 'description "picky" -> "both"; strategy default -> weighted_round_robin');
+    await admin.updateModule({ ...key, strategy: null });
+    assert.equal((await admin.findModule(11, 1))?.strategy, null, 'null clears it too');
+    await admin.updateModule({ ...key, description: 'description only' });
+    assert.equal((await admin.findModule(11, 1))?.strategy, null, 'a description change leaves the strategy');
+    await admin.addModule({ modid: 11, cmdid: 2, strategy: 'default' });
+    assert.deepEqual([(await latestChange(store)).detail, (await admin.findModule(11, 2))?.strategy], ['', null]);
+  });
+
   test('invalid input is a ValidationError naming the field, and changes nothing', async () => {
     await admin.addModule({ modid: 4, cmdid: 1 });
     await admin.addHost({ modid: 4, cmdid: 1, ip: '10.0.0.1', port: 80 });
@@ -109,6 +140,11 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
       ['weight', () => admin.updateHost({ ...host, ip: '10.0.0.1', weight: 1001 })],
       ['description', () => admin.addModule({ modid: 4, cmdid: 2, description: 'x'.repeat(256) })],
       ['description', () => admin.updateModule({ modid: 4, cmdid: 1, description: 'a\u0000b' })],
+      ['description', () => admin.updateModule({ modid: 4, cmdid: 1 })],
+      ['strategy', () => admin.addModule({ modid: 4, cmdid: 2, strategy: 'random' })],
+      ['strategy', () => admin.updateModule({ modid: 4, cmdid: 1, strategy: 'LARS' })],
+      ['strategy', () => admin.updateModule({ modid: 4, cmdid: 1, strategy: '' })],
+      ['strategy', () => admin.updateModule({ modid: 4, cmdid: 1, strategy: 7 as unknown as string })],
       ['actor', () => admin.addModule({ modid: 4, cmdid: 3 }, 'a'.repeat(65))],
       ['modid', () => admin.listHosts({ modid: 1.5, cmdid: 1 })],
       ['cmdid', () => admin.readRoute(1, 2 ** 31)],
@@ -122,6 +158,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
         return true;
       });
     }
+    await assert.rejects(admin.addModule({ modid: 4, cmdid: 2, strategy: 'random' }), /^ValidationError: strategy: must be one of lars, consistent_hash, .*, default, got "random"$/);
     assert.deepEqual(await snapshot(store), before);
     // The limits themselves are accepted (255 characters counted as characters, not UTF-16 units).
     await admin.addModule({ modid: 4, cmdid: 2, description: '路'.repeat(200) + '😀'.repeat(55) });
@@ -220,7 +257,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     nowMs = 1_700_000_100_000;
     await admin.addModule({ modid: 10, cmdid: 1, description: 'ten' });
     const version = await admin.addHost({ modid: 10, cmdid: 1, ip: '10.0.0.10', port: 10, weight: 4 });
-    const module = { modid: 10, cmdid: 1, description: 'ten', createdAt: 1_700_000_100, updatedAt: 1_700_000_100 };
+    const module = { modid: 10, cmdid: 1, description: 'ten', strategy: null, createdAt: 1_700_000_100, updatedAt: 1_700_000_100 };
     assert.deepEqual(await admin.readRoute(10, 1), {
       version,
       module,

@@ -28,10 +28,34 @@ await forEachEngine('route reader', (store) => {
     assert.deepEqual(
       [...table.routes.entries()],
       [
-        [routeKey(1, 1), [{ ip: 167772161, port: 81, weight: 1 }, { ip: 3355443201, port: 80, weight: 3 }]],
-        [routeKey(2, 1), [{ ip: 167772162, port: 82, weight: 1 }]],
+        [routeKey(1, 1), { hosts: [{ ip: 167772161, port: 81, weight: 1 }, { ip: 3355443201, port: 80, weight: 3 }], strategy: null }],
+        [routeKey(2, 1), { hosts: [{ ip: 167772162, port: 82, weight: 1 }], strategy: null }],
       ],
     );
+  });
+
+  test("loadRoutes and loadRoutesOf carry each route's module strategy; a module without hosts has no route", async () => {
+    await admin.addModule({ modid: 9, cmdid: 1, strategy: 'least_request' });
+    await admin.addModule({ modid: 9, cmdid: 2, strategy: 'consistent_hash' });
+    await admin.addModule({ modid: 9, cmdid: 3, strategy: 'weighted_round_robin' });
+    await admin.addHost({ modid: 9, cmdid: 1, ip: '10.9.0.1', port: 91 });
+    await admin.addHost({ modid: 9, cmdid: 3, ip: '10.9.0.3', port: 93 });
+    const all = (await reader.loadRoutes()).routes;
+    assert.deepEqual(all.get(routeKey(9, 1)), { hosts: [{ ip: 0x0a090001, port: 91, weight: 1 }], strategy: 'least_request' });
+    assert.equal(all.get(routeKey(9, 3))?.strategy, 'weighted_round_robin');
+    assert.equal(all.has(routeKey(9, 2)), false, 'no hosts, no route, whatever its strategy');
+    assert.equal(all.get(routeKey(1, 1))?.strategy, null);
+
+    await admin.updateModule({ modid: 9, cmdid: 1, strategy: 'default' });
+    const some = await reader.loadRoutesOf([{ modid: 9, cmdid: 1 }, { modid: 9, cmdid: 2 }, { modid: 9, cmdid: 3 }]);
+    assert.deepEqual(
+      [...some.entries()].map(([key, route]) => [key, route.strategy]),
+      [
+        [routeKey(9, 1), null],
+        [routeKey(9, 3), 'weighted_round_robin'],
+      ],
+    );
+    for (const cmdid of [1, 2, 3]) await admin.delModule(9, cmdid);
   });
 
   test('changesSince lists later changes in version order, and reading never consumes them', async () => {
@@ -95,7 +119,7 @@ await forEachEngine('route reader', (store) => {
     const elapsed = performance.now() - started;
     t.diagnostic(`${store.kind}: loadRoutes of ${table.routes.size} services took ${elapsed.toFixed(0)} ms`);
     let total = 0;
-    for (const [key, hosts] of table.routes) {
+    for (const [key, { hosts }] of table.routes) {
       if (key.endsWith(':1') && Number(key.split(':')[0]) >= base) {
         assert.equal(hosts.length, hostsEach);
         total += hosts.length;
@@ -103,6 +127,6 @@ await forEachEngine('route reader', (store) => {
     }
     assert.equal(total, services * hostsEach);
     const sample = table.routes.get(routeKey(base + 999, 1));
-    assert.deepEqual(sample?.[99], { ip: 0xc0000000 + 999 * hostsEach + 99, port: 100, weight: 10 });
+    assert.deepEqual(sample?.hosts[99], { ip: 0xc0000000 + 999 * hostsEach + 99, port: 100, weight: 10 });
   });
 });

@@ -1,16 +1,22 @@
 /**
- * lars module add MODID CMDID [--description TEXT] | update MODID CMDID --description TEXT
+ * lars module add MODID CMDID [--description TEXT] [--strategy NAME]
+ *             | update MODID CMDID [--description TEXT] [--strategy NAME|default]
  *             | del MODID CMDID | list
- * A module must exist before `lars route add` gives it hosts.
+ * A module must exist before `lars route add` gives it hosts. Its strategy is
+ * the one every agent runs for its route (docs/balancer.md, "Per-route
+ * strategy"); `default` leaves it to each agent's [loadbalance] strategy.
  */
 import { UsageError, parseCommand, printJson, printTable } from '../args.js';
+import { ValidationError } from '../../store/errors.js';
 import { RouteAdmin } from '../../store/route-admin.js';
+import { checkStrategy, DEFAULT_STRATEGY } from '../../store/validate.js';
 import { EDITED, editListCommand, type EditAction } from '../edit-command.js';
 import { STORE_OPTIONS, cliActor, integerArg, withStore } from './db.js';
 
-const FORMS = 'lars module add MODID CMDID [--description TEXT] | update MODID CMDID --description TEXT | del MODID CMDID | list';
+const FORMS =
+  'lars module add MODID CMDID [--description TEXT] [--strategy NAME] | update MODID CMDID [--description TEXT] [--strategy NAME|default] | del MODID CMDID | list';
 
-const EDIT_OPTIONS = { ...STORE_OPTIONS, description: { type: 'string' } } as const;
+const EDIT_OPTIONS = { ...STORE_OPTIONS, description: { type: 'string' }, strategy: { type: 'string' } } as const;
 
 function moduleArgs(positionals: string[]) {
   if (positionals.length !== 2) throw new UsageError(`expected MODID CMDID: ${FORMS}`);
@@ -18,20 +24,36 @@ function moduleArgs(positionals: string[]) {
   return { modid: integerArg('MODID', modid), cmdid: integerArg('CMDID', cmdid) };
 }
 
+/** The --strategy word as the store keeps it (null for default); a name no agent knows is a usage error. */
+function strategyArg(text: string | undefined): string | null | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return checkStrategy(text);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(`--${err.message}`);
+    throw err;
+  }
+}
+
 async function edit(argv: string[], action: EditAction): Promise<number> {
   const { values, positionals } = parseCommand(argv, EDIT_OPTIONS);
   const key = moduleArgs(positionals);
   const { description } = values;
-  if (action === 'update' && description === undefined) throw new UsageError(`update needs --description TEXT: ${FORMS}`);
-  if (action === 'del' && description !== undefined) throw new UsageError(`del takes no --description: ${FORMS}`);
+  if (action === 'update' && description === undefined && values.strategy === undefined) {
+    throw new UsageError(`update needs --description TEXT or --strategy NAME: ${FORMS}`);
+  }
+  if (action === 'del' && (description !== undefined || values.strategy !== undefined)) {
+    throw new UsageError(`del takes no --description or --strategy: ${FORMS}`);
+  }
+  const strategy = strategyArg(values.strategy);
   const version = await withStore(values, (store) => {
     const admin = new RouteAdmin(store);
-    if (action === 'add') return admin.addModule({ ...key, description }, cliActor());
-    if (action === 'update') return admin.updateModule({ ...key, description: description! }, cliActor());
+    if (action === 'add') return admin.addModule({ ...key, description, strategy }, cliActor());
+    if (action === 'update') return admin.updateModule({ ...key, description, strategy }, cliActor());
     return admin.delModule(key.modid, key.cmdid, cliActor());
   });
   if (values.json) {
-    printJson({ action, ...key, ...(description === undefined ? {} : { description }), version });
+    printJson({ action, ...key, ...(description === undefined ? {} : { description }), ...(strategy === undefined ? {} : { strategy }), version });
   } else {
     process.stdout.write(`${EDITED[action]} module ${key.modid}:${key.cmdid} (route version ${version})\n`);
   }
@@ -47,8 +69,8 @@ async function list(argv: string[]): Promise<number> {
   } else {
     process.stdout.write(`route version ${version}\n`);
     printTable(
-      ['MODID', 'CMDID', 'HOSTS', 'DESCRIPTION'],
-      modules.map((m) => [m.modid, m.cmdid, m.hosts, m.description]),
+      ['MODID', 'CMDID', 'HOSTS', 'STRATEGY', 'DESCRIPTION'],
+      modules.map((m) => [m.modid, m.cmdid, m.hosts, m.strategy ?? DEFAULT_STRATEGY, m.description]),
       '(no modules)',
     );
   }

@@ -1,9 +1,11 @@
 /**
  * Modules: list with host counts and health, add, read one route, change
- * the description, delete. Reads and edits go through RouteAdmin (the CLI's own
- * validation, one transaction, version bump, change-log row naming the user).
+ * the description or the strategy, delete; the strategies a module may name.
+ * Reads and edits go through RouteAdmin (the CLI's own validation, one
+ * transaction, version bump, change-log row naming the user).
  */
 import type { FastifyInstance } from 'fastify';
+import { STRATEGY_NAMES } from '../../balancer/types.js';
 import { routeKey } from '../../protocol/route-key.js';
 import { principalOf } from '../auth.js';
 import type { ConsoleContext } from '../context.js';
@@ -16,6 +18,7 @@ import {
   moduleParams,
   modulePatchBody,
   routeSchema,
+  strategyListSchema,
   withErrors,
   type ModuleBody,
   type ModuleParams,
@@ -43,6 +46,12 @@ export function registerModuleRoutes(app: FastifyInstance, ctx: ConsoleContext):
     },
   );
 
+  app.get(
+    '/api/v1/strategies',
+    { config: { access: 'user' }, schema: { summary: 'The balancing strategies a module may name', response: withErrors({ 200: strategyListSchema }, [401]) } },
+    async () => ({ strategies: STRATEGY_NAMES }),
+  );
+
   app.post<{ Body: ModuleBody }>(
     '/api/v1/modules',
     {
@@ -50,9 +59,9 @@ export function registerModuleRoutes(app: FastifyInstance, ctx: ConsoleContext):
       schema: { summary: 'Add a module (a service without hosts yet)', body: moduleBody, response: withErrors({ 201: editSchema }) },
     },
     async (request, reply) => {
-      const { modid, cmdid, description = '' } = request.body;
-      const version = await ctx.routes.addModule({ modid, cmdid, description }, principalOf(request).user.name);
-      return reply.code(201).send({ version, module: { modid, cmdid, description } });
+      const { modid, cmdid, description = '', strategy } = request.body;
+      const version = await ctx.routes.addModule({ modid, cmdid, description, strategy }, principalOf(request).user.name);
+      return reply.code(201).send({ version, module: { modid, cmdid, description, strategy } });
     },
   );
 
@@ -74,13 +83,18 @@ export function registerModuleRoutes(app: FastifyInstance, ctx: ConsoleContext):
     '/api/v1/modules/:modid/:cmdid',
     {
       config: { access: 'admin' },
-      schema: { summary: "Change a module's description", params: moduleParams, body: modulePatchBody, response: withErrors({ 200: editSchema }) },
+      schema: {
+        summary: "Change a module's description, its strategy (dns pushes it to the agents) or both",
+        params: moduleParams,
+        body: modulePatchBody,
+        response: withErrors({ 200: editSchema }),
+      },
     },
     async (request) => {
       const { modid, cmdid } = request.params;
-      const { description } = request.body;
-      const version = await ctx.routes.updateModule({ modid, cmdid, description }, principalOf(request).user.name);
-      return { version, module: { modid, cmdid, description } };
+      const { description, strategy } = request.body;
+      const version = await ctx.routes.updateModule({ modid, cmdid, description, strategy }, principalOf(request).user.name);
+      return { version, module: { modid, cmdid, description, strategy } };
     },
   );
 

@@ -194,6 +194,9 @@ export namespace lars {
         /** GetRouteResponse host. */
         host: lars.HostInfo.$Properties[];
 
+        /** GetRouteResponse strategy. */
+        strategy?: (string|null);
+
         /**
          * Creates a new GetRouteResponse instance using the specified properties.
          * @param [properties] Properties to set
@@ -241,6 +244,9 @@ export namespace lars {
 
             /** GetRouteResponse host */
             host?: (lars.HostInfo.$Properties[]|null);
+
+            /** GetRouteResponse strategy */
+            strategy?: (string|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];

@@ -425,6 +425,7 @@ export const lars = $root.lars = (() => {
          * @property {number|null} [modid] GetRouteResponse modid
          * @property {number|null} [cmdid] GetRouteResponse cmdid
          * @property {Array.<lars.HostInfo.$Properties>|null} [host] GetRouteResponse host
+         * @property {string|null} [strategy] GetRouteResponse strategy
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -482,6 +483,23 @@ export const lars = $root.lars = (() => {
         GetRouteResponse.prototype.host = $util.emptyArray;
 
         /**
+         * GetRouteResponse strategy.
+         * @member {string|null|undefined} strategy
+         * @memberof lars.GetRouteResponse
+         * @instance
+         */
+        GetRouteResponse.prototype.strategy = null;
+
+        // OneOf field names bound to virtual getters and setters
+        let $oneOfFields;
+
+        // Virtual OneOf for proto3 optional field
+        $Object.defineProperty(GetRouteResponse.prototype, "_strategy", {
+            get: $util.oneOfGetter($oneOfFields = ["strategy"]),
+            set: $util.oneOfSetter($oneOfFields)
+        });
+
+        /**
          * Creates a new GetRouteResponse instance using the specified properties.
          * @function create
          * @memberof lars.GetRouteResponse
@@ -520,6 +538,8 @@ export const lars = $root.lars = (() => {
             if (message.host != null && message.host.length)
                 for (let i = 0; i < message.host.length; ++i)
                     $root.lars.HostInfo.encode(message.host[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+            if (message.strategy != null && $Object.hasOwnProperty.call(message, "strategy"))
+                writer.uint32(/* id 4, wireType 2 =*/34).string(message.strategy);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -588,6 +608,13 @@ export const lars = $root.lars = (() => {
                         if (!(message.host && message.host.length))
                             message.host = [];
                         message.host.push($root.lars.HostInfo.decode(reader, reader.size(), $undefined, _depth + 1));
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        message.strategy = reader.stringVerify();
+                        message._strategy = "strategy";
                         continue;
                     }
                 }

@@ -6,8 +6,8 @@ import type { Database } from '../schema.js';
 import { locationAddress, type MysqlLocation } from '../url.js';
 import type { Dialect, DialectOptions } from './dialect.js';
 
-/** ER_TABLE_EXISTS_ERROR, ER_DUP_KEYNAME, ER_FK_DUP_NAME. */
-const ALREADY_EXISTS_ERRNOS = new Set([1050, 1061, 1826]);
+/** ER_TABLE_EXISTS_ERROR, ER_DUP_FIELDNAME (a column added twice), ER_DUP_KEYNAME, ER_FK_DUP_NAME. */
+const ALREADY_EXISTS_ERRNOS = new Set([1050, 1060, 1061, 1826]);
 
 function errno(err: unknown): number | undefined {
   const value = (err as { errno?: unknown }).errno;

@@ -1,7 +1,8 @@
-// Every module (modid:cmdid) with its description, host count and health
-// from the latest call status; search, filter by health, add a module.
+// Every module (modid:cmdid) with its description, strategy, host count and
+// health from the latest call status; search, filter by health, add a module.
 import { get, post } from '../api.js';
 import { errorShare, fmtNumber, h, HEALTH_LABELS, healthBadge, replace, timeCell } from '../dom.js';
+import { strategyLabel, strategySelect } from '../strategy.js';
 import { field, messageLine, poll, segmented, showFormError } from '../ui.js';
 
 const REFRESH_MS = 10_000;
@@ -19,10 +20,11 @@ function addModuleForm(onAdded, onCancel) {
   const modid = h('input', { name: 'modid', inputmode: 'numeric', placeholder: 'e.g. 1', required: true });
   const cmdid = h('input', { name: 'cmdid', inputmode: 'numeric', placeholder: 'e.g. 1', required: true });
   const description = h('input', { name: 'description', maxlength: 255, placeholder: 'what this service does' });
+  const strategy = strategySelect(null);
   const form = h(
     'form',
     { class: 'inline-form', novalidate: true },
-    h('div', { class: 'form-row' }, field('modid', modid), field('cmdid', cmdid), h('div', { class: 'grow' }, field('Description', description))),
+    h('div', { class: 'form-row' }, field('modid', modid), field('cmdid', cmdid), h('div', { class: 'grow' }, field('Description', description)), field('Strategy', strategy)),
     message.el,
     h(
       'div',
@@ -34,7 +36,7 @@ function addModuleForm(onAdded, onCancel) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
-      await post('/modules', { modid: toInt(modid.value), cmdid: toInt(cmdid.value), description: description.value });
+      await post('/modules', { modid: toInt(modid.value), cmdid: toInt(cmdid.value), description: description.value, strategy: strategy.value });
       onAdded();
     } catch (err) {
       showFormError(form, message, err);
@@ -93,11 +95,11 @@ export function modulesPage(root, ctx) {
     const shown = modules.filter((m) => (health === 'all' || m.health.state === health) && matches(m, search));
     if (!loaded) return;
     if (modules.length === 0) {
-      replace(tbody, h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'No modules yet. Add one here, or on the command line: lars module add MODID CMDID')));
+      replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'empty' }, 'No modules yet. Add one here, or on the command line: lars module add MODID CMDID')));
       return;
     }
     if (shown.length === 0) {
-      replace(tbody, h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'No module matches the search and filter.')));
+      replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'empty' }, 'No module matches the search and filter.')));
       return;
     }
     replace(
@@ -112,6 +114,7 @@ export function modulesPage(root, ctx) {
           } },
           h('td', null, h('a', { href, class: 'mono strong' }, `${m.modid}:${m.cmdid}`)),
           h('td', { class: m.description ? '' : 'muted' }, m.description || '—'),
+          h('td', { class: m.strategy ? 'strategy mono' : 'strategy muted' }, strategyLabel(m.strategy)),
           h('td', { class: 'num' }, fmtNumber(m.hosts)),
           h('td', null, healthBadge(m.health.state), m.health.reporting > 0 ? h('span', { class: 'muted small' }, ` ${m.health.reporting - m.health.overloaded}/${m.health.reporting} healthy`) : null),
           h('td', { class: 'num' }, succ + err > 0 ? h('span', null, fmtNumber(succ), h('span', { class: 'muted' }, ' / '), h('span', { class: err > 0 ? 'err-text' : '' }, fmtNumber(err)), h('span', { class: 'muted small' }, ` (${errorShare(succ, err)})`)) : h('span', { class: 'muted' }, '—')),
@@ -158,12 +161,12 @@ export function modulesPage(root, ctx) {
       h(
         'table',
         { class: 'table', id: 'modules-table' },
-        h('thead', null, h('tr', null, h('th', null, 'Module'), h('th', null, 'Description'), h('th', { class: 'num' }, 'Hosts'), h('th', null, 'Health'), h('th', { class: 'num' }, 'Calls ok / err'), h('th', null, 'Last report'))),
+        h('thead', null, h('tr', null, h('th', null, 'Module'), h('th', null, 'Description'), h('th', null, 'Strategy'), h('th', { class: 'num' }, 'Hosts'), h('th', null, 'Health'), h('th', { class: 'num' }, 'Calls ok / err'), h('th', null, 'Last report'))),
         tbody,
       ),
     ),
   );
-  replace(tbody, h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'Loading…')));
+  replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'empty' }, 'Loading…')));
   drawFilters();
   return poll(load, REFRESH_MS, (err) => message.error(err));
 }

@@ -1,4 +1,4 @@
-// One route: its description, its hosts with weights (add, edit, delete
+// One route: its description and strategy, its hosts with weights (add, edit, delete
 // inline, through the same store code as the CLI), health and latest status
 // per host and caller, and charts of successes and errors per host that keep
 // updating. Each card is its own part (route-*.js); this page lays them out
@@ -8,7 +8,7 @@ import { h, healthBadge, replace } from '../dom.js';
 import { confirmButton, messageLine, poll } from '../ui.js';
 import { routeCallers } from './route-callers.js';
 import { hostName, routeCharts } from './route-charts.js';
-import { routeDescription } from './route-description.js';
+import { routeModule } from './route-module.js';
 import { routeHosts } from './route-hosts.js';
 
 const REFRESH_MS = 10_000;
@@ -37,7 +37,7 @@ export function routePage(root, ctx) {
   /** @type {any} */
   let route = null;
   const healthSlot = h('span');
-  const description = routeDescription({ base, isAdmin: ctx.isAdmin, onSaved });
+  const module = routeModule({ base, isAdmin: ctx.isAdmin, onSaved });
   const hosts = routeHosts({ base, isAdmin: ctx.isAdmin, colorOf, onSaved, onChanged: () => refresh(), onError });
   const callers = routeCallers();
   const charts = routeCharts(`${base}/series`, { colorOf, routeHosts: () => route?.hosts.map(hostName) ?? [], onError });
@@ -47,7 +47,7 @@ export function routePage(root, ctx) {
     const first = route === null;
     route = nextRoute;
     replace(healthSlot, healthBadge(status.health.state));
-    description.update(route.module.description);
+    module.update(route.module);
     hosts.update(route, status);
     callers.update(status);
     if (first) charts.start();
@@ -69,7 +69,7 @@ export function routePage(root, ctx) {
     h(
       'div',
       { class: 'page-head' },
-      h('div', null, h('div', { class: 'title-row' }, h('h1', null, `Module ${modid}:${cmdid}`), healthSlot), description.el),
+      h('div', null, h('div', { class: 'title-row' }, h('h1', null, `Module ${modid}:${cmdid}`), healthSlot), module.el),
       h('div', { class: 'head-actions' }, h('a', { class: 'button ghost', href: `/changes?q=${modid}:${cmdid}` }, 'Change log'), deleteModule),
     ),
     message.el,
