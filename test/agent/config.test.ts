@@ -47,6 +47,15 @@ strategy = consistent_hash
 hash_vnodes = 50
 hash_panic_threshold = 0.25
 inflight_timeout = 4
+eject_consecutive = 5
+eject_base = 20
+eject_max = 200
+max_ejected_percent = 40
+probe_interval = 1
+probe_share = 0.001
+probe_interval_max = 15
+slow_start = 0
+decay_time = 5
 
 [reactor]
 reconnect_initial_ms = 50
@@ -79,6 +88,15 @@ test('every [agent] and [loadbalance] key is read from the file, typed', () => {
     hash_vnodes: 50,
     hash_panic_threshold: 0.25,
     inflight_timeout: 4,
+    eject_consecutive: 5,
+    eject_base: 20,
+    eject_max: 200,
+    max_ejected_percent: 40,
+    probe_interval: 1,
+    probe_share: 0.001,
+    probe_interval_max: 15,
+    slow_start: 0,
+    decay_time: 5,
   });
 });
 
@@ -91,7 +109,7 @@ test('[loadbalance] is the balancer\'s own fields: the same keys, defaults and r
     'config [loadbalance] idle_timeout: expected a number > 0, got "0" (from config text)',
   ]);
   assert.deepEqual(problems(() => load(base + '[loadbalance]\nstrategy = random\n')), [
-    'config [loadbalance] strategy: expected one of lars, consistent_hash, weighted_round_robin, least_request, got "random" (from config text)',
+    'config [loadbalance] strategy: expected one of lars, consistent_hash, weighted_round_robin, least_request, adaptive, got "random" (from config text)',
   ]);
 });
 
