@@ -7,3 +7,4 @@ export * from './datagram.js';
 export * from './route-key.js';
 export * from './route-status.js';
 export * from './agent-ports.js';
+export * from './registry-status.js';

@@ -21,6 +21,11 @@ export interface HostInfo {
   /** Extension field 3: DEFAULT_HOST_WEIGHT when left out; 0 drains the host (docs/balancer.md). */
   weight?: number;
 }
+/** A host of a route as dns sends it to agents. */
+export interface RouteHost extends HostInfo {
+  /** Extension field 4: a registered instance's load score (docs/registry.md); null or left out when none, and then not sent. */
+  load?: number | null;
+}
 export interface GetRouteRequest {
   modid: number;
   cmdid: number;
@@ -28,7 +33,7 @@ export interface GetRouteRequest {
 export interface GetRouteResponse {
   modid: number;
   cmdid: number;
-  host: HostInfo[];
+  host: RouteHost[];
   /**
    * Extension field 4 (dns -> agent): the strategy the route's module names
    * (docs/balancer.md, "Per-route strategy"); left out (null or absent) when
@@ -74,6 +79,50 @@ export interface ReportRequest {
   durationUs?: number | null;
 }
 
+export interface RegisterRequest {
+  seq: number;
+  modid: number;
+  cmdid: number;
+  /** As HostInfo.ip; 0: the address dns sees the connection from. */
+  ip: number;
+  port: number;
+  /** DEFAULT_HOST_WEIGHT when left out (null or absent). */
+  weight?: number | null;
+  /** 0 or left out: dns's default TTL. */
+  ttlMs?: number;
+  metadata?: Record<string, string>;
+}
+export interface InstanceLoad {
+  inFlight: number;
+  connections: number;
+  /** CPU time per wall-clock time, per mille of one core. */
+  cpuPermille: number;
+  /** 0 idle, 1000 at capacity. */
+  score: number;
+}
+/** Names the lease and the instance it was granted for. */
+export interface LeaseRef {
+  seq: number;
+  lease: number;
+  modid: number;
+  cmdid: number;
+  ip: number;
+  port: number;
+}
+export interface RenewRequest extends LeaseRef {
+  load?: InstanceLoad | null;
+}
+export type DeregisterRequest = LeaseRef;
+export interface RegistryReply {
+  seq: number;
+  /** RegistryStatus. */
+  status: number;
+  reason?: string;
+  lease?: number;
+  ttlMs?: number;
+  ip?: number;
+}
+
 /** The body of each msgid, as a sender writes it. */
 export interface MessageTypes {
   [MsgId.GetRouteRequest]: GetRouteRequest;
@@ -86,6 +135,10 @@ export interface MessageTypes {
   [MsgId.ApiGetRouteResponse]: GetRouteResponse;
   [MsgId.RouteStatusRequest]: GetRouteRequest;
   [MsgId.RouteStatusResponse]: RouteStatus;
+  [MsgId.RegisterRequest]: RegisterRequest;
+  [MsgId.RenewRequest]: RenewRequest;
+  [MsgId.DeregisterRequest]: DeregisterRequest;
+  [MsgId.RegistryReply]: RegistryReply;
 }
 export type KnownMsgId = keyof MessageTypes;
 
@@ -93,8 +146,12 @@ export type KnownMsgId = keyof MessageTypes;
 export interface DecodedHostInfo extends HostInfo {
   weight: number;
 }
+export interface DecodedRouteHost extends DecodedHostInfo {
+  /** null when field 4 was absent. */
+  load: number | null;
+}
 export interface DecodedGetRouteResponse extends GetRouteResponse {
-  host: DecodedHostInfo[];
+  host: DecodedRouteHost[];
   /** null when field 4 was absent. */
   strategy: string | null;
 }
@@ -110,6 +167,23 @@ export interface DecodedReportRequest extends ReportRequest {
   durationUs: number | null;
 }
 
+export interface DecodedRegisterRequest extends RegisterRequest {
+  /** null when field 6 was absent. */
+  weight: number | null;
+  ttlMs: number;
+  metadata: Record<string, string>;
+}
+export interface DecodedRenewRequest extends RenewRequest {
+  /** null when the server sent no load. */
+  load: InstanceLoad | null;
+}
+export interface DecodedRegistryReply extends RegistryReply {
+  reason: string;
+  lease: number;
+  ttlMs: number;
+  ip: number;
+}
+
 /** The body of each msgid as decodeBody hands it out: every field present. */
 export interface DecodedTypes extends MessageTypes {
   [MsgId.GetRouteResponse]: DecodedGetRouteResponse;
@@ -117,6 +191,9 @@ export interface DecodedTypes extends MessageTypes {
   [MsgId.GetHostResponse]: DecodedGetHostResponse;
   [MsgId.ReportRequest]: DecodedReportRequest;
   [MsgId.ApiGetRouteResponse]: DecodedGetRouteResponse;
+  [MsgId.RegisterRequest]: DecodedRegisterRequest;
+  [MsgId.RenewRequest]: DecodedRenewRequest;
+  [MsgId.RegistryReply]: DecodedRegistryReply;
 }
 
 /** A body that is not a valid message of its msgid. */
@@ -160,6 +237,17 @@ function withWireHost<M extends { host?: HostInfo | null }>(message: M): M {
   return message.host?.weight === DEFAULT_HOST_WEIGHT ? { ...message, host: wireHost(message.host) } : message;
 }
 
+function plainRouteHost(host: lars.HostInfo.$Properties): DecodedRouteHost {
+  return { ...plainHost(host), load: host.load ?? null };
+}
+
+/** Leaves the default weight and an absent load out. */
+function wireRouteHost(host: RouteHost): RouteHost {
+  const { load, ...rest } = host;
+  const wire = wireHost(rest);
+  return load === null || load === undefined ? wire : { ...wire, load };
+}
+
 const routeRequest = protobuf<GetRouteRequest, GetRouteRequest, lars.GetRouteRequest.$Properties>(
   lars.GetRouteRequest,
   (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0 }),
@@ -168,8 +256,8 @@ const routeRequest = protobuf<GetRouteRequest, GetRouteRequest, lars.GetRouteReq
 
 const routeResponse = protobuf<GetRouteResponse, DecodedGetRouteResponse, lars.GetRouteResponse.$Properties>(
   lars.GetRouteResponse,
-  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, host: (m.host ?? []).map(plainHost), strategy: m.strategy ?? null }),
-  (m) => ({ modid: m.modid, cmdid: m.cmdid, host: m.host.map(wireHost), strategy: m.strategy }),
+  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, host: (m.host ?? []).map(plainRouteHost), strategy: m.strategy ?? null }),
+  (m) => ({ modid: m.modid, cmdid: m.cmdid, host: m.host.map(wireRouteHost), strategy: m.strategy }),
 );
 
 const reportStatusRequest = protobuf<ReportStatusRequest, ReportStatusRequest, lars.ReportStatusRequest.$Properties>(
@@ -202,6 +290,44 @@ const reportRequest = protobuf<ReportRequest, DecodedReportRequest, lars.ReportR
   withWireHost,
 );
 
+function plainLeaseRef(m: lars.DeregisterRequest.$Properties): LeaseRef {
+  return { seq: m.seq ?? 0, lease: m.lease ?? 0, modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, ip: m.ip ?? 0, port: m.port ?? 0 };
+}
+
+const registerRequest = protobuf<RegisterRequest, DecodedRegisterRequest, lars.RegisterRequest.$Properties>(
+  lars.RegisterRequest,
+  (m) => ({
+    seq: m.seq ?? 0,
+    modid: m.modid ?? 0,
+    cmdid: m.cmdid ?? 0,
+    ip: m.ip ?? 0,
+    port: m.port ?? 0,
+    weight: m.weight ?? null,
+    ttlMs: m.ttlMs ?? 0,
+    metadata: { ...(m.metadata ?? {}) },
+  }),
+  same,
+);
+
+const renewRequest = protobuf<RenewRequest, DecodedRenewRequest, lars.RenewRequest.$Properties>(
+  lars.RenewRequest,
+  (m) => ({
+    ...plainLeaseRef(m),
+    load: m.load
+      ? { inFlight: m.load.inFlight ?? 0, connections: m.load.connections ?? 0, cpuPermille: m.load.cpuPermille ?? 0, score: m.load.score ?? 0 }
+      : null,
+  }),
+  same,
+);
+
+const deregisterRequest = protobuf<DeregisterRequest, DeregisterRequest, lars.DeregisterRequest.$Properties>(lars.DeregisterRequest, plainLeaseRef, same);
+
+const registryReply = protobuf<RegistryReply, DecodedRegistryReply, lars.RegistryReply.$Properties>(
+  lars.RegistryReply,
+  (m) => ({ seq: m.seq ?? 0, status: m.status ?? 0, reason: m.reason ?? '', lease: m.lease ?? 0, ttlMs: m.ttlMs ?? 0, ip: m.ip ?? 0 }),
+  same,
+);
+
 const routeStatus: Codec<RouteStatus, RouteStatus> = {
   encode: (status) => Buffer.from(JSON.stringify(status)),
   decode(body) {
@@ -224,6 +350,10 @@ const codecs: { [K in KnownMsgId]: Codec<MessageTypes[K], DecodedTypes[K]> } = {
   [MsgId.ApiGetRouteResponse]: routeResponse,
   [MsgId.RouteStatusRequest]: routeRequest,
   [MsgId.RouteStatusResponse]: routeStatus,
+  [MsgId.RegisterRequest]: registerRequest,
+  [MsgId.RenewRequest]: renewRequest,
+  [MsgId.DeregisterRequest]: deregisterRequest,
+  [MsgId.RegistryReply]: registryReply,
 };
 
 export function isKnownMsgId(msgid: number): msgid is KnownMsgId {

@@ -12,6 +12,14 @@ export const MsgId = {
   RouteStatusRequest: 100,
   /** agent -> client: that view as UTF-8 JSON (route-status.ts). */
   RouteStatusResponse: 101,
+  /** server -> dns: register an instance (docs/registry.md); answered by RegistryReply. */
+  RegisterRequest: 102,
+  /** server -> dns: renew a lease, with the server's load. */
+  RenewRequest: 103,
+  /** server -> dns: give a lease back. */
+  DeregisterRequest: 104,
+  /** dns -> server: the answer to 102, 103 or 104, matched by seq. */
+  RegistryReply: 105,
 } as const;
 
 export type MsgId = (typeof MsgId)[keyof typeof MsgId];

@@ -32,6 +32,9 @@ export namespace lars {
         /** HostInfo weight. */
         weight?: (number|null);
 
+        /** HostInfo load. */
+        load?: (number|null);
+
         /**
          * Creates a new HostInfo instance using the specified properties.
          * @param [properties] Properties to set
@@ -79,6 +82,9 @@ export namespace lars {
 
             /** HostInfo weight */
             weight?: (number|null);
+
+            /** HostInfo load */
+            load?: (number|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];
@@ -728,5 +734,521 @@ export namespace lars {
 
         /** Shape of a ReportRequest. */
         type $Shape = lars.ReportRequest.$Properties;
+    }
+
+    /**
+     * Properties of a RegisterRequest.
+     * @deprecated Use lars.RegisterRequest.$Properties instead.
+     */
+    interface IRegisterRequest extends lars.RegisterRequest.$Properties {
+    }
+
+    /** Represents a RegisterRequest. */
+    class RegisterRequest {
+
+        /**
+         * Constructs a new RegisterRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: lars.RegisterRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** RegisterRequest seq. */
+        seq: number;
+
+        /** RegisterRequest modid. */
+        modid: number;
+
+        /** RegisterRequest cmdid. */
+        cmdid: number;
+
+        /** RegisterRequest ip. */
+        ip: number;
+
+        /** RegisterRequest port. */
+        port: number;
+
+        /** RegisterRequest weight. */
+        weight?: (number|null);
+
+        /** RegisterRequest ttlMs. */
+        ttlMs: number;
+
+        /** RegisterRequest metadata. */
+        metadata: { [k: string]: string };
+
+        /**
+         * Creates a new RegisterRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns RegisterRequest instance
+         */
+        static create(properties: lars.RegisterRequest.$Shape): lars.RegisterRequest & lars.RegisterRequest.$Shape;
+        static create(properties?: lars.RegisterRequest.$Properties): lars.RegisterRequest;
+
+        /**
+         * Encodes the specified RegisterRequest message. Does not implicitly {@link lars.RegisterRequest.verify|verify} messages.
+         * @param message RegisterRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: lars.RegisterRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a RegisterRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {lars.RegisterRequest & lars.RegisterRequest.$Shape} RegisterRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): lars.RegisterRequest & lars.RegisterRequest.$Shape;
+
+        /**
+         * Gets the type url for RegisterRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace RegisterRequest {
+
+        /** Properties of a RegisterRequest. */
+        interface $Properties {
+
+            /** RegisterRequest seq */
+            seq?: (number|null);
+
+            /** RegisterRequest modid */
+            modid?: (number|null);
+
+            /** RegisterRequest cmdid */
+            cmdid?: (number|null);
+
+            /** RegisterRequest ip */
+            ip?: (number|null);
+
+            /** RegisterRequest port */
+            port?: (number|null);
+
+            /** RegisterRequest weight */
+            weight?: (number|null);
+
+            /** RegisterRequest ttlMs */
+            ttlMs?: (number|null);
+
+            /** RegisterRequest metadata */
+            metadata?: ({ [k: string]: string }|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a RegisterRequest. */
+        type $Shape = lars.RegisterRequest.$Properties;
+    }
+
+    /**
+     * Properties of an InstanceLoad.
+     * @deprecated Use lars.InstanceLoad.$Properties instead.
+     */
+    interface IInstanceLoad extends lars.InstanceLoad.$Properties {
+    }
+
+    /** Represents an InstanceLoad. */
+    class InstanceLoad {
+
+        /**
+         * Constructs a new InstanceLoad.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: lars.InstanceLoad.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** InstanceLoad inFlight. */
+        inFlight: number;
+
+        /** InstanceLoad connections. */
+        connections: number;
+
+        /** InstanceLoad cpuPermille. */
+        cpuPermille: number;
+
+        /** InstanceLoad score. */
+        score: number;
+
+        /**
+         * Creates a new InstanceLoad instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns InstanceLoad instance
+         */
+        static create(properties: lars.InstanceLoad.$Shape): lars.InstanceLoad & lars.InstanceLoad.$Shape;
+        static create(properties?: lars.InstanceLoad.$Properties): lars.InstanceLoad;
+
+        /**
+         * Encodes the specified InstanceLoad message. Does not implicitly {@link lars.InstanceLoad.verify|verify} messages.
+         * @param message InstanceLoad message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: lars.InstanceLoad.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes an InstanceLoad message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {lars.InstanceLoad & lars.InstanceLoad.$Shape} InstanceLoad
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): lars.InstanceLoad & lars.InstanceLoad.$Shape;
+
+        /**
+         * Gets the type url for InstanceLoad
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace InstanceLoad {
+
+        /** Properties of an InstanceLoad. */
+        interface $Properties {
+
+            /** InstanceLoad inFlight */
+            inFlight?: (number|null);
+
+            /** InstanceLoad connections */
+            connections?: (number|null);
+
+            /** InstanceLoad cpuPermille */
+            cpuPermille?: (number|null);
+
+            /** InstanceLoad score */
+            score?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of an InstanceLoad. */
+        type $Shape = lars.InstanceLoad.$Properties;
+    }
+
+    /**
+     * Properties of a RenewRequest.
+     * @deprecated Use lars.RenewRequest.$Properties instead.
+     */
+    interface IRenewRequest extends lars.RenewRequest.$Properties {
+    }
+
+    /** Represents a RenewRequest. */
+    class RenewRequest {
+
+        /**
+         * Constructs a new RenewRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: lars.RenewRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** RenewRequest seq. */
+        seq: number;
+
+        /** RenewRequest lease. */
+        lease: number;
+
+        /** RenewRequest modid. */
+        modid: number;
+
+        /** RenewRequest cmdid. */
+        cmdid: number;
+
+        /** RenewRequest ip. */
+        ip: number;
+
+        /** RenewRequest port. */
+        port: number;
+
+        /** RenewRequest load. */
+        load?: (lars.InstanceLoad.$Properties|null);
+
+        /**
+         * Creates a new RenewRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns RenewRequest instance
+         */
+        static create(properties: lars.RenewRequest.$Shape): lars.RenewRequest & lars.RenewRequest.$Shape;
+        static create(properties?: lars.RenewRequest.$Properties): lars.RenewRequest;
+
+        /**
+         * Encodes the specified RenewRequest message. Does not implicitly {@link lars.RenewRequest.verify|verify} messages.
+         * @param message RenewRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: lars.RenewRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a RenewRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {lars.RenewRequest & lars.RenewRequest.$Shape} RenewRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): lars.RenewRequest & lars.RenewRequest.$Shape;
+
+        /**
+         * Gets the type url for RenewRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace RenewRequest {
+
+        /** Properties of a RenewRequest. */
+        interface $Properties {
+
+            /** RenewRequest seq */
+            seq?: (number|null);
+
+            /** RenewRequest lease */
+            lease?: (number|null);
+
+            /** RenewRequest modid */
+            modid?: (number|null);
+
+            /** RenewRequest cmdid */
+            cmdid?: (number|null);
+
+            /** RenewRequest ip */
+            ip?: (number|null);
+
+            /** RenewRequest port */
+            port?: (number|null);
+
+            /** RenewRequest load */
+            load?: (lars.InstanceLoad.$Properties|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a RenewRequest. */
+        type $Shape = lars.RenewRequest.$Properties;
+    }
+
+    /**
+     * Properties of a DeregisterRequest.
+     * @deprecated Use lars.DeregisterRequest.$Properties instead.
+     */
+    interface IDeregisterRequest extends lars.DeregisterRequest.$Properties {
+    }
+
+    /** Represents a DeregisterRequest. */
+    class DeregisterRequest {
+
+        /**
+         * Constructs a new DeregisterRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: lars.DeregisterRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** DeregisterRequest seq. */
+        seq: number;
+
+        /** DeregisterRequest lease. */
+        lease: number;
+
+        /** DeregisterRequest modid. */
+        modid: number;
+
+        /** DeregisterRequest cmdid. */
+        cmdid: number;
+
+        /** DeregisterRequest ip. */
+        ip: number;
+
+        /** DeregisterRequest port. */
+        port: number;
+
+        /**
+         * Creates a new DeregisterRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns DeregisterRequest instance
+         */
+        static create(properties: lars.DeregisterRequest.$Shape): lars.DeregisterRequest & lars.DeregisterRequest.$Shape;
+        static create(properties?: lars.DeregisterRequest.$Properties): lars.DeregisterRequest;
+
+        /**
+         * Encodes the specified DeregisterRequest message. Does not implicitly {@link lars.DeregisterRequest.verify|verify} messages.
+         * @param message DeregisterRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: lars.DeregisterRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a DeregisterRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {lars.DeregisterRequest & lars.DeregisterRequest.$Shape} DeregisterRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): lars.DeregisterRequest & lars.DeregisterRequest.$Shape;
+
+        /**
+         * Gets the type url for DeregisterRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace DeregisterRequest {
+
+        /** Properties of a DeregisterRequest. */
+        interface $Properties {
+
+            /** DeregisterRequest seq */
+            seq?: (number|null);
+
+            /** DeregisterRequest lease */
+            lease?: (number|null);
+
+            /** DeregisterRequest modid */
+            modid?: (number|null);
+
+            /** DeregisterRequest cmdid */
+            cmdid?: (number|null);
+
+            /** DeregisterRequest ip */
+            ip?: (number|null);
+
+            /** DeregisterRequest port */
+            port?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a DeregisterRequest. */
+        type $Shape = lars.DeregisterRequest.$Properties;
+    }
+
+    /**
+     * Properties of a RegistryReply.
+     * @deprecated Use lars.RegistryReply.$Properties instead.
+     */
+    interface IRegistryReply extends lars.RegistryReply.$Properties {
+    }
+
+    /** Represents a RegistryReply. */
+    class RegistryReply {
+
+        /**
+         * Constructs a new RegistryReply.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: lars.RegistryReply.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** RegistryReply seq. */
+        seq: number;
+
+        /** RegistryReply status. */
+        status: number;
+
+        /** RegistryReply reason. */
+        reason: string;
+
+        /** RegistryReply lease. */
+        lease: number;
+
+        /** RegistryReply ttlMs. */
+        ttlMs: number;
+
+        /** RegistryReply ip. */
+        ip: number;
+
+        /**
+         * Creates a new RegistryReply instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns RegistryReply instance
+         */
+        static create(properties: lars.RegistryReply.$Shape): lars.RegistryReply & lars.RegistryReply.$Shape;
+        static create(properties?: lars.RegistryReply.$Properties): lars.RegistryReply;
+
+        /**
+         * Encodes the specified RegistryReply message. Does not implicitly {@link lars.RegistryReply.verify|verify} messages.
+         * @param message RegistryReply message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: lars.RegistryReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a RegistryReply message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {lars.RegistryReply & lars.RegistryReply.$Shape} RegistryReply
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): lars.RegistryReply & lars.RegistryReply.$Shape;
+
+        /**
+         * Gets the type url for RegistryReply
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace RegistryReply {
+
+        /** Properties of a RegistryReply. */
+        interface $Properties {
+
+            /** RegistryReply seq */
+            seq?: (number|null);
+
+            /** RegistryReply status */
+            status?: (number|null);
+
+            /** RegistryReply reason */
+            reason?: (string|null);
+
+            /** RegistryReply lease */
+            lease?: (number|null);
+
+            /** RegistryReply ttlMs */
+            ttlMs?: (number|null);
+
+            /** RegistryReply ip */
+            ip?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a RegistryReply. */
+        type $Shape = lars.RegistryReply.$Properties;
     }
 }

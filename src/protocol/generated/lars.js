@@ -26,6 +26,7 @@ export const lars = $root.lars = (() => {
          * @property {number|null} [ip] HostInfo ip
          * @property {number|null} [port] HostInfo port
          * @property {number|null} [weight] HostInfo weight
+         * @property {number|null} [load] HostInfo load
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -81,12 +82,26 @@ export const lars = $root.lars = (() => {
          */
         HostInfo.prototype.weight = null;
 
+        /**
+         * HostInfo load.
+         * @member {number|null|undefined} load
+         * @memberof lars.HostInfo
+         * @instance
+         */
+        HostInfo.prototype.load = null;
+
         // OneOf field names bound to virtual getters and setters
         let $oneOfFields;
 
         // Virtual OneOf for proto3 optional field
         $Object.defineProperty(HostInfo.prototype, "_weight", {
             get: $util.oneOfGetter($oneOfFields = ["weight"]),
+            set: $util.oneOfSetter($oneOfFields)
+        });
+
+        // Virtual OneOf for proto3 optional field
+        $Object.defineProperty(HostInfo.prototype, "_load", {
+            get: $util.oneOfGetter($oneOfFields = ["load"]),
             set: $util.oneOfSetter($oneOfFields)
         });
 
@@ -128,6 +143,8 @@ export const lars = $root.lars = (() => {
                 writer.uint32(/* id 2, wireType 0 =*/16).int32(message.port);
             if (message.weight != null && $Object.hasOwnProperty.call(message, "weight"))
                 writer.uint32(/* id 3, wireType 0 =*/24).int32(message.weight);
+            if (message.load != null && $Object.hasOwnProperty.call(message, "load"))
+                writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.load);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -195,6 +212,13 @@ export const lars = $root.lars = (() => {
                             break;
                         message.weight = reader.int32();
                         message._weight = "weight";
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        message.load = reader.uint32();
+                        message._load = "load";
                         continue;
                     }
                 }
@@ -1861,6 +1885,1389 @@ export const lars = $root.lars = (() => {
         };
 
         return ReportRequest;
+    })();
+
+    lars.RegisterRequest = (function() {
+
+        /**
+         * Properties of a RegisterRequest.
+         * @typedef {Object} lars.RegisterRequest.$Properties
+         * @property {number|null} [seq] RegisterRequest seq
+         * @property {number|null} [modid] RegisterRequest modid
+         * @property {number|null} [cmdid] RegisterRequest cmdid
+         * @property {number|null} [ip] RegisterRequest ip
+         * @property {number|null} [port] RegisterRequest port
+         * @property {number|null} [weight] RegisterRequest weight
+         * @property {number|null} [ttlMs] RegisterRequest ttlMs
+         * @property {Object.<string,string>|null} [metadata] RegisterRequest metadata
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a RegisterRequest.
+         * @memberof lars
+         * @interface IRegisterRequest
+         * @augments lars.RegisterRequest.$Properties
+         * @deprecated Use lars.RegisterRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a RegisterRequest.
+         * @typedef {lars.RegisterRequest.$Properties} lars.RegisterRequest.$Shape
+         */
+
+        /**
+         * Constructs a new RegisterRequest.
+         * @memberof lars
+         * @classdesc Represents a RegisterRequest.
+         * @constructor
+         * @param {lars.RegisterRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        const RegisterRequest = function (properties) {
+            this.metadata = {};
+            if (properties)
+                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * RegisterRequest seq.
+         * @member {number} seq
+         * @memberof lars.RegisterRequest
+         * @instance
+         */
+        RegisterRequest.prototype.seq = 0;
+
+        /**
+         * RegisterRequest modid.
+         * @member {number} modid
+         * @memberof lars.RegisterRequest
+         * @instance
+         */
+        RegisterRequest.prototype.modid = 0;
+
+        /**
+         * RegisterRequest cmdid.
+         * @member {number} cmdid
+         * @memberof lars.RegisterRequest
+         * @instance
+         */
+        RegisterRequest.prototype.cmdid = 0;
+
+        /**
+         * RegisterRequest ip.
+         * @member {number} ip
+         * @memberof lars.RegisterRequest
+         * @instance
+         */
+        RegisterRequest.prototype.ip = 0;
+
+        /**
+         * RegisterRequest port.
+         * @member {number} port
+         * @memberof lars.RegisterRequest
+         * @instance
+         */
+        RegisterRequest.prototype.port = 0;
+
+        /**
+         * RegisterRequest weight.
+         * @member {number|null|undefined} weight
+         * @memberof lars.RegisterRequest
+         * @instance
+         */
+        RegisterRequest.prototype.weight = null;
+
+        /**
+         * RegisterRequest ttlMs.
+         * @member {number} ttlMs
+         * @memberof lars.RegisterRequest
+         * @instance
+         */
+        RegisterRequest.prototype.ttlMs = 0;
+
+        /**
+         * RegisterRequest metadata.
+         * @member {Object.<string,string>} metadata
+         * @memberof lars.RegisterRequest
+         * @instance
+         */
+        RegisterRequest.prototype.metadata = $util.emptyObject;
+
+        // OneOf field names bound to virtual getters and setters
+        let $oneOfFields;
+
+        // Virtual OneOf for proto3 optional field
+        $Object.defineProperty(RegisterRequest.prototype, "_weight", {
+            get: $util.oneOfGetter($oneOfFields = ["weight"]),
+            set: $util.oneOfSetter($oneOfFields)
+        });
+
+        /**
+         * Creates a new RegisterRequest instance using the specified properties.
+         * @function create
+         * @memberof lars.RegisterRequest
+         * @static
+         * @param {lars.RegisterRequest.$Properties=} [properties] Properties to set
+         * @returns {lars.RegisterRequest} RegisterRequest instance
+         * @type {{
+         *   (properties: lars.RegisterRequest.$Shape): lars.RegisterRequest & lars.RegisterRequest.$Shape;
+         *   (properties?: lars.RegisterRequest.$Properties): lars.RegisterRequest;
+         * }}
+         */
+        RegisterRequest.create = function(properties) {
+            return new RegisterRequest(properties);
+        };
+
+        /**
+         * Encodes the specified RegisterRequest message. Does not implicitly {@link lars.RegisterRequest.verify|verify} messages.
+         * @function encode
+         * @memberof lars.RegisterRequest
+         * @static
+         * @param {lars.RegisterRequest.$Properties} message RegisterRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        RegisterRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.seq != null && $Object.hasOwnProperty.call(message, "seq") && message.seq !== 0)
+                writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.seq);
+            if (message.modid != null && $Object.hasOwnProperty.call(message, "modid") && message.modid !== 0)
+                writer.uint32(/* id 2, wireType 0 =*/16).int32(message.modid);
+            if (message.cmdid != null && $Object.hasOwnProperty.call(message, "cmdid") && message.cmdid !== 0)
+                writer.uint32(/* id 3, wireType 0 =*/24).int32(message.cmdid);
+            if (message.ip != null && $Object.hasOwnProperty.call(message, "ip") && message.ip !== 0)
+                writer.uint32(/* id 4, wireType 0 =*/32).int32(message.ip);
+            if (message.port != null && $Object.hasOwnProperty.call(message, "port") && message.port !== 0)
+                writer.uint32(/* id 5, wireType 0 =*/40).int32(message.port);
+            if (message.weight != null && $Object.hasOwnProperty.call(message, "weight"))
+                writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.weight);
+            if (message.ttlMs != null && $Object.hasOwnProperty.call(message, "ttlMs") && message.ttlMs !== 0)
+                writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.ttlMs);
+            if (message.metadata != null && $Object.hasOwnProperty.call(message, "metadata"))
+                for (let keys = $Object.keys(message.metadata), i = 0; i < keys.length; ++i)
+                    writer.uint32(/* id 8, wireType 2 =*/66).fork().uint32(/* id 1, wireType 2 =*/10).string(keys[i]).uint32(/* id 2, wireType 2 =*/18).string(message.metadata[keys[i]]).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (let i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a RegisterRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof lars.RegisterRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {lars.RegisterRequest & lars.RegisterRequest.$Shape} RegisterRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        RegisterRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            let end, message, key, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.lars.RegisterRequest();
+            while (reader.pos < end) {
+                let start = reader.pos;
+                let tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                let wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.seq = value;
+                        else
+                            delete message.seq;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.modid = value;
+                        else
+                            delete message.modid;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.cmdid = value;
+                        else
+                            delete message.cmdid;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.ip = value;
+                        else
+                            delete message.ip;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.port = value;
+                        else
+                            delete message.port;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 0)
+                            break;
+                        message.weight = reader.uint32();
+                        message._weight = "weight";
+                        continue;
+                    }
+                case 7: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.ttlMs = value;
+                        else
+                            delete message.ttlMs;
+                        continue;
+                    }
+                case 8: {
+                        if (wireType !== 2)
+                            break;
+                        if (message.metadata === $util.emptyObject)
+                            message.metadata = {};
+                        let end2 = reader.size() + reader.pos;
+                        if (end2 > reader.len)
+                            throw $RangeError("index out of range");
+                        reader.len = end2;
+                        key = "";
+                        value = "";
+                        while (reader.pos < end2) {
+                            let tag2 = reader.tag();
+                            wireType = tag2 & 7;
+                            switch (tag2 >>>= 3) {
+                            case 1:
+                                if (wireType !== 2)
+                                    break;
+                                key = reader.stringVerify();
+                                continue;
+                            case 2:
+                                if (wireType !== 2)
+                                    break;
+                                value = reader.stringVerify();
+                                continue;
+                            }
+                            reader.skipType(wireType, _depth, tag2);
+                        }
+                        if (reader.pos !== end2)
+                            throw $RangeError("index out of range");
+                        reader.len = end;
+                        if (key === "__proto__")
+                            $util.makeProp(message.metadata, key);
+                        message.metadata[key] = value;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for RegisterRequest
+         * @function getTypeUrl
+         * @memberof lars.RegisterRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        RegisterRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/lars.RegisterRequest";
+        };
+
+        return RegisterRequest;
+    })();
+
+    lars.InstanceLoad = (function() {
+
+        /**
+         * Properties of an InstanceLoad.
+         * @typedef {Object} lars.InstanceLoad.$Properties
+         * @property {number|null} [inFlight] InstanceLoad inFlight
+         * @property {number|null} [connections] InstanceLoad connections
+         * @property {number|null} [cpuPermille] InstanceLoad cpuPermille
+         * @property {number|null} [score] InstanceLoad score
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an InstanceLoad.
+         * @memberof lars
+         * @interface IInstanceLoad
+         * @augments lars.InstanceLoad.$Properties
+         * @deprecated Use lars.InstanceLoad.$Properties instead.
+         */
+
+        /**
+         * Shape of an InstanceLoad.
+         * @typedef {lars.InstanceLoad.$Properties} lars.InstanceLoad.$Shape
+         */
+
+        /**
+         * Constructs a new InstanceLoad.
+         * @memberof lars
+         * @classdesc Represents an InstanceLoad.
+         * @constructor
+         * @param {lars.InstanceLoad.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        const InstanceLoad = function (properties) {
+            if (properties)
+                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * InstanceLoad inFlight.
+         * @member {number} inFlight
+         * @memberof lars.InstanceLoad
+         * @instance
+         */
+        InstanceLoad.prototype.inFlight = 0;
+
+        /**
+         * InstanceLoad connections.
+         * @member {number} connections
+         * @memberof lars.InstanceLoad
+         * @instance
+         */
+        InstanceLoad.prototype.connections = 0;
+
+        /**
+         * InstanceLoad cpuPermille.
+         * @member {number} cpuPermille
+         * @memberof lars.InstanceLoad
+         * @instance
+         */
+        InstanceLoad.prototype.cpuPermille = 0;
+
+        /**
+         * InstanceLoad score.
+         * @member {number} score
+         * @memberof lars.InstanceLoad
+         * @instance
+         */
+        InstanceLoad.prototype.score = 0;
+
+        /**
+         * Creates a new InstanceLoad instance using the specified properties.
+         * @function create
+         * @memberof lars.InstanceLoad
+         * @static
+         * @param {lars.InstanceLoad.$Properties=} [properties] Properties to set
+         * @returns {lars.InstanceLoad} InstanceLoad instance
+         * @type {{
+         *   (properties: lars.InstanceLoad.$Shape): lars.InstanceLoad & lars.InstanceLoad.$Shape;
+         *   (properties?: lars.InstanceLoad.$Properties): lars.InstanceLoad;
+         * }}
+         */
+        InstanceLoad.create = function(properties) {
+            return new InstanceLoad(properties);
+        };
+
+        /**
+         * Encodes the specified InstanceLoad message. Does not implicitly {@link lars.InstanceLoad.verify|verify} messages.
+         * @function encode
+         * @memberof lars.InstanceLoad
+         * @static
+         * @param {lars.InstanceLoad.$Properties} message InstanceLoad message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        InstanceLoad.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.inFlight != null && $Object.hasOwnProperty.call(message, "inFlight") && message.inFlight !== 0)
+                writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.inFlight);
+            if (message.connections != null && $Object.hasOwnProperty.call(message, "connections") && message.connections !== 0)
+                writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.connections);
+            if (message.cpuPermille != null && $Object.hasOwnProperty.call(message, "cpuPermille") && message.cpuPermille !== 0)
+                writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.cpuPermille);
+            if (message.score != null && $Object.hasOwnProperty.call(message, "score") && message.score !== 0)
+                writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.score);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (let i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an InstanceLoad message from the specified reader or buffer.
+         * @function decode
+         * @memberof lars.InstanceLoad
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {lars.InstanceLoad & lars.InstanceLoad.$Shape} InstanceLoad
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        InstanceLoad.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            let end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.lars.InstanceLoad();
+            while (reader.pos < end) {
+                let start = reader.pos;
+                let tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                let wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.inFlight = value;
+                        else
+                            delete message.inFlight;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.connections = value;
+                        else
+                            delete message.connections;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.cpuPermille = value;
+                        else
+                            delete message.cpuPermille;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.score = value;
+                        else
+                            delete message.score;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for InstanceLoad
+         * @function getTypeUrl
+         * @memberof lars.InstanceLoad
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        InstanceLoad.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/lars.InstanceLoad";
+        };
+
+        return InstanceLoad;
+    })();
+
+    lars.RenewRequest = (function() {
+
+        /**
+         * Properties of a RenewRequest.
+         * @typedef {Object} lars.RenewRequest.$Properties
+         * @property {number|null} [seq] RenewRequest seq
+         * @property {number|null} [lease] RenewRequest lease
+         * @property {number|null} [modid] RenewRequest modid
+         * @property {number|null} [cmdid] RenewRequest cmdid
+         * @property {number|null} [ip] RenewRequest ip
+         * @property {number|null} [port] RenewRequest port
+         * @property {lars.InstanceLoad.$Properties|null} [load] RenewRequest load
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a RenewRequest.
+         * @memberof lars
+         * @interface IRenewRequest
+         * @augments lars.RenewRequest.$Properties
+         * @deprecated Use lars.RenewRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a RenewRequest.
+         * @typedef {lars.RenewRequest.$Properties} lars.RenewRequest.$Shape
+         */
+
+        /**
+         * Constructs a new RenewRequest.
+         * @memberof lars
+         * @classdesc Represents a RenewRequest.
+         * @constructor
+         * @param {lars.RenewRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        const RenewRequest = function (properties) {
+            if (properties)
+                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * RenewRequest seq.
+         * @member {number} seq
+         * @memberof lars.RenewRequest
+         * @instance
+         */
+        RenewRequest.prototype.seq = 0;
+
+        /**
+         * RenewRequest lease.
+         * @member {number} lease
+         * @memberof lars.RenewRequest
+         * @instance
+         */
+        RenewRequest.prototype.lease = 0;
+
+        /**
+         * RenewRequest modid.
+         * @member {number} modid
+         * @memberof lars.RenewRequest
+         * @instance
+         */
+        RenewRequest.prototype.modid = 0;
+
+        /**
+         * RenewRequest cmdid.
+         * @member {number} cmdid
+         * @memberof lars.RenewRequest
+         * @instance
+         */
+        RenewRequest.prototype.cmdid = 0;
+
+        /**
+         * RenewRequest ip.
+         * @member {number} ip
+         * @memberof lars.RenewRequest
+         * @instance
+         */
+        RenewRequest.prototype.ip = 0;
+
+        /**
+         * RenewRequest port.
+         * @member {number} port
+         * @memberof lars.RenewRequest
+         * @instance
+         */
+        RenewRequest.prototype.port = 0;
+
+        /**
+         * RenewRequest load.
+         * @member {lars.InstanceLoad.$Properties|null|undefined} load
+         * @memberof lars.RenewRequest
+         * @instance
+         */
+        RenewRequest.prototype.load = null;
+
+        /**
+         * Creates a new RenewRequest instance using the specified properties.
+         * @function create
+         * @memberof lars.RenewRequest
+         * @static
+         * @param {lars.RenewRequest.$Properties=} [properties] Properties to set
+         * @returns {lars.RenewRequest} RenewRequest instance
+         * @type {{
+         *   (properties: lars.RenewRequest.$Shape): lars.RenewRequest & lars.RenewRequest.$Shape;
+         *   (properties?: lars.RenewRequest.$Properties): lars.RenewRequest;
+         * }}
+         */
+        RenewRequest.create = function(properties) {
+            return new RenewRequest(properties);
+        };
+
+        /**
+         * Encodes the specified RenewRequest message. Does not implicitly {@link lars.RenewRequest.verify|verify} messages.
+         * @function encode
+         * @memberof lars.RenewRequest
+         * @static
+         * @param {lars.RenewRequest.$Properties} message RenewRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        RenewRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.seq != null && $Object.hasOwnProperty.call(message, "seq") && message.seq !== 0)
+                writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.seq);
+            if (message.lease != null && $Object.hasOwnProperty.call(message, "lease") && message.lease !== 0)
+                writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.lease);
+            if (message.modid != null && $Object.hasOwnProperty.call(message, "modid") && message.modid !== 0)
+                writer.uint32(/* id 3, wireType 0 =*/24).int32(message.modid);
+            if (message.cmdid != null && $Object.hasOwnProperty.call(message, "cmdid") && message.cmdid !== 0)
+                writer.uint32(/* id 4, wireType 0 =*/32).int32(message.cmdid);
+            if (message.ip != null && $Object.hasOwnProperty.call(message, "ip") && message.ip !== 0)
+                writer.uint32(/* id 5, wireType 0 =*/40).int32(message.ip);
+            if (message.port != null && $Object.hasOwnProperty.call(message, "port") && message.port !== 0)
+                writer.uint32(/* id 6, wireType 0 =*/48).int32(message.port);
+            if (message.load != null && $Object.hasOwnProperty.call(message, "load"))
+                $root.lars.InstanceLoad.encode(message.load, writer.uint32(/* id 7, wireType 2 =*/58).fork(), _depth + 1).ldelim();
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (let i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a RenewRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof lars.RenewRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {lars.RenewRequest & lars.RenewRequest.$Shape} RenewRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        RenewRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            let end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.lars.RenewRequest();
+            while (reader.pos < end) {
+                let start = reader.pos;
+                let tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                let wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.seq = value;
+                        else
+                            delete message.seq;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.lease = value;
+                        else
+                            delete message.lease;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.modid = value;
+                        else
+                            delete message.modid;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.cmdid = value;
+                        else
+                            delete message.cmdid;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.ip = value;
+                        else
+                            delete message.ip;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.port = value;
+                        else
+                            delete message.port;
+                        continue;
+                    }
+                case 7: {
+                        if (wireType !== 2)
+                            break;
+                        message.load = $root.lars.InstanceLoad.decode(reader, reader.size(), $undefined, _depth + 1, message.load);
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for RenewRequest
+         * @function getTypeUrl
+         * @memberof lars.RenewRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        RenewRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/lars.RenewRequest";
+        };
+
+        return RenewRequest;
+    })();
+
+    lars.DeregisterRequest = (function() {
+
+        /**
+         * Properties of a DeregisterRequest.
+         * @typedef {Object} lars.DeregisterRequest.$Properties
+         * @property {number|null} [seq] DeregisterRequest seq
+         * @property {number|null} [lease] DeregisterRequest lease
+         * @property {number|null} [modid] DeregisterRequest modid
+         * @property {number|null} [cmdid] DeregisterRequest cmdid
+         * @property {number|null} [ip] DeregisterRequest ip
+         * @property {number|null} [port] DeregisterRequest port
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a DeregisterRequest.
+         * @memberof lars
+         * @interface IDeregisterRequest
+         * @augments lars.DeregisterRequest.$Properties
+         * @deprecated Use lars.DeregisterRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a DeregisterRequest.
+         * @typedef {lars.DeregisterRequest.$Properties} lars.DeregisterRequest.$Shape
+         */
+
+        /**
+         * Constructs a new DeregisterRequest.
+         * @memberof lars
+         * @classdesc Represents a DeregisterRequest.
+         * @constructor
+         * @param {lars.DeregisterRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        const DeregisterRequest = function (properties) {
+            if (properties)
+                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * DeregisterRequest seq.
+         * @member {number} seq
+         * @memberof lars.DeregisterRequest
+         * @instance
+         */
+        DeregisterRequest.prototype.seq = 0;
+
+        /**
+         * DeregisterRequest lease.
+         * @member {number} lease
+         * @memberof lars.DeregisterRequest
+         * @instance
+         */
+        DeregisterRequest.prototype.lease = 0;
+
+        /**
+         * DeregisterRequest modid.
+         * @member {number} modid
+         * @memberof lars.DeregisterRequest
+         * @instance
+         */
+        DeregisterRequest.prototype.modid = 0;
+
+        /**
+         * DeregisterRequest cmdid.
+         * @member {number} cmdid
+         * @memberof lars.DeregisterRequest
+         * @instance
+         */
+        DeregisterRequest.prototype.cmdid = 0;
+
+        /**
+         * DeregisterRequest ip.
+         * @member {number} ip
+         * @memberof lars.DeregisterRequest
+         * @instance
+         */
+        DeregisterRequest.prototype.ip = 0;
+
+        /**
+         * DeregisterRequest port.
+         * @member {number} port
+         * @memberof lars.DeregisterRequest
+         * @instance
+         */
+        DeregisterRequest.prototype.port = 0;
+
+        /**
+         * Creates a new DeregisterRequest instance using the specified properties.
+         * @function create
+         * @memberof lars.DeregisterRequest
+         * @static
+         * @param {lars.DeregisterRequest.$Properties=} [properties] Properties to set
+         * @returns {lars.DeregisterRequest} DeregisterRequest instance
+         * @type {{
+         *   (properties: lars.DeregisterRequest.$Shape): lars.DeregisterRequest & lars.DeregisterRequest.$Shape;
+         *   (properties?: lars.DeregisterRequest.$Properties): lars.DeregisterRequest;
+         * }}
+         */
+        DeregisterRequest.create = function(properties) {
+            return new DeregisterRequest(properties);
+        };
+
+        /**
+         * Encodes the specified DeregisterRequest message. Does not implicitly {@link lars.DeregisterRequest.verify|verify} messages.
+         * @function encode
+         * @memberof lars.DeregisterRequest
+         * @static
+         * @param {lars.DeregisterRequest.$Properties} message DeregisterRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        DeregisterRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.seq != null && $Object.hasOwnProperty.call(message, "seq") && message.seq !== 0)
+                writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.seq);
+            if (message.lease != null && $Object.hasOwnProperty.call(message, "lease") && message.lease !== 0)
+                writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.lease);
+            if (message.modid != null && $Object.hasOwnProperty.call(message, "modid") && message.modid !== 0)
+                writer.uint32(/* id 3, wireType 0 =*/24).int32(message.modid);
+            if (message.cmdid != null && $Object.hasOwnProperty.call(message, "cmdid") && message.cmdid !== 0)
+                writer.uint32(/* id 4, wireType 0 =*/32).int32(message.cmdid);
+            if (message.ip != null && $Object.hasOwnProperty.call(message, "ip") && message.ip !== 0)
+                writer.uint32(/* id 5, wireType 0 =*/40).int32(message.ip);
+            if (message.port != null && $Object.hasOwnProperty.call(message, "port") && message.port !== 0)
+                writer.uint32(/* id 6, wireType 0 =*/48).int32(message.port);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (let i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a DeregisterRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof lars.DeregisterRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {lars.DeregisterRequest & lars.DeregisterRequest.$Shape} DeregisterRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        DeregisterRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            let end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.lars.DeregisterRequest();
+            while (reader.pos < end) {
+                let start = reader.pos;
+                let tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                let wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.seq = value;
+                        else
+                            delete message.seq;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.lease = value;
+                        else
+                            delete message.lease;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.modid = value;
+                        else
+                            delete message.modid;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.cmdid = value;
+                        else
+                            delete message.cmdid;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.ip = value;
+                        else
+                            delete message.ip;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.port = value;
+                        else
+                            delete message.port;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for DeregisterRequest
+         * @function getTypeUrl
+         * @memberof lars.DeregisterRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        DeregisterRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/lars.DeregisterRequest";
+        };
+
+        return DeregisterRequest;
+    })();
+
+    lars.RegistryReply = (function() {
+
+        /**
+         * Properties of a RegistryReply.
+         * @typedef {Object} lars.RegistryReply.$Properties
+         * @property {number|null} [seq] RegistryReply seq
+         * @property {number|null} [status] RegistryReply status
+         * @property {string|null} [reason] RegistryReply reason
+         * @property {number|null} [lease] RegistryReply lease
+         * @property {number|null} [ttlMs] RegistryReply ttlMs
+         * @property {number|null} [ip] RegistryReply ip
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a RegistryReply.
+         * @memberof lars
+         * @interface IRegistryReply
+         * @augments lars.RegistryReply.$Properties
+         * @deprecated Use lars.RegistryReply.$Properties instead.
+         */
+
+        /**
+         * Shape of a RegistryReply.
+         * @typedef {lars.RegistryReply.$Properties} lars.RegistryReply.$Shape
+         */
+
+        /**
+         * Constructs a new RegistryReply.
+         * @memberof lars
+         * @classdesc Represents a RegistryReply.
+         * @constructor
+         * @param {lars.RegistryReply.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        const RegistryReply = function (properties) {
+            if (properties)
+                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * RegistryReply seq.
+         * @member {number} seq
+         * @memberof lars.RegistryReply
+         * @instance
+         */
+        RegistryReply.prototype.seq = 0;
+
+        /**
+         * RegistryReply status.
+         * @member {number} status
+         * @memberof lars.RegistryReply
+         * @instance
+         */
+        RegistryReply.prototype.status = 0;
+
+        /**
+         * RegistryReply reason.
+         * @member {string} reason
+         * @memberof lars.RegistryReply
+         * @instance
+         */
+        RegistryReply.prototype.reason = "";
+
+        /**
+         * RegistryReply lease.
+         * @member {number} lease
+         * @memberof lars.RegistryReply
+         * @instance
+         */
+        RegistryReply.prototype.lease = 0;
+
+        /**
+         * RegistryReply ttlMs.
+         * @member {number} ttlMs
+         * @memberof lars.RegistryReply
+         * @instance
+         */
+        RegistryReply.prototype.ttlMs = 0;
+
+        /**
+         * RegistryReply ip.
+         * @member {number} ip
+         * @memberof lars.RegistryReply
+         * @instance
+         */
+        RegistryReply.prototype.ip = 0;
+
+        /**
+         * Creates a new RegistryReply instance using the specified properties.
+         * @function create
+         * @memberof lars.RegistryReply
+         * @static
+         * @param {lars.RegistryReply.$Properties=} [properties] Properties to set
+         * @returns {lars.RegistryReply} RegistryReply instance
+         * @type {{
+         *   (properties: lars.RegistryReply.$Shape): lars.RegistryReply & lars.RegistryReply.$Shape;
+         *   (properties?: lars.RegistryReply.$Properties): lars.RegistryReply;
+         * }}
+         */
+        RegistryReply.create = function(properties) {
+            return new RegistryReply(properties);
+        };
+
+        /**
+         * Encodes the specified RegistryReply message. Does not implicitly {@link lars.RegistryReply.verify|verify} messages.
+         * @function encode
+         * @memberof lars.RegistryReply
+         * @static
+         * @param {lars.RegistryReply.$Properties} message RegistryReply message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        RegistryReply.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.seq != null && $Object.hasOwnProperty.call(message, "seq") && message.seq !== 0)
+                writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.seq);
+            if (message.status != null && $Object.hasOwnProperty.call(message, "status") && message.status !== 0)
+                writer.uint32(/* id 2, wireType 0 =*/16).int32(message.status);
+            if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                writer.uint32(/* id 3, wireType 2 =*/26).string(message.reason);
+            if (message.lease != null && $Object.hasOwnProperty.call(message, "lease") && message.lease !== 0)
+                writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.lease);
+            if (message.ttlMs != null && $Object.hasOwnProperty.call(message, "ttlMs") && message.ttlMs !== 0)
+                writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.ttlMs);
+            if (message.ip != null && $Object.hasOwnProperty.call(message, "ip") && message.ip !== 0)
+                writer.uint32(/* id 6, wireType 0 =*/48).int32(message.ip);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (let i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a RegistryReply message from the specified reader or buffer.
+         * @function decode
+         * @memberof lars.RegistryReply
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {lars.RegistryReply & lars.RegistryReply.$Shape} RegistryReply
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        RegistryReply.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            let end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.lars.RegistryReply();
+            while (reader.pos < end) {
+                let start = reader.pos;
+                let tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                let wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.seq = value;
+                        else
+                            delete message.seq;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.status = value;
+                        else
+                            delete message.status;
+                        continue;
+                    }
+                case 3: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.reason = value;
+                        else
+                            delete message.reason;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.lease = value;
+                        else
+                            delete message.lease;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.ttlMs = value;
+                        else
+                            delete message.ttlMs;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.int32())
+                            message.ip = value;
+                        else
+                            delete message.ip;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for RegistryReply
+         * @function getTypeUrl
+         * @memberof lars.RegistryReply
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        RegistryReply.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/lars.RegistryReply";
+        };
+
+        return RegistryReply;
     })();
 
     return lars;
