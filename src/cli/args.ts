@@ -86,3 +86,12 @@ export function printTable(columns: string[], rows: (string | number | boolean |
     process.stdout.write(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ') + '\n');
   }
 }
+
+/** How long ago a unix-seconds time was, for tables: "3s ago", "5m ago", "2h ago", "4d ago". */
+export function ageText(unixSeconds: number, nowSeconds: number): string {
+  const s = Math.max(0, Math.round(nowSeconds - unixSeconds));
+  if (s < 120) return `${s}s ago`;
+  if (s < 2 * 3600) return `${Math.floor(s / 60)}m ago`;
+  if (s < 2 * 86_400) return `${Math.floor(s / 3600)}h ago`;
+  return `${Math.floor(s / 86_400)}d ago`;
+}

@@ -6,7 +6,7 @@
 import { CommandError, UsageError } from './args.js';
 
 const COMMANDS = new Set([
-  'up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'user', 'status',
+  'up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status',
   'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate',
 ]);
 

@@ -177,14 +177,44 @@ export const strategyListSchema = object({
 
 export const hostListSchema = object({ version: { type: 'integer' }, hosts: arrayOf(hostSchema) });
 
+const instanceLoad = {
+  ...object({
+    inFlight: { type: 'integer', description: 'calls being served' },
+    connections: { type: 'integer' },
+    cpuPermille: { type: 'integer', description: 'CPU time per wall time, per mille of one core' },
+    score: { type: 'integer', description: "the server's own figure: 0 idle, 1000 at capacity" },
+  }),
+  type: ['object', 'null'],
+  description: 'the load the server last reported; null before its first report',
+} as const;
+
+/** A registered instance (docs/registry.md). */
+export const instanceSchema = object({
+  ip: ipv4,
+  port,
+  weight: { ...weight, description: "the weight served: the operator's when set, else the registered one" },
+  registeredWeight: weight,
+  overrideWeight: { type: ['integer', 'null'], description: "the operator's weight (0: drained); null when none" },
+  drained: { type: 'boolean', description: 'the weight served is 0' },
+  ttl: { type: 'number', description: 'lease TTL, seconds' },
+  lastHeartbeat: { ...unixSeconds, description: 'unix seconds; the store refreshes it coarsely ([registry] heartbeat_store_s)' },
+  registeredAt: unixSeconds,
+  owner: { type: 'string', description: 'the dns node holding the lease' },
+  metadata: { type: 'object', additionalProperties: { type: 'string' } },
+  load: instanceLoad,
+});
+
+export const instanceListSchema = object({ version: { type: 'integer' }, now: unixSeconds, instances: arrayOf(instanceSchema) });
+
 /** What an edit answers: the new route version, plus what was edited. */
 export const editSchema = object(
   {
     version: { type: 'integer' },
     module: object({ modid: int32, cmdid: int32, description, strategy: { ...storedStrategy, description: 'as the edit gave it' } }, ['description', 'strategy']),
     host: object({ ip: ipv4, port, weight }, ['weight']),
+    instance: object({ ip: ipv4, port, weight: { ...weight, description: "the operator's weight; absent when removed" } }, ['weight']),
   },
-  ['module', 'host'],
+  ['module', 'host', 'instance'],
 );
 
 export const callerStatusSchema = object({

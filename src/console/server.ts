@@ -11,6 +11,7 @@ import { formatEndpoint } from '../reactor/endpoint.js';
 import { createLogger, type Logger } from '../reactor/log.js';
 import { MetricsRegistry } from '../reactor/metrics.js';
 import { ChangeLog } from '../store/change-log.js';
+import { InstanceRegistry } from '../store/registry.js';
 import { RouteAdmin } from '../store/route-admin.js';
 import { CallStatus } from '../store/status.js';
 import type { Store } from '../store/store.js';
@@ -24,6 +25,7 @@ import { ApiCatalog } from './openapi.js';
 import { addRequestLog } from './request-log.js';
 import { registerChangeRoutes } from './routes/changes.js';
 import { registerHostRoutes } from './routes/hosts.js';
+import { registerInstanceRoutes } from './routes/instances.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerModuleRoutes } from './routes/modules.js';
 import { registerSessionRoutes } from './routes/session.js';
@@ -107,6 +109,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const config = configFrom(CONSOLE_CONFIG_SECTIONS, options).console;
   const ctx: ConsoleContext = {
     routes: new RouteAdmin(options.store, { clock }),
+    instances: new InstanceRegistry(options.store, { clock }),
     users: new Users(options.store, { clock }),
     status: new CallStatus(options.store),
     changes: new ChangeLog(options.store, { clock }),
@@ -150,6 +153,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   registerSessionRoutes(app, ctx);
   registerModuleRoutes(app, ctx);
   registerHostRoutes(app, ctx);
+  registerInstanceRoutes(app, ctx);
   registerStatusRoutes(app, ctx);
   registerChangeRoutes(app, ctx);
   registerTokenRoutes(app, ctx);

@@ -13,7 +13,7 @@ import { intToIp } from '../protocol/ip.js';
 import { appendChanges, lockVersion, readVersion } from './change-log.js';
 import type { ChangeAction, Database } from './schema.js';
 import { kyselyOf, readConsistently, type Store } from './store.js';
-import type { ModuleKey } from './validate.js';
+import { checkModuleKey, type ModuleKey } from './validate.js';
 
 /** ip is the unsigned 32-bit value. */
 export interface InstanceKey extends ModuleKey {
@@ -199,40 +199,8 @@ export class InstanceRegistry {
 
   /** Every registered instance, or one module's, in key order, with the route version read with them. */
   list(filter?: ModuleKey): Promise<{ version: number; instances: InstanceInfo[] }> {
-    return readConsistently(this.db, async (trx) => {
-      let query = trx
-        .selectFrom('instances as i')
-        .leftJoin('instance_overrides as o', (join) =>
-          join.onRef('o.modid', '=', 'i.modid').onRef('o.cmdid', '=', 'i.cmdid').onRef('o.ip', '=', 'i.ip').onRef('o.port', '=', 'i.port'),
-        )
-        .selectAll('i')
-        .select('o.weight as override_weight')
-        .orderBy('i.modid')
-        .orderBy('i.cmdid')
-        .orderBy('i.ip')
-        .orderBy('i.port');
-      if (filter) query = query.where('i.modid', '=', filter.modid).where('i.cmdid', '=', filter.cmdid);
-      const rows = await query.execute();
-      const instances = rows.map((r) => ({
-        modid: r.modid,
-        cmdid: r.cmdid,
-        ip: intToIp(r.ip),
-        port: r.port,
-        weight: r.override_weight ?? r.weight,
-        registeredWeight: r.weight,
-        overrideWeight: r.override_weight,
-        ttl: r.ttl_ms / 1000,
-        lastHeartbeat: r.heartbeat_at,
-        registeredAt: r.registered_at,
-        owner: r.owner,
-        metadata: JSON.parse(r.metadata) as Record<string, string>,
-        load:
-          r.load_score === null
-            ? null
-            : { inFlight: r.load_in_flight ?? 0, connections: r.load_connections ?? 0, cpuPermille: r.load_cpu_permille ?? 0, score: r.load_score },
-      }));
-      return { version: await readVersion(trx), instances };
-    });
+    const key = filter && checkModuleKey(filter);
+    return readConsistently(this.db, async (trx) => ({ version: await readVersion(trx), instances: await selectInstances(trx, key) }));
   }
 
   private async register(
@@ -281,6 +249,41 @@ export class InstanceRegistry {
     changes.push({ ...keyOf(key), action, detail: `${instanceName(key)}: ${reason}` });
     return 'written';
   }
+}
+
+/** Registered instances (every one, or one module's) in key order, each with the operator's weight; in the caller's transaction. */
+export async function selectInstances(db: Kysely<Database>, filter?: ModuleKey): Promise<InstanceInfo[]> {
+  let query = db
+    .selectFrom('instances as i')
+    .leftJoin('instance_overrides as o', (join) =>
+      join.onRef('o.modid', '=', 'i.modid').onRef('o.cmdid', '=', 'i.cmdid').onRef('o.ip', '=', 'i.ip').onRef('o.port', '=', 'i.port'),
+    )
+    .selectAll('i')
+    .select('o.weight as override_weight')
+    .orderBy('i.modid')
+    .orderBy('i.cmdid')
+    .orderBy('i.ip')
+    .orderBy('i.port');
+  if (filter) query = query.where('i.modid', '=', filter.modid).where('i.cmdid', '=', filter.cmdid);
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    modid: r.modid,
+    cmdid: r.cmdid,
+    ip: intToIp(r.ip),
+    port: r.port,
+    weight: r.override_weight ?? r.weight,
+    registeredWeight: r.weight,
+    overrideWeight: r.override_weight,
+    ttl: r.ttl_ms / 1000,
+    lastHeartbeat: r.heartbeat_at,
+    registeredAt: r.registered_at,
+    owner: r.owner,
+    metadata: JSON.parse(r.metadata) as Record<string, string>,
+    load:
+      r.load_score === null
+        ? null
+        : { inFlight: r.load_in_flight ?? 0, connections: r.load_connections ?? 0, cpuPermille: r.load_cpu_permille ?? 0, score: r.load_score },
+  }));
 }
 
 export async function readRegistryVersion(db: Kysely<Database>): Promise<number> {

@@ -10,7 +10,9 @@ import type { Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
 import { appendChange, bumpVersion, readVersion } from './change-log.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import { selectInstances } from './registry.js';
 import type { ChangeAction, Database } from './schema.js';
+import { servedHosts, type ServedHostInfo } from './served-hosts.js';
 import { kyselyOf, readConsistently, type Store } from './store.js';
 import {
   checkActor,
@@ -241,6 +243,18 @@ export class RouteAdmin {
   async listHosts(filter?: ModuleKey): Promise<{ version: number; hosts: RouteHostInfo[] }> {
     const key = filter && checkModuleKey(filter);
     return readConsistently(this.db, async (trx) => ({ version: await readVersion(trx), hosts: await selectHosts(trx, key) }));
+  }
+
+  /**
+   * What dns serves, all of it or one module's: the configured hosts and the
+   * live registered instances (docs/registry.md), in one consistent read.
+   */
+  async listServedHosts(filter?: ModuleKey): Promise<{ version: number; hosts: ServedHostInfo[] }> {
+    const key = filter && checkModuleKey(filter);
+    return readConsistently(this.db, async (trx) => ({
+      version: await readVersion(trx),
+      hosts: servedHosts(await selectHosts(trx, key), await selectInstances(trx, key)),
+    }));
   }
 
   /** The module must exist (NotFoundError otherwise): a typo in modid must not silently create a new service. */

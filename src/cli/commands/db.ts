@@ -5,6 +5,7 @@
 import { userInfo } from 'node:os';
 import { CommandError, UsageError, parseCommand, parseIntArg, printJson, storeUrl } from '../args.js';
 import { StoreUrlError } from '../../store/errors.js';
+import type { HostRef } from '../../store/route-admin.js';
 import { openStore, type Store } from '../../store/store.js';
 
 /** Flags every store command takes. */
@@ -48,6 +49,11 @@ function toCommandError(err: unknown): Error {
 /** Any integer passes here; RouteAdmin says which range it must be in (exit 1, naming the field), as it does for the web console. */
 export function integerArg(name: string, text: string | undefined): number {
   return parseIntArg(name, text, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+}
+
+/** MODID CMDID IP PORT; the IP and the ranges are RouteAdmin's to check. */
+export function hostRefArgs([modid, cmdid, ip, port]: string[]): HostRef {
+  return { modid: integerArg('MODID', modid), cmdid: integerArg('CMDID', cmdid), ip: ip!, port: integerArg('PORT', port) };
 }
 
 /** Who the change log names for edits made from this command line. */

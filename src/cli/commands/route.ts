@@ -1,15 +1,17 @@
 /**
  * lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W
  *            | del MODID CMDID IP PORT | list [MODID CMDID]
+ * list shows what dns serves: the configured hosts and the registered
+ * instances (docs/registry.md), each with its SOURCE; `lars instances` edits the latter.
  * Range checks (port, weight, ids, IP) are RouteAdmin's, so the CLI and the
  * web console refuse exactly the same input.
  */
-import { CommandError, UsageError, parseCommand, printJson, printTable } from '../args.js';
+import { CommandError, UsageError, ageText, parseCommand, printJson, printTable } from '../args.js';
 import { NotFoundError } from '../../store/errors.js';
 import { RouteAdmin } from '../../store/route-admin.js';
 import { DEFAULT_WEIGHT } from '../../store/validate.js';
 import { EDITED, editListCommand, type EditAction } from '../edit-command.js';
-import { STORE_OPTIONS, cliActor, integerArg, withStore } from './db.js';
+import { STORE_OPTIONS, cliActor, hostRefArgs, integerArg, withStore } from './db.js';
 
 const FORMS = 'lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W | del MODID CMDID IP PORT | list [MODID CMDID]';
 
@@ -17,8 +19,7 @@ const EDIT_OPTIONS = { ...STORE_OPTIONS, weight: { type: 'string' } } as const;
 
 function hostArgs(positionals: string[]) {
   if (positionals.length !== 4) throw new UsageError(`expected MODID CMDID IP PORT: ${FORMS}`);
-  const [modid, cmdid, ip, port] = positionals;
-  return { modid: integerArg('MODID', modid), cmdid: integerArg('CMDID', cmdid), ip: ip!, port: integerArg('PORT', port) };
+  return hostRefArgs(positionals);
 }
 
 async function edit(argv: string[], action: EditAction): Promise<number> {
@@ -50,14 +51,15 @@ async function list(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   if (positionals.length !== 0 && positionals.length !== 2) throw new UsageError(`expected list [MODID CMDID]: ${FORMS}`);
   const filter = positionals.length === 2 ? { modid: integerArg('MODID', positionals[0]), cmdid: integerArg('CMDID', positionals[1]) } : undefined;
-  const { version, hosts: routes } = await withStore(values, (store) => new RouteAdmin(store).listHosts(filter));
+  const { version, hosts: routes } = await withStore(values, (store) => new RouteAdmin(store).listServedHosts(filter));
   if (values.json) {
     printJson({ version, routes });
   } else {
+    const now = Date.now() / 1000;
     process.stdout.write(`route version ${version}\n`);
     printTable(
-      ['MODID', 'CMDID', 'IP', 'PORT', 'WEIGHT'],
-      routes.map((r) => [r.modid, r.cmdid, r.ip, r.port, r.weight]),
+      ['MODID', 'CMDID', 'IP', 'PORT', 'WEIGHT', 'SOURCE', 'HEARTBEAT', 'LOAD'],
+      routes.map((r) => [r.modid, r.cmdid, r.ip, r.port, r.weight, r.source, r.lastHeartbeat === null ? null : ageText(r.lastHeartbeat, now), r.load?.score]),
       '(no routes)',
     );
   }

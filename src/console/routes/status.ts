@@ -26,9 +26,13 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ConsoleContext):
     },
     async (request) => {
       const { modid, cmdid } = request.params;
-      const [route, rows] = await Promise.all([ctx.routes.readRoute(modid, cmdid), ctx.status.list({ modid, cmdid })]);
-      if (!route) throw noSuchModule(request.params);
-      const { hosts } = route;
+      // Registered instances are in the route too (docs/registry.md): served hosts, not only the configured ones.
+      const [module, { hosts }, rows] = await Promise.all([
+        ctx.routes.findModule(modid, cmdid),
+        ctx.routes.listServedHosts({ modid, cmdid }),
+        ctx.status.list({ modid, cmdid }),
+      ]);
+      if (!module) throw noSuchModule(request.params);
       const callers = new Map<string, HostStatus[]>();
       for (const row of rows) {
         const list = callers.get(hostKey(row)) ?? [];

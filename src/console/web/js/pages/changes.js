@@ -12,6 +12,11 @@ const ACTIONS = {
   'module-add': 'module added',
   'module-update': 'module changed',
   'module-del': 'module removed',
+  register: 'instance registered',
+  deregister: 'instance deregistered',
+  expire: 'instance expired',
+  drain: 'operator weight set',
+  undrain: 'operator weight removed',
 };
 
 /** @param {any} c @param {string} text */

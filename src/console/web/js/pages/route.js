@@ -1,6 +1,6 @@
 // One route: its description and strategy, its hosts with weights (add, edit, delete
-// inline, through the same store code as the CLI), health and latest status
-// per host and caller, and charts of successes and errors per host that keep
+// inline, through the same store code as the CLI), the instances servers
+// registered (drain, undrain), health and latest status per host and caller, and charts of successes and errors per host that keep
 // updating. Each card is its own part (route-*.js); this page lays them out
 // and refreshes them together.
 import { ApiError, del, get } from '../api.js';
@@ -10,6 +10,7 @@ import { routeCallers } from './route-callers.js';
 import { hostName, routeCharts } from './route-charts.js';
 import { routeModule } from './route-module.js';
 import { routeHosts } from './route-hosts.js';
+import { routeInstances } from './route-instances.js';
 
 const REFRESH_MS = 10_000;
 const COLORS = ['#2563eb', '#16a34a', '#dc2626', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
@@ -39,16 +40,18 @@ export function routePage(root, ctx) {
   const healthSlot = h('span');
   const module = routeModule({ base, isAdmin: ctx.isAdmin, onSaved });
   const hosts = routeHosts({ base, isAdmin: ctx.isAdmin, colorOf, onSaved, onChanged: () => refresh(), onError });
+  const instances = routeInstances({ base, isAdmin: ctx.isAdmin, onSaved, onChanged: () => refresh(), onError });
   const callers = routeCallers();
   const charts = routeCharts(`${base}/series`, { colorOf, routeHosts: () => route?.hosts.map(hostName) ?? [], onError });
 
   const refresh = async () => {
-    const [nextRoute, status] = await Promise.all([get(base), get(`${base}/status`)]);
+    const [nextRoute, status, registered] = await Promise.all([get(base), get(`${base}/status`), get(`${base}/instances`)]);
     const first = route === null;
     route = nextRoute;
     replace(healthSlot, healthBadge(status.health.state));
     module.update(route.module);
     hosts.update(route, status);
+    instances.update(registered, route);
     callers.update(status);
     if (first) charts.start();
   };
@@ -74,6 +77,7 @@ export function routePage(root, ctx) {
     ),
     message.el,
     hosts.el,
+    instances.el,
     charts.el,
     callers.el,
   );
