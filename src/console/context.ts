@@ -2,7 +2,6 @@
 import type { Logger } from '../reactor/log.js';
 import type { MetricsRegistry } from '../reactor/metrics.js';
 import type { ChangeLog } from '../store/change-log.js';
-import type { InstanceRegistry } from '../store/registry.js';
 import type { RouteAdmin } from '../store/route-admin.js';
 import type { CallStatus } from '../store/status.js';
 import type { Users } from '../store/users.js';
@@ -11,8 +10,6 @@ import type { LoginThrottle } from './login-throttle.js';
 
 export interface ConsoleContext {
   routes: RouteAdmin;
-  /** Read only: the console reads registered instances; their operator weights go through RouteAdmin. */
-  instances: InstanceRegistry;
   users: Users;
   status: CallStatus;
   changes: ChangeLog;

@@ -196,6 +196,7 @@ export const instanceSchema = object({
   registeredWeight: weight,
   overrideWeight: { type: ['integer', 'null'], description: "the operator's weight (0: drained); null when none" },
   drained: { type: 'boolean', description: 'the weight served is 0' },
+  shadowed: { type: 'boolean', description: 'a configured host at the same ip:port serves instead (dns leaves the instance out)' },
   ttl: { type: 'number', description: 'lease TTL, seconds' },
   lastHeartbeat: { ...unixSeconds, description: 'unix seconds; the store refreshes it coarsely ([registry] heartbeat_store_s)' },
   registeredAt: unixSeconds,

@@ -11,7 +11,6 @@ import { formatEndpoint } from '../reactor/endpoint.js';
 import { createLogger, type Logger } from '../reactor/log.js';
 import { MetricsRegistry } from '../reactor/metrics.js';
 import { ChangeLog } from '../store/change-log.js';
-import { InstanceRegistry } from '../store/registry.js';
 import { RouteAdmin } from '../store/route-admin.js';
 import { CallStatus } from '../store/status.js';
 import type { Store } from '../store/store.js';
@@ -109,7 +108,6 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   const config = configFrom(CONSOLE_CONFIG_SECTIONS, options).console;
   const ctx: ConsoleContext = {
     routes: new RouteAdmin(options.store, { clock }),
-    instances: new InstanceRegistry(options.store, { clock }),
     users: new Users(options.store, { clock }),
     status: new CallStatus(options.store),
     changes: new ChangeLog(options.store, { clock }),

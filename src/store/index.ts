@@ -21,7 +21,7 @@ export {
   type RouteView,
   type RouteAdminOptions,
 } from './route-admin.js';
-export { servedHosts, type ServedHostInfo } from './served-hosts.js';
+export { instanceViews, servedHosts, type InstanceView, type ServedHostInfo } from './served-hosts.js';
 export { RouteReader, type RouteHost, type LoadedRoute, type LoadedRoutes } from './route-reader.js';
 export { ChangeLog, coversVersions, type ChangeLogOptions, type RouteChange, type ChangeRecord } from './change-log.js';
 export { CallStatus, type HostStatus, type StatusRow, type StatusSample, type SeriesQuery, type SeriesResult } from './status.js';

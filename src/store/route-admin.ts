@@ -10,9 +10,9 @@ import type { Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
 import { appendChange, bumpVersion, readVersion } from './change-log.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
-import { selectInstances } from './registry.js';
+import { selectInstances, type InstanceInfo } from './registry.js';
 import type { ChangeAction, Database } from './schema.js';
-import { servedHosts, type ServedHostInfo } from './served-hosts.js';
+import { instanceViews, servedHosts, type InstanceView, type ServedHostInfo } from './served-hosts.js';
 import { kyselyOf, readConsistently, type Store } from './store.js';
 import {
   checkActor,
@@ -250,11 +250,14 @@ export class RouteAdmin {
    * live registered instances (docs/registry.md), in one consistent read.
    */
   async listServedHosts(filter?: ModuleKey): Promise<{ version: number; hosts: ServedHostInfo[] }> {
-    const key = filter && checkModuleKey(filter);
-    return readConsistently(this.db, async (trx) => ({
-      version: await readVersion(trx),
-      hosts: servedHosts(await selectHosts(trx, key), await selectInstances(trx, key)),
-    }));
+    const { version, combined } = await this.readWithInstances(filter, servedHosts);
+    return { version, hosts: combined };
+  }
+
+  /** The registered instances, all or one module's, each marked drained and shadowed (by a configured host), in one consistent read. */
+  async listInstances(filter?: ModuleKey): Promise<{ version: number; instances: InstanceView[] }> {
+    const { version, combined } = await this.readWithInstances(filter, instanceViews);
+    return { version, instances: combined };
   }
 
   /** The module must exist (NotFoundError otherwise): a typo in modid must not silently create a new service. */
@@ -321,6 +324,18 @@ export class RouteAdmin {
       await trx.deleteFrom('instance_overrides').where((eb) => eb.and(key)).execute();
       return `${hostName(key)} operator weight ${before.weight} removed`;
     });
+  }
+
+  /** The configured hosts and the registered instances read together, and combined for people. */
+  private readWithInstances<T>(
+    filter: ModuleKey | undefined,
+    combine: (configured: RouteHostInfo[], instances: InstanceInfo[]) => T,
+  ): Promise<{ version: number; combined: T }> {
+    const key = filter && checkModuleKey(filter);
+    return readConsistently(this.db, async (trx) => ({
+      version: await readVersion(trx),
+      combined: combine(await selectHosts(trx, key), await selectInstances(trx, key)),
+    }));
   }
 
   /** One edit transaction: version first (it orders concurrent edits), then the change, then its log row. */

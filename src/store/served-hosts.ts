@@ -22,11 +22,25 @@ function byKey(a: ServedHostInfo, b: ServedHostInfo): number {
   return a.modid - b.modid || a.cmdid - b.cmdid || ipToUint32(a.ip) - ipToUint32(b.ip) || a.port - b.port;
 }
 
+/** A registered instance for people (`lars instances`, the console). */
+export interface InstanceView extends InstanceInfo {
+  source: 'registered';
+  /** The weight served is 0: agents send it no new calls. */
+  drained: boolean;
+  /** A configured host at the same ip:port serves instead: dns leaves the instance out. */
+  shadowed: boolean;
+}
+
+/** The instances as they came (key order), each marked drained and shadowed. */
+export function instanceViews(configured: readonly RouteHostInfo[], instances: readonly InstanceInfo[]): InstanceView[] {
+  const taken = new Set(configured.map(hostId));
+  return instances.map((i) => ({ ...i, source: 'registered', drained: i.weight === 0, shadowed: taken.has(hostId(i)) }));
+}
+
 /** Ordered by modid, cmdid, ip (numerically), port; an instance shadowed by a configured host is left out, as dns leaves it out. */
 export function servedHosts(configured: readonly RouteHostInfo[], instances: readonly InstanceInfo[]): ServedHostInfo[] {
-  const taken = new Set(configured.map(hostId));
-  const registered = instances
-    .filter((i) => !taken.has(hostId(i)))
+  const registered = instanceViews(configured, instances)
+    .filter((i) => !i.shadowed)
     .map((i): ServedHostInfo => ({
       modid: i.modid,
       cmdid: i.cmdid,
@@ -35,7 +49,7 @@ export function servedHosts(configured: readonly RouteHostInfo[], instances: rea
       weight: i.weight,
       createdAt: i.registeredAt,
       updatedAt: i.registeredAt,
-      source: 'registered',
+      source: i.source,
       lastHeartbeat: i.lastHeartbeat,
       load: i.load,
     }));

@@ -83,9 +83,9 @@ describe('lars module / route / db against a SQLite store', () => {
     const routes = await lars(['route', 'list', '--store', store]);
     assert.deepEqual(routes.stdout.split('\n').map((l) => l.split(/\s+/).join(' ')), [
       'route version 7',
-      'MODID CMDID IP PORT WEIGHT',
-      '10 1 200.1.2.3 9000 5',
-      '20 2 10.9.9.9 80 1',
+      'MODID CMDID IP PORT WEIGHT SOURCE HEARTBEAT LOAD',
+      '10 1 200.1.2.3 9000 5 static - -',
+      '20 2 10.9.9.9 80 1 static - -',
       '',
     ]);
     const modules = await lars(['module', 'list'], { LARS_STORE: store });

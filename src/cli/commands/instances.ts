@@ -7,8 +7,8 @@
  * Range checks are RouteAdmin's, as for `lars route` and the console.
  */
 import { UsageError, ageText, parseCommand, printJson, printTable } from '../args.js';
-import { InstanceRegistry, type InstanceInfo } from '../../store/registry.js';
 import { RouteAdmin, type HostRef } from '../../store/route-admin.js';
+import type { InstanceView } from '../../store/served-hosts.js';
 import { STORE_OPTIONS, cliActor, hostRefArgs, integerArg, withStore } from './db.js';
 
 const FORMS =
@@ -27,7 +27,8 @@ const LIST_HELP = `usage: lars instances [MODID CMDID] ${FLAGS}
 
 The instances servers registered with dns, every one or one module's, with
 the weight served, the load they last reported, their last heartbeat (kept
-to within heartbeat_store_s), TTL and owning dns. DRAINED marks weight 0.`;
+to within heartbeat_store_s), TTL and owning dns. NOTE says DRAINED for weight
+0, and SHADOWED when a configured host at the same address serves instead.`;
 
 const EDIT_HELP: Record<EditAction, string> = {
   drain: `usage: lars instances drain MODID CMDID IP PORT ${FLAGS}
@@ -64,7 +65,7 @@ function help(text: string): number {
   return 0;
 }
 
-const sameInstance = (key: HostRef) => (i: InstanceInfo) => i.ip === key.ip && i.port === key.port;
+const sameInstance = (key: HostRef) => (i: InstanceView) => i.ip === key.ip && i.port === key.port;
 
 async function edit(action: EditAction, args: string[], values: Values): Promise<number> {
   if (values.help) return help(EDIT_HELP[action]);
@@ -76,7 +77,7 @@ async function edit(action: EditAction, args: string[], values: Values): Promise
     const admin = new RouteAdmin(store);
     const version =
       weight === undefined ? await admin.clearInstanceWeight(key, cliActor()) : await admin.setInstanceWeight({ ...key, weight }, cliActor());
-    const { instances } = await new InstanceRegistry(store).list(key);
+    const { instances } = await admin.listInstances(key);
     return { version, registered: instances.some(sameInstance(key)) };
   });
   const name = `instance ${key.ip}:${key.port} of module ${key.modid}:${key.cmdid}`;
@@ -89,9 +90,10 @@ async function edit(action: EditAction, args: string[], values: Values): Promise
   return 0;
 }
 
-/** What the table's last column says about the weight served. */
-function weightNote(i: InstanceInfo): string | null {
-  if (i.weight === 0) return i.overrideWeight === 0 ? 'DRAINED' : 'DRAINED (registered so)';
+/** The table's last column: why the instance gets less or no traffic, or a weight that is not its own. */
+function note(i: InstanceView): string | null {
+  if (i.shadowed) return 'SHADOWED: a configured host at this address serves instead';
+  if (i.drained) return i.overrideWeight === 0 ? 'DRAINED' : 'DRAINED (registered with weight 0)';
   if (i.overrideWeight !== null) return `operator weight (registered ${i.registeredWeight})`;
   return null;
 }
@@ -99,15 +101,15 @@ function weightNote(i: InstanceInfo): string | null {
 async function list(positionals: string[], values: Values): Promise<number> {
   if (positionals.length !== 0 && positionals.length !== 2) throw new UsageError(`expected [MODID CMDID]: ${FORMS}`);
   const filter = positionals.length === 2 ? { modid: integerArg('MODID', positionals[0]), cmdid: integerArg('CMDID', positionals[1]) } : undefined;
-  const { instances } = await withStore(values, (store) => new InstanceRegistry(store).list(filter));
+  const { instances } = await withStore(values, (store) => new RouteAdmin(store).listInstances(filter));
   if (values.json) {
-    printJson({ instances: instances.map((i) => ({ ...i, source: 'registered', drained: i.weight === 0 })) });
+    printJson({ instances });
     return 0;
   }
   const now = Date.now() / 1000;
   printTable(
     ['MODID', 'CMDID', 'IP', 'PORT', 'WEIGHT', 'LOAD', 'HEARTBEAT', 'TTL', 'OWNER', 'NOTE'],
-    instances.map((i) => [i.modid, i.cmdid, i.ip, i.port, i.weight, i.load?.score, ageText(i.lastHeartbeat, now), `${i.ttl}s`, i.owner, weightNote(i)]),
+    instances.map((i) => [i.modid, i.cmdid, i.ip, i.port, i.weight, i.load?.score, ageText(i.lastHeartbeat, now), `${i.ttl}s`, i.owner, note(i)]),
     '(no registered instances)',
   );
   return 0;

@@ -36,8 +36,8 @@ export function registerInstanceRoutes(app: FastifyInstance, ctx: ConsoleContext
     async (request) => {
       const { modid, cmdid } = request.params;
       if (!(await ctx.routes.findModule(modid, cmdid))) throw new HttpError(404, `module ${modid}:${cmdid} does not exist`);
-      const { version, instances } = await ctx.instances.list({ modid, cmdid });
-      return { version, now: ctx.now(), instances: instances.map((i) => ({ ...i, drained: i.weight === 0 })) };
+      const { version, instances } = await ctx.routes.listInstances({ modid, cmdid });
+      return { version, now: ctx.now(), instances };
     },
   );
 

@@ -33,8 +33,6 @@ export function routeInstances(options) {
   const body = h('tbody');
   /** @type {any} */
   let answer = null;
-  /** @type {Set<string>} */
-  let configured = new Set();
 
   /** Runs an edit, then tells the page. @param {() => Promise<any>} request @param {string} what */
   const act = async (request, what) => {
@@ -64,7 +62,7 @@ export function routeInstances(options) {
   /** @param {any} i */
   const row = (i) => {
     const name = hostName(i);
-    const shadowed = configured.has(name) ? h('span', { class: 'badge health-none', title: 'a configured host at this address serves instead' }, 'configured host wins') : null;
+    const shadowed = i.shadowed ? h('span', { class: 'badge health-none', title: 'a configured host at this address serves instead' }, 'configured host wins') : null;
     return h(
       'tr',
       { 'data-instance': name },
@@ -103,10 +101,9 @@ export function routeInstances(options) {
 
   return {
     el,
-    /** @param {any} nextAnswer the instances API's answer @param {any} route the route, for its configured hosts */
-    update(nextAnswer, route) {
+    /** @param {any} nextAnswer the instances API's answer */
+    update(nextAnswer) {
       answer = nextAnswer;
-      configured = new Set(route.hosts.map(hostName));
       draw();
     },
   };

@@ -51,7 +51,7 @@ export function routePage(root, ctx) {
     replace(healthSlot, healthBadge(status.health.state));
     module.update(route.module);
     hosts.update(route, status);
-    instances.update(registered, route);
+    instances.update(registered);
     callers.update(status);
     if (first) charts.start();
   };
