@@ -1,7 +1,8 @@
 /**
  * End to end in Debian's Chromium (playwright-core): log in, add a module
  * with a strategy and a host, see them listed, edit the description, the
- * strategy and the weight and delete the host inline, see a missing module's page,
+ * strategy and the weight and delete the host inline, see a server's
+ * registered instance with its load and drain and undrain it, see a missing module's page,
  * see the charts of a route that has call status, and check that dns, on
  * the same store, pushes each edit to a subscribed raw TCP client. How soon
  * is the dns benchmark's business (BENCHMARKS.md), not a deadline here: the
@@ -27,6 +28,7 @@ import { RouteAdmin } from '../../src/store/route-admin.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { REPO } from '../support/cli.js';
 import { RawTcpClient, waitFor } from '../support/net.js';
+import { registerOverTcp } from '../support/registration.js';
 import { startConsoleHere, startDnsHere, type LocalService } from '../support/services.js';
 import { ADMIN, addTestUsers, insertSeries, insertStatus } from './helpers.js';
 
@@ -44,6 +46,14 @@ function routeAnswers(client: RawTcpClient, from: number): { hosts: string[]; st
     .filter((f) => f.msgid === MsgId.GetRouteResponse)
     .map((f) => decodeBody(MsgId.GetRouteResponse, f.body))
     .map((answer) => ({ hosts: answer.host.map((h) => `${h.ip}:${h.port}`), strategy: answer.strategy }));
+}
+
+/** The weights of ip:port in every route answer the client got from index `from` on (absent when the host was not in it). */
+function weightsOf(client: RawTcpClient, from: number, ip: string, port: number): (number | undefined)[] {
+  return client.frames
+    .slice(from)
+    .filter((f) => f.msgid === MsgId.GetRouteResponse)
+    .map((f) => decodeBody(MsgId.GetRouteResponse, f.body).host.find((h) => h.ip === ipToInt32(ip) && h.port === port)?.weight);
 }
 
 if (!existsSync(CHROMIUM)) {
@@ -209,6 +219,41 @@ if (!existsSync(CHROMIUM)) {
     const newest = await page.locator('#changes-table tbody tr').first().innerText();
     assert.match(newest, new RegExp(`${ADMIN.name}[\\s\\S]*42:7[\\s\\S]*host removed`));
     await page.screenshot({ path: join(SCREENSHOTS, 'changes.png'), fullPage: true });
+  });
+
+  test("a server's registered instance on the route page with its load and heartbeat; drained and undrained there, and dns pushes each", async () => {
+    const routes = new RouteAdmin(store);
+    await routes.addModule({ modid: 43, cmdid: 1, description: 'self-registered service' }, 'fixture');
+    const instance = await registerOverTcp(dns.port, { modid: 43, cmdid: 1, ip: '127.0.0.3', port: 4300, weight: 2 });
+    try {
+      await instance.renew({ inFlight: 2, connections: 1, cpuPermille: 120, score: 512 });
+      await waitFor(async () => (await routes.listInstances({ modid: 43, cmdid: 1 })).instances[0]?.load?.score === 512, { timeoutMs: UI_TIMEOUT_MS, message: 'the dns to write the load' });
+      const subscribed = agent.frames.length;
+      agent.send(MsgId.GetRouteRequest, { modid: 43, cmdid: 1 });
+      await waitFor(() => weightsOf(agent, subscribed, '127.0.0.3', 4300).includes(2), { timeoutMs: UI_TIMEOUT_MS, message: 'dns to serve the instance' });
+
+      await page.goto(`${server.service.url}modules/43/1`);
+      const row = page.locator('#instances-table tr[data-instance="127.0.0.3:4300"]');
+      await row.waitFor();
+      assert.equal((await row.locator('td.load').innerText()).trim(), '512');
+      assert.match(await row.locator('td.heartbeat').innerText(), /^(just now|\d+ s ago)$/);
+      assert.equal((await row.locator('td.weight').innerText()).trim(), '2');
+
+      const beforeDrain = agent.frames.length;
+      await row.getByRole('button', { name: 'Drain', exact: true }).click();
+      await edit('PUT', '/instances/127.0.0.3/4300/weight', () => row.getByRole('button', { name: 'Confirm drain' }).click());
+      await row.getByText('Drained').waitFor();
+      await waitFor(() => weightsOf(agent, beforeDrain, '127.0.0.3', 4300).includes(0), { timeoutMs: UI_TIMEOUT_MS, message: 'dns to push weight 0' });
+      await page.screenshot({ path: join(SCREENSHOTS, 'route-instances.png'), fullPage: true });
+
+      const beforeUndrain = agent.frames.length;
+      await edit('DELETE', '/instances/127.0.0.3/4300/weight', () => row.getByRole('button', { name: 'Undrain' }).click());
+      await waitFor(async () => (await row.locator('td.weight').innerText()).trim() === '2', { timeoutMs: UI_TIMEOUT_MS, message: 'the registered weight in the table' });
+      await waitFor(() => weightsOf(agent, beforeUndrain, '127.0.0.3', 4300).includes(2), { timeoutMs: UI_TIMEOUT_MS, message: 'dns to push the registered weight' });
+      assert.equal(await row.getByRole('button', { name: 'Drain', exact: true }).count(), 1);
+    } finally {
+      await instance.client.close();
+    }
   });
 
   test('the charts of a route with call status render and keep their data; a missing module says so', async () => {

@@ -43,7 +43,8 @@ export async function registerOverTcp(dnsPort: number, instance: RawInstance): P
   const key = { modid: instance.modid, cmdid: instance.cmdid, ip: ipToInt32(instance.ip), port: instance.port };
   let seq = 1;
   client.send(MsgId.RegisterRequest, { seq, ...key, weight: instance.weight, ttlMs: instance.ttlMs ?? 60_000 });
-  const { lease } = await expectOk(client, seq, `register ${instance.ip}:${instance.port}`);
+  // An OK reply always carries its lease.
+  const lease = (await expectOk(client, seq, `register ${instance.ip}:${instance.port}`)).lease!;
   return {
     client,
     lease,
