@@ -19,26 +19,11 @@ import { InstanceRegistry, type InstanceRegistration } from '../../src/store/reg
 import { RouteAdmin } from '../../src/store/route-admin.js';
 import { RouteReader } from '../../src/store/route-reader.js';
 import { openStore, type Store } from '../../src/store/store.js';
-import { lars, type Run } from '../support/cli.js';
+import { assertFailure, assertUsageError, jsonOutput, lars, type Run } from '../support/cli.js';
 import { forEachEngine } from '../support/engines.js';
 import { RawTcpClient, waitFor } from '../support/net.js';
 import { registerOverTcp } from '../support/registration.js';
 import { startDnsHere } from '../support/services.js';
-
-function json(run: Run): any {
-  assert.equal(run.code, 0, run.stderr);
-  assert.equal(run.stderr, '');
-  return JSON.parse(run.stdout);
-}
-
-/** Exit 1 with exactly one line on stderr and nothing on stdout. */
-function failure(run: Run, pattern: RegExp): void {
-  assert.equal(run.code, 1, `stdout: ${run.stdout} stderr: ${run.stderr}`);
-  assert.equal(run.stdout, '');
-  const lines = run.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, run.stderr);
-  assert.match(lines[0]!, pattern);
-}
 
 /** Table lines with their columns split (single spaces). */
 const tableLines = (run: Run) => run.stdout.trimEnd().split('\n').map((l) => l.split(/\s{2,}/).join(' | '));
@@ -74,7 +59,7 @@ await forEachEngine('lars instances and route list with registered instances', (
 
   test('--json: one document of instances (load, heartbeat, shadowed by a configured host); route list adds them with source, heartbeat and load', async () => {
     const [all, one, routes] = await Promise.all([run('instances', '--json'), run('instances', '10', '1', '--json'), run('route', 'list', '10', '1', '--json')]);
-    const doc = json(all);
+    const doc = jsonOutput(all);
     assert.deepEqual(Object.keys(doc), ['instances']);
     assert.deepEqual(
       doc.instances.map((i: any) => [i.modid, i.cmdid, i.ip, i.port, i.weight, i.shadowed, i.drained, i.load?.score ?? null]),
@@ -88,9 +73,9 @@ await forEachEngine('lars instances and route list with registered instances', (
     assert.deepEqual(loaded.load, { inFlight: 4, connections: 2, cpuPermille: 150, score: 420 });
     assert.deepEqual([loaded.ttl, loaded.owner, loaded.source, loaded.metadata, loaded.overrideWeight], [5, OWNER, 'registered', { zone: 'a' }, null]);
     assert.ok(Math.abs(loaded.lastHeartbeat - Date.now() / 1000) < 600, `lastHeartbeat ${loaded.lastHeartbeat}`);
-    assert.deepEqual(json(one).instances.map((i: any) => i.ip), ['10.0.0.1', '10.0.0.2']);
+    assert.deepEqual(jsonOutput(one).instances.map((i: any) => i.ip), ['10.0.0.1', '10.0.0.2']);
 
-    const listed = json(routes);
+    const listed = jsonOutput(routes);
     assert.equal(listed.version, await admin.version());
     assert.deepEqual(
       listed.routes.map(({ modid, cmdid, ip, port, weight, source, load }: any) => ({ modid, cmdid, ip, port, weight, source, score: load?.score ?? null })),
@@ -108,7 +93,7 @@ await forEachEngine('lars instances and route list with registered instances', (
 
   test('drain, weight and undrain: what dns serves changes, a drain survives re-registration, each answers with the route version', async () => {
     const start = await admin.version();
-    const drained = json(await run('instances', 'drain', '10', '1', '10.0.0.2', '80', '--json'));
+    const drained = jsonOutput(await run('instances', 'drain', '10', '1', '10.0.0.2', '80', '--json'));
     assert.deepEqual(drained, { action: 'drain', modid: 10, cmdid: 1, ip: '10.0.0.2', port: 80, weight: 0, registered: true, version: start + 1 });
     assert.equal(await servedWeight(store, '10.0.0.2', 80), 0);
 
@@ -116,21 +101,21 @@ await forEachEngine('lars instances and route list with registered instances', (
     const again = (await admin.listInstances({ modid: 10, cmdid: 1 })).instances.find((i) => i.ip === '10.0.0.2')!;
     assert.deepEqual([again.weight, again.registeredWeight, again.overrideWeight, again.drained], [0, 3, 0, true], 'still drained after the server registered again');
 
-    const weighted = json(await run('instances', 'weight', '10', '1', '10.0.0.2', '80', '7', '--json'));
+    const weighted = jsonOutput(await run('instances', 'weight', '10', '1', '10.0.0.2', '80', '7', '--json'));
     assert.deepEqual([weighted.action, weighted.weight, weighted.version > drained.version], ['weight', 7, true]);
     assert.equal(await servedWeight(store, '10.0.0.2', 80), 7);
 
-    const undrained = json(await run('instances', 'undrain', '10', '1', '10.0.0.2', '80', '--json'));
+    const undrained = jsonOutput(await run('instances', 'undrain', '10', '1', '10.0.0.2', '80', '--json'));
     assert.deepEqual(undrained, { action: 'undrain', modid: 10, cmdid: 1, ip: '10.0.0.2', port: 80, registered: true, version: weighted.version + 1 });
     assert.equal(await servedWeight(store, '10.0.0.2', 80), 3, 'the registered weight again');
-    failure(await run('instances', 'undrain', '10', '1', '10.0.0.2', '80'), /^lars instances: instance 10\.0\.0\.2:80 of module 10:1 has no operator weight$/);
+    assertFailure(await run('instances', 'undrain', '10', '1', '10.0.0.2', '80'), /^lars instances: instance 10\.0\.0\.2:80 of module 10:1 has no operator weight$/);
 
     // A weight for an instance that has not registered (yet) is kept, and the command says so.
     const ahead = await run('instances', 'drain', '10', '1', '10.0.0.9', '80');
     assert.equal(ahead.code, 0, ahead.stderr);
     assert.match(ahead.stdout, /^drained instance 10\.0\.0\.9:80 of module 10:1 \(route version \d+\)\n$/);
     assert.equal(ahead.stderr, 'note: no instance 10.0.0.9:80 of module 10:1 is registered now; the weight applies when it registers\n');
-    assert.equal(json(await run('instances', 'undrain', '10', '1', '10.0.0.9', '80', '--json')).registered, false);
+    assert.equal(jsonOutput(await run('instances', 'undrain', '10', '1', '10.0.0.9', '80', '--json')).registered, false);
   });
 
   test('human output: tables with heartbeat age, load, DRAINED and SHADOWED; route list has SOURCE, HEARTBEAT, LOAD', async () => {
@@ -157,7 +142,7 @@ await forEachEngine('lars instances and route list with registered instances', (
       [['instances', 'drain', '10', '1', '10.0.0.2', '0'], /^lars instances: port: must be between 1 and 65535, got 0$/],
     ];
     const runs = await Promise.all(cases.map(([args]) => run(...args)));
-    runs.forEach((r, i) => failure(r, cases[i]![1]));
+    runs.forEach((r, i) => assertFailure(r, cases[i]![1]));
     assert.equal((await admin.listInstances({ modid: 10, cmdid: 1 })).instances.every((i) => i.overrideWeight === null), true, 'nothing was set');
   });
 });
@@ -181,11 +166,7 @@ describe('lars instances: usage, help and an unreachable store', () => {
       [['--help'], /\n {2}lars instances \[MODID CMDID\] \| drain MODID CMDID IP PORT/],
     ];
     const [usageRuns, helpRuns] = await Promise.all([Promise.all(cases.map(([args]) => lars(args))), Promise.all(helps.map(([args]) => lars(args)))]);
-    usageRuns.forEach((r, i) => {
-      assert.equal(r.code, 2, `${cases[i]![0].join(' ')}: ${r.stderr}`);
-      assert.equal(r.stdout, '');
-      assert.match(r.stderr.split('\n')[0]!, cases[i]![1]);
-    });
+    usageRuns.forEach((r, i) => assertUsageError(r, cases[i]![1]));
     helpRuns.forEach((r, i) => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, helps[i]![1]);
@@ -198,7 +179,7 @@ describe('lars instances: usage, help and an unreachable store', () => {
       lars(['instances', 'drain', '1', '1', '10.0.0.1', '80', '--store', 'mysql://root:hunter2@127.0.0.1:1/lars']),
     ]);
     for (const r of runs) {
-      failure(r, /^lars instances: cannot reach mysql at 127\.0\.0\.1:1\/lars: /);
+      assertFailure(r, /^lars instances: cannot reach mysql at 127\.0\.0\.1:1\/lars: /);
       assert.ok(!r.stderr.includes('hunter2'));
     }
   });
@@ -238,20 +219,20 @@ describe('a server registered with a real dns, seen and drained from the CLI', (
       const admin = new RouteAdmin(store);
       await waitFor(async () => (await admin.listInstances({ modid: 20, cmdid: 1 })).instances[0]?.load?.score === 610, { message: 'the dns to write the load' });
 
-      const [listed] = json(await lars(['instances', '20', '1', '--store', url, '--json'])).instances;
+      const [listed] = jsonOutput(await lars(['instances', '20', '1', '--store', url, '--json'])).instances;
       assert.deepEqual([listed.ip, listed.port, listed.weight, listed.load.score, listed.load.inFlight], ['127.0.0.2', 9000, 2, 610, 3]);
       assert.ok(listed.owner.length > 0);
 
       const beforeDrain = agent.frames.length;
-      json(await lars(['instances', 'drain', '20', '1', '127.0.0.2', '9000', '--store', url, '--json']));
+      jsonOutput(await lars(['instances', 'drain', '20', '1', '127.0.0.2', '9000', '--store', url, '--json']));
       await waitFor(() => pushedWeights(agent, beforeDrain).includes(0), { message: 'dns to push weight 0 for the drained instance' });
       const beforeUndrain = agent.frames.length;
-      json(await lars(['instances', 'undrain', '20', '1', '127.0.0.2', '9000', '--store', url, '--json']));
+      jsonOutput(await lars(['instances', 'undrain', '20', '1', '127.0.0.2', '9000', '--store', url, '--json']));
       await waitFor(() => pushedWeights(agent, beforeUndrain).includes(2), { message: 'dns to push the registered weight again' });
 
       await server.client.close();
       await waitFor(async () => (await admin.listInstances({ modid: 20, cmdid: 1 })).instances.length === 0, { message: 'the lease to end after its connection closed' });
-      assert.deepEqual(json(await lars(['instances', '20', '1', '--store', url, '--json'])), { instances: [] });
+      assert.deepEqual(jsonOutput(await lars(['instances', '20', '1', '--store', url, '--json'])), { instances: [] });
     } finally {
       await agent.close();
       await dns.stop();

@@ -4,30 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { lars, type Run } from '../support/cli.js';
+import { assertFailure, assertUsageError, jsonOutput, lars } from '../support/cli.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-
-function json(run: Run): unknown {
-  assert.equal(run.code, 0, run.stderr);
-  assert.equal(run.stderr, '');
-  return JSON.parse(run.stdout);
-}
-
-/** Exit 1 with exactly one line on stderr and nothing on stdout. */
-function failure(run: Run, pattern: RegExp): void {
-  assert.equal(run.code, 1, `stdout: ${run.stdout} stderr: ${run.stderr}`);
-  assert.equal(run.stdout, '');
-  const lines = run.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, run.stderr);
-  assert.match(lines[0]!, pattern);
-}
-
-/** Exit 2; the first stderr line says what is wrong (main adds a --help hint after it). */
-function usage(run: Run, pattern: RegExp): void {
-  assert.equal(run.code, 2, `stdout: ${run.stdout} stderr: ${run.stderr}`);
-  assert.equal(run.stdout, '');
-  assert.match(run.stderr.split('\n')[0]!, pattern);
-}
 
 describe('lars module / route / db against a SQLite store', () => {
   let dir = '';
@@ -40,7 +18,7 @@ describe('lars module / route / db against a SQLite store', () => {
 
   test('db migrate from two processes at once: both succeed, one applies the schema', async () => {
     const runs = await Promise.all([lars(['db', 'migrate', '--store', store, '--json']), lars(['db', 'migrate', '--store', store, '--json'])]);
-    const docs = runs.map((r) => json(r) as { store: string; applied: string[] });
+    const docs = runs.map((r) => jsonOutput(r) as { store: string; applied: string[] });
     assert.deepEqual(docs.map((d) => d.applied.length).sort(), [0, MIGRATIONS.length]);
     assert.equal(docs[0]!.store, `sqlite:${join(dir, 'data', 'lars.db')}`);
     const again = await lars(['db', 'migrate', '--store', store]);
@@ -49,14 +27,14 @@ describe('lars module / route / db against a SQLite store', () => {
   });
 
   test('module add and route add/update/list/del with --json print one JSON document', async () => {
-    const module = json(await lars(['module', 'add', '10', '1', '--description', 'pay service', '--store', store, '--json']));
+    const module = jsonOutput(await lars(['module', 'add', '10', '1', '--description', 'pay service', '--store', store, '--json']));
     assert.deepEqual(module, { action: 'add', modid: 10, cmdid: 1, description: 'pay service', version: 1 });
-    const added = json(await lars(['route', 'add', '10', '1', '200.1.2.3', '9000', '--weight', '5', '--store', store, '--json']));
+    const added = jsonOutput(await lars(['route', 'add', '10', '1', '200.1.2.3', '9000', '--weight', '5', '--store', store, '--json']));
     assert.deepEqual(added, { action: 'add', modid: 10, cmdid: 1, ip: '200.1.2.3', port: 9000, weight: 5, version: 2 });
-    json(await lars(['route', 'add', '10', '1', '10.0.0.1', '9000', '--store', store, '--json']));
-    const updated = json(await lars(['route', 'update', '10', '1', '10.0.0.1', '9000', '--weight', '2', '--store', store, '--json']));
+    jsonOutput(await lars(['route', 'add', '10', '1', '10.0.0.1', '9000', '--store', store, '--json']));
+    const updated = jsonOutput(await lars(['route', 'update', '10', '1', '10.0.0.1', '9000', '--weight', '2', '--store', store, '--json']));
     assert.deepEqual(updated, { action: 'update', modid: 10, cmdid: 1, ip: '10.0.0.1', port: 9000, weight: 2, version: 4 });
-    const listed = json(await lars(['route', 'list', '10', '1', '--store', store, '--json'])) as { version: number; routes: unknown[] };
+    const listed = jsonOutput(await lars(['route', 'list', '10', '1', '--store', store, '--json'])) as { version: number; routes: unknown[] };
     assert.equal(listed.version, 4);
     assert.deepEqual(
       listed.routes.map((r) => {
@@ -68,9 +46,9 @@ describe('lars module / route / db against a SQLite store', () => {
         { modid: 10, cmdid: 1, ip: '200.1.2.3', port: 9000, weight: 5 },
       ],
     );
-    const modules = json(await lars(['module', 'list', '--store', store, '--json'])) as { modules: { modid: number; hosts: number; description: string }[] };
+    const modules = jsonOutput(await lars(['module', 'list', '--store', store, '--json'])) as { modules: { modid: number; hosts: number; description: string }[] };
     assert.deepEqual(modules.modules.map((m) => [m.modid, m.hosts, m.description]), [[10, 2, 'pay service']]);
-    const deleted = json(await lars(['route', 'del', '10', '1', '10.0.0.1', '9000', '--store', store, '--json']));
+    const deleted = jsonOutput(await lars(['route', 'del', '10', '1', '10.0.0.1', '9000', '--store', store, '--json']));
     assert.deepEqual(deleted, { action: 'del', modid: 10, cmdid: 1, ip: '10.0.0.1', port: 9000, version: 5 });
   });
 
@@ -99,20 +77,20 @@ describe('lars module / route / db against a SQLite store', () => {
   test("module add and update --strategy: the module's strategy, in the JSON answers and the STRATEGY column; default clears it", async () => {
     // A store of its own: the other tests count the shared one's route versions.
     const store = `sqlite:${join(dir, 'strategy', 'lars.db')}`;
-    const added = json(await lars(['module', 'add', '30', '1', '--strategy', 'least_request', '--store', store, '--json'])) as { version: number };
+    const added = jsonOutput(await lars(['module', 'add', '30', '1', '--strategy', 'least_request', '--store', store, '--json'])) as { version: number };
     assert.deepEqual(added, { action: 'add', modid: 30, cmdid: 1, strategy: 'least_request', version: added.version });
     const listed = () => lars(['module', 'list', '--store', store]).then((run) => run.stdout.split('\n').find((line) => line.startsWith('30 '))?.split(/\s+/));
     assert.deepEqual(await listed(), ['30', '1', '0', 'least_request', '']);
-    const changed = json(await lars(['module', 'update', '30', '1', '--strategy', 'consistent_hash', '--description', 'sticky', '--store', store, '--json']));
+    const changed = jsonOutput(await lars(['module', 'update', '30', '1', '--strategy', 'consistent_hash', '--description', 'sticky', '--store', store, '--json']));
     assert.deepEqual(changed, { action: 'update', modid: 30, cmdid: 1, description: 'sticky', strategy: 'consistent_hash', version: added.version + 1 });
-    const modules = json(await lars(['module', 'list', '--store', store, '--json'])) as { modules: { modid: number; strategy: string | null; description: string }[] };
+    const modules = jsonOutput(await lars(['module', 'list', '--store', store, '--json'])) as { modules: { modid: number; strategy: string | null; description: string }[] };
     assert.deepEqual(modules.modules.filter((m) => m.modid === 30).map((m) => [m.strategy, m.description]), [['consistent_hash', 'sticky']]);
-    const cleared = json(await lars(['module', 'update', '30', '1', '--strategy', 'default', '--store', store, '--json']));
+    const cleared = jsonOutput(await lars(['module', 'update', '30', '1', '--strategy', 'default', '--store', store, '--json']));
     assert.deepEqual(cleared, { action: 'update', modid: 30, cmdid: 1, strategy: null, version: added.version + 2 });
     assert.deepEqual(await listed(), ['30', '1', '0', 'default', 'sticky']);
     const human = await lars(['module', 'update', '30', '1', '--strategy', 'lars', '--store', store]);
     assert.equal(human.stdout, `updated module 30:1 (route version ${added.version + 3})\n`);
-    json(await lars(['module', 'del', '30', '1', '--store', store, '--json']));
+    jsonOutput(await lars(['module', 'del', '30', '1', '--store', store, '--json']));
   });
 
   test('failures exit 1 with one clear line: unknown module, bad value, duplicate, unreachable database', async () => {
@@ -126,9 +104,9 @@ describe('lars module / route / db against a SQLite store', () => {
     ];
     // Independent and read-only in effect: run them side by side to keep the test short.
     const runs = await Promise.all(cases.map(([args]) => lars([...args, '--store', store])));
-    runs.forEach((run, i) => failure(run, cases[i]![1]));
+    runs.forEach((run, i) => assertFailure(run, cases[i]![1]));
     const unreachable = await lars(['route', 'list', '--store', 'mysql://root:hunter2@127.0.0.1:1/lars']);
-    failure(unreachable, /^lars route: cannot reach mysql at 127\.0\.0\.1:1\/lars: /);
+    assertFailure(unreachable, /^lars route: cannot reach mysql at 127\.0\.0\.1:1\/lars: /);
     assert.ok(!unreachable.stderr.includes('hunter2'));
   });
 
@@ -149,14 +127,14 @@ describe('lars module / route / db against a SQLite store', () => {
       [['db', 'upgrade', '--store', store], /expected: lars db migrate/],
     ];
     const runs = await Promise.all(cases.map(([args]) => lars(args)));
-    runs.forEach((run, i) => usage(run, cases[i]![1]));
+    runs.forEach((run, i) => assertUsageError(run, cases[i]![1]));
   });
 
   test('route adds from two processes at once get distinct versions', async () => {
     const runs = await Promise.all(
       ['10.1.0.1', '10.1.0.2', '10.1.0.3'].map((ip) => lars(['route', 'add', '10', '1', ip, '80', '--store', store, '--json'])),
     );
-    const versions = runs.map((r) => (json(r) as { version: number }).version).sort((a, b) => a - b);
+    const versions = runs.map((r) => (jsonOutput(r) as { version: number }).version).sort((a, b) => a - b);
     assert.deepEqual(versions, [9, 10, 11]);
   });
 });

@@ -3,6 +3,7 @@
  * commands to completion, and services as child processes that are ready once
  * they log their "ready" line.
  */
+import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { waitFor, type WaitOptions } from './net.js';
@@ -51,6 +52,29 @@ export function lars(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> 
       },
     );
   });
+}
+
+/** Exit 0, nothing on stderr, and stdout is one JSON document: returns it. */
+export function jsonOutput(run: Run): any {
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(run.stderr, '');
+  return JSON.parse(run.stdout);
+}
+
+/** Exit 1 with exactly one line on stderr, matching the pattern, and nothing on stdout. */
+export function assertFailure(run: Run, pattern: RegExp): void {
+  assert.equal(run.code, 1, `stdout: ${run.stdout} stderr: ${run.stderr}`);
+  assert.equal(run.stdout, '');
+  const lines = run.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, run.stderr);
+  assert.match(lines[0]!, pattern);
+}
+
+/** Exit 2 with nothing on stdout; the first stderr line says what is wrong (main adds a --help hint after it). */
+export function assertUsageError(run: Run, pattern: RegExp): void {
+  assert.equal(run.code, 2, `stdout: ${run.stdout} stderr: ${run.stderr}`);
+  assert.equal(run.stdout, '');
+  assert.match(run.stderr.split('\n')[0]!, pattern);
 }
 
 export interface LarsProcess {
