@@ -246,7 +246,8 @@ export class InstanceRegistration {
 
   private notGranted(reply: Reply): void {
     if (reply === undefined) {
-      this.logLimited('warn', 'register_unanswered', { replyTimeoutMs: this.replyTimeoutMs });
+      // A lost connection is logged by the link; only a dns that stays silent is worth a line here.
+      if (this.client.connected) this.logLimited('warn', 'register_unanswered', { replyTimeoutMs: this.replyTimeoutMs });
       return;
     }
     const fields = { status: registryStatusName(reply.status), reason: reply.reason, modid: this.options.modid, cmdid: this.options.cmdid };
@@ -265,7 +266,7 @@ export class InstanceRegistration {
     if (lease === undefined || !this.client.connected) return;
     const reply = await this.request(MsgId.RenewRequest, (seq) => ({ seq, lease: lease.id, ...this.instance(lease), load: this.options.load() }));
     if (reply === undefined || this.lease !== lease) {
-      if (reply === undefined) this.logLimited('warn', 'renew_unanswered', { lease: lease.id });
+      if (reply === undefined && this.client.connected) this.logLimited('warn', 'renew_unanswered', { lease: lease.id });
       return;
     }
     if (reply.status === RegistryStatus.OK) return;

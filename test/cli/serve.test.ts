@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { DnsService } from '../../src/dns/service.js';
 import { openStore, RouteAdmin, type Store } from '../../src/store/index.js';
 import { lars, portOf, startLars } from '../support/cli.js';
-import { routeOf, waitForRoute } from '../support/dns-route.js';
+import { waitForRoute } from '../support/dns-route.js';
 import { waitFor } from '../support/net.js';
 import { startDnsHere, type LocalService } from '../support/services.js';
 
@@ -57,7 +57,8 @@ test('lars serve registers its port; on SIGTERM it deregisters first, answers ev
   await waitFor(() => client.received() === 'before\n', { message: 'the echo' });
   const exit = serve.stop();
   await serve.waitForLine(/ serve\.registration deregistered /);
-  assert.equal((await routeOf(dns.port, 11, 1)).has(instance), false);
+  await waitForRoute(dns.port, 11, 1, (hosts) => !hosts.has(instance));
+  assert.equal(serve.child.exitCode, null, 'out of the route while still serving');
   const during = Array.from({ length: 20 }, (_, i) => `draining ${i}\n`);
   for (const line of during) client.socket.write(line);
   await waitFor(() => client.received() === 'before\n' + during.join(''), { message: 'every line sent during the drain answered' });

@@ -80,7 +80,7 @@ test('a registered instance is in the dns answer, with the load it renews with, 
   await handle.close();
   assert.equal(handle.registered, false);
   assert.ok(logs.matching(/registration deregistered lease=/).length > 0);
-  assert.equal((await routeOf(dns.address!.port, 7, 1)).has(instance), false);
+  await waitForRoute(dns.address!.port, 7, 1, (hosts) => !hosts.has(instance));
   await stopDns(dns);
 });
 
@@ -198,6 +198,6 @@ test('with closeOnSignal, SIGTERM deregisters, then ends the process as the sign
   const [code, signal] = await exited;
   assert.deepEqual([code, signal], [null, 'SIGTERM']);
   assert.match(stderr, / registration deregistered lease=/);
-  assert.equal((await routeOf(dns.address!.port, 7, 7)).has(`127.0.0.1:${port}`), false);
+  await waitForRoute(dns.address!.port, 7, 7, (hosts) => !hosts.has(`127.0.0.1:${port}`));
   await stopDns(dns);
 });
