@@ -6,8 +6,11 @@ export const DEFAULT_DNS_PORT = 7778;
 export const DEFAULT_DNS_ADMIN_PORT = 17778;
 
 export const dnsSection = defineSection('dns', {
-  /** How often the version row is read; an edit reaches agents within about this long. */
-  poll_interval_ms: int({ default: 1000, min: 10, max: 3_600_000 }),
+  /**
+   * How often the version row is read; an edit reaches agents within about
+   * this long (a registration made through another dns too: docs/registry.md).
+   */
+  poll_interval_ms: int({ default: 500, min: 10, max: 3_600_000 }),
   /** Every route is reloaded and compared this often, whatever the version says (safety net). */
   full_reload_interval_s: int({ default: 60, min: 1 }),
   /** Ceiling of the retry backoff while the store is unreachable. */
@@ -23,8 +26,36 @@ export const dnsSection = defineSection('dns', {
   max_empty_subscriptions: int({ default: 10_000, min: 0 }),
 });
 
-/** Every section startDns reads: its own and the TCP server limits. */
-export const DNS_CONFIG_SECTIONS = [dnsSection, reactorSection] as const;
+/** Self-registration (docs/registry.md). */
+export const registrySection = defineSection('registry', {
+  /** Lease TTL when a registration asks for none. */
+  default_ttl_ms: int({ default: 3000, min: 100, max: 3_600_000 }),
+  /** The shortest TTL a registration may ask for. */
+  min_ttl_ms: int({ default: 1000, min: 100, max: 3_600_000 }),
+  /** The longest TTL a registration may ask for. */
+  max_ttl_ms: int({ default: 300_000, min: 100, max: 3_600_000 }),
+  /** A lease ends this long after its connection closed, unless renewed meanwhile (a killed server is gone at once). */
+  close_grace_ms: int({ default: 1000, min: 0, max: 3_600_000 }),
+  /** How often leases are checked for expiry. */
+  sweep_interval_ms: int({ default: 100, min: 10, max: 60_000 }),
+  /** How often changed loads are written; also the least time between two load pushes of one route. */
+  load_flush_ms: int({ default: 1000, min: 10, max: 3_600_000 }),
+  /** A score change smaller than this (of 1000) is not written. */
+  load_delta: int({ default: 50, min: 0, max: 1_000_000 }),
+  /** The stored last-heartbeat time of an instance is refreshed at least this often. */
+  heartbeat_store_s: int({ default: 10, min: 1, max: 86_400 }),
+  /** How often this dns writes its liveness row. */
+  node_heartbeat_ms: int({ default: 1000, min: 10, max: 3_600_000 }),
+  /** A dns whose liveness row did not change for this long is dead: its instances expire. */
+  node_timeout_ms: int({ default: 3000, min: 20, max: 3_600_000 }),
+  /** Instances one peer address may hold on this dns. */
+  max_instances_per_peer: int({ default: 1024, min: 1 }),
+  /** Registrations per second one peer address may make (bursts of twice that). */
+  registrations_per_second: int({ default: 200, min: 1 }),
+});
+
+/** Every section startDns reads: its own, the registry's and the TCP server limits. */
+export const DNS_CONFIG_SECTIONS = [dnsSection, registrySection, reactorSection] as const;
 
 /** What startDns reads of its options: one entry per section, some values or all. */
 export type DnsConfigInput = ConfigInput<typeof DNS_CONFIG_SECTIONS>;

@@ -7,7 +7,7 @@ import { encodeFrame } from '../protocol/frame.js';
 import { encodeBody } from '../protocol/messages.js';
 import { MsgId } from '../protocol/msgid.js';
 import { routeIdOf, routeKey, type RouteKey } from '../protocol/route-key.js';
-import type { LoadedRoute, RouteHost } from '../store/index.js';
+import type { InstanceLoadRow, LoadedRoute, RouteHost } from '../store/index.js';
 
 export class RouteEntry {
   private frame: Buffer | undefined;
@@ -26,24 +26,25 @@ export class RouteEntry {
     return this.frame;
   }
 
-  /** Whether an agent would get the same answer: the same hosts in order, and the same strategy. */
+  /** Whether an agent would get the same answer: the same hosts in order (weights and loads too), and the same strategy. */
   sameAnswer(other: RouteEntry | undefined): boolean {
     if (!other || other.strategy !== this.strategy || other.hosts.length !== this.hosts.length) return false;
     return this.hosts.every((h, i) => {
       const o = other.hosts[i]!;
-      return h.ip === o.ip && h.port === o.port && h.weight === o.weight;
+      return h.ip === o.ip && h.port === o.port && h.weight === o.weight && h.load === o.load;
     });
   }
 }
 
 /**
- * The codec leaves weight 1 and a null strategy out, so a route without
- * weights whose module names no strategy is the very bytes Lars sends
+ * The codec leaves weight 1, a null load and a null strategy out, so a route
+ * without weights or registered instances whose module names no strategy is
+ * the very bytes Lars sends
  * (docs/protocol.md). An empty answer never names a strategy: an agent drops
  * a route without hosts, whatever it would run.
  */
 export function routeResponseFrame(modid: number, cmdid: number, hosts: readonly RouteHost[], strategy: string | null = null): Buffer {
-  const host = hosts.map((h) => ({ ip: h.ip | 0, port: h.port, weight: h.weight }));
+  const host = hosts.map((h) => ({ ip: h.ip | 0, port: h.port, weight: h.weight, load: h.load }));
   return encodeFrame(MsgId.GetRouteResponse, encodeBody(MsgId.GetRouteResponse, { modid, cmdid, host, strategy }));
 }
 
@@ -91,6 +92,32 @@ export class RouteSnapshot {
       else routes.set(key, entryFor(key, route));
     }
     return new RouteSnapshot(version, routes);
+  }
+
+  /**
+   * A new snapshot with the registered instances' scores replaced (same
+   * version: loads are not route changes), and the routes whose answer
+   * moved. A row for a host the snapshot does not serve as registered (gone
+   * meanwhile, or shadowed by a configured host) is skipped.
+   */
+  withLoads(loads: readonly InstanceLoadRow[]): { snapshot: RouteSnapshot; changed: RouteKey[] } {
+    const updated = new Map<RouteKey, RouteHost[]>();
+    for (const row of loads) {
+      const key = routeKey(row.modid, row.cmdid);
+      const hosts = updated.get(key) ?? this.routes.get(key)?.hosts;
+      const at = hosts?.findIndex((h) => h.ip === row.ip && h.port === row.port && h.source === 'registered') ?? -1;
+      if (!hosts || at < 0 || hosts[at]!.load === row.score) continue;
+      const copy = updated.get(key) ?? [...hosts];
+      copy[at] = { ...copy[at]!, load: row.score };
+      updated.set(key, copy);
+    }
+    if (updated.size === 0) return { snapshot: this, changed: [] };
+    const routes = new Map(this.routes);
+    for (const [key, hosts] of updated) {
+      const entry = routes.get(key)!;
+      routes.set(key, new RouteEntry(entry.modid, entry.cmdid, hosts, entry.strategy));
+    }
+    return { snapshot: new RouteSnapshot(this.version, routes), changed: [...updated.keys()] };
   }
 
   /** Keys whose answer differs between this snapshot and next. */

@@ -8,13 +8,18 @@
  * are compared instead. Change rows are only read, never consumed, so any
  * number of dns instances can share one store.
  *
+ * Registered instances' loads (docs/registry.md) are not route changes: each
+ * poll also reads the registry's counter, and when it moved, the rows
+ * written since; those only update scores in the snapshot, reported through
+ * onLoads so the service can push them at its own pace.
+ *
  * When the store is away the last snapshot keeps serving; polls back off and
  * the service catches up on the first poll that succeeds.
  */
 import { Backoff } from '../reactor/backoff.js';
 import { rateLimited, type Logger } from '../reactor/log.js';
 import { routeKeyOf, type RouteId, type RouteKey } from '../protocol/route-key.js';
-import { coversVersions, type LoadedRoute, type LoadedRoutes, type RouteChange } from '../store/index.js';
+import { coversVersions, type InstanceLoadRow, type LoadedRoute, type LoadedRoutes, type RouteChange } from '../store/index.js';
 import { RouteSnapshot } from './route-snapshot.js';
 
 /** What the sync needs from the store (RouteReader provides it). */
@@ -23,6 +28,8 @@ export interface RouteSource {
   loadRoutes(): Promise<LoadedRoutes>;
   loadRoutesOf(routes: readonly RouteId[]): Promise<Map<RouteKey, LoadedRoute>>;
   changesSince(version: number): Promise<RouteChange[]>;
+  readRegistryVersion(): Promise<number>;
+  loadsSince(revision: number): Promise<InstanceLoadRow[]>;
 }
 
 export interface RouteSyncOptions {
@@ -36,6 +43,8 @@ export interface RouteSyncOptions {
   onLoaded(snapshot: RouteSnapshot): void;
   /** Called after each later swap that changed routes, with those routes. */
   onChange(snapshot: RouteSnapshot, changed: readonly RouteKey[]): void;
+  /** Called after a swap that changed only registered instances' loads, with those routes. */
+  onLoads(snapshot: RouteSnapshot, changed: readonly RouteKey[]): void;
   now?: () => number;
 }
 
@@ -43,10 +52,16 @@ export type SyncHealth = { ok: boolean; version: number; routes: number; lastSyn
 
 export class RouteSync {
   private current = RouteSnapshot.empty();
+  /** The registry_version whose load writes the snapshot includes. */
+  private registryVersion = -1;
   private lastFullLoad = 0;
   private lastSyncAt: number | null = null;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  /** The poll queued to run next, if any (poll()). */
+  private waiting: Promise<void> | undefined;
+  /** The end of the last poll queued. */
+  private last: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly backoff: Backoff;
   private readonly logThrottled: ReturnType<typeof rateLimited>;
@@ -88,8 +103,22 @@ export class RouteSync {
     await this.running;
   }
 
-  /** One poll, exposed for tests and for "sync now" after a local edit. */
-  async poll(): Promise<void> {
+  /**
+   * One poll: for tests, and after a local write (the registry's). Polls run
+   * one at a time, in order; calls while one waits to start share it.
+   */
+  poll(): Promise<void> {
+    if (this.waiting) return this.waiting;
+    const run = this.last.then(() => {
+      this.waiting = undefined;
+      return this.pollOnce();
+    });
+    this.waiting = run;
+    this.last = run.catch(() => undefined);
+    return run;
+  }
+
+  private async pollOnce(): Promise<void> {
     const wasFailing = this.backoff.attempts > 0;
     try {
       await this.sync();
@@ -126,6 +155,11 @@ export class RouteSync {
   private async sync(): Promise<void> {
     const fullDue = !this.loaded || this.now() - this.lastFullLoad >= this.options.fullReloadIntervalMs;
     if (fullDue) return this.fullReload();
+    await this.syncRoutes();
+    await this.syncLoads();
+  }
+
+  private async syncRoutes(): Promise<void> {
     const version = await this.options.source.readVersion();
     if (version === this.current.version) return;
     const applied = this.current.version;
@@ -142,9 +176,23 @@ export class RouteSync {
     this.swap(next, this.current.changedAmong(next, keys.keys()));
   }
 
+  /** Rows written after the counter was read are read again next time: applying a score twice changes nothing. */
+  private async syncLoads(): Promise<void> {
+    const revision = await this.options.source.readRegistryVersion();
+    if (revision === this.registryVersion) return;
+    const rows = await this.options.source.loadsSince(this.registryVersion);
+    this.registryVersion = revision;
+    const { snapshot, changed } = this.current.withLoads(rows);
+    this.current = snapshot;
+    if (changed.length > 0) this.options.onLoads(snapshot, changed);
+  }
+
   private async fullReload(): Promise<void> {
     const started = this.now();
+    // Read first, like the route version: the loads read after are at least this new.
+    const revision = await this.options.source.readRegistryVersion();
     const loaded = await this.options.source.loadRoutes();
+    this.registryVersion = revision;
     const next = RouteSnapshot.fromRoutes(loaded.version, loaded.routes);
     const changed = this.loaded ? this.current.changedKeys(next) : [...loaded.routes.keys()];
     this.lastFullLoad = this.now();

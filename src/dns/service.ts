@@ -7,7 +7,9 @@
  * happened), the subscriptions, the TCP server that answers and subscribes,
  * the pushes, and the change-log pruning.
  */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
+import { hostname } from 'node:os';
 import { MsgId } from '../protocol/msgid.js';
 import type { GetRouteRequest } from '../protocol/messages.js';
 import { routeIdOf, routeKeyOf, type RouteKey } from '../protocol/route-key.js';
@@ -20,6 +22,8 @@ import { DNS_CONFIG_SECTIONS, type DnsConfigInput } from './config.js';
 import { RouteSync, type RouteSource, type SyncHealth } from './route-sync.js';
 import type { RouteSnapshot } from './route-snapshot.js';
 import { Subscriptions } from './subscriptions.js';
+import { PushThrottle } from './push-throttle.js';
+import { Registrar } from './registrar.js';
 
 /** [dns] and [reactor] as loadConfig gives them, or some of their values (the rest take the defaults). */
 export interface DnsOptions extends DnsConfigInput {
@@ -34,12 +38,14 @@ export interface DnsOptions extends DnsConfigInput {
   listen?: boolean;
 }
 
+export type DnsHealth = SyncHealth & { connections: number; subscribedRoutes: number; leases: number; node: string };
+
 export interface DnsService {
   /** The bound address; undefined when started with listen: false. */
   readonly address: AddressInfo | undefined;
   /** Serves a connection accepted elsewhere (a dispatcher hand-over). */
   adopt(socket: Socket): void;
-  health(): SyncHealth & { connections: number; subscribedRoutes: number };
+  health(): DnsHealth;
   /** Polls the store now instead of waiting for the interval. */
   syncNow(): Promise<void>;
   close(): Promise<void>;
@@ -65,7 +71,11 @@ class Dns implements DnsService {
   private readonly subscriptions: Subscriptions<Conn>;
   private readonly server: TcpServer<undefined>;
   private readonly changeLog: ChangeLog;
+  private readonly registrar: Registrar;
+  private readonly loadPushes: PushThrottle;
+  private readonly nodeId = `${hostname().slice(0, 32)}-${process.pid}-${randomBytes(4).toString('hex')}`;
   private pruneTimer: NodeJS.Timeout | undefined;
+  private loadPushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ResolvedOptions) {
     this.log = options.logger ?? createLogger('dns');
@@ -85,7 +95,9 @@ class Dns implements DnsService {
       // Requests that came before the first load were held: answer them all now.
       onLoaded: (snapshot) => this.push(snapshot, this.subscriptions.routes()),
       onChange: (snapshot, changed) => this.push(snapshot, changed),
+      onLoads: (snapshot, changed) => this.pushLoads(snapshot, changed),
     });
+    this.loadPushes = new PushThrottle(options.registry.load_flush_ms);
     this.subscriptions = new Subscriptions<Conn>({
       maxEmptyPerConnection: options.dns.max_empty_subscriptions,
       // Until the first load nothing is known to be empty, so nothing is evicted.
@@ -98,9 +110,22 @@ class Dns implements DnsService {
       ...tcpServerLimits(options.reactor),
       logger: this.log,
       metrics,
-      onClose: (conn) => this.subscriptions.forget(conn),
+      onClose: (conn) => {
+        this.subscriptions.forget(conn);
+        this.registrar.connectionClosed(conn);
+      },
     });
     this.server.handle(MsgId.GetRouteRequest, (conn, request) => this.onRequest(conn, request));
+    this.registrar = new Registrar({
+      store: options.store,
+      server: this.server,
+      config: options.registry,
+      nodeId: this.nodeId,
+      address: options.listen === false ? `worker pid ${process.pid}` : `${options.host}:${options.port}`,
+      logger: this.log,
+      metrics,
+      onWritten: () => void this.sync.poll().catch(() => undefined),
+    });
     this.changeLog = new ChangeLog(options.store);
     metrics.gauge('lars_dns_subscribed_routes', 'routes with at least one subscriber', () => this.subscriptions.routeCount);
     metrics.gauge('lars_dns_route_version', 'route version of the snapshot being served', () => this.sync.snapshot.version);
@@ -118,14 +143,21 @@ class Dns implements DnsService {
       }
     }
     this.pruneTimer = setInterval(() => void this.pruneChangeLog(), this.options.dns.prune_interval_s * 1000);
+    this.registrar.start();
   }
 
   adopt(socket: Socket): void {
     this.server.adopt(socket);
   }
 
-  health(): SyncHealth & { connections: number; subscribedRoutes: number } {
-    return { ...this.sync.health(), connections: this.server.connectionCount, subscribedRoutes: this.subscriptions.routeCount };
+  health(): DnsHealth {
+    return {
+      ...this.sync.health(),
+      connections: this.server.connectionCount,
+      subscribedRoutes: this.subscriptions.routeCount,
+      leases: this.registrar.leaseCount,
+      node: this.nodeId,
+    };
   }
 
   syncNow(): Promise<void> {
@@ -134,6 +166,8 @@ class Dns implements DnsService {
 
   async close(): Promise<void> {
     clearInterval(this.pruneTimer);
+    clearTimeout(this.loadPushTimer);
+    await this.registrar.close();
     await this.sync.stop();
     await this.server.close();
   }
@@ -155,10 +189,29 @@ class Dns implements DnsService {
     conn.sendFrame(this.sync.snapshot.responseFrame(request.modid, request.cmdid));
   }
 
-  /** Sends each route's frame to its subscribers. */
-  private push(snapshot: RouteSnapshot, keys: Iterable<RouteKey>): void {
+  /** Load changes go out at most once per load_flush_ms per route (docs/registry.md); the rest wait for their turn. */
+  private pushLoads(snapshot: RouteSnapshot, keys: readonly RouteKey[]): void {
+    const now = Date.now();
+    this.push(snapshot, keys.filter((key) => this.loadPushes.offer(key, now)), false);
+    this.scheduleLoadPushes();
+  }
+
+  private scheduleLoadPushes(): void {
+    const next = this.loadPushes.nextDueAt();
+    if (next === undefined || this.loadPushTimer !== undefined) return;
+    this.loadPushTimer = setTimeout(() => {
+      this.loadPushTimer = undefined;
+      this.push(this.sync.snapshot, this.loadPushes.due(Date.now()), false);
+      this.scheduleLoadPushes();
+    }, Math.max(0, next - Date.now()));
+  }
+
+  /** Sends each route's frame to its subscribers; a membership push also carries any load change waiting. */
+  private push(snapshot: RouteSnapshot, keys: Iterable<RouteKey>, membership = true): void {
     let sent = 0;
+    const now = Date.now();
     for (const key of keys) {
+      if (membership) this.loadPushes.pushed(key, now);
       const conns = this.subscriptions.subscribers(key);
       if (conns.size === 0) continue;
       const { modid, cmdid } = routeIdOf(key);

@@ -33,10 +33,22 @@ export async function readVersion(db: Kysely<Database>): Promise<number> {
  * transaction: the UPDATE takes the row's write lock, which orders concurrent
  * edits (each gets its own version) before anything was read.
  */
-export async function bumpVersion(trx: Kysely<Database>): Promise<number> {
+export function bumpVersion(trx: Kysely<Database>): Promise<number> {
+  return advanceVersion(trx, 1);
+}
+
+/**
+ * Takes the version row's write lock without moving it, for a transaction
+ * that learns only later how many changes it makes (the registry's batches).
+ */
+export async function lockVersion(trx: Kysely<Database>): Promise<void> {
+  await advanceVersion(trx, 0);
+}
+
+async function advanceVersion(trx: Kysely<Database>, by: number): Promise<number> {
   const result = await trx
     .updateTable('route_version')
-    .set((eb) => ({ version: eb('version', '+', 1) }))
+    .set((eb) => ({ version: eb('version', '+', by) }))
     .where('id', '=', 1)
     .executeTakeFirst();
   if (result.numUpdatedRows !== 1n) throw new Error('route_version row is missing: run lars db migrate');
@@ -44,18 +56,34 @@ export async function bumpVersion(trx: Kysely<Database>): Promise<number> {
 }
 
 export async function appendChange(trx: Kysely<Database>, change: ChangeRecord): Promise<void> {
-  await trx
-    .insertInto('route_changes')
-    .values({
-      version: change.version,
-      modid: change.modid,
-      cmdid: change.cmdid,
-      action: change.action,
-      detail: change.detail,
-      actor: change.actor,
-      changed_at: change.changedAt,
-    })
-    .execute();
+  await trx.insertInto('route_changes').values(changeRow(change)).execute();
+}
+
+/**
+ * Advances the version by one per change and appends them, one version each
+ * (versions stay dense: coversVersions). Call after lockVersion.
+ */
+export async function appendChanges(trx: Kysely<Database>, changes: readonly Omit<ChangeRecord, 'version'>[]): Promise<void> {
+  if (changes.length === 0) return;
+  const newest = await advanceVersion(trx, changes.length);
+  const first = newest - changes.length + 1;
+  // Chunked to stay far below every engine's bound-parameter limit.
+  for (let i = 0; i < changes.length; i += 500) {
+    const rows = changes.slice(i, i + 500).map((change, j) => changeRow({ ...change, version: first + i + j }));
+    await trx.insertInto('route_changes').values(rows).execute();
+  }
+}
+
+function changeRow(change: ChangeRecord) {
+  return {
+    version: change.version,
+    modid: change.modid,
+    cmdid: change.cmdid,
+    action: change.action,
+    detail: change.detail,
+    actor: change.actor,
+    changed_at: change.changedAt,
+  };
 }
 
 /** Changes after `version`, oldest first. */

@@ -25,4 +25,16 @@ export { RouteReader, type RouteHost, type LoadedRoute, type LoadedRoutes } from
 export { ChangeLog, coversVersions, type ChangeLogOptions, type RouteChange, type ChangeRecord } from './change-log.js';
 export { CallStatus, type HostStatus, type StatusRow, type StatusSample, type SeriesQuery, type SeriesResult } from './status.js';
 export { Users, ensureAdminUser, type Role, type UserInfo, type UserRef } from './users.js';
+export {
+  InstanceRegistry,
+  type InstanceKey,
+  type InstanceRegistration,
+  type InstanceInfo,
+  type InstanceLoadRow,
+  type StoredLoad,
+  type RegistryWrite,
+  type WriteOutcome,
+  type LoadWrite,
+  type DnsNode,
+} from './registry.js';
 export { MIGRATIONS } from './migrations.js';

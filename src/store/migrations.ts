@@ -176,7 +176,64 @@ const moduleStrategy: Migration = {
   statements: (db) => [db.schema.alterTable('modules').addColumn('strategy', 'varchar(32)')],
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy];
+/**
+ * Self-registration (docs/registry.md): the live instances, operators'
+ * weights for them, the load counter, and each dns's liveness row. No
+ * foreign key to modules: an instance of a module deleted meanwhile is
+ * simply not served (route-reader.ts joins modules), and expires with its lease.
+ */
+const registry: Migration = {
+  id: '0004_registry',
+  statements: (db, kind) => [
+    createTable(db, kind, 'instances', true)
+      .addColumn('modid', 'integer', (c) => c.notNull())
+      .addColumn('cmdid', 'integer', (c) => c.notNull())
+      .addColumn('ip', 'bigint', (c) => c.notNull())
+      .addColumn('port', 'integer', (c) => c.notNull())
+      .addColumn('weight', 'integer', (c) => c.notNull())
+      .addColumn('ttl_ms', 'integer', (c) => c.notNull())
+      .addColumn('metadata', 'text', (c) => c.notNull())
+      .addColumn('owner', 'varchar(64)', (c) => c.notNull())
+      .addColumn('registered_at', 'bigint', (c) => c.notNull())
+      .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
+      .addColumn('load_in_flight', 'bigint')
+      .addColumn('load_connections', 'bigint')
+      .addColumn('load_cpu_permille', 'bigint')
+      .addColumn('load_score', 'bigint')
+      .addColumn('revision', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addPrimaryKeyConstraint('instances_pk', ['modid', 'cmdid', 'ip', 'port'])
+      .addCheckConstraint('instances_ip_unsigned', sql`ip >= 0 and ip <= ${sql.lit(UINT32_MAX)}`)
+      .addCheckConstraint('instances_port_range', sql`port >= 1 and port <= 65535`)
+      .addCheckConstraint('instances_weight_range', sql`weight >= 0`),
+    db.schema.createIndex('instances_revision').on('instances').column('revision'),
+    db.schema.createIndex('instances_owner').on('instances').column('owner'),
+    createTable(db, kind, 'instance_overrides', true)
+      .addColumn('modid', 'integer', (c) => c.notNull())
+      .addColumn('cmdid', 'integer', (c) => c.notNull())
+      .addColumn('ip', 'bigint', (c) => c.notNull())
+      .addColumn('port', 'integer', (c) => c.notNull())
+      .addColumn('weight', 'integer', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('instance_overrides_pk', ['modid', 'cmdid', 'ip', 'port']),
+    createTable(db, kind, 'registry_version')
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('version', 'bigint', (c) => c.notNull()),
+    {
+      async execute() {
+        const row = await db.selectFrom('registry_version').select('id').where('id', '=', 1).executeTakeFirst();
+        if (!row) await db.insertInto('registry_version').values({ id: 1, version: 0 }).execute();
+      },
+    },
+    createTable(db, kind, 'dns_nodes')
+      .addColumn('node_id', 'varchar(64)', (c) => c.primaryKey())
+      .addColumn('address', 'varchar(255)', (c) => c.notNull())
+      .addColumn('started_at', 'bigint', (c) => c.notNull())
+      .addColumn('heartbeat_at', 'bigint', (c) => c.notNull())
+      .addColumn('beats', 'bigint', (c) => c.notNull()),
+  ],
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry];
 
 /** Before Kysely's Migrator, applied ids were kept here. */
 const LEGACY_TABLE = 'lars_migrations';

@@ -279,6 +279,36 @@ export class RouteAdmin {
     });
   }
 
+  /**
+   * An operator's weight for a registered instance (docs/registry.md): 0
+   * drains it. Kept apart from the instance, so it holds across the
+   * instance's re-registrations and even before it registers.
+   */
+  async setInstanceWeight(input: Required<HostSpec>, actor?: string | null): Promise<number> {
+    const key = checkHostKey(input);
+    const weight = checkWeight(input.weight);
+    const target = { ...key, action: 'drain' as const, actor: checkActor(actor) };
+    return this.edit(target, async (trx, now) => {
+      if (!(await findModule(trx, key))) throw new NotFoundError(`${moduleName(key)} does not exist`);
+      const before = await trx.selectFrom('instance_overrides').select('weight').where((eb) => eb.and(key)).executeTakeFirst();
+      if (before) await trx.updateTable('instance_overrides').set({ weight, updated_at: now }).where((eb) => eb.and(key)).execute();
+      else await trx.insertInto('instance_overrides').values({ ...key, weight, updated_at: now }).execute();
+      return `${hostName(key)} operator weight ${before ? `${before.weight} -> ` : ''}${weight}${weight === 0 ? ' (drained)' : ''}`;
+    });
+  }
+
+  /** Drops the operator's weight: the instance serves with the weight it registers. */
+  async clearInstanceWeight(input: HostRef, actor?: string | null): Promise<number> {
+    const key = checkHostKey(input);
+    const target = { ...key, action: 'undrain' as const, actor: checkActor(actor) };
+    return this.edit(target, async (trx) => {
+      const before = await trx.selectFrom('instance_overrides').select('weight').where((eb) => eb.and(key)).executeTakeFirst();
+      if (!before) throw new NotFoundError(`instance ${hostName(key)} of ${moduleName(key)} has no operator weight`);
+      await trx.deleteFrom('instance_overrides').where((eb) => eb.and(key)).execute();
+      return `${hostName(key)} operator weight ${before.weight} removed`;
+    });
+  }
+
   /** One edit transaction: version first (it orders concurrent edits), then the change, then its log row. */
   private async edit(target: EditTarget, change: (trx: Kysely<Database>, now: number) => Promise<string>): Promise<number> {
     return this.db.transaction().execute(async (trx) => {

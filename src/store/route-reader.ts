@@ -6,6 +6,7 @@
 import { routeKey, type RouteKey } from '../protocol/route-key.js';
 import { sql, type Kysely } from 'kysely';
 import { changesSince, readVersion, type RouteChange } from './change-log.js';
+import { loadsSince, readRegistryVersion, type InstanceLoadRow } from './registry.js';
 import type { Database } from './schema.js';
 import { kyselyOf, type Store } from './store.js';
 
@@ -14,6 +15,10 @@ export interface RouteHost {
   ip: number;
   port: number;
   weight: number;
+  /** A registered instance's load score (docs/registry.md); null for a configured host or before its first report. */
+  load: number | null;
+  /** Configured by an operator, or a live registered instance (a configured host wins at the same ip:port). */
+  source: 'static' | 'registered';
 }
 
 /** One route as dns serves it. */
@@ -52,6 +57,7 @@ export class RouteReader {
   async loadRoutes(): Promise<LoadedRoutes> {
     const version = await this.readVersion();
     const routes = groupByService(await this.selectHosts().execute());
+    withInstances(routes, await this.selectInstances().execute());
     withStrategies(routes, await this.selectStrategies().execute());
     return { version, routes };
   }
@@ -66,6 +72,7 @@ export class RouteReader {
     for (let i = 0; i < services.length; i += 500) {
       const chunk = services.slice(i, i + 500);
       const loaded = groupByService(await this.selectHosts().where(ofServices(chunk)).execute());
+      withInstances(loaded, await this.selectInstances().where(ofServices(chunk, 'i.')).execute());
       withStrategies(loaded, await this.selectStrategies().where(ofServices(chunk)).execute());
       for (const [key, route] of loaded) routes.set(key, route);
     }
@@ -75,6 +82,16 @@ export class RouteReader {
   /** Changes after `version`, oldest first. Check coversVersions() before trusting it is complete. */
   changesSince(version: number): Promise<RouteChange[]> {
     return changesSince(this.db, version);
+  }
+
+  /** The registry's counter of load writes (docs/registry.md); read before loadsSince, like the route version. */
+  readRegistryVersion(): Promise<number> {
+    return readRegistryVersion(this.db);
+  }
+
+  /** Instances whose load was written after `revision`. */
+  loadsSince(revision: number): Promise<InstanceLoadRow[]> {
+    return loadsSince(this.db, revision);
   }
 
   private selectHosts() {
@@ -87,19 +104,32 @@ export class RouteReader {
       .orderBy('port');
   }
 
+  /** Live instances of modules that exist, with the operator's weight where one is set. */
+  private selectInstances() {
+    return this.db
+      .selectFrom('instances as i')
+      .innerJoin('modules as m', (join) => join.onRef('m.modid', '=', 'i.modid').onRef('m.cmdid', '=', 'i.cmdid'))
+      .leftJoin('instance_overrides as o', (join) =>
+        join.onRef('o.modid', '=', 'i.modid').onRef('o.cmdid', '=', 'i.cmdid').onRef('o.ip', '=', 'i.ip').onRef('o.port', '=', 'i.port'),
+      )
+      .select(['i.modid', 'i.cmdid', 'i.ip', 'i.port', 'i.weight', 'o.weight as override', 'i.load_score']);
+  }
+
   /** Only the modules that name a strategy: few, so the hosts query stays as it is. */
   private selectStrategies() {
     return this.db.selectFrom('modules').select(['modid', 'cmdid', 'strategy']).where('strategy', 'is not', null);
   }
 }
 
-/** The rows of these services, in a one-table query of routes or modules (both keyed by modid, cmdid). */
-function ofServices(services: readonly { modid: number; cmdid: number }[]) {
-  return sql<boolean>`(${sql.join(services.map((s) => sql`(modid = ${s.modid} and cmdid = ${s.cmdid})`), sql` or `)})`;
+/** The rows of these services, in a query of routes, modules or instances (all keyed by modid, cmdid); `table` qualifies the columns in a join. */
+function ofServices(services: readonly { modid: number; cmdid: number }[], table: '' | 'i.' = '') {
+  const modid = sql.ref(`${table}modid`);
+  const cmdid = sql.ref(`${table}cmdid`);
+  return sql<boolean>`(${sql.join(services.map((s) => sql`(${modid} = ${s.modid} and ${cmdid} = ${s.cmdid})`), sql` or `)})`;
 }
 
 /** Rows arrive ordered by service: one map insert per service, not per row. */
-function groupByService(rows: readonly ({ modid: number; cmdid: number } & RouteHost)[]): Map<RouteKey, LoadedRoute> {
+function groupByService(rows: readonly { modid: number; cmdid: number; ip: number; port: number; weight: number }[]): Map<RouteKey, LoadedRoute> {
   const routes = new Map<RouteKey, LoadedRoute>();
   let key: RouteKey | undefined;
   let hosts: RouteHost[] = [];
@@ -110,9 +140,37 @@ function groupByService(rows: readonly ({ modid: number; cmdid: number } & Route
       hosts = [];
       routes.set(key, { hosts, strategy: null });
     }
-    hosts.push({ ip: row.ip, port: row.port, weight: row.weight });
+    hosts.push({ ip: row.ip, port: row.port, weight: row.weight, load: null, source: 'static' });
   }
   return routes;
+}
+
+interface InstanceRow {
+  modid: number;
+  cmdid: number;
+  ip: number;
+  port: number;
+  weight: number;
+  override: number | null;
+  load_score: number | null;
+}
+
+/**
+ * Adds live instances to their routes (creating a route that has only
+ * instances), skipping one at a configured host's ip:port, and keeps each
+ * touched route's hosts ordered by ip, then port.
+ */
+function withInstances(routes: Map<RouteKey, LoadedRoute>, rows: readonly InstanceRow[]): void {
+  const touched = new Set<LoadedRoute>();
+  for (const row of rows) {
+    const key = routeKey(row.modid, row.cmdid);
+    let route = routes.get(key);
+    if (!route) routes.set(key, (route = { hosts: [], strategy: null }));
+    if (route.hosts.some((h) => h.ip === row.ip && h.port === row.port)) continue;
+    route.hosts.push({ ip: row.ip, port: row.port, weight: row.override ?? row.weight, load: row.load_score, source: 'registered' });
+    touched.add(route);
+  }
+  for (const route of touched) route.hosts.sort((a, b) => a.ip - b.ip || a.port - b.port);
 }
 
 /** Sets each route's strategy; a module without hosts has no route, and its strategy waits for them. */

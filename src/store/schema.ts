@@ -16,7 +16,19 @@ import type { ColumnType, Generated } from 'kysely';
 /** A column with a database default: optional on insert. */
 type Defaulted<T> = ColumnType<T, T | undefined, T>;
 
-export type ChangeAction = 'add' | 'update' | 'del' | 'module-add' | 'module-update' | 'module-del';
+export type ChangeAction =
+  | 'add'
+  | 'update'
+  | 'del'
+  | 'module-add'
+  | 'module-update'
+  | 'module-del'
+  // A registered instance (docs/registry.md) came, left, ran out, or an operator drained it.
+  | 'register'
+  | 'deregister'
+  | 'expire'
+  | 'drain'
+  | 'undrain';
 
 export interface ModulesTable {
   modid: number;
@@ -109,7 +121,62 @@ export interface SessionsTable {
   expires_at: number;
 }
 
+/**
+ * A live registered instance (docs/registry.md). The lease itself is held in
+ * memory by the owner dns; this row is what every dns serves.
+ */
+export interface InstancesTable {
+  modid: number;
+  cmdid: number;
+  ip: number;
+  port: number;
+  weight: number;
+  ttl_ms: number;
+  /** JSON object of string values. */
+  metadata: string;
+  /** The node id of the dns that holds the lease. */
+  owner: string;
+  registered_at: number;
+  /** Refreshed coarsely (docs/registry.md: heartbeat_store_s). */
+  heartbeat_at: number;
+  load_in_flight: number | null;
+  load_connections: number | null;
+  load_cpu_permille: number | null;
+  load_score: number | null;
+  /** The registry_version of the last load write; observers read rows newer than theirs. */
+  revision: number;
+}
+
+/** An operator's weight for a registered instance, kept apart so it survives re-registration. */
+export interface InstanceOverridesTable {
+  modid: number;
+  cmdid: number;
+  ip: number;
+  port: number;
+  weight: number;
+  updated_at: number;
+}
+
+/** Exactly one row, id = 1: bumped by each batch of load writes (not a route change). */
+export interface RegistryVersionTable {
+  id: number;
+  version: number;
+}
+
+/** One row per running dns: others judge it alive while `beats` keeps changing. */
+export interface DnsNodesTable {
+  node_id: string;
+  address: string;
+  started_at: number;
+  heartbeat_at: number;
+  beats: number;
+}
+
 export interface Database {
+  instances: InstancesTable;
+  instance_overrides: InstanceOverridesTable;
+  registry_version: RegistryVersionTable;
+  dns_nodes: DnsNodesTable;
   modules: ModulesTable;
   routes: RoutesTable;
   route_version: RouteVersionTable;

@@ -79,6 +79,8 @@ await forEachEngine('dns service', (store, engineName, { url }) => {
       },
       loadRoutesOf: (routes) => reader.loadRoutesOf(routes),
       changesSince: (version) => reader.changesSince(version),
+      readRegistryVersion: () => reader.readRegistryVersion(),
+      loadsSince: (revision) => reader.loadsSince(revision),
     };
     const starting = await startDns({ store, host: '127.0.0.1', port: 0, dns: config.dns, reactor: config.reactor, source });
     try {

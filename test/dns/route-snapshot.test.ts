@@ -5,7 +5,7 @@ import { routeKey } from '../../src/protocol/route-key.js';
 import { Subscriptions } from '../../src/dns/subscriptions.js';
 import { hexBytes } from '../support/net.js';
 
-const host = (ip: number, port: number, weight = 1) => ({ ip, port, weight });
+const host = (ip: number, port: number, weight = 1, load: number | null = null) => ({ ip, port, weight, load, source: 'static' as const });
 /** The reader's routes, from [modid, cmdid, hosts, strategy?] rows. */
 const routes = (...rows: [number, number, ReturnType<typeof host>[], string?][]) =>
   new Map(rows.map(([modid, cmdid, hosts, strategy]) => [routeKey(modid, cmdid), { hosts, strategy: strategy ?? null }]));

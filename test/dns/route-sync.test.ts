@@ -22,10 +22,11 @@ after(() => logs.restore());
 
 const FULL_RELOAD_MS = 60_000;
 
-/** A sync over the store with its own clock; `reported` collects each onChange's routes, sorted. */
+/** A sync over the store with its own clock; `reported` collects each onChange's routes, sorted, `loadReports` each onLoads's. */
 function syncOver(store: Store) {
   const clock = { now: 0 };
   const reported: string[][] = [];
+  const loadReports: string[][] = [];
   let loads = 0;
   const sync = new RouteSync({
     source: new RouteReader(store),
@@ -36,8 +37,9 @@ function syncOver(store: Store) {
     now: () => clock.now,
     onLoaded: () => (loads += 1),
     onChange: (_snapshot: RouteSnapshot, changed) => reported.push([...changed].sort()),
+    onLoads: (_snapshot: RouteSnapshot, changed) => loadReports.push([...changed].sort()),
   });
-  return { sync, reported, clock, loads: () => loads };
+  return { sync, reported, loadReports, clock, loads: () => loads };
 }
 
 /** A host row written behind the change log's back: no version bump, no change row. */

@@ -28,8 +28,8 @@ await forEachEngine('route reader', (store) => {
     assert.deepEqual(
       [...table.routes.entries()],
       [
-        [routeKey(1, 1), { hosts: [{ ip: 167772161, port: 81, weight: 1 }, { ip: 3355443201, port: 80, weight: 3 }], strategy: null }],
-        [routeKey(2, 1), { hosts: [{ ip: 167772162, port: 82, weight: 1 }], strategy: null }],
+        [routeKey(1, 1), { hosts: [{ ip: 167772161, port: 81, weight: 1, load: null, source: 'static' }, { ip: 3355443201, port: 80, weight: 3, load: null, source: 'static' }], strategy: null }],
+        [routeKey(2, 1), { hosts: [{ ip: 167772162, port: 82, weight: 1, load: null, source: 'static' }], strategy: null }],
       ],
     );
   });
@@ -41,7 +41,7 @@ await forEachEngine('route reader', (store) => {
     await admin.addHost({ modid: 9, cmdid: 1, ip: '10.9.0.1', port: 91 });
     await admin.addHost({ modid: 9, cmdid: 3, ip: '10.9.0.3', port: 93 });
     const all = (await reader.loadRoutes()).routes;
-    assert.deepEqual(all.get(routeKey(9, 1)), { hosts: [{ ip: 0x0a090001, port: 91, weight: 1 }], strategy: 'least_request' });
+    assert.deepEqual(all.get(routeKey(9, 1)), { hosts: [{ ip: 0x0a090001, port: 91, weight: 1, load: null, source: 'static' }], strategy: 'least_request' });
     assert.equal(all.get(routeKey(9, 3))?.strategy, 'weighted_round_robin');
     assert.equal(all.has(routeKey(9, 2)), false, 'no hosts, no route, whatever its strategy');
     assert.equal(all.get(routeKey(1, 1))?.strategy, null);
@@ -127,6 +127,6 @@ await forEachEngine('route reader', (store) => {
     }
     assert.equal(total, services * hostsEach);
     const sample = table.routes.get(routeKey(base + 999, 1));
-    assert.deepEqual(sample?.hosts[99], { ip: 0xc0000000 + 999 * hostsEach + 99, port: 100, weight: 10 });
+    assert.deepEqual(sample?.hosts[99], { ip: 0xc0000000 + 999 * hostsEach + 99, port: 100, weight: 10, load: null, source: 'static' });
   });
 });
