@@ -1,21 +1,31 @@
 /**
- * Reported loads through the real agent (port threads, UDP): a dns stand-in
- * built on our reactor's TcpServer answers and pushes GetRouteResponse with
- * HostInfo field 4 (docs/registry.md); the agent's route status shows each
- * host's load, its adaptive balancer hands the loaded host fewer calls, a
- * push that changes only loads keeps host state, and the answer to clients
- * (API_GetRoute, id 8) stays Lars's ip and port.
+ * Reported loads through the real agent (port threads, UDP). First a dns
+ * stand-in built on our reactor's TcpServer answers and pushes
+ * GetRouteResponse with HostInfo field 4 (docs/registry.md) as the test
+ * chooses: the agent's route status shows each host's load, its adaptive
+ * balancer hands the loaded host fewer calls, a push that changes only loads
+ * keeps host state, and the answer to clients (API_GetRoute, id 8) stays
+ * Lars's ip and port. Then the real dns on a SQLite store: servers register
+ * and renew with their scores over raw TCP, and the agent's route status
+ * follows each renewal's score with its host state kept.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Agent } from '../../src/agent/service.js';
+import type { DnsService } from '../../src/dns/service.js';
 import { LarsClient } from '../../src/client/lars-client.js';
 import { ipToInt32 } from '../../src/protocol/ip.js';
 import { decodeBody, type RouteHost } from '../../src/protocol/messages.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { RetCode } from '../../src/protocol/retcode.js';
 import { TcpServer } from '../../src/reactor/tcp-server.js';
-import { captureLogs, frameOf, RawUdpClient, waitFor, type LogCapture } from '../support/net.js';
+import { RouteAdmin } from '../../src/store/route-admin.js';
+import { openStore, type Store } from '../../src/store/store.js';
+import { captureLogs, frameOf, RawTcpClient, RawUdpClient, waitFor, type LogCapture } from '../support/net.js';
+import { startAgentHere, startDnsHere, type LocalService } from '../support/services.js';
 import { RawFrameServer, testAgent } from './helpers.js';
 
 // Route (4, 2) lives on agent port (4 + 2) % 3 = 0.
@@ -128,5 +138,67 @@ describe('agent: reported loads from dns', () => {
     } finally {
       await raw.close();
     }
+  });
+});
+
+describe('agent: loads registered servers report, through the real dns', () => {
+  const route = { modid: 5, cmdid: 1 };
+  let dir = '';
+  let store: Store;
+  let dns: LocalService<DnsService>;
+  let agent: LocalService<Agent>;
+  let server: RawTcpClient;
+  let client: LarsClient;
+  let seq = 0;
+
+  /** One registry request from the server's connection, and its reply (one in flight at a time). */
+  async function ask(msgid: typeof MsgId.RegisterRequest | typeof MsgId.RenewRequest, body: Record<string, unknown>) {
+    server.send(msgid, { ...body, seq: ++seq } as never);
+    const reply = await server.nextMessage(MsgId.RegistryReply);
+    assert.equal(reply.status, 0, reply.reason ?? '');
+    return reply;
+  }
+  const renew = (lease: number, port: number, score: number) =>
+    ask(MsgId.RenewRequest, { lease, ...route, ip: ipToInt32('127.0.0.1'), port, load: { inFlight: 0, connections: 0, cpuPermille: 0, score } });
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lars-reported-load-'));
+    store = await openStore(`sqlite:${join(dir, 'lars.db')}`);
+    const admin = new RouteAdmin(store);
+    await admin.addModule({ ...route, strategy: 'least_load' });
+    await admin.addHost({ ...route, ip: '10.5.0.9', port: 7009 });
+    dns = await startDnsHere({ store, set: ['dns.poll_interval_ms=50', 'registry.load_flush_ms=50'] });
+    agent = await startAgentHere({ dns: dns.addr, reporter: '127.0.0.1:1', set: ['loadbalance.update_timeout=600'] });
+    server = await RawTcpClient.connect(dns.port);
+    client = new LarsClient({ basePort: agent.port });
+  });
+  after(async () => {
+    await client?.close();
+    await server?.close();
+    await agent?.stop();
+    await dns?.stop();
+    await store?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const hosts = async () => (await client.routeStatus(route.modid, route.cmdid)).hosts;
+  const loadsShown = async () => (await hosts()).map((h) => `${h.ip}:${h.port} ${h.reportedLoad}`).sort();
+
+  test('each renewal\'s score reaches the agent\'s route status; a host\'s state outlives its load changes', async () => {
+    const leases = [];
+    for (const port of [7101, 7102]) leases.push((await ask(MsgId.RegisterRequest, { ...route, ip: 0, port, ttlMs: 60_000 })).lease!);
+    await renew(leases[0]!, 7101, 900);
+    await renew(leases[1]!, 7102, 100);
+    await client.getHost(route.modid, route.cmdid);
+    const expected = ['10.5.0.9:7009 null', '127.0.0.1:7101 900', '127.0.0.1:7102 100'];
+    await waitFor(async () => JSON.stringify(await loadsShown()) === JSON.stringify(expected), { timeoutMs: 20_000, message: `route status ${expected.join(', ')}` });
+    assert.equal((await client.routeStatus(route.modid, route.cmdid)).strategy, 'adaptive', 'the module names least_load: the agent runs adaptive');
+
+    client.report(route.modid, route.cmdid, { ip: '127.0.0.1', port: 7101 }, RetCode.OVERLOAD, { durationMs: 1 });
+    const failuresOf7101 = async () => (await hosts()).find((h) => h.port === 7101)?.consecutiveFailures;
+    await waitFor(async () => (await failuresOf7101()) === 1, { message: 'the failure counted' });
+    await renew(leases[0]!, 7101, 300);
+    await waitFor(async () => (await loadsShown()).includes('127.0.0.1:7101 300'), { timeoutMs: 20_000, message: 'the new score pushed' });
+    assert.equal(await failuresOf7101(), 1, 'the same host: its failure is still counted');
   });
 });
