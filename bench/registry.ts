@@ -174,15 +174,6 @@ async function runEngine(engine: TestEngine, count: number, seconds: number): Pr
       instances.push({ modid: MODID_BASE + r, cmdid: 1, ip: ((10 << 24) | (c << 16) | (r << 8) | 1) >>> 0, port: 9000, conn: c, lease: 0, score: 100 + Math.floor(random() * 700), lastRenewAt: 0, renewing: true });
     }
 
-    const cpu0 = await processCpuSeconds(pid);
-    const t0 = performance.now();
-    const replies = await Promise.all(instances.map((i) => conns[i.conn]!.register(i).then((reply) => ((i.lease = reply.lease), reply))));
-    const registerMs = performance.now() - t0;
-    const accepted = replies.filter((r) => r.status === RegistryStatus.OK).length;
-    progress(`${tag} registered ${accepted}/${count} in ${ms(registerMs)} (dns CPU ${((await processCpuSeconds(pid)) - cpu0).toFixed(2)} s, RSS ${(await processRssMiB(pid)).toFixed(0)} MiB)`);
-    if (accepted !== count) throw new Error(`refused: ${replies.find((r) => r.status !== RegistryStatus.OK)?.reason}`);
-    for (const conn of conns) conn.latencies.length = 0;
-
     // Renew every instance once per RENEW_MS in 10 ms slots; a late timer catches up on the slots it missed.
     const slots = RENEW_MS / 10;
     const renewStarted = performance.now();
@@ -195,7 +186,8 @@ async function runEngine(engine: TestEngine, count: number, seconds: number): Pr
       for (; slotsDone < due; slotsDone++) {
         for (let n = slotsDone % slots; n < instances.length; n += slots) {
           const i = instances[n]!;
-          if (!i.renewing) continue;
+          // Each renews from its own registration on, as a server does.
+          if (!i.renewing || i.lease === 0) continue;
           const jump = random() < MOVING_SHARE ? (random() < 0.5 ? -1 : 1) * (150 + random() * 150) : (random() - 0.5) * 0.04 * i.score;
           i.score = Math.max(0, Math.min(1500, Math.round(i.score + jump)));
           i.lastRenewAt = now;
@@ -210,6 +202,15 @@ async function runEngine(engine: TestEngine, count: number, seconds: number): Pr
         }
       }
     }, 10);
+
+    const cpu0 = await processCpuSeconds(pid);
+    const t0 = performance.now();
+    const replies = await Promise.all(instances.map((i) => conns[i.conn]!.register(i).then((reply) => ((i.lease = reply.lease), reply))));
+    const registerMs = performance.now() - t0;
+    const accepted = replies.filter((r) => r.status === RegistryStatus.OK).length;
+    progress(`${tag} registered ${accepted}/${count}${lostLeases > 0 ? ` (${lostLeases} leases ran out meanwhile)` : ''} in ${ms(registerMs)} (dns CPU ${((await processCpuSeconds(pid)) - cpu0).toFixed(2)} s, RSS ${(await processRssMiB(pid)).toFixed(0)} MiB)`);
+    if (accepted !== count) throw new Error(`refused: ${replies.find((r) => r.status !== RegistryStatus.OK)?.reason}`);
+    for (const conn of conns) conn.latencies.length = 0;
 
     await sleep(2000);
     const before = await scrape(dns.ready.admin!);

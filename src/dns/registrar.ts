@@ -135,6 +135,9 @@ export class Registrar {
     if (!held && this.leases.heldBy(conn.remoteAddress) >= this.options.config.max_instances_per_peer) {
       return this.refuse(conn, 'register', request.seq, { status: RegistryStatus.LIMITED, reason: `this peer holds ${this.options.config.max_instances_per_peer} instances already (max_instances_per_peer)` });
     }
+    if (this.queue.length >= this.options.config.max_queued_writes) {
+      return this.refuse(conn, 'register', request.seq, { status: RegistryStatus.UNAVAILABLE, reason: `${this.queue.length} registrations are waiting for the store; try again` });
+    }
     if (!this.quota.take(conn.remoteAddress, now)) {
       return this.refuse(conn, 'register', request.seq, { status: RegistryStatus.LIMITED, reason: `more than ${this.options.config.registrations_per_second} registrations per second from this peer` });
     }

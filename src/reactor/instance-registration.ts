@@ -18,6 +18,13 @@ import { TcpClient } from './tcp-client.js';
 export const DEFAULT_REGISTRATION_TTL_MS = 3000;
 export const DEFAULT_REGISTRATION_TIMEOUT_MS = 10_000;
 export const DEFAULT_REPLY_TIMEOUT_MS = 2000;
+/**
+ * After a confirmed deregistration, how long the server keeps taking new
+ * calls: agents of this dns get the push within milliseconds, those of
+ * other dns instances on the store within a poll (500 ms by default), and a
+ * call picked just before may still be on its way (docs/registry.md).
+ */
+export const DEFAULT_LINGER_MS = 1000;
 /** Reconnects and retries wait at most this long, so a restarted dns sees the server again within about a second. */
 const RETRY_MAX_MS = 1000;
 
@@ -40,6 +47,8 @@ export interface RegistrationOptions {
   timeoutMs?: number;
   /** A request without a reply for this long counts as lost. Default 2000 ms. */
   replyTimeoutMs?: number;
+  /** deregister(): how long it waits after the dns confirmed, so agents have stopped sending calls here. Default 1000 ms. */
+  lingerMs?: number;
   logger?: Logger;
   metrics?: MetricsRegistry;
   /** Uniform [0, 1) source for the retry and reconnect jitter. */
@@ -170,8 +179,9 @@ export class InstanceRegistration {
 
   /**
    * Stops renewing and re-registering, then deregisters (when registered and
-   * connected) and waits for the reply, at most replyTimeoutMs. Resolves
-   * whether or not the dns confirmed: an unconfirmed lease ends at its TTL.
+   * connected) and waits for the reply, at most replyTimeoutMs, then lingerMs
+   * more while agents learn of it. Resolves whether or not the dns
+   * confirmed: an unconfirmed lease ends at its TTL.
    */
   async deregister(): Promise<void> {
     if (this.stopped) return;
@@ -183,8 +193,10 @@ export class InstanceRegistration {
     this.lease = undefined;
     if (lease === undefined) return;
     const reply = await this.request(MsgId.DeregisterRequest, (seq) => ({ seq, lease: lease.id, ...this.instance(lease) }));
-    if (reply?.status === RegistryStatus.OK) this.log.info('deregistered', { lease: lease.id });
-    else this.log.warn('deregister_unconfirmed', { lease: lease.id, status: reply ? registryStatusName(reply.status) : 'no reply', reason: reply?.reason });
+    if (reply?.status === RegistryStatus.OK) {
+      this.log.info('deregistered', { lease: lease.id });
+      await new Promise((resolve) => setTimeout(resolve, this.options.lingerMs ?? DEFAULT_LINGER_MS));
+    } else this.log.warn('deregister_unconfirmed', { lease: lease.id, status: reply ? registryStatusName(reply.status) : 'no reply', reason: reply?.reason });
   }
 
   /** Deregisters (if not done yet) and closes the link to dns. */
