@@ -126,3 +126,29 @@ test('lars serve registers; kill -9 leaves the agent route within 5 s; SIGTERM d
   assert.equal(failures, 0);
   assert.deepEqual(await routeHosts(), [c.instance]);
 });
+
+test('a dns restart: the live instance never leaves the agent route (its server registers again with the new dns)', async (t) => {
+  const { instance } = await serve();
+  await agentRouteUntil((hosts) => hosts.includes(instance), performance.now());
+  const url = dns.child.spawnargs[dns.child.spawnargs.indexOf('--store') + 1]!;
+  const addr = dns.ready.addr!;
+  await dns.kill();
+  const missing: number[] = [];
+  let watching = true;
+  const watcher = (async () => {
+    while (watching) {
+      if (!(await routeHosts()).includes(instance)) missing.push(performance.now());
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  dns = await startLars(['dns', '--store', url, '--listen', addr, '--admin', 'off']);
+  const registrations = () => servers.at(-1)!.lines.filter((line) => / registered .*lease=/.test(line)).length;
+  await waitFor(() => registrations() === 2, { timeoutMs: 10_000, message: 'the server to register with the new dns' });
+  // Past node_timeout_ms (3 s), when the dead dns's unclaimed instances expire: this one was claimed.
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  watching = false;
+  await watcher;
+  t.diagnostic(`agent route checks without the instance across the restart: ${missing.length}`);
+  assert.deepEqual(missing, []);
+  assert.ok((await routeHosts()).includes(instance));
+});
