@@ -38,6 +38,20 @@ describe('LeaseTable', () => {
     assert.equal(other.deadline, 10_000, "another connection's lease is untouched");
   });
 
+  test('a held lease does not expire until confirmed, and its TTL runs from the confirmation', () => {
+    const leases = new LeaseTable<string>({ closeGraceMs: 100 });
+    const lease = leases.grant(key(1), 1000, 'a', 'peer', 0);
+    leases.hold(lease);
+    assert.deepEqual(leases.takeExpired(60_000), []);
+    leases.confirm(lease, 60_000);
+    assert.equal(lease.deadline, 61_000);
+    const closed = leases.grant(key(2), 1000, 'b', 'peer', 0);
+    leases.hold(closed);
+    leases.connectionClosed('b', 10);
+    leases.confirm(closed, 500);
+    assert.equal(closed.deadline, 110, 'a close while held keeps its grace');
+  });
+
   test('registering an instance again replaces its lease; ids are never reused while held', () => {
     const leases = new LeaseTable<string>({ closeGraceMs: 0, random: () => 0.999999999 });
     const first = leases.grant(key(1), 1000, 'a', 'peer', 0);
