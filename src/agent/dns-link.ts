@@ -6,7 +6,7 @@
  * pull all their routes again, which also re-subscribes them on the new
  * connection.
  */
-import type { DecodedHostInfo } from '../protocol/messages.js';
+import type { DecodedRouteHost } from '../protocol/messages.js';
 import { MsgId } from '../protocol/msgid.js';
 import type { Endpoint } from '../reactor/endpoint.js';
 import type { Logger } from '../reactor/log.js';
@@ -15,8 +15,12 @@ import { TcpClient, type ReconnectOptions } from '../reactor/tcp-client.js';
 
 export interface DnsLinkOptions {
   addresses: Endpoint[];
-  /** `strategy`: the one the route's module names (GetRouteResponse field 4), null for none. */
-  onRoute(modid: number, cmdid: number, hosts: DecodedHostInfo[], strategy: string | null): void;
+  /**
+   * `strategy`: the one the route's module names (GetRouteResponse field 4),
+   * null for none. Each host's `load` is a registered instance's score
+   * (HostInfo field 4), null for a configured host.
+   */
+  onRoute(modid: number, cmdid: number, hosts: DecodedRouteHost[], strategy: string | null): void;
   onState(up: boolean): void;
   reconnect?: ReconnectOptions;
   maxFrame?: number;

@@ -31,7 +31,7 @@ export type MainToPort =
   | { type: 'unlisten' }
   /** dns connection state; `up` after a (re)connect also re-pulls every route, which re-subscribes it. */
   | { type: 'dns_state'; up: boolean }
-  /** A dns answer or push for a route of this port; `strategy` as PortHandlers.dnsAnswer takes it. */
+  /** A dns answer or push for a route of this port, reported loads included; `strategy` as PortHandlers.dnsAnswer takes it. */
   | { type: 'route'; modid: number; cmdid: number; hosts: HostInput[]; strategy: string | null }
   | { type: 'snapshot'; id: number }
   /** Stop: flush the last statistics, close the port, exit. */

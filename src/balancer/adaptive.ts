@@ -4,7 +4,9 @@
  * load and failures.
  *
  * - Pick: score = peak-EWMA latency × (1 + calls in flight / weight) /
- *   (1 − failure rate)². With equal weights, two hosts drawn at random (in
+ *   (1 − failure rate)² × (1 + reported load / 1000), the load a registered
+ *   instance reports through dns (at most 2000 counted; 1 without a
+ *   report). With equal weights, two hosts drawn at random (in
  *   proportion to their slow-start warmth), the lower score wins (power of
  *   two choices): a slow, busy or failing host loses most draws without
  *   being shut out, and random draws keep many agents with their own views
@@ -48,6 +50,19 @@ const PROBE_JITTER = 0.2;
 const PROBE_BACKOFF_STEPS = 3;
 /** The failure rate used in scores never reaches 1, so every score stays finite. */
 const MAX_SCORED_FAILURE_RATE = 0.999;
+/** A reported load of this (docs/registry.md: 1000 is at capacity) doubles a host's score. */
+const LOAD_AT_CAPACITY = 1000;
+/**
+ * Loads above this count as this: twice capacity already says "overloaded",
+ * and a server's own figure must never outweigh what the agent sees (a host
+ * reporting 0 gains at most ×3 over the others; failures and latency weigh more).
+ */
+const MAX_SCORED_LOAD = 2000;
+
+/** The score's factor for a host's reported load: 1 + load/1000, and 1 when it reports none. */
+function loadFactor(load: number | null): number {
+  return load === null ? 1 : 1 + Math.min(MAX_SCORED_LOAD, load) / LOAD_AT_CAPACITY;
+}
 
 /** The [loadbalance] values the strategy reads, times in ms. */
 interface Limits {
@@ -158,9 +173,7 @@ class AdaptiveHost extends RegisteredHost {
   view(): HostView {
     const latency = this.latency.latest();
     return {
-      ip: this.addr.ip,
-      port: this.addr.port,
-      weight: this.weight,
+      ...this.baseView(),
       overloaded: this.ejected,
       stateSince: this.since,
       latencyMs: Number.isFinite(latency) ? latency : null,
@@ -334,7 +347,7 @@ export class AdaptiveBalancer extends RegistryBalancer<AdaptiveHost> implements 
     const latency = host.latency.value(now);
     const cost = Number.isNaN(latency) ? 1 : latency;
     const success = 1 - Math.min(MAX_SCORED_FAILURE_RATE, host.failures.value(now));
-    return (cost * (1 + host.inFlight.count(now) / host.weight)) / (success * success);
+    return (cost * (1 + host.inFlight.count(now) / host.weight) * loadFactor(host.reportedLoad)) / (success * success);
   }
 
   private warmth(host: AdaptiveHost, now: number): number {

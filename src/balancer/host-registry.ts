@@ -34,6 +34,8 @@ export abstract class RegisteredHost {
   readonly addr: HostAddr;
   readonly key: number;
   weight: number;
+  /** HostInput.load of the last host set applied: the host's own figure, which strategies may weigh (adaptive does). */
+  reportedLoad: number | null = null;
   /** The SUCC answer naming this host, built once so picks allocate nothing. */
   readonly picked: PickResult;
   succSinceTake = 0;
@@ -58,6 +60,11 @@ export abstract class RegisteredHost {
   protected abstract judge(ok: boolean, now: number, latencyMs: number | undefined): HealthEvent;
 
   abstract view(): HostView;
+
+  /** The part of view() every strategy's host has. */
+  protected baseView(): Pick<HostView, 'ip' | 'port' | 'weight' | 'reportedLoad'> {
+    return { ip: this.addr.ip, port: this.addr.port, weight: this.weight, reportedLoad: this.reportedLoad };
+  }
 
   recordCall(ok: boolean, now: number, latencyMs: number | undefined): HealthEvent {
     if (ok) this.succSinceTake++;
@@ -100,9 +107,7 @@ export class TrackedHost extends RegisteredHost {
   view(): HostView {
     const h = this.health;
     return {
-      ip: this.addr.ip,
-      port: this.addr.port,
-      weight: this.weight,
+      ...this.baseView(),
       overloaded: h.overloaded,
       stateSince: h.since,
       vsucc: h.vsucc,
@@ -121,7 +126,7 @@ export interface AppliedHosts<H> {
   readonly removed: readonly H[];
   /** Kept hosts whose weight changed. */
   readonly reweighted: readonly H[];
-  /** Anything but the order of the input changed: a host came, went or was reweighted. */
+  /** Anything but the order of the input and the reported loads changed: a host came, went or was reweighted. */
   readonly changed: boolean;
 }
 
@@ -130,6 +135,8 @@ function checkInput(input: HostInput): string | null {
   if (!isPort(input.port)) return 'port is not an integer in 1..65535';
   const weight = input.weight ?? DEFAULT_HOST_WEIGHT;
   if (!Number.isFinite(weight) || weight < 0) return 'weight is not a finite number >= 0';
+  const load = input.load ?? 0;
+  if (!Number.isFinite(load) || load < 0) return 'load is not a finite number >= 0';
   return null;
 }
 
@@ -193,11 +200,17 @@ export class HostRegistry<H extends RegisteredHost> {
       listed.add(key);
       const weight = input.weight ?? DEFAULT_HOST_WEIGHT;
       const existing = this.byKey.get(key);
+      const load = input.load ?? null;
       if (existing === undefined) {
         const host = this.create(Object.freeze({ ip: input.ip | 0, port: input.port }), weight, now);
+        host.reportedLoad = load;
         this.byKey.set(key, host);
         added.push(host);
-      } else if (existing.weight !== weight) {
+        continue;
+      }
+      // A new load is news about the same host: its state stays, and nothing is rebuilt for it.
+      existing.reportedLoad = load;
+      if (existing.weight !== weight) {
         existing.weight = weight;
         reweighted.push(existing);
       }

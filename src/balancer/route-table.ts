@@ -13,7 +13,9 @@
  * "Per-route strategy"); without one the route runs params.strategy, and so
  * it does with a name this build does not know (the outcome says so). An
  * active route whose strategy changes gets a new balancer of that strategy
- * with the same hosts: host state is per strategy and starts afresh.
+ * with the same hosts: host state is per strategy and starts afresh; a
+ * name and its alias (adaptive, least_load) run one balancer, so switching
+ * between them changes nothing.
  * A route whose last pull or answer is update_timeout old is pulled again
  * on its next use or by refresh(). An absent route keeps only this small
  * marker, so a client hammering a removed route costs one pull per
@@ -31,7 +33,9 @@ import { hostKey } from './host-registry.js';
 import type { LoadBalanceParams } from './params.js';
 import { isQueue, NOEXIST_RESULT, QUEUE, type Queue } from './results.js';
 import {
+  balancerOf,
   isStrategyName,
+  type BalancerName,
   type HealthEvent,
   type HostAddr,
   type HostChanges,
@@ -40,7 +44,6 @@ import {
   type HostView,
   type PickResult,
   type RouteBalancer,
-  type StrategyName,
 } from './types.js';
 
 export type RouteState = 'pending' | 'active' | 'absent';
@@ -60,8 +63,8 @@ export interface RouteView {
   readonly modid: number;
   readonly cmdid: number;
   readonly state: RouteState;
-  /** The active balancer's strategy; null unless active. */
-  readonly strategy: StrategyName | null;
+  /** The active balancer's strategy (an alias resolved: least_load runs adaptive); null unless active. */
+  readonly strategy: BalancerName | null;
   /** Time of the last dns answer, null before the first. */
   readonly updatedAt: number | null;
   readonly hosts: HostView[];
@@ -78,7 +81,7 @@ export type DnsAnswerOutcome =
       readonly outcome: 'updated';
       readonly changes: HostChanges;
       /** Present when the route's strategy changed: its balancer was replaced, its hosts kept. */
-      readonly strategySwitch?: { readonly from: StrategyName; readonly to: StrategyName };
+      readonly strategySwitch?: { readonly from: BalancerName; readonly to: BalancerName };
       /** A strategy name this build does not know (params.strategy serves instead); only on the first answer naming it. */
       readonly unknownStrategy?: string;
     }
@@ -187,7 +190,8 @@ export class RouteTable {
 
   /**
    * Applies a dns reply or push: new hosts join idle, vanished ones leave, an
-   * empty answer drops the route. `strategy` is the one the answer names
+   * empty answer drops the route; kept hosts keep their state, whatever their
+   * reported loads say. `strategy` is the one the answer names
    * (undefined: params.strategy); a change of it replaces the balancer.
    */
   applyDnsAnswer(modid: number, cmdid: number, hosts: readonly HostInput[], now: number, strategy?: string): DnsAnswerOutcome {
@@ -202,7 +206,7 @@ export class RouteTable {
     }
     const unknownStrategy = strategy !== undefined && !isStrategyName(strategy) && strategy !== route.named ? strategy : undefined;
     route.named = strategy;
-    const wanted = isStrategyName(strategy) ? strategy : this.params.strategy;
+    const wanted = balancerOf(isStrategyName(strategy) ? strategy : this.params.strategy);
     const previous = route.balancer;
     const balancer = previous?.strategy === wanted ? previous : createBalancer(wanted, this.params);
     if (previous !== null && previous !== balancer) route.retired = mergeStats(route.retired, previous.takeStats());

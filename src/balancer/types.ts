@@ -11,8 +11,22 @@
  */
 import type { RetCode } from '../protocol/retcode.js';
 
-export const STRATEGY_NAMES = ['lars', 'consistent_hash', 'weighted_round_robin', 'least_request', 'adaptive'] as const;
+export const STRATEGY_NAMES = ['lars', 'consistent_hash', 'weighted_round_robin', 'least_request', 'adaptive', 'least_load'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+/**
+ * Names that run another strategy's balancer (docs/balancer.md, "least_load"):
+ * the route runs, and its views show, the strategy aliased.
+ */
+const STRATEGY_ALIASES = { least_load: 'adaptive' } as const;
+/** A strategy with a balancer of its own: what a RouteBalancer runs and the simulator measures. */
+export type BalancerName = Exclude<StrategyName, keyof typeof STRATEGY_ALIASES>;
+export const BALANCER_NAMES: readonly BalancerName[] = STRATEGY_NAMES.filter((name): name is BalancerName => !(name in STRATEGY_ALIASES));
+
+/** The balancer a strategy name runs: itself, or the strategy it is an alias of. */
+export function balancerOf(name: StrategyName): BalancerName {
+  return name in STRATEGY_ALIASES ? STRATEGY_ALIASES[name as keyof typeof STRATEGY_ALIASES] : (name as BalancerName);
+}
 
 /** Whether this build knows the strategy: a newer dns or store may name one it does not. */
 export function isStrategyName(name: unknown): name is StrategyName {
@@ -34,6 +48,13 @@ export interface HostInput {
    * every other weight.
    */
   readonly weight?: number;
+  /**
+   * The load score a registered instance reports (HostInfo field 4,
+   * docs/registry.md: 0 idle, 1000 at capacity, more when overloaded); null
+   * or absent for hosts that report none (configured hosts). A new value for
+   * a kept host changes nothing else about it.
+   */
+  readonly load?: number | null;
 }
 
 /** The only outcomes a pick can have. */
@@ -80,6 +101,8 @@ export interface HostView {
   readonly overloaded: boolean;
   /** When the host last became idle (window start), overloaded, ejected or re-admitted, in the caller's ms clock. */
   readonly stateSince: number;
+  /** The load score of the last dns answer (HostInput.load); null when the host reports none. */
+  readonly reportedLoad: number | null;
   readonly vsucc?: number;
   readonly verr?: number;
   readonly rsucc?: number;
@@ -119,7 +142,7 @@ export interface HostChanges {
 }
 
 export interface RouteBalancer {
-  readonly strategy: StrategyName;
+  readonly strategy: BalancerName;
   /**
    * Chooses a host. `key` is a request affinity key; strategies that do not
    * hash ignore it. O(1) (Lars), O(log hosts) (ring) or O(hosts) (weighted
@@ -135,7 +158,8 @@ export interface RouteBalancer {
   report(host: HostAddr, ok: boolean, now: number, latencyMs?: number): HealthEvent;
   /**
    * Replaces the host set: new hosts start idle, vanished ones are removed
-   * with their state, the others keep theirs (weights are updated).
+   * with their state, the others keep theirs (weights and reported loads are
+   * updated).
    */
   setHosts(hosts: readonly HostInput[], now: number): HostChanges;
   hosts(): HostView[];

@@ -7,7 +7,7 @@ import { CommandError, UsageError } from './args.js';
 
 const COMMANDS = new Set([
   'up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status',
-  'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate',
+  'serve', 'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate',
 ]);
 
 /** Loaded only when printed: the default ports it shows come from the services' config modules. */

@@ -14,6 +14,8 @@ services
   lars agent    --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port ${DEFAULT_AGENT_BASE_PORT}]
   lars console  --store URL [--listen HOST:PORT]   default ${DEFAULT_CONSOLE_HOST}:${DEFAULT_CONSOLE_PORT}
   lars dispatch --listen HOST:PORT --socket PATH [--workers N -- COMMAND...]
+  lars serve    --listen HOST:PORT --register MODID CMDID --dns HOST:PORT[,...] [--ttl SECONDS] [--weight W]
+                                                   a line-echo server that registers itself
 
 administration
   lars db migrate --store URL

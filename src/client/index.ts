@@ -1,2 +1,3 @@
 export * from './lars-client.js';
 export * from './agent-address.js';
+export * from './register-instance.js';

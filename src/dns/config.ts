@@ -50,6 +50,12 @@ export const registrySection = defineSection('registry', {
   node_timeout_ms: int({ default: 3000, min: 20, max: 3_600_000 }),
   /** Instances one peer address may hold on this dns. */
   max_instances_per_peer: int({ default: 1024, min: 1 }),
+  /**
+   * Registrations waiting for the store past which new ones are refused
+   * (UNAVAILABLE) rather than queued: a store slower than the registrations
+   * must not grow the queue without end. Removals are always queued.
+   */
+  max_queued_writes: int({ default: 20_000, min: 1 }),
   /** Registrations per second one peer address may make (bursts of twice that). */
   registrations_per_second: int({ default: 200, min: 1 }),
 });

@@ -85,6 +85,16 @@ export class LeaseTable<Conn> {
     return lease;
   }
 
+  /** Keeps a lease from expiring until confirm(): while its registration is being written. */
+  hold(lease: Lease<Conn>): void {
+    lease.deadline = Infinity;
+  }
+
+  /** Starts a held lease's TTL now (a close meanwhile keeps its earlier end). */
+  confirm(lease: Lease<Conn>, now: number): void {
+    lease.deadline = Math.min(lease.deadline, now + lease.ttlMs);
+  }
+
   /** The lease with this id, if it was granted for this instance. */
   find(id: number, key: InstanceKey): Lease<Conn> | undefined {
     const lease = this.byId.get(id);

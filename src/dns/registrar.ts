@@ -135,17 +135,23 @@ export class Registrar {
     if (!held && this.leases.heldBy(conn.remoteAddress) >= this.options.config.max_instances_per_peer) {
       return this.refuse(conn, 'register', request.seq, { status: RegistryStatus.LIMITED, reason: `this peer holds ${this.options.config.max_instances_per_peer} instances already (max_instances_per_peer)` });
     }
+    if (this.queue.length >= this.options.config.max_queued_writes) {
+      return this.refuse(conn, 'register', request.seq, { status: RegistryStatus.UNAVAILABLE, reason: `${this.queue.length} registrations are waiting for the store; try again` });
+    }
     if (!this.quota.take(conn.remoteAddress, now)) {
       return this.refuse(conn, 'register', request.seq, { status: RegistryStatus.LIMITED, reason: `more than ${this.options.config.registrations_per_second} registrations per second from this peer` });
     }
-    // Granted before the write, so an older lease of the instance can no longer expire behind it.
+    // Granted before the write, so an older lease of the instance can no longer expire behind it;
+    // its TTL runs from the reply, since the server can renew only from then on.
     const lease = this.leases.grant(checked, checked.ttlMs, conn, conn.remoteAddress, now);
+    this.leases.hold(lease);
     this.enqueue({ kind: 'register', instance: checked }).then(
       (outcome) => {
         if (outcome === 'no-module') {
           this.leases.release(lease);
           return this.refuse(conn, 'register', request.seq, { status: RegistryStatus.NO_MODULE, reason: `module ${checked.modid}:${checked.cmdid} does not exist` });
         }
+        this.leases.confirm(lease, this.now());
         this.options.logger.info('instance_registered', { modid: checked.modid, cmdid: checked.cmdid, instance: instanceName(checked), ttlMs: checked.ttlMs, weight: checked.weight, peer: conn.remote, lease: lease.id });
         this.reply(conn, 'register', { seq: request.seq, status: RegistryStatus.OK, lease: lease.id, ttlMs: lease.ttlMs, ip: toInt32(checked.ip) });
       },

@@ -290,7 +290,7 @@ const reportRequest = protobuf<ReportRequest, DecodedReportRequest, lars.ReportR
   withWireHost,
 );
 
-function plainLeaseRef(m: lars.DeregisterRequest.$Properties): LeaseRef {
+function plainLeaseRef(m: lars.RenewRequest.$Properties): LeaseRef {
   return { seq: m.seq ?? 0, lease: m.lease ?? 0, modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, ip: m.ip ?? 0, port: m.port ?? 0 };
 }
 
@@ -320,7 +320,8 @@ const renewRequest = protobuf<RenewRequest, DecodedRenewRequest, lars.RenewReque
   same,
 );
 
-const deregisterRequest = protobuf<DeregisterRequest, DeregisterRequest, lars.DeregisterRequest.$Properties>(lars.DeregisterRequest, plainLeaseRef, same);
+/** Id 104 has RenewRequest's body; a load there means nothing and is dropped. */
+const deregisterRequest = protobuf<DeregisterRequest, DeregisterRequest, lars.RenewRequest.$Properties>(lars.RenewRequest, plainLeaseRef, same);
 
 const registryReply = protobuf<RegistryReply, DecodedRegistryReply, lars.RegistryReply.$Properties>(
   lars.RegistryReply,

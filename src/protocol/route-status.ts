@@ -25,6 +25,8 @@ export interface RouteStatusHost {
   inFlight?: number;
   consecutiveFailures?: number;
   ejections?: number;
+  /** The load score the host reports through dns (docs/registry.md), null when it reports none. */
+  reportedLoad: number | null;
   /** How long the host has been in its current state (idle window or overload), ms. */
   stateAgeMs: number;
 }

@@ -67,17 +67,20 @@ export type HandlerErrorSink<F> = (err: unknown, route: Route<F>, first: unknown
  * Calls a route's handler with up to three arguments and reports a throw or a
  * rejected promise to onError, so a faulty handler costs a log line, never the
  * process. No closure is made unless the handler returns a promise: this runs
- * once per datagram on the agent's hot path.
+ * once per datagram on the agent's hot path. Returns, for a handler that
+ * returned a promise, one that settles (never rejects) when it did, so a
+ * caller can count calls in flight.
  */
-export function callHandler<F>(route: Route<F>, a: unknown, b: unknown, c: unknown, onError: HandlerErrorSink<F>): void {
+export function callHandler<F>(route: Route<F>, a: unknown, b: unknown, c: unknown, onError: HandlerErrorSink<F>): PromiseLike<unknown> | undefined {
   let result: unknown;
   try {
     result = (route.handler as (a: unknown, b: unknown, c: unknown) => unknown)(a, b, c);
   } catch (err) {
     onError(err, route, a);
-    return;
+    return undefined;
   }
   if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
-    (result as PromiseLike<unknown>).then(undefined, (err: unknown) => onError(err, route, a));
+    return (result as PromiseLike<unknown>).then(undefined, (err: unknown) => onError(err, route, a));
   }
+  return undefined;
 }

@@ -1,12 +1,16 @@
 /**
  * A framed TCP server with a msgid router (Lars's tcp_server): connection
  * limit, idle timeout, output backpressure, connection hooks, and a protocol
- * error closing only the connection that made it.
+ * error closing only the connection that made it. With `register`, it puts
+ * itself into a route (docs/registry.md, "The server side").
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { DecodedTypes, KnownMsgId } from '../protocol/messages.js';
+import { CallCounter } from './call-counter.js';
 import { DEFAULT_TCP_MAX_FRAME, TcpConnection, type ConnectionPolicy } from './connection.js';
 import { formatPeer, metricName } from './endpoint.js';
+import { processLoad } from './instance-load.js';
+import { InstanceRegistration, type RegistrationOptions } from './instance-registration.js';
 import { createLogger, rateLimited, type Logger } from './log.js';
 import { MetricsRegistry, type Counter, type Gauge } from './metrics.js';
 import { callHandler, Router, type Route } from './router.js';
@@ -16,6 +20,9 @@ export { DEFAULT_TCP_MAX_FRAME, TcpConnection };
 /** Lars's maxConn. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_OUTPUT_HIGH_WATER = 1024 * 1024;
+
+/** The registration a server makes of its bound port; its load is the server's own (in-flight calls, connections). */
+export type ServerRegistration = Omit<RegistrationOptions, 'port' | 'load' | 'logger' | 'metrics'>;
 
 export type TcpMessageHandler<Ctx, M> = (conn: TcpConnection<Ctx>, message: M) => void | Promise<void>;
 
@@ -43,6 +50,12 @@ export interface TcpServerOptions<Ctx> {
   onConnect?: (conn: TcpConnection<Ctx>) => void;
   /** Called once a connection has closed, for whatever reason. */
   onClose?: (conn: TcpConnection<Ctx>) => void;
+  /**
+   * Registers the bound port with dns once listening (listen() resolves when a
+   * dns accepted it, rejects as InstanceRegistration.start does); close()
+   * then deregisters first and lets calls in flight finish (closeGraceMs).
+   */
+  register?: ServerRegistration;
   logger?: Logger;
   metrics?: MetricsRegistry;
 }
@@ -72,6 +85,8 @@ export class TcpServer<Ctx = undefined> {
   private readonly policy: ConnectionPolicy<Ctx>;
   private readonly server: Server;
   private nextId = 1;
+  private readonly calls = new CallCounter();
+  private instance: InstanceRegistration | undefined;
   private listening = false;
   private closing: Promise<void> | undefined;
   private onDrained: (() => void) | undefined;
@@ -133,6 +148,16 @@ export class TcpServer<Ctx = undefined> {
     return this.connections.size;
   }
 
+  /** Calls whose handler returned a promise that has not settled yet. */
+  get inFlight(): number {
+    return this.calls.inFlight;
+  }
+
+  /** The registration, with the register option once listen() resolved. */
+  get registration(): InstanceRegistration | undefined {
+    return this.instance;
+  }
+
   /** A snapshot of the open connections (e.g. to push to all of them). */
   connectionList(): TcpConnection<Ctx>[] {
     return [...this.connections];
@@ -168,6 +193,7 @@ export class TcpServer<Ctx = undefined> {
     this.listening = true;
     const { address, port } = this.address;
     this.log.info('listening', { address: formatPeer(address, port), maxConnections: this.maxConnections });
+    if (this.options.register) await this.registerPort(port);
     return this.address;
   }
 
@@ -185,8 +211,29 @@ export class TcpServer<Ctx = undefined> {
     return this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   }
 
+  private async registerPort(port: number): Promise<void> {
+    this.instance = new InstanceRegistration({
+      ...this.options.register!,
+      port,
+      load: processLoad(() => ({ inFlight: this.calls.inFlight, connections: this.connections.size })),
+      logger: this.log.child('registration'),
+      metrics: this.options.metrics,
+    });
+    try {
+      await this.instance.start();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
   private async shutdown(): Promise<void> {
     if (!this.listening) return;
+    if (this.instance) {
+      // Out of the route before anything stops: agents stop sending new calls here.
+      await this.instance.deregister();
+      await this.calls.idle(this.options.closeGraceMs ?? 2000);
+    }
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const drained = new Promise<void>((resolve) => {
       this.onDrained = resolve;
@@ -195,8 +242,11 @@ export class TcpServer<Ctx = undefined> {
     for (const conn of this.connections) conn.close('server closing');
     if (this.connections.size === 0) this.onDrained?.();
     await Promise.all([stopped, drained]);
+    await this.instance?.close();
     this.log.info('closed');
   }
+
+  private readonly callSettled = (): void => this.calls.end();
 
   private accept(socket: Socket): void {
     if (this.closing !== undefined) {
@@ -244,7 +294,11 @@ export class TcpServer<Ctx = undefined> {
   private dispatch(conn: TcpConnection<Ctx>, msgid: number, body: Buffer): void {
     this.counters.framesReceived.inc();
     const route = this.router.route(msgid);
-    callHandler(route, conn, this.router.payload(route, body), undefined, this.onHandlerError);
+    const settled = callHandler(route, conn, this.router.payload(route, body), undefined, this.onHandlerError);
+    if (settled !== undefined) {
+      this.calls.begin();
+      settled.then(this.callSettled);
+    }
   }
 
   private readonly onHandlerError = (err: unknown, route: Route<unknown>, conn: unknown): void => {

@@ -3,8 +3,10 @@
  * a Poisson stream of calls, each from a random agent, each agent with its
  * own balancer (its own view of the hosts). A call goes to the host the
  * agent picks; the host's model decides its latency and outcome; the agent
- * gets the report when the call ends, with its duration. No sockets, no
- * timers: the same seed gives the same run.
+ * gets the report when the call ends, with its duration. Hosts' reported
+ * loads reach every agent as dns pushes them: a new host set whenever a load
+ * moved, looked at every LOAD_PUSH_MS. No sockets, no timers: the same seed
+ * gives the same run.
  *
  * What it keeps is per bucket of BUCKET_MS (calls per host, failures), the
  * latency of every successful call, and, sampled every bucket, which hosts
@@ -24,6 +26,8 @@ const REFUSED_MS = 1;
 const LATENCY_SIGMA = 0.25;
 /** Picks that name no host (OVERLOAD, NOEXIST) are failed calls of no host: this index. */
 export const NO_HOST = -1;
+/** How often dns pushes loads that moved: [registry] load_flush_ms's default (docs/registry.md). */
+const LOAD_PUSH_MS = 1000;
 
 export interface RunRecord {
   readonly scenario: Scenario;
@@ -134,13 +138,21 @@ export function runScenario(scenario: Scenario, strategy: StrategyName, { params
   const world = seededRandom(seed);
   const addrs = scenario.hosts.map((_, i) => ({ ip: (10 << 24) | (i + 1), port: 9000 }));
   const indexOf = new Map(addrs.map((addr, i) => [addr.ip, i]));
-  const inputs = scenario.hosts.map((h, i) => ({ ...addrs[i]!, weight: h.weight }));
+  const inputsAt = (atMs: number) => scenario.hosts.map((h, i) => ({ ...addrs[i]!, weight: h.weight, load: h.load(atMs) }));
+  let inputs = inputsAt(0);
   const agents: RouteBalancer[] = [];
   for (let a = 0; a < scenario.agents; a++) {
     const balancer = createBalancer(strategy, { ...params, strategy }, seededRandom(seed * 7919 + a + 1));
     balancer.setHosts(inputs, 0);
     agents.push(balancer);
   }
+  let nextPush = LOAD_PUSH_MS;
+  const pushLoads = (atMs: number): void => {
+    const next = inputsAt(atMs);
+    if (next.every((input, i) => input.load === inputs[i]!.load)) return;
+    inputs = next;
+    for (const balancer of agents) balancer.setHosts(inputs, atMs);
+  };
   const wasOut = new Uint8Array(scenario.agents);
   const inFlight = new Int32Array(hostCount);
   const queue = new CompletionQueue();
@@ -169,6 +181,10 @@ export function runScenario(scenario: Scenario, strategy: StrategyName, { params
   let sampledBucket = 0;
   while (now < scenario.durationMs) {
     while (queue.peekTime() <= now) complete(queue.pop());
+    if (now >= nextPush) {
+      pushLoads(now);
+      nextPush = (Math.floor(now / LOAD_PUSH_MS) + 1) * LOAD_PUSH_MS;
+    }
     const bucket = Math.floor(now / BUCKET_MS);
     for (; sampledBucket < bucket; sampledBucket++) sample(sampledBucket);
     const agent = Math.floor(world() * agents.length);

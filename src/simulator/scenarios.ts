@@ -25,6 +25,8 @@ export interface HostModel {
   /** Calls in flight beyond this fail at once (a full accept queue). */
   readonly limit: number;
   readonly condition: (atMs: number) => HostCondition;
+  /** The load score it reports through dns (docs/registry.md: 1000 at capacity); null: none, as a configured host. */
+  readonly load: (atMs: number) => number | null;
 }
 
 export interface Scenario {
@@ -46,12 +48,17 @@ export interface Scenario {
 const HEALTHY: HostCondition = Object.freeze({ down: false, failRate: 0, slowdown: 1 });
 const DOWN: HostCondition = Object.freeze({ down: true, failRate: 0, slowdown: 1 });
 const SERVICE_MS = 10;
+const LIGHT_LOAD = 100;
+const HEAVY_LOAD = 900;
+const LOADED_SLOWDOWN = 1.5;
 /** Every host's accept queue: 30 calls in flight (a healthy host has about 4 at 2,000 calls/s over five). */
 const LIMIT = 30;
 const SECOND = 1000;
 
-function host(index: number, condition: (atMs: number) => HostCondition = () => HEALTHY, weight = 1): HostModel {
-  return { name: `h${index + 1}`, weight, serviceMs: SERVICE_MS, slots: 20 * weight, limit: LIMIT * weight, condition };
+const UNREPORTED = (): null => null;
+
+function host(index: number, condition: (atMs: number) => HostCondition = () => HEALTHY, weight = 1, load: HostModel['load'] = UNREPORTED): HostModel {
+  return { name: `h${index + 1}`, weight, serviceMs: SERVICE_MS, slots: 20 * weight, limit: LIMIT * weight, condition, load };
 }
 
 function fiveHosts(bad: (atMs: number) => HostCondition): HostModel[] {
@@ -69,6 +76,8 @@ const flapping = (atMs: number): HostCondition =>
   atMs >= FLAP_START_MS && (atMs - FLAP_START_MS) % FLAP_PERIOD_MS < FLAP_DOWN_MS ? DOWN : HEALTHY;
 
 const slow: HostCondition = Object.freeze({ down: false, failRate: 0, slowdown: 10 });
+/** A host busy with other work answers this much slower. */
+const busy: HostCondition = Object.freeze({ down: false, failRate: 0, slowdown: LOADED_SLOWDOWN });
 const brownout: HostCondition = Object.freeze({ down: false, failRate: 0.4, slowdown: 1 });
 
 /** One agent at 2,000 calls/s unless said otherwise; the fault, when there is one, hurts the last host. */
@@ -77,6 +86,14 @@ function scenario(name: string, description: string, seconds: number, hosts: Hos
 }
 
 const badFrom = (startS: number, endS: number) => ({ bad: 4, fault: { startMs: startS * SECOND, endMs: endS * SECOND } });
+
+const LOADED_FROM_MS = 20 * SECOND;
+/** 4 hosts report 100 (of 1000) throughout; the fifth reports 900 from LOADED_FROM_MS on, and is slower then. */
+function loadedHosts(): HostModel[] {
+  const light = () => LIGHT_LOAD;
+  const heavy = (atMs: number) => (atMs >= LOADED_FROM_MS ? HEAVY_LOAD : LIGHT_LOAD);
+  return [0, 1, 2, 3].map((i) => host(i, undefined, 1, light)).concat(host(4, during(LOADED_FROM_MS, Infinity, busy), 1, heavy));
+}
 
 export const SCENARIOS: readonly Scenario[] = [
   scenario('dead', '1 of 5 hosts refuses every call from 10 s on', 120, fiveHosts(during(10 * SECOND, Infinity, DOWN)), badFrom(10, 120)),
@@ -90,6 +107,13 @@ export const SCENARIOS: readonly Scenario[] = [
   scenario('flapping', '1 of 5 hosts is down 10 s out of every 30 s, from 20 s on, for 10 minutes', 620, fiveHosts(flapping), badFrom(20, 620)),
   scenario('returning', '1 of 5 hosts is down from 20 s to 80 s, then healthy again', 150, fiveHosts(during(20 * SECOND, 80 * SECOND, DOWN)), badFrom(20, 80)),
   scenario('weighted', '4 hosts with capacities 1, 1, 2, 4 and the same weights', 120, [host(0), host(1), host(2, undefined, 2), host(3, undefined, 4)]),
+  scenario(
+    'loaded',
+    `1 of 5 hosts reports load ${HEAVY_LOAD} and answers ${LOADED_SLOWDOWN}x slower from 20 s on, the others report ${LIGHT_LOAD}`,
+    120,
+    loadedHosts(),
+    badFrom(20, 120),
+  ),
   scenario('brownout', 'every host fails 40 % of calls from 10 s on', 120, [0, 1, 2, 3, 4].map((i) => host(i, during(10 * SECOND, Infinity, brownout)))),
   // 5 hosts x 20 slots / 10 ms = 10,000 calls/s of capacity: 8,000 is 80 %.
   scenario('many-agents', '50 agents, 80 % utilisation of 5 hosts; 1 host down from 30 s to 90 s', 180, fiveHosts(during(30 * SECOND, 90 * SECOND, DOWN)), {

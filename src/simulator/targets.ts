@@ -39,6 +39,8 @@ export const TARGETS: readonly Target[] = [
   target('returning', 'adaptive', 'peak share in the ramp over its fair share', (m) => m.rampPeak, 'most', 1.5),
   target('flapping', 'adaptive', 'first-attempt success', (m) => m.success, 'least', 0.999),
   target('flapping', 'adaptive', 're-admissions in 10 minutes', (m) => m.readmits, 'most', 3),
+  // Without the load reports the agent's latency view alone gives it 11.3 % (docs/simulator.md).
+  target('loaded', 'adaptive', 'share of the host reporting 900 of 1000 (fair: 20 %)', (m) => m.badShare, 'most', 0.08),
   target('brownout', 'adaptive', 'hosts ejected on average', (m) => m.outAvg, 'most', 1),
   target('brownout', 'adaptive', 'success', (m) => m.success, 'least', 0.59),
   target('many-agents', 'adaptive', 'per-second load max/mean', (m) => m.loadPeakMean, 'most', 1.15),

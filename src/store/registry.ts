@@ -8,7 +8,7 @@
  * store reloads and pushes it. A load write is not: it bumps registry_version
  * and stamps the rows it wrote with that revision.
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
 import { appendChanges, lockVersion, readVersion } from './change-log.js';
 import type { ChangeAction, Database } from './schema.js';
@@ -120,21 +120,39 @@ export class InstanceRegistry {
    * Applies a batch of registrations and removals by `owner` in one
    * transaction, and returns each one's outcome in order. The version row is
    * locked first, as every route edit does, then advanced once per change.
+   * The batch is worked out in memory over the rows it touches (read once),
+   * then written in bulk: a batch costs a few statements, not a few per
+   * instance, whatever the engine's round trip.
    */
   write(owner: string, writes: readonly RegistryWrite[]): Promise<WriteOutcome[]> {
     return this.db.transaction().execute(async (trx) => {
       await lockVersion(trx);
       const now = Math.floor(this.clock() / 1000);
-      const modules = new Map<string, boolean>();
+      const registrations = writes.flatMap((w) => (w.kind === 'register' ? [w.instance] : []));
+      const modules = await existingModules(trx, registrations);
+      const before = await currentRows(trx, writes.map((w) => (w.kind === 'register' ? w.instance : w.key)));
+      const after = new Map(before);
       const changes: PendingChange[] = [];
-      const outcomes: WriteOutcome[] = [];
-      for (const write of writes) {
-        if (write.kind === 'register') {
-          outcomes.push(await this.register(trx, owner, write.instance, now, modules, changes));
-        } else {
-          outcomes.push(await this.remove(trx, owner, write.kind, write.key, write.reason, changes));
+      const outcomes = writes.map((write): WriteOutcome => {
+        if (write.kind !== 'register') {
+          const id = rowId(write.key);
+          if (after.get(id)?.owner !== owner) return 'not-owned';
+          after.delete(id);
+          changes.push({ ...keyOf(write.key), action: write.kind, detail: `${instanceName(write.key)}: ${write.reason}` });
+          return 'written';
         }
-      }
+        const instance = write.instance;
+        if (!modules.has(`${instance.modid}:${instance.cmdid}`)) return 'no-module';
+        const id = rowId(instance);
+        const held = after.get(id);
+        const detail = `${instanceName(instance)} weight ${instance.weight}, ttl ${instance.ttlMs} ms, by dns ${owner}`;
+        // The same instance again (a restarted server, or one that moved to this dns): agents see no change unless its weight moved.
+        if (!held) changes.push({ ...keyOf(instance), action: 'register', detail });
+        else if (held.weight !== instance.weight) changes.push({ ...keyOf(instance), action: 'register', detail: `${detail} (weight was ${held.weight})` });
+        after.set(id, { key: keyOf(instance), weight: instance.weight, owner, registration: instance });
+        return 'written';
+      });
+      await applyRows(trx, before, after, owner, now);
       await appendChanges(trx, changes.map((c) => ({ ...c, actor: ACTOR, changedAt: now })));
       return outcomes;
     });
@@ -202,52 +220,66 @@ export class InstanceRegistry {
     const key = filter && checkModuleKey(filter);
     return readConsistently(this.db, async (trx) => ({ version: await readVersion(trx), instances: await selectInstances(trx, key) }));
   }
+}
 
-  private async register(
-    trx: Kysely<Database>,
-    owner: string,
-    instance: InstanceRegistration,
-    now: number,
-    modules: Map<string, boolean>,
-    changes: PendingChange[],
-  ): Promise<WriteOutcome> {
-    const moduleKey = `${instance.modid}:${instance.cmdid}`;
-    let exists = modules.get(moduleKey);
-    if (exists === undefined) {
-      const row = await trx.selectFrom('modules').select('modid').where('modid', '=', instance.modid).where('cmdid', '=', instance.cmdid).executeTakeFirst();
-      modules.set(moduleKey, (exists = row !== undefined));
-    }
-    if (!exists) return 'no-module';
-    const key = keyOf(instance);
-    const lease = { weight: instance.weight, ttl_ms: instance.ttlMs, metadata: JSON.stringify(instance.metadata), owner, heartbeat_at: now };
-    const before = await trx.selectFrom('instances').select('weight').where((eb) => eb.and(key)).executeTakeFirst();
-    const detail = `${instanceName(key)} weight ${instance.weight}, ttl ${instance.ttlMs} ms, by dns ${owner}`;
-    if (!before) {
-      await trx.insertInto('instances').values({ ...key, ...lease, registered_at: now, revision: 0 }).execute();
-      changes.push({ ...key, action: 'register', detail });
-      return 'written';
-    }
-    // The same instance again (a restarted server, or one that moved to this dns): agents see no change unless its weight moved.
-    await trx.updateTable('instances').set({ ...lease, registered_at: now }).where((eb) => eb.and(key)).execute();
-    if (before.weight !== instance.weight) changes.push({ ...key, action: 'register', detail: `${detail} (weight was ${before.weight})` });
-    return 'written';
+/** What a batch needs to know of an instance row. */
+interface RowState {
+  key: InstanceKey;
+  weight: number;
+  owner: string;
+  /** Set when this batch (re-)registers it. */
+  registration?: InstanceRegistration;
+}
+
+const rowId = (k: InstanceKey) => `${k.modid}:${k.cmdid}:${k.ip}:${k.port}`;
+
+/** Rows per statement: far below every engine's bound-parameter limit. */
+const CHUNK = 200;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+function ofKeys(keys: readonly InstanceKey[]) {
+  return sql<boolean>`(${sql.join(keys.map((k) => sql`(modid = ${k.modid} and cmdid = ${k.cmdid} and ip = ${k.ip} and port = ${k.port})`), sql` or `)})`;
+}
+
+async function existingModules(trx: Kysely<Database>, registrations: readonly ModuleKey[]): Promise<Set<string>> {
+  const wanted = [...new Map(registrations.map((r) => [`${r.modid}:${r.cmdid}`, { modid: r.modid, cmdid: r.cmdid }])).values()];
+  const found = new Set<string>();
+  for (const chunk of chunks(wanted)) {
+    const rows = await trx
+      .selectFrom('modules')
+      .select(['modid', 'cmdid'])
+      .where(sql<boolean>`(${sql.join(chunk.map((k) => sql`(modid = ${k.modid} and cmdid = ${k.cmdid})`), sql` or `)})`)
+      .execute();
+    for (const row of rows) found.add(`${row.modid}:${row.cmdid}`);
   }
+  return found;
+}
 
-  private async remove(
-    trx: Kysely<Database>,
-    owner: string,
-    action: 'deregister' | 'expire',
-    key: InstanceKey,
-    reason: string,
-    changes: PendingChange[],
-  ): Promise<WriteOutcome> {
-    const result = await trx
-      .deleteFrom('instances')
-      .where((eb) => eb.and({ ...keyOf(key), owner }))
-      .executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) return 'not-owned';
-    changes.push({ ...keyOf(key), action, detail: `${instanceName(key)}: ${reason}` });
-    return 'written';
+async function currentRows(trx: Kysely<Database>, keys: readonly InstanceKey[]): Promise<Map<string, RowState>> {
+  const rows = new Map<string, RowState>();
+  const unique = [...new Map(keys.map((k) => [rowId(k), keyOf(k)])).values()];
+  for (const chunk of chunks(unique)) {
+    const found = await trx.selectFrom('instances').select(['modid', 'cmdid', 'ip', 'port', 'weight', 'owner']).where(ofKeys(chunk)).execute();
+    for (const row of found) rows.set(rowId(row), { key: keyOf(row), weight: row.weight, owner: row.owner });
+  }
+  return rows;
+}
+
+/** Writes the difference between the rows before and after a batch: bulk inserts and deletes, an update per re-registered row. */
+async function applyRows(trx: Kysely<Database>, before: ReadonlyMap<string, RowState>, after: ReadonlyMap<string, RowState>, owner: string, now: number): Promise<void> {
+  const removed = [...before.entries()].filter(([id]) => !after.has(id)).map(([, row]) => row.key);
+  for (const chunk of chunks(removed)) await trx.deleteFrom('instances').where(ofKeys(chunk)).execute();
+  const lease = (r: InstanceRegistration) => ({ weight: r.weight, ttl_ms: r.ttlMs, metadata: JSON.stringify(r.metadata), owner, heartbeat_at: now, registered_at: now });
+  const registered = [...after.entries()].filter(([, row]) => row.registration);
+  const inserted = registered.filter(([id]) => !before.has(id)).map(([, row]) => ({ ...row.key, ...lease(row.registration!), revision: 0 }));
+  for (const chunk of chunks(inserted)) await trx.insertInto('instances').values(chunk).execute();
+  for (const [id, row] of registered) {
+    if (before.has(id)) await trx.updateTable('instances').set(lease(row.registration!)).where((eb) => eb.and(row.key)).execute();
   }
 }
 

@@ -109,7 +109,7 @@ test('[loadbalance] is the balancer\'s own fields: the same keys, defaults and r
     'config [loadbalance] idle_timeout: expected a number > 0, got "0" (from config text)',
   ]);
   assert.deepEqual(problems(() => load(base + '[loadbalance]\nstrategy = random\n')), [
-    'config [loadbalance] strategy: expected one of lars, consistent_hash, weighted_round_robin, least_request, adaptive, got "random" (from config text)',
+    'config [loadbalance] strategy: expected one of lars, consistent_hash, weighted_round_robin, least_request, adaptive, least_load, got "random" (from config text)',
   ]);
 });
 

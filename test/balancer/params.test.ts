@@ -62,7 +62,7 @@ describe('[loadbalance] params', () => {
     [{ succ_rate: '' }, '[loadbalance] succ_rate: expected a number between 0 and 1, got ""'],
     [{ err_rate: true }, '[loadbalance] err_rate: expected a number between 0 and 1, got true'],
     [{ hash_vnodes: 0 }, '[loadbalance] hash_vnodes: expected an integer between 1 and 10000, got 0'],
-    [{ strategy: 'random' }, '[loadbalance] strategy: expected one of lars, consistent_hash, weighted_round_robin, least_request, adaptive, got "random"'],
+    [{ strategy: 'random' }, '[loadbalance] strategy: expected one of lars, consistent_hash, weighted_round_robin, least_request, adaptive, least_load, got "random"'],
   ];
   for (const [input, message] of bad) {
     test(`rejects ${JSON.stringify(input)}`, () => {

@@ -190,6 +190,86 @@ const vectors = [
       08 64         # 1: modid 100
       10 ac 02      # 2: cmdid 300`,
   } satisfies Vector<typeof MsgId.ApiGetRouteRequest>,
+  {
+    name: 'GetRouteResponse with a registered instance carrying its load (HostInfo field 4)',
+    msgid: MsgId.GetRouteResponse,
+    message: { modid: 1, cmdid: 2, host: [{ ip: ipToInt32('127.0.0.1'), port: 80, load: 250 }] },
+    frame: `
+      02 00 00 00   # msgid 2
+      11 00 00 00   # body length 17
+      08 01  10 02  # 1: modid 1, 2: cmdid 2
+      1a 0b         # 3: host, 11 bytes
+        08 81 80 80 f8 07   # 1: ip 0x7f000001
+        10 50               # 2: port 80
+        20 fa 01            # 4: load 250`,
+  } satisfies Vector<typeof MsgId.GetRouteResponse>,
+  {
+    name: 'RegisterRequest: ip 0 (the peer), a TTL and one metadata entry',
+    msgid: MsgId.RegisterRequest,
+    message: { seq: 1, modid: 1, cmdid: 2, ip: 0, port: 9000, ttlMs: 3000, metadata: { zone: 'a' } },
+    frame: `
+      66 00 00 00   # msgid 102
+      17 00 00 00   # body length 23
+      08 01         # 1: seq 1
+      10 01         # 2: modid 1
+      18 02         # 3: cmdid 2
+                    # 4: ip 0, the default, so absent; 6: weight absent (1)
+      28 a8 46      # 5: port 9000
+      38 b8 17      # 7: ttl_ms 3000
+      42 09         # 8: metadata entry, 9 bytes
+        0a 04 7a 6f 6e 65   # key "zone"
+        12 01 61            # value "a"`,
+  } satisfies Vector<typeof MsgId.RegisterRequest>,
+  {
+    name: 'RenewRequest with a load',
+    msgid: MsgId.RenewRequest,
+    message: { seq: 2, lease: 7, modid: 1, cmdid: 2, ip: ipToInt32('127.0.0.1'), port: 9000, load: { inFlight: 3, connections: 1, cpuPermille: 120, score: 40 } },
+    frame: `
+      67 00 00 00   # msgid 103
+      1b 00 00 00   # body length 27
+      08 02  10 07  # 1: seq 2, 2: lease 7
+      18 01  20 02  # 3: modid 1, 4: cmdid 2
+      28 81 80 80 f8 07   # 5: ip 127.0.0.1
+      30 a8 46      # 6: port 9000
+      3a 08         # 7: load, 8 bytes
+        08 03  10 01  18 78  20 28   # in_flight 3, connections 1, cpu_permille 120, score 40`,
+  } satisfies Vector<typeof MsgId.RenewRequest>,
+  {
+    name: 'DeregisterRequest',
+    msgid: MsgId.DeregisterRequest,
+    message: { seq: 4, lease: 7, modid: 1, cmdid: 2, ip: ipToInt32('127.0.0.1'), port: 9000 },
+    frame: `
+      68 00 00 00   # msgid 104
+      11 00 00 00   # body length 17
+      08 04  10 07  18 01  20 02   # seq 4, lease 7, modid 1, cmdid 2
+      28 81 80 80 f8 07            # ip 127.0.0.1
+      30 a8 46                     # port 9000`,
+  } satisfies Vector<typeof MsgId.DeregisterRequest>,
+  {
+    name: 'RegistryReply accepting a registration',
+    msgid: MsgId.RegistryReply,
+    message: { seq: 2, status: 0, lease: 7, ttlMs: 3000, ip: ipToInt32('127.0.0.1') },
+    frame: `
+      69 00 00 00   # msgid 105
+      0d 00 00 00   # body length 13
+      08 02         # 1: seq 2
+                    # 2: status 0 (OK) and 3: reason "" are defaults, so absent
+      20 07         # 4: lease 7
+      28 b8 17      # 5: ttl_ms 3000
+      30 81 80 80 f8 07   # 6: ip 127.0.0.1`,
+  } satisfies Vector<typeof MsgId.RegistryReply>,
+  {
+    name: 'RegistryReply refusing one (NO_MODULE, with the reason)',
+    msgid: MsgId.RegistryReply,
+    message: { seq: 3, status: 2, reason: 'module 9:1 does not exist' },
+    frame: `
+      69 00 00 00   # msgid 105
+      1f 00 00 00   # body length 31
+      08 03         # 1: seq 3
+      10 02         # 2: status 2, NO_MODULE
+      1a 19 6d 6f 64 75 6c 65 20 39 3a 31 20 64 6f 65 73 20 6e 6f 74 20 65 78 69 73 74
+                    # 3: reason, 25 bytes`,
+  } satisfies Vector<typeof MsgId.RegistryReply>,
 ] as const;
 
 /**

@@ -41,6 +41,18 @@ describe('simulator: runs', () => {
   });
 });
 
+describe('simulator: reported loads', () => {
+  test('loaded: adaptive sends the host reporting 900 clearly less than the same run without load reports; lars ignores loads', () => {
+    const loaded = scenarioNamed('loaded')!;
+    const unreported: Scenario = { ...loaded, hosts: loaded.hosts.map((h) => ({ ...h, load: () => null })) };
+    const badShare = (scenario: Scenario, strategy: 'adaptive' | 'lars') => measure(runScenario(scenario, strategy, { params: DEFAULT_LOADBALANCE_PARAMS, seed: 1 }), null).badShare!;
+    const [withLoads, without] = [badShare(loaded, 'adaptive'), badShare(unreported, 'adaptive')];
+    assert.ok(withLoads < 0.75 * without, `with load reports ${withLoads}, without ${without}`);
+    assert.ok(without < 0.2, `the agent's own latency view already gives it less than its fair share: ${without}`);
+    assert.equal(badShare(loaded, 'lars'), badShare(unreported, 'lars'));
+  });
+});
+
 describe('simulator: metrics', () => {
   test('quantile is the nearest rank', () => {
     const sorted = Float64Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STRATEGY_NAMES, type StrategyName } from '../../balancer/types.js';
+import { BALANCER_NAMES, type StrategyName } from '../../balancer/types.js';
 import { renderChart } from '../../simulator/charts.js';
 import { DEFAULT_SEED, runQuality } from '../../simulator/quality.js';
 import { SCENARIOS, SCENARIO_NAMES, type Scenario } from '../../simulator/scenarios.js';
@@ -51,7 +51,7 @@ export function simulateOptions(argv: string[]): SimulateOptions {
   const names = chosen('scenario', values.scenario, SCENARIO_NAMES);
   return {
     scenarios: SCENARIOS.filter((s) => names.includes(s.name)),
-    strategies: chosen('strategy', values.strategy, STRATEGY_NAMES),
+    strategies: chosen('strategy', values.strategy, BALANCER_NAMES),
     seed: values.seed === undefined ? DEFAULT_SEED : parseIntArg('--seed', values.seed, 0, 2 ** 31 - 1),
     ...(values.svg === undefined ? {} : { svgDir: values.svg }),
     json: values.json ?? false,
