@@ -18,13 +18,14 @@ import type { Agent } from '../../src/agent/service.js';
 import type { DnsService } from '../../src/dns/service.js';
 import { LarsClient } from '../../src/client/lars-client.js';
 import { ipToInt32 } from '../../src/protocol/ip.js';
-import { decodeBody, type RouteHost } from '../../src/protocol/messages.js';
+import { decodeBody, type DecodedRegistryReply, type RouteHost } from '../../src/protocol/messages.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { RetCode } from '../../src/protocol/retcode.js';
 import { TcpServer } from '../../src/reactor/tcp-server.js';
 import { RouteAdmin } from '../../src/store/route-admin.js';
 import { openStore, type Store } from '../../src/store/store.js';
-import { captureLogs, frameOf, RawTcpClient, RawUdpClient, waitFor, type LogCapture } from '../support/net.js';
+import { captureLogs, frameOf, RawUdpClient, waitFor, type LogCapture } from '../support/net.js';
+import { ServerLink } from '../support/registration.js';
 import { startAgentHere, startDnsHere, type LocalService } from '../support/services.js';
 import { RawFrameServer, testAgent } from './helpers.js';
 
@@ -147,19 +148,16 @@ describe('agent: loads registered servers report, through the real dns', () => {
   let store: Store;
   let dns: LocalService<DnsService>;
   let agent: LocalService<Agent>;
-  let server: RawTcpClient;
+  let server: ServerLink;
   let client: LarsClient;
-  let seq = 0;
 
-  /** One registry request from the server's connection, and its reply (one in flight at a time). */
-  async function ask(msgid: typeof MsgId.RegisterRequest | typeof MsgId.RenewRequest, body: Record<string, unknown>) {
-    server.send(msgid, { ...body, seq: ++seq } as never);
-    const reply = await server.nextMessage(MsgId.RegistryReply);
-    assert.equal(reply.status, 0, reply.reason ?? '');
+  /** The reply, which must accept. */
+  const accepted = (reply: DecodedRegistryReply) => {
+    assert.equal(reply.status, 0, reply.reason);
     return reply;
-  }
-  const renew = (lease: number, port: number, score: number) =>
-    ask(MsgId.RenewRequest, { lease, ...route, ip: ipToInt32('127.0.0.1'), port, load: { inFlight: 0, connections: 0, cpuPermille: 0, score } });
+  };
+  const renew = async (lease: number, port: number, score: number) =>
+    accepted(await server.renew(lease, { ...route, ip: ipToInt32('127.0.0.1'), port }, { inFlight: 0, connections: 0, cpuPermille: 0, score }));
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lars-reported-load-'));
@@ -169,7 +167,7 @@ describe('agent: loads registered servers report, through the real dns', () => {
     await admin.addHost({ ...route, ip: '10.5.0.9', port: 7009 });
     dns = await startDnsHere({ store, set: ['dns.poll_interval_ms=50', 'registry.load_flush_ms=50'] });
     agent = await startAgentHere({ dns: dns.addr, reporter: '127.0.0.1:1', set: ['loadbalance.update_timeout=600'] });
-    server = await RawTcpClient.connect(dns.port);
+    server = await ServerLink.open(dns.port);
     client = new LarsClient({ basePort: agent.port });
   });
   after(async () => {
@@ -186,7 +184,7 @@ describe('agent: loads registered servers report, through the real dns', () => {
 
   test('each renewal\'s score reaches the agent\'s route status; a host\'s state outlives its load changes', async () => {
     const leases = [];
-    for (const port of [7101, 7102]) leases.push((await ask(MsgId.RegisterRequest, { ...route, ip: 0, port, ttlMs: 60_000 })).lease!);
+    for (const port of [7101, 7102]) leases.push(accepted(await server.register({ ...route, ip: 0, port, ttlMs: 60_000 })).lease);
     await renew(leases[0]!, 7101, 900);
     await renew(leases[1]!, 7102, 100);
     await client.getHost(route.modid, route.cmdid);

@@ -6,13 +6,13 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { intToIp, ipToInt32 } from '../../src/protocol/ip.js';
-import type { DecodedGetRouteResponse, DecodedRegistryReply, InstanceLoad, RegisterRequest } from '../../src/protocol/messages.js';
-import { decodeBody } from '../../src/protocol/messages.js';
+import type { DecodedGetRouteResponse, RegisterRequest } from '../../src/protocol/messages.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { RegistryStatus, registryStatusName } from '../../src/protocol/registry-status.js';
 import { InstanceRegistry, RouteAdmin, type Store } from '../../src/store/index.js';
 import { forEachEngine } from '../support/engines.js';
-import { captureLogs, RawTcpClient, waitFor } from '../support/net.js';
+import { captureLogs, RawTcpClient } from '../support/net.js';
+import { ServerLink } from '../support/registration.js';
 import { startDnsHere, type LocalService } from '../support/services.js';
 import type { DnsService } from '../../src/dns/service.js';
 
@@ -21,54 +21,6 @@ after(() => logs.restore());
 
 /** Fast timers, so each case takes well under a second of waiting. */
 const FAST = ['dns.poll_interval_ms=50', 'registry.load_flush_ms=50', 'registry.sweep_interval_ms=20', 'registry.node_heartbeat_ms=50'];
-
-/** A server's link to dns: one request, its reply (matched by seq). */
-class ServerLink {
-  private seq = 0;
-  private constructor(readonly client: RawTcpClient) {}
-
-  static async open(port: number): Promise<ServerLink> {
-    return new ServerLink(await RawTcpClient.connect(port));
-  }
-
-  register(request: Omit<RegisterRequest, 'seq'>): Promise<DecodedRegistryReply> {
-    return this.ask(MsgId.RegisterRequest, request);
-  }
-
-  renew(lease: number, instance: Instance, load: InstanceLoad | null = null): Promise<DecodedRegistryReply> {
-    return this.ask(MsgId.RenewRequest, { lease, ...instance, load });
-  }
-
-  deregister(lease: number, instance: Instance): Promise<DecodedRegistryReply> {
-    return this.ask(MsgId.DeregisterRequest, { lease, ...instance });
-  }
-
-  close(): Promise<void> {
-    return this.client.close();
-  }
-
-  private async ask<K extends typeof MsgId.RegisterRequest | typeof MsgId.RenewRequest | typeof MsgId.DeregisterRequest>(
-    msgid: K,
-    body: Record<string, unknown>,
-  ): Promise<DecodedRegistryReply> {
-    const seq = ++this.seq;
-    this.client.send(msgid, { ...body, seq } as never);
-    // Replies to requests in flight together may come in any order (a refusal needs no store write).
-    return waitFor(() =>
-      this.client.frames
-        .filter((f) => f.msgid === MsgId.RegistryReply)
-        .map((f) => decodeBody(MsgId.RegistryReply, f.body))
-        .find((reply) => reply.seq === seq),
-    );
-  }
-}
-
-interface Instance {
-  modid: number;
-  cmdid: number;
-  ip: number;
-  port: number;
-}
 
 /** An agent's view: asks for the route and keeps the latest answer or push. */
 class Subscriber {
