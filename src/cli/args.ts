@@ -24,18 +24,41 @@ export type ParsedCommand<O extends Options> = ReturnType<
   typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
 >;
 
-/** util.parseArgs with usage errors instead of TypeErrors. */
+/** A negative number: a value (modid, cmdid, weight, seed), never an option. */
+const NEGATIVE_NUMBER = /^-\d+(\.\d+)?$/;
+/** Stands for the '-' of a negative positional while parseArgs runs (it would take "-1" for an option). */
+const MINUS = '\u2212';
+
+/**
+ * util.parseArgs with usage errors instead of TypeErrors, and negative
+ * numbers taken as values: `--weight -1` as `--weight=-1`, and `-1` where a
+ * positional goes as that positional (store ids may be negative).
+ */
 export function parseCommand<O extends Options>(argv: string[], options: O): ParsedCommand<O> {
+  const takesValue = (token: string | undefined) => {
+    const name = token?.startsWith('--') && !token.includes('=') ? token.slice(2) : undefined;
+    return name !== undefined && options[name]?.type === 'string';
+  };
+  const args: string[] = [];
+  const end = argv.indexOf('--');
+  argv.forEach((token, i) => {
+    if ((end >= 0 && i > end) || !NEGATIVE_NUMBER.test(token)) args.push(token);
+    else if (takesValue(args.at(-1))) args.push(`${args.pop()}=${token}`);
+    else args.push(MINUS + token.slice(1));
+  });
   try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { ...parsed, positionals: parsed.positionals.map((p) => (p.startsWith(MINUS) ? `-${p.slice(1)}` : p)) };
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
 }
 
+/** Decimal, no leading zeros: "080" is refused as the IP octet "04" is (either could be read as octal). */
 export function parseIntArg(name: string, text: string | undefined, min = -2147483648, max = 2147483647): number {
   if (text === undefined) throw new UsageError(`missing ${name}`);
   if (!/^-?\d+$/.test(text)) throw new UsageError(`${name} must be an integer, got ${JSON.stringify(text)}`);
+  if (/^-?0\d/.test(text)) throw new UsageError(`${name} must be written without leading zeros, got ${JSON.stringify(text)}`);
   const value = Number(text);
   if (value < min || value > max) throw new UsageError(`${name} must be between ${min} and ${max}, got ${text}`);
   return value;

@@ -18,6 +18,14 @@ async function usage(): Promise<string> {
 export interface Command {
   /** Returns the exit code, or nothing for 0. Long-running services resolve when they stop. */
   run(argv: string[]): Promise<number | void>;
+  /** True when run() answers --help itself (with more than its lines of the usage). */
+  ownHelp?: boolean;
+}
+
+/** --help or -h among a command's own arguments (not after --, where they belong to another program). */
+function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -32,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     const command = (await import(`./commands/${name}.js`)) as Command;
+    if (wantsHelp(rest) && !command.ownHelp) {
+      process.stdout.write((await import('./usage.js')).commandUsage(name));
+      return 0;
+    }
     return (await command.run(rest)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError) {

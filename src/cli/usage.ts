@@ -37,3 +37,19 @@ balancing quality (a seeded simulation, no sockets)
 
 --store defaults to $LARS_STORE, then to sqlite:lars-data/lars.db. Commands that print data take --json.
 `;
+
+/**
+ * `lars NAME --help`: NAME's lines of USAGE (its form and the continuation
+ * lines under it), so each command's help is the one catalogue above.
+ */
+export function commandUsage(name: string): string {
+  const lines = USAGE.split('\n');
+  const picked: string[] = [];
+  let inside = false;
+  for (const line of lines) {
+    if (line.startsWith('  lars ')) inside = line.startsWith(`  lars ${name} `) || line.includes(`| ${name} `);
+    else if (!/^ {4,}/.test(line)) inside = false;
+    if (inside) picked.push(line);
+  }
+  return `usage:\n${picked.join('\n')}\n\n${lines.filter((l) => l.startsWith('--store')).join('\n')}\n`;
+}

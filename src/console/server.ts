@@ -89,6 +89,8 @@ function createApp(options: ConsoleOptions): FastifyInstance {
     return503OnClosing: true,
   } satisfies FastifyServerOptions;
   const app = options.tls ? Fastify({ ...common, https: { cert: options.tls.cert, key: options.tls.key } }) : Fastify(common);
+  // The API takes JSON only (docs/console.md): without fastify's built-in text/plain parser, such a body is a 415, not a schema 400.
+  app.removeContentTypeParser('text/plain');
   return app as unknown as FastifyInstance;
 }
 

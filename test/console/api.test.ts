@@ -116,6 +116,8 @@ await forEachEngine('console REST API', (store) => {
     assert.equal(broken.status, 400);
     const wrongType = await asAdmin.request('POST', '/api/v1/modules', { rawBody: 'modid=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(wrongType.status, 415, 'a cross-site form post cannot even be parsed');
+    const plainText = await asAdmin.request('POST', '/api/v1/modules', { rawBody: '{"modid": 3, "cmdid": 1}', headers: { 'content-type': 'text/plain' } });
+    assert.equal(plainText.status, 415, 'text/plain is not JSON either (docs/console.md)');
     assert.equal(await storeSnapshot(store), snapshot);
   });
 

@@ -114,3 +114,4 @@ async function list(positionals: string[], values: Values): Promise<number> {
   );
   return 0;
 }
+export const ownHelp = true;

@@ -119,3 +119,4 @@ export async function run(argv: string[]): Promise<number> {
     await closeServer(server, sockets);
   });
 }
+export const ownHelp = true;
