@@ -24,6 +24,8 @@ export interface DnsLinkOptions {
   onState(up: boolean): void;
   reconnect?: ReconnectOptions;
   maxFrame?: number;
+  /** Sent first on every connection, for a dns that requires it (docs/reactor.md). */
+  authToken?: string;
   logger: Logger;
   metrics: MetricsRegistry;
 }
@@ -38,6 +40,7 @@ export class DnsLink {
       addresses: options.addresses,
       reconnect: options.reconnect,
       maxFrame: options.maxFrame,
+      authToken: options.authToken,
       maxQueue: 0,
       logger: options.logger,
       metrics: options.metrics,

@@ -20,6 +20,8 @@ export interface ReporterLinkOptions {
   caller: string;
   maxQueue: number;
   reconnect?: ReconnectOptions;
+  /** Sent first on every connection, for a reporter that requires it (docs/reactor.md). */
+  authToken?: string;
   logger: Logger;
   metrics: MetricsRegistry;
 }
@@ -34,6 +36,7 @@ export class ReporterLink {
       name: 'agent_reporter',
       addresses: options.addresses,
       reconnect: options.reconnect,
+      authToken: options.authToken,
       maxQueue: options.maxQueue,
       logger: options.logger,
       metrics: options.metrics,

@@ -133,6 +133,7 @@ class AgentService implements Agent {
       caller: this.caller,
       maxQueue: config.agent.report_queue,
       reconnect: links.reconnect,
+      authToken: links.authToken,
       logger: this.log.child('reporter'),
       metrics,
     });

@@ -123,6 +123,13 @@ export interface RegistryReply {
   ip?: number;
 }
 
+export interface AuthRequest {
+  token: string;
+}
+export interface AuthRefused {
+  reason: string;
+}
+
 /** The body of each msgid, as a sender writes it. */
 export interface MessageTypes {
   [MsgId.GetRouteRequest]: GetRouteRequest;
@@ -139,6 +146,8 @@ export interface MessageTypes {
   [MsgId.RenewRequest]: RenewRequest;
   [MsgId.DeregisterRequest]: DeregisterRequest;
   [MsgId.RegistryReply]: RegistryReply;
+  [MsgId.AuthRequest]: AuthRequest;
+  [MsgId.AuthRefused]: AuthRefused;
 }
 export type KnownMsgId = keyof MessageTypes;
 
@@ -329,6 +338,9 @@ const registryReply = protobuf<RegistryReply, DecodedRegistryReply, lars.Registr
   same,
 );
 
+const authRequest = protobuf<AuthRequest, AuthRequest, lars.AuthRequest.$Properties>(lars.AuthRequest, (m) => ({ token: m.token ?? '' }), same);
+const authRefused = protobuf<AuthRefused, AuthRefused, lars.AuthRefused.$Properties>(lars.AuthRefused, (m) => ({ reason: m.reason ?? '' }), same);
+
 const routeStatus: Codec<RouteStatus, RouteStatus> = {
   encode: (status) => Buffer.from(JSON.stringify(status)),
   decode(body) {
@@ -355,6 +367,8 @@ const codecs: { [K in KnownMsgId]: Codec<MessageTypes[K], DecodedTypes[K]> } = {
   [MsgId.RenewRequest]: renewRequest,
   [MsgId.DeregisterRequest]: deregisterRequest,
   [MsgId.RegistryReply]: registryReply,
+  [MsgId.AuthRequest]: authRequest,
+  [MsgId.AuthRefused]: authRefused,
 };
 
 export function isKnownMsgId(msgid: number): msgid is KnownMsgId {

@@ -20,6 +20,10 @@ export const MsgId = {
   DeregisterRequest: 104,
   /** dns -> server: the answer to 102, 103 or 104, matched by seq. */
   RegistryReply: 105,
+  /** client -> service: the connection's first frame when the service requires a token (docs/reactor.md). */
+  AuthRequest: 110,
+  /** service -> client: why the connection is being closed (authentication failed). */
+  AuthRefused: 111,
 } as const;
 
 export type MsgId = (typeof MsgId)[keyof typeof MsgId];

@@ -7,11 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseIni } from 'ini';
-import { INVALID, int, problemText, readFields, type Fields, type FieldValues } from './fields.js';
+import { INVALID, int, problemText, readFields, str, type Fields, type FieldValues } from './fields.js';
 import { createLogger, type Logger } from './log.js';
 import { DEFAULT_RECONNECT } from './tcp-client.js';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_OUTPUT_HIGH_WATER, DEFAULT_TCP_MAX_FRAME } from './tcp-server.js';
 
+import { parseTokens } from './auth.js';
 export { bool, endpoints, float, int, oneOf, str, type Field, type Fields, type FieldValues } from './fields.js';
 
 export interface Section<N extends string = string, F extends Fields = Fields> {
@@ -210,6 +211,16 @@ export const reactorSection = defineSection(
     /** Client reconnect backoff (full jitter): ceiling of the first and of every delay. */
     reconnect_initial_ms: int({ default: DEFAULT_RECONNECT.initialMs, min: 1 }),
     reconnect_max_ms: int({ default: DEFAULT_RECONNECT.maxMs, min: 1 }),
+    /**
+     * Servers: the tokens a client must present first (comma-separated, so an
+     * old and a new one can be accepted while rolling); empty: no
+     * authentication, as Lars (docs/reactor.md, "Authentication").
+     */
+    auth_tokens: str({ default: '' }),
+    /** Servers with auth_tokens: how long a connection may take to send its token. */
+    auth_timeout_ms: int({ default: 5000, min: 10 }),
+    /** Clients (the agent's links): the token sent first on every connection; empty: none. */
+    auth_token: str({ default: '' }),
   },
   (values) =>
     values.reconnect_max_ms < values.reconnect_initial_ms
@@ -226,6 +237,8 @@ export function tcpServerLimits(reactor: ReactorConfig) {
     maxFrame: reactor.max_frame_bytes,
     idleTimeoutMs: reactor.idle_timeout_s * 1000,
     outputHighWater: reactor.output_high_water_bytes,
+    authTokens: parseTokens(reactor.auth_tokens),
+    authTimeoutMs: reactor.auth_timeout_ms,
   };
 }
 
@@ -234,5 +247,6 @@ export function tcpClientLimits(reactor: ReactorConfig) {
   return {
     maxFrame: reactor.max_frame_bytes,
     reconnect: { initialMs: reactor.reconnect_initial_ms, maxMs: reactor.reconnect_max_ms },
+    ...(reactor.auth_token ? { authToken: reactor.auth_token } : {}),
   };
 }

@@ -47,6 +47,8 @@ export interface RegistrationOptions {
   timeoutMs?: number;
   /** A request without a reply for this long counts as lost. Default 2000 ms. */
   replyTimeoutMs?: number;
+  /** Sent first on every connection, for a dns that requires it (docs/reactor.md, "Authentication"). */
+  authToken?: string;
   /** deregister(): how long it waits after the dns confirmed, so agents have stopped sending calls here. Default 1000 ms. */
   lingerMs?: number;
   logger?: Logger;
@@ -129,6 +131,7 @@ export class InstanceRegistration {
       name: 'registration',
       addresses: options.dns,
       reconnect: { initialMs: 100, maxMs: RETRY_MAX_MS },
+      authToken: options.authToken,
       // A frame written while disconnected would name a lease the next dns does not hold: a reconnect registers afresh instead.
       maxQueue: 0,
       onConnected: () => void this.register(),

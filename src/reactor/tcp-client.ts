@@ -6,7 +6,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { encodeFrame } from '../protocol/frame.js';
-import { encodeBody, type DecodedTypes, type KnownMsgId, type MessageTypes } from '../protocol/messages.js';
+import { decodeBody, encodeBody, type DecodedTypes, type KnownMsgId, type MessageTypes } from '../protocol/messages.js';
+import { MsgId } from '../protocol/msgid.js';
 import { Backoff } from './backoff.js';
 import { DEFAULT_TCP_MAX_FRAME, TcpConnection, type ConnectionPolicy } from './connection.js';
 import { formatEndpoint, metricName, type Endpoint } from './endpoint.js';
@@ -41,6 +42,8 @@ export interface TcpClientOptions {
   maxFrame?: number;
   /** Unsent output past which the connection is given up as stuck (and re-made). Default 16 MiB. */
   maxOutput?: number;
+  /** Sent as the first frame of every connection (AuthRequest, id 110), for services that require it (docs/reactor.md). */
+  authToken?: string;
   /** Called after each successful connect, once queued frames are written: re-subscribe here. */
   onConnected?: (address: Endpoint) => void;
   /** Called when an established connection is lost or closed. */
@@ -234,6 +237,7 @@ export class TcpClient {
     this.counters.connects.inc();
     this.connectedGauge.set(1);
     this.log.info('connected', { address: formatEndpoint(address), local: socket.localPort, queued: this.queue.length });
+    if (this.options.authToken) conn.send(MsgId.AuthRequest, { token: this.options.authToken });
     const queued = this.queue.splice(0);
     for (const frame of queued) conn.sendFrame(frame);
     this.safely('onConnected', () => this.options.onConnected?.(address));
@@ -267,6 +271,10 @@ export class TcpClient {
   private dispatch(msgid: number, body: Buffer): void {
     this.counters.framesReceived.inc();
     try {
+      if (msgid === MsgId.AuthRefused) {
+        this.logLimited('error', 'auth_refused', { address: this.address && formatEndpoint(this.address), reason: decodeBody(MsgId.AuthRefused, body).reason });
+        return;
+      }
       const route = this.router.route(msgid);
       callHandler(route, this.router.payload(route, body), undefined, undefined, this.onHandlerError);
     } catch (err) {

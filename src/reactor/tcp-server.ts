@@ -5,7 +5,9 @@
  * itself into a route (docs/registry.md, "The server side").
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { DecodedTypes, KnownMsgId } from '../protocol/messages.js';
+import { decodeBody, MalformedBodyError, type DecodedTypes, type KnownMsgId } from '../protocol/messages.js';
+import { MsgId } from '../protocol/msgid.js';
+import { TokenCheck } from './auth.js';
 import { CallCounter } from './call-counter.js';
 import { DEFAULT_TCP_MAX_FRAME, TcpConnection, type ConnectionPolicy } from './connection.js';
 import { formatPeer, metricName } from './endpoint.js';
@@ -56,6 +58,13 @@ export interface TcpServerOptions<Ctx> {
    * then deregisters first and lets calls in flight finish (closeGraceMs).
    */
   register?: ServerRegistration;
+  /**
+   * Tokens a client must present in its first frame (AuthRequest, id 110);
+   * empty or absent: no authentication, Lars's wire as it is (docs/reactor.md).
+   */
+  authTokens?: readonly string[];
+  /** With authTokens: how long a connection may take to authenticate. Default 5000 ms. */
+  authTimeoutMs?: number;
   logger?: Logger;
   metrics?: MetricsRegistry;
 }
@@ -70,6 +79,7 @@ interface TcpServerCounters {
   idleTimeouts: Counter;
   readPauses: Counter;
   outputOverflows: Counter;
+  authFailures: Counter;
 }
 
 export class TcpServer<Ctx = undefined> {
@@ -90,12 +100,16 @@ export class TcpServer<Ctx = undefined> {
   private listening = false;
   private closing: Promise<void> | undefined;
   private onDrained: (() => void) | undefined;
+  private readonly auth: TokenCheck;
+  /** Connections that have not authenticated yet (only while authentication is on). */
+  private readonly unauthenticated = new WeakSet<TcpConnection<Ctx>>();
 
   constructor(options: TcpServerOptions<Ctx>) {
     this.options = options;
     this.name = options.name;
     this.log = options.logger ?? createLogger(options.name);
     this.logRejected = rateLimited(this.log, 10_000);
+    this.auth = new TokenCheck(options.authTokens ?? []);
     const metrics = options.metrics ?? new MetricsRegistry();
     const counter = (metric: string, help: string) => metrics.counter(metricName(options.name, metric), help);
     this.counters = {
@@ -108,6 +122,7 @@ export class TcpServer<Ctx = undefined> {
       idleTimeouts: counter('idle_timeouts_total', 'connections closed for idleness'),
       readPauses: counter('read_pauses_total', 'times reading paused because a peer was not taking its output'),
       outputOverflows: counter('output_overflows_total', 'connections dropped for holding more unsent output than allowed'),
+      authFailures: counter('auth_failures_total', 'connections closed because they did not authenticate'),
     };
     this.connectionsGauge = metrics.gauge(metricName(options.name, 'connections'), 'open TCP connections');
 
@@ -276,11 +291,44 @@ export class TcpServer<Ctx = undefined> {
       });
     }
     conn.onceClosed((closed) => this.forget(closed));
+    if (this.auth.enabled) this.awaitAuthentication(conn);
     this.log.info('connected', { peer: conn.remote, conn: conn.id, connections: this.connections.size });
     this.runHook('createContext', conn, () => {
       if (this.options.createContext) conn.context = this.options.createContext(conn);
     });
     this.runHook('onConnect', conn, () => this.options.onConnect?.(conn));
+  }
+
+  private awaitAuthentication(conn: TcpConnection<Ctx>): void {
+    this.unauthenticated.add(conn);
+    const timeoutMs = this.options.authTimeoutMs ?? 5000;
+    const timer = setTimeout(() => {
+      if (this.unauthenticated.has(conn)) this.refuse(conn, `no AuthRequest within ${timeoutMs} ms`);
+    }, timeoutMs);
+    timer.unref();
+    conn.onceClosed(() => clearTimeout(timer));
+  }
+
+  /** The first frame of a connection while authentication is on: an accepted token, or the connection goes. */
+  private authenticate(conn: TcpConnection<Ctx>, msgid: number, body: Buffer): void {
+    if (msgid !== MsgId.AuthRequest) return this.refuse(conn, `the first frame must be an AuthRequest (id ${MsgId.AuthRequest}), got id ${msgid}`);
+    let token: string;
+    try {
+      token = decodeBody(MsgId.AuthRequest, body).token;
+    } catch (err) {
+      if (!(err instanceof MalformedBodyError)) throw err;
+      return this.refuse(conn, err.message);
+    }
+    if (!this.auth.accepts(token)) return this.refuse(conn, 'token not accepted');
+    this.unauthenticated.delete(conn);
+  }
+
+  private refuse(conn: TcpConnection<Ctx>, reason: string): void {
+    this.unauthenticated.delete(conn);
+    this.counters.authFailures.inc();
+    this.logRejected('warn', 'auth_failed', { peer: conn.remote, conn: conn.id, reason, total: this.counters.authFailures.get() });
+    conn.send(MsgId.AuthRefused, { reason });
+    conn.close('authentication failed');
   }
 
   private forget(conn: TcpConnection<Ctx>): void {
@@ -293,6 +341,9 @@ export class TcpServer<Ctx = undefined> {
 
   private dispatch(conn: TcpConnection<Ctx>, msgid: number, body: Buffer): void {
     this.counters.framesReceived.inc();
+    if (this.unauthenticated.has(conn)) return this.authenticate(conn, msgid, body);
+    // A client that sends a token to a service that asks for none (rolling authentication out): nothing to do.
+    if (msgid === MsgId.AuthRequest) return;
     const route = this.router.route(msgid);
     const settled = callHandler(route, conn, this.router.payload(route, body), undefined, this.onHandlerError);
     if (settled !== undefined) {

@@ -270,6 +270,24 @@ const vectors = [
       1a 19 6d 6f 64 75 6c 65 20 39 3a 31 20 64 6f 65 73 20 6e 6f 74 20 65 78 69 73 74
                     # 3: reason, 25 bytes`,
   } satisfies Vector<typeof MsgId.RegistryReply>,
+  {
+    name: 'AuthRequest, the first frame to a service that requires a token',
+    msgid: MsgId.AuthRequest,
+    message: { token: 'abc' },
+    frame: `
+      6e 00 00 00   # msgid 110
+      05 00 00 00   # body length 5
+      0a 03 61 62 63   # 1: token "abc"`,
+  } satisfies Vector<typeof MsgId.AuthRequest>,
+  {
+    name: 'AuthRefused',
+    msgid: MsgId.AuthRefused,
+    message: { reason: 'token not accepted' },
+    frame: `
+      6f 00 00 00   # msgid 111
+      14 00 00 00   # body length 20
+      0a 12 74 6f 6b 65 6e 20 6e 6f 74 20 61 63 63 65 70 74 65 64   # 1: reason, 18 bytes`,
+  } satisfies Vector<typeof MsgId.AuthRefused>,
 ] as const;
 
 /**

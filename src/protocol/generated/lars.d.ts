@@ -1149,4 +1149,148 @@ export namespace lars {
         /** Shape of a RegistryReply. */
         type $Shape = lars.RegistryReply.$Properties;
     }
+
+    /**
+     * Properties of an AuthRequest.
+     * @deprecated Use lars.AuthRequest.$Properties instead.
+     */
+    interface IAuthRequest extends lars.AuthRequest.$Properties {
+    }
+
+    /** Represents an AuthRequest. */
+    class AuthRequest {
+
+        /**
+         * Constructs a new AuthRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: lars.AuthRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** AuthRequest token. */
+        token: string;
+
+        /**
+         * Creates a new AuthRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns AuthRequest instance
+         */
+        static create(properties: lars.AuthRequest.$Shape): lars.AuthRequest & lars.AuthRequest.$Shape;
+        static create(properties?: lars.AuthRequest.$Properties): lars.AuthRequest;
+
+        /**
+         * Encodes the specified AuthRequest message. Does not implicitly {@link lars.AuthRequest.verify|verify} messages.
+         * @param message AuthRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: lars.AuthRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes an AuthRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {lars.AuthRequest & lars.AuthRequest.$Shape} AuthRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): lars.AuthRequest & lars.AuthRequest.$Shape;
+
+        /**
+         * Gets the type url for AuthRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace AuthRequest {
+
+        /** Properties of an AuthRequest. */
+        interface $Properties {
+
+            /** AuthRequest token */
+            token?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of an AuthRequest. */
+        type $Shape = lars.AuthRequest.$Properties;
+    }
+
+    /**
+     * Properties of an AuthRefused.
+     * @deprecated Use lars.AuthRefused.$Properties instead.
+     */
+    interface IAuthRefused extends lars.AuthRefused.$Properties {
+    }
+
+    /** Represents an AuthRefused. */
+    class AuthRefused {
+
+        /**
+         * Constructs a new AuthRefused.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: lars.AuthRefused.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** AuthRefused reason. */
+        reason: string;
+
+        /**
+         * Creates a new AuthRefused instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns AuthRefused instance
+         */
+        static create(properties: lars.AuthRefused.$Shape): lars.AuthRefused & lars.AuthRefused.$Shape;
+        static create(properties?: lars.AuthRefused.$Properties): lars.AuthRefused;
+
+        /**
+         * Encodes the specified AuthRefused message. Does not implicitly {@link lars.AuthRefused.verify|verify} messages.
+         * @param message AuthRefused message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: lars.AuthRefused.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes an AuthRefused message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {lars.AuthRefused & lars.AuthRefused.$Shape} AuthRefused
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): lars.AuthRefused & lars.AuthRefused.$Shape;
+
+        /**
+         * Gets the type url for AuthRefused
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace AuthRefused {
+
+        /** Properties of an AuthRefused. */
+        interface $Properties {
+
+            /** AuthRefused reason */
+            reason?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of an AuthRefused. */
+        type $Shape = lars.AuthRefused.$Properties;
+    }
 }

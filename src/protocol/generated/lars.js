@@ -3004,6 +3004,338 @@ export const lars = $root.lars = (() => {
         return RegistryReply;
     })();
 
+    lars.AuthRequest = (function() {
+
+        /**
+         * Properties of an AuthRequest.
+         * @typedef {Object} lars.AuthRequest.$Properties
+         * @property {string|null} [token] AuthRequest token
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an AuthRequest.
+         * @memberof lars
+         * @interface IAuthRequest
+         * @augments lars.AuthRequest.$Properties
+         * @deprecated Use lars.AuthRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of an AuthRequest.
+         * @typedef {lars.AuthRequest.$Properties} lars.AuthRequest.$Shape
+         */
+
+        /**
+         * Constructs a new AuthRequest.
+         * @memberof lars
+         * @classdesc Represents an AuthRequest.
+         * @constructor
+         * @param {lars.AuthRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        const AuthRequest = function (properties) {
+            if (properties)
+                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * AuthRequest token.
+         * @member {string} token
+         * @memberof lars.AuthRequest
+         * @instance
+         */
+        AuthRequest.prototype.token = "";
+
+        /**
+         * Creates a new AuthRequest instance using the specified properties.
+         * @function create
+         * @memberof lars.AuthRequest
+         * @static
+         * @param {lars.AuthRequest.$Properties=} [properties] Properties to set
+         * @returns {lars.AuthRequest} AuthRequest instance
+         * @type {{
+         *   (properties: lars.AuthRequest.$Shape): lars.AuthRequest & lars.AuthRequest.$Shape;
+         *   (properties?: lars.AuthRequest.$Properties): lars.AuthRequest;
+         * }}
+         */
+        AuthRequest.create = function(properties) {
+            return new AuthRequest(properties);
+        };
+
+        /**
+         * Encodes the specified AuthRequest message. Does not implicitly {@link lars.AuthRequest.verify|verify} messages.
+         * @function encode
+         * @memberof lars.AuthRequest
+         * @static
+         * @param {lars.AuthRequest.$Properties} message AuthRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        AuthRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.token != null && $Object.hasOwnProperty.call(message, "token") && message.token !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.token);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (let i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an AuthRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof lars.AuthRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {lars.AuthRequest & lars.AuthRequest.$Shape} AuthRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        AuthRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            let end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.lars.AuthRequest();
+            while (reader.pos < end) {
+                let start = reader.pos;
+                let tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                let wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.token = value;
+                        else
+                            delete message.token;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for AuthRequest
+         * @function getTypeUrl
+         * @memberof lars.AuthRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        AuthRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/lars.AuthRequest";
+        };
+
+        return AuthRequest;
+    })();
+
+    lars.AuthRefused = (function() {
+
+        /**
+         * Properties of an AuthRefused.
+         * @typedef {Object} lars.AuthRefused.$Properties
+         * @property {string|null} [reason] AuthRefused reason
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an AuthRefused.
+         * @memberof lars
+         * @interface IAuthRefused
+         * @augments lars.AuthRefused.$Properties
+         * @deprecated Use lars.AuthRefused.$Properties instead.
+         */
+
+        /**
+         * Shape of an AuthRefused.
+         * @typedef {lars.AuthRefused.$Properties} lars.AuthRefused.$Shape
+         */
+
+        /**
+         * Constructs a new AuthRefused.
+         * @memberof lars
+         * @classdesc Represents an AuthRefused.
+         * @constructor
+         * @param {lars.AuthRefused.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        const AuthRefused = function (properties) {
+            if (properties)
+                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * AuthRefused reason.
+         * @member {string} reason
+         * @memberof lars.AuthRefused
+         * @instance
+         */
+        AuthRefused.prototype.reason = "";
+
+        /**
+         * Creates a new AuthRefused instance using the specified properties.
+         * @function create
+         * @memberof lars.AuthRefused
+         * @static
+         * @param {lars.AuthRefused.$Properties=} [properties] Properties to set
+         * @returns {lars.AuthRefused} AuthRefused instance
+         * @type {{
+         *   (properties: lars.AuthRefused.$Shape): lars.AuthRefused & lars.AuthRefused.$Shape;
+         *   (properties?: lars.AuthRefused.$Properties): lars.AuthRefused;
+         * }}
+         */
+        AuthRefused.create = function(properties) {
+            return new AuthRefused(properties);
+        };
+
+        /**
+         * Encodes the specified AuthRefused message. Does not implicitly {@link lars.AuthRefused.verify|verify} messages.
+         * @function encode
+         * @memberof lars.AuthRefused
+         * @static
+         * @param {lars.AuthRefused.$Properties} message AuthRefused message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        AuthRefused.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.reason != null && $Object.hasOwnProperty.call(message, "reason") && message.reason !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.reason);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (let i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an AuthRefused message from the specified reader or buffer.
+         * @function decode
+         * @memberof lars.AuthRefused
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {lars.AuthRefused & lars.AuthRefused.$Shape} AuthRefused
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        AuthRefused.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            let end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.lars.AuthRefused();
+            while (reader.pos < end) {
+                let start = reader.pos;
+                let tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                let wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.reason = value;
+                        else
+                            delete message.reason;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for AuthRefused
+         * @function getTypeUrl
+         * @memberof lars.AuthRefused
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        AuthRefused.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/lars.AuthRefused";
+        };
+
+        return AuthRefused;
+    })();
+
     return lars;
 })();
 
