@@ -163,7 +163,7 @@ if (!existsSync(CHROMIUM)) {
 
     await row.locator('a').click();
     await page.waitForURL(/\/modules\/42\/7$/);
-    await page.getByText('No hosts yet').waitFor();
+    await page.getByText('No configured hosts yet').waitFor();
     const moduleInfo = page.locator('.module-info');
     await moduleInfo.getByText('Strategy: least_request').waitFor();
     await moduleInfo.filter({ hasText: 'browser-made service' }).getByRole('button', { name: 'Edit' }).click();
@@ -208,7 +208,7 @@ if (!existsSync(CHROMIUM)) {
     await hostRow.getByRole('button', { name: 'Delete' }).click();
     await edit('DELETE', '/hosts/10.42.0.1/4200', () => hostRow.getByRole('button', { name: 'Confirm delete' }).click());
     await expectPush(beforeDelete, []);
-    await page.getByText('No hosts yet').waitFor();
+    await page.getByText('No configured hosts yet').waitFor();
 
     const changes = await new RouteAdmin(store).version();
     assert.ok(changes >= 6, `route version ${changes}`);

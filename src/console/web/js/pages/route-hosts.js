@@ -142,7 +142,7 @@ export function routeHosts(options) {
     replace(
       body,
       hosts.length === 0
-        ? h('tr', null, h('td', { colspan: headCells.length, class: 'empty' }, isAdmin ? 'No hosts yet: add the first one below.' : 'No hosts.'))
+        ? h('tr', null, h('td', { colspan: headCells.length, class: 'empty' }, isAdmin ? 'No configured hosts yet: add the first one below (registered instances have their own card).' : 'No configured hosts.'))
         : hosts.map(row),
     );
   };
