@@ -255,7 +255,7 @@ async function startDnsChild(url: string, pollMs: number, tag: string, what = `p
   const started = performance.now();
   const args = ['dns', '--store', url, '--listen', '127.0.0.1:0', '--admin', 'off'];
   // max_conn above the default 1024: the GetRoute connections may still be closing when the 1,000 subscribers connect.
-  args.push('--set', `dns.poll_interval_ms=${pollMs}`, '--set', 'reactor.max_conn=4096');
+  args.push('--set', `dns.poll_interval_ms=${pollMs}`, '--set', 'reactor.max_conn=4096', '--set', 'reactor.max_conn_per_peer=0');
   const proc = await startLars(args, { LARS_LOG_LEVEL: 'info' }, { timeoutMs: 60_000 });
   try {
     const loaded = await proc.waitForLine(/ info dns routes_loaded /, { timeoutMs: 60_000 });

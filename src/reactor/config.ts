@@ -10,7 +10,7 @@ import { parse as parseIni } from 'ini';
 import { INVALID, int, problemText, readFields, str, type Fields, type FieldValues } from './fields.js';
 import { createLogger, type Logger } from './log.js';
 import { DEFAULT_RECONNECT } from './tcp-client.js';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_OUTPUT_HIGH_WATER, DEFAULT_TCP_MAX_FRAME } from './tcp-server.js';
+import { DEFAULT_FRAME_DEADLINE_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, DEFAULT_OUTPUT_HIGH_WATER, DEFAULT_TCP_MAX_FRAME } from './tcp-server.js';
 
 import { parseTokens } from './auth.js';
 export { bool, endpoints, float, int, oneOf, str, type Field, type Fields, type FieldValues } from './fields.js';
@@ -204,6 +204,10 @@ export const reactorSection = defineSection(
     max_conn: int({ default: DEFAULT_MAX_CONNECTIONS, min: 1 }),
     /** Largest TCP frame, header included: what servers accept, and what the agent accepts from dns (big routes). */
     max_frame_bytes: int({ default: DEFAULT_TCP_MAX_FRAME, min: 65535, max: 1024 * 1024 * 1024 }),
+    /** Connections one peer address may hold on a server; 0: no limit. */
+    max_conn_per_peer: int({ default: DEFAULT_MAX_CONNECTIONS_PER_PEER, min: 0 }),
+    /** A frame begun and not completed within this closes its connection (slow-loris peers); 0: never. */
+    frame_deadline_ms: int({ default: DEFAULT_FRAME_DEADLINE_MS, min: 0 }),
     /** Seconds without traffic before a server closes a connection; 0 never. */
     idle_timeout_s: int({ default: 0, min: 0 }),
     /** Unsent bytes per server connection past which reading from it pauses. */
@@ -234,6 +238,8 @@ export type ReactorConfig = FieldValues<typeof reactorSection.fields>;
 export function tcpServerLimits(reactor: ReactorConfig) {
   return {
     maxConnections: reactor.max_conn,
+    maxConnectionsPerPeer: reactor.max_conn_per_peer,
+    frameDeadlineMs: reactor.frame_deadline_ms,
     maxFrame: reactor.max_frame_bytes,
     idleTimeoutMs: reactor.idle_timeout_s * 1000,
     outputHighWater: reactor.output_high_water_bytes,

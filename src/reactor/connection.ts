@@ -39,6 +39,14 @@ export class TcpConnection<Ctx = unknown> {
   readonly connectedAt = Date.now();
   /** The owner's per-connection slot, e.g. a set of subscriptions. */
   context: Ctx;
+  /** Complete frames received: a peer that never finished one is the first to go when slots run out. */
+  framesReceived = 0;
+  /**
+   * When the frame being received began (Date.now()), undefined between
+   * frames: a peer that trickles a frame out is cut after the owner's frame
+   * deadline (docs/reactor.md).
+   */
+  partialSince: number | undefined;
   private readonly decoder: FrameDecoder;
   private reason: string | undefined;
   private corked = false;
@@ -169,8 +177,12 @@ export class TcpConnection<Ctx = unknown> {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.reason !== undefined) return;
+    const framesBefore = this.framesReceived;
     try {
       this.decoder.push(chunk, this.onFrame);
+      // A frame began in this chunk when none was pending, or after one that completed in it.
+      if (this.decoder.buffered === 0) this.partialSince = undefined;
+      else if (this.partialSince === undefined || this.framesReceived !== framesBefore) this.partialSince = Date.now();
     } catch (err) {
       // FrameError and RouteError are the expected kinds; anything else thrown
       // while routing is still this connection's problem, not the process's.
@@ -180,6 +192,7 @@ export class TcpConnection<Ctx = unknown> {
 
   private readonly onFrame = (msgid: number, body: Buffer): void => {
     if (this.reason !== undefined) return;
+    this.framesReceived += 1;
     this.policy.onFrame(this, msgid, body);
   };
 

@@ -22,6 +22,10 @@ export { DEFAULT_TCP_MAX_FRAME, TcpConnection };
 /** Lars's maxConn. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_OUTPUT_HIGH_WATER = 1024 * 1024;
+/** Per peer address: room for a host's agents and tools, not for one host taking every slot. */
+export const DEFAULT_MAX_CONNECTIONS_PER_PEER = 256;
+/** A frame started and not finished within this is a slow-loris peer's. */
+export const DEFAULT_FRAME_DEADLINE_MS = 10_000;
 
 /** The registration a server makes of its bound port; its load is the server's own (in-flight calls, connections). */
 export type ServerRegistration = Omit<RegistrationOptions, 'port' | 'load' | 'logger' | 'metrics'>;
@@ -34,8 +38,16 @@ export interface TcpServerOptions<Ctx> {
   host: string;
   /** 0 picks a free port; listen() tells which. */
   port: number;
-  /** Connections beyond this are accepted and closed at once, with a log line. Default 1024 (Lars maxConn). */
+  /**
+   * Connections beyond this are accepted and closed at once, with a log line,
+   * unless a connection that never completed a frame can make room (the
+   * oldest such goes). Default 1024 (Lars maxConn).
+   */
   maxConnections?: number;
+  /** Connections one peer address may hold; more are closed at once. Default 256; 0: no limit. */
+  maxConnectionsPerPeer?: number;
+  /** A frame whose first byte came this long ago and is still incomplete closes its connection. Default 10000 ms; 0: never. */
+  frameDeadlineMs?: number;
   /** Largest frame accepted, header included. Default 4 MiB. */
   maxFrame?: number;
   /** Close a connection after this long without traffic either way. Default: never. */
@@ -80,6 +92,8 @@ interface TcpServerCounters {
   readPauses: Counter;
   outputOverflows: Counter;
   authFailures: Counter;
+  frameDeadlines: Counter;
+  evicted: Counter;
 }
 
 export class TcpServer<Ctx = undefined> {
@@ -103,6 +117,8 @@ export class TcpServer<Ctx = undefined> {
   private readonly auth: TokenCheck;
   /** Connections that have not authenticated yet (only while authentication is on). */
   private readonly unauthenticated = new WeakSet<TcpConnection<Ctx>>();
+  private readonly perPeer = new Map<string, number>();
+  private deadlineTimer: NodeJS.Timeout | undefined;
 
   constructor(options: TcpServerOptions<Ctx>) {
     this.options = options;
@@ -123,6 +139,8 @@ export class TcpServer<Ctx = undefined> {
       readPauses: counter('read_pauses_total', 'times reading paused because a peer was not taking its output'),
       outputOverflows: counter('output_overflows_total', 'connections dropped for holding more unsent output than allowed'),
       authFailures: counter('auth_failures_total', 'connections closed because they did not authenticate'),
+      frameDeadlines: counter('frame_deadlines_total', 'connections closed for a frame not completed within the frame deadline'),
+      evicted: counter('connections_evicted_total', 'connections that never completed a frame, closed to make room for a new one at the connection limit'),
     };
     this.connectionsGauge = metrics.gauge(metricName(options.name, 'connections'), 'open TCP connections');
 
@@ -243,6 +261,7 @@ export class TcpServer<Ctx = undefined> {
   }
 
   private async shutdown(): Promise<void> {
+    clearInterval(this.deadlineTimer);
     if (!this.listening) return;
     if (this.instance) {
       // Out of the route before anything stops: agents stop sending new calls here.
@@ -268,17 +287,23 @@ export class TcpServer<Ctx = undefined> {
       socket.destroy();
       return;
     }
-    if (this.connections.size >= this.maxConnections) {
+    const peer = socket.remoteAddress ?? 'unknown';
+    const perPeerLimit = this.options.maxConnectionsPerPeer ?? DEFAULT_MAX_CONNECTIONS_PER_PEER;
+    const refusal =
+      perPeerLimit > 0 && (this.perPeer.get(peer) ?? 0) >= perPeerLimit
+        ? { reason: 'per-peer connection limit', limit: perPeerLimit }
+        : this.connections.size >= this.maxConnections && !this.evictStalled()
+          ? { reason: 'connection limit', limit: this.maxConnections }
+          : undefined;
+    if (refusal) {
       this.counters.rejected.inc();
-      this.logRejected('warn', 'connection_rejected', {
-        peer: formatPeer(socket.remoteAddress, socket.remotePort),
-        reason: 'connection limit',
-        limit: this.maxConnections,
-      });
+      this.logRejected('warn', 'connection_rejected', { peer: formatPeer(socket.remoteAddress, socket.remotePort), ...refusal });
       socket.on('error', ignore);
       socket.destroy();
       return;
     }
+    this.perPeer.set(peer, (this.perPeer.get(peer) ?? 0) + 1);
+    this.watchFrameDeadlines();
     const conn = new TcpConnection<Ctx>(this.nextId++, socket, this.policy, undefined as Ctx);
     this.connections.add(conn);
     this.connectionsGauge.set(this.connections.size);
@@ -331,8 +356,47 @@ export class TcpServer<Ctx = undefined> {
     conn.close('authentication failed');
   }
 
+  /**
+   * At the connection limit, the oldest connection that never completed a
+   * frame makes room (a slow-loris peer's, not a working agent's). False
+   * when every connection has completed one.
+   */
+  private evictStalled(): boolean {
+    let victim: TcpConnection<Ctx> | undefined;
+    for (const conn of this.connections) {
+      if (conn.framesReceived === 0 && (!victim || conn.connectedAt < victim.connectedAt)) victim = conn;
+    }
+    if (!victim) return false;
+    this.counters.evicted.inc();
+    this.logRejected('warn', 'connection_evicted', { peer: victim.remote, conn: victim.id, reason: 'connection limit reached; it never completed a frame', total: this.counters.evicted.get() });
+    // Out of the count now: its socket closes asynchronously.
+    this.forget(victim);
+    victim.destroy('evicted at the connection limit');
+    return true;
+  }
+
+  /** One sweep timer per server, from its first connection: closes connections stuck in the middle of a frame. */
+  private watchFrameDeadlines(): void {
+    const deadlineMs = this.options.frameDeadlineMs ?? DEFAULT_FRAME_DEADLINE_MS;
+    if (deadlineMs <= 0 || this.deadlineTimer !== undefined) return;
+    this.deadlineTimer = setInterval(() => {
+      const now = Date.now();
+      for (const conn of this.connections) {
+        if (conn.partialSince === undefined || now - conn.partialSince < deadlineMs) continue;
+        this.counters.frameDeadlines.inc();
+        this.logRejected('warn', 'frame_deadline', { peer: conn.remote, conn: conn.id, deadlineMs, total: this.counters.frameDeadlines.get() });
+        conn.destroy('frame deadline');
+      }
+    }, Math.max(10, Math.min(1000, deadlineMs / 4)));
+    this.deadlineTimer.unref();
+  }
+
   private forget(conn: TcpConnection<Ctx>): void {
     if (!this.connections.delete(conn)) return;
+    const peer = conn.remoteAddress;
+    const held = (this.perPeer.get(peer) ?? 1) - 1;
+    if (held > 0) this.perPeer.set(peer, held);
+    else this.perPeer.delete(peer);
     this.connectionsGauge.set(this.connections.size);
     this.log.info('disconnected', { peer: conn.remote, conn: conn.id, reason: conn.closeReason });
     this.runHook('onClose', conn, () => this.options.onClose?.(conn));

@@ -178,7 +178,7 @@ describe('config', () => {
       'config [reactor]: reconnect_max_ms (100) must be >= reconnect_initial_ms (500)',
     ]);
     const { reactor } = loadConfig({ sections: [reactorSection], env: {}, overrides: { reactor: { idle_timeout_s: 30, max_conn: 8, reconnect_initial_ms: 7 } } });
-    assert.deepEqual(tcpServerLimits(reactor), { maxConnections: 8, maxFrame: 4 * 1024 * 1024, idleTimeoutMs: 30_000, outputHighWater: 1024 * 1024, authTokens: [], authTimeoutMs: 5000 });
+    assert.deepEqual(tcpServerLimits(reactor), { maxConnections: 8, maxConnectionsPerPeer: 256, frameDeadlineMs: 10_000, maxFrame: 4 * 1024 * 1024, idleTimeoutMs: 30_000, outputHighWater: 1024 * 1024, authTokens: [], authTimeoutMs: 5000 });
     assert.deepEqual(tcpClientLimits(reactor), { maxFrame: 4 * 1024 * 1024, reconnect: { initialMs: 7, maxMs: 5000 } });
   });
 
@@ -207,7 +207,7 @@ describe('config', () => {
     assert.deepEqual([fromFile.reactor.max_conn, fromFile.reactor.idle_timeout_s], [7, 30]);
     assert.equal(loadConfig({ sections: [reactorSection], env: { LARS_REACTOR_MAX_CONN: '8' } }).reactor.max_conn, 8);
     assert.equal(loadConfig({ sections: [reactorSection], env: {}, overrides: parseSettings(['reactor.max_conn=9']) }).reactor.max_conn, 9);
-    const known = 'known keys: max_conn, max_frame_bytes, idle_timeout_s, output_high_water_bytes, reconnect_initial_ms, reconnect_max_ms, auth_tokens, auth_timeout_ms, auth_token';
+    const known = 'known keys: max_conn, max_frame_bytes, max_conn_per_peer, frame_deadline_ms, idle_timeout_s, output_high_water_bytes, reconnect_initial_ms, reconnect_max_ms, auth_tokens, auth_timeout_ms, auth_token';
     assert.deepEqual(problemsOf(() => loadConfig({ sections: [reactorSection], text: '[reactor]\nmaxConn = 7\nthreadNum = 3\nmaxQueue = 10\n', env: {} })), [
       `config [reactor] maxConn: unknown key (from config text); ${known}`,
       `config [reactor] threadNum: unknown key (from config text); ${known}`,
