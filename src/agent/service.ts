@@ -13,12 +13,13 @@ import { agentPortIndex, AGENT_PORT_COUNT } from '../protocol/agent-ports.js';
 import type { Health } from '../reactor/admin-http.js';
 import { configFrom, tcpClientLimits, type ConfigOf } from '../reactor/config.js';
 import { formatEndpoint, formatPeer } from '../reactor/endpoint.js';
-import { createLogger, type Logger } from '../reactor/log.js';
-import { MetricsRegistry, type Counter } from '../reactor/metrics.js';
+import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
+import { MetricsRegistry, type Counter, type Gauge } from '../reactor/metrics.js';
 import { UdpBindError } from '../reactor/udp-port.js';
 import { resolveCaller } from './caller.js';
 import { AGENT_CONFIG_SECTIONS, type AgentConfigInput } from './config.js';
 import { DnsLink } from './dns-link.js';
+import { readUdpDrops } from './kernel-drops.js';
 import { PortMetrics } from './port-counters.js';
 import { PortThreadHandle, type ListenResult, type PortTraffic } from './port-thread-handle.js';
 import type { PortThreadConfig } from './port-thread-protocol.js';
@@ -57,6 +58,8 @@ const LISTEN_ATTEMPTS = 20;
  * connection that never came up produces no disconnect to tell them).
  */
 const DNS_STARTUP_GRACE_MS = 500;
+/** How often the kernel's drop counts of the UDP ports are read (docs/agent.md). */
+const KERNEL_DROPS_SAMPLE_MS = 5000;
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const config = configFrom(AGENT_CONFIG_SECTIONS, options);
@@ -110,6 +113,11 @@ class AgentService implements Agent {
   private readonly reporter: ReporterLink;
   private readonly routeCounts = [0, 0, 0];
   private readonly portMetrics: PortMetrics;
+  private readonly kernelDrops: Gauge;
+  private readonly logDrops: ReturnType<typeof rateLimited>;
+  private dropsTimer: NodeJS.Timeout | undefined;
+  /** The drops seen at the last sample, per port; undefined before the first. */
+  private lastDrops: Map<number, number> | undefined;
   private readonly routesReported: Counter;
   private closing: Promise<void> | undefined;
 
@@ -140,6 +148,8 @@ class AgentService implements Agent {
     this.portMetrics = new PortMetrics(metrics);
     this.routesReported = metrics.counter('lars_agent_route_reports_total', 'ReportStatusRequest messages handed to the reporter link');
     metrics.gauge('lars_agent_routes', 'routes held by the port threads', () => this.routeCounts.reduce((a, b) => a + b, 0));
+    this.logDrops = rateLimited(this.log, 60_000);
+    this.kernelDrops = metrics.gauge('lars_agent_udp_kernel_drops', 'datagrams the kernel dropped on a port for a full receive buffer (from /proc/net/udp), per port');
     metrics.gauge('lars_agent_reporter_queued', 'statistics messages waiting for a reporter', () => this.reporter.queued);
   }
 
@@ -149,6 +159,9 @@ class AgentService implements Agent {
     this.ports = await this.bindPorts(basePort);
     this.dns.start();
     this.reporter.start();
+    this.dropsTimer = setInterval(() => void this.sampleKernelDrops(), KERNEL_DROPS_SAMPLE_MS);
+    this.dropsTimer.unref();
+    await this.sampleKernelDrops();
     setTimeout(() => {
       if (!this.dns.connected && this.closing === undefined) this.postAll({ type: 'dns_state', up: false });
     }, DNS_STARTUP_GRACE_MS).unref();
@@ -180,7 +193,24 @@ class AgentService implements Agent {
     return this.closing;
   }
 
+  /** Sets the per-port gauge; a warning when a port's drops grew (at most one a minute). */
+  private async sampleKernelDrops(): Promise<void> {
+    const drops = await readUdpDrops(this.ports);
+    if (!drops) {
+      if (this.lastDrops === undefined) this.log.debug('kernel_drops_unavailable', { reason: '/proc/net/udp cannot be read (not Linux?)' });
+      this.lastDrops = new Map();
+      return;
+    }
+    for (const [port, dropped] of drops) {
+      this.kernelDrops.set(dropped, { port: String(port) });
+      const before = this.lastDrops?.get(port);
+      if (before !== undefined && dropped > before) this.logDrops('warn', 'udp_kernel_drops', { port, dropped: dropped - before, total: dropped, hint: 'raise [agent] udp_recv_buffer_bytes (and net.core.rmem_max)' });
+    }
+    this.lastDrops = drops;
+  }
+
   private async shutdown(): Promise<void> {
+    clearInterval(this.dropsTimer);
     // Port threads first: their last statistics still go to the reporter.
     await Promise.all(this.threads.map((t) => t.stop()));
     await Promise.all([this.dns.close(), this.reporter.close()]);
