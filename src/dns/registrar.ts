@@ -22,7 +22,7 @@ import { InstanceRegistry, LIMITS, type InstanceKey, type InstanceRegistration, 
 import type { registrySection } from './config.js';
 import { LeaseTable, type Lease } from './leases.js';
 import { NodeLiveness } from './node-liveness.js';
-import { PeerQuota } from './peer-quota.js';
+import { PeerQuota } from '../reactor/peer-quota.js';
 
 type Conn = TcpConnection<undefined>;
 export type RegistryConfig = ConfigOf<readonly [typeof registrySection]>['registry'];

@@ -30,6 +30,10 @@ export const reporterSection = defineSection(
     flush_timeout_ms: int({ default: 10_000, min: 0 }),
     /** A report stamped further than this in the future gets the receive time instead; 0 accepts any time. */
     max_clock_skew_s: int({ default: 300, min: 0 }),
+    /** A report with more host results than this is refused whole (one peer's giant frame must not flood the queue). */
+    max_results_per_report: int({ default: 10_000, min: 1 }),
+    /** Host results one peer address may add per second (bursts of twice that); more are refused, so one peer cannot push the others' out. */
+    peer_results_per_second: int({ default: 20_000, min: 1 }),
   },
   (values) => {
     const problems: string[] = [];

@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { Health } from '../reactor/admin-http.js';
 import { Backoff } from '../reactor/backoff.js';
 import { configFrom, tcpServerLimits, type ConfigOf } from '../reactor/config.js';
+import { PeerQuota } from '../reactor/peer-quota.js';
 import { formatPeer, metricName } from '../reactor/endpoint.js';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { MetricsRegistry, type Counter, type Histogram } from '../reactor/metrics.js';
@@ -58,8 +59,8 @@ export interface ReporterStats {
   /** Host results skipped as invalid (e.g. a port out of range). */
   resultsInvalid: number;
   resultsWritten: number;
-  /** Lost to a full queue, a shutdown that could not flush, or rows the store refused. */
-  resultsDropped: { overflow: number; shutdown: number; rejected: number };
+  /** Lost to a full queue, a shutdown that could not flush, rows the store refused; refused at intake as oversize or past the peer's rate. */
+  resultsDropped: { overflow: number; shutdown: number; rejected: number; oversize: number; peerRate: number };
   batchesWritten: number;
   batchesDropped: number;
   writeFailures: number;
@@ -111,7 +112,7 @@ function createMetrics(registry: MetricsRegistry, service: ReporterService): Met
     invalid: registry.counter(name('invalid_results_total'), 'host results skipped as invalid'),
     skewed: registry.counter(name('skewed_reports_total'), 'reports stamped too far in the future, given the receive time'),
     written: registry.counter(name('results_written_total'), 'host results written to the store'),
-    dropped: registry.counter(name('results_dropped_total'), 'host results lost, by reason: overflow, shutdown, rejected'),
+    dropped: registry.counter(name('results_dropped_total'), 'host results lost, by reason: overflow, shutdown, rejected, oversize, peer_rate'),
     batchesWritten: registry.counter(name('batches_written_total'), 'batches written, one transaction each'),
     batchesDropped: registry.counter(name('batches_dropped_total'), 'batches dropped because the queue was full'),
     failures: registry.counter(name('write_failures_total'), 'failed batch writes'),
@@ -134,6 +135,7 @@ class ReporterService implements Reporter {
   private readonly metrics: Metrics;
   private readonly clock: () => number;
   private readonly queue: BatchQueue<StatusRow>;
+  private readonly peerQuota: PeerQuota;
   private readonly backoff: Backoff;
   private readonly server: TcpServer;
   private readonly idleWriters: (() => void)[] = [];
@@ -159,6 +161,7 @@ class ReporterService implements Reporter {
     const registry = options.metrics ?? new MetricsRegistry();
     this.metrics = createMetrics(registry, this);
     this.writers = Math.min(this.config.db_thread_cnt, sink.maxWriters);
+    this.peerQuota = new PeerQuota(this.config.peer_results_per_second);
     this.queue = new BatchQueue({
       maxItems: this.config.queue_max_results,
       batchMax: this.config.batch_max_results,
@@ -173,7 +176,7 @@ class ReporterService implements Reporter {
       logger: this.log.child('tcp'),
       metrics: registry,
     });
-    this.server.handle(MsgId.ReportStatusRequest, (conn, report) => this.accept(conn.remote, report));
+    this.server.handle(MsgId.ReportStatusRequest, (conn, report) => this.accept(conn, report));
   }
 
   get address(): AddressInfo | undefined {
@@ -218,6 +221,8 @@ class ReporterService implements Reporter {
         overflow: m.dropped.get({ reason: 'overflow' }),
         shutdown: m.dropped.get({ reason: 'shutdown' }),
         rejected: m.dropped.get({ reason: 'rejected' }),
+        oversize: m.dropped.get({ reason: 'oversize' }),
+        peerRate: m.dropped.get({ reason: 'peer_rate' }),
       },
       batchesWritten: m.batchesWritten.get(),
       batchesDropped: m.batchesDropped.get(),
@@ -245,10 +250,12 @@ class ReporterService implements Reporter {
     return this.closing;
   }
 
-  private accept(peer: string, report: ReportStatusRequest): void {
+  private accept(conn: { remote: string; remoteAddress: string }, report: ReportStatusRequest): void {
     const now = this.clock();
-    const { rows, invalid, skewed } = toStatusRows(report, Math.floor(now / 1000), this.config.max_clock_skew_s);
+    const peer = conn.remote;
     this.metrics.reports.inc();
+    if (!this.admit(conn, report, now)) return;
+    const { rows, invalid, skewed } = toStatusRows(report, Math.floor(now / 1000), this.config.max_clock_skew_s);
     if (invalid.length > 0) {
       this.metrics.invalid.inc(invalid.length);
       this.warn('warn', 'invalid_results', { peer, modid: report.modid, cmdid: report.cmdid, skipped: invalid.length, reason: invalid[0] });
@@ -272,6 +279,25 @@ class ReporterService implements Reporter {
       });
     }
     this.schedule();
+  }
+
+  /**
+   * A giant report is refused whole, and so is one past its peer's rate
+   * (docs/reporter.md, "Fairness"): counted as dropped, logged.
+   */
+  private admit(conn: { remote: string; remoteAddress: string }, report: ReportStatusRequest, now: number): boolean {
+    const results = report.results.length;
+    const { max_results_per_report: maxResults, peer_results_per_second: perSecond } = this.config;
+    const refusal =
+      results > maxResults
+        ? { reason: 'oversize', detail: `${results} results, more than max_results_per_report ${maxResults}` }
+        : !this.peerQuota.take(conn.remoteAddress, now, results)
+          ? { reason: 'peer_rate', detail: `more than peer_results_per_second ${perSecond} from this address` }
+          : undefined;
+    if (!refusal) return true;
+    this.metrics.dropped.inc(results, { reason: refusal.reason });
+    this.warn('warn', 'report_refused', { peer: conn.remote, modid: report.modid, cmdid: report.cmdid, results, reason: refusal.detail });
+    return false;
   }
 
   /** Wakes an idle writer when the oldest batch is ready, now or by timer. */
@@ -432,7 +458,7 @@ class ReporterService implements Reporter {
     const stats = this.stats();
     this.log.info('closed', {
       written: stats.resultsWritten,
-      dropped: stats.resultsDropped.overflow + stats.resultsDropped.shutdown + stats.resultsDropped.rejected,
+      dropped: Object.values(stats.resultsDropped).reduce((a, b) => a + b, 0),
     });
   }
 }

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LeaseTable } from '../../src/dns/leases.js';
 import { NodeLiveness } from '../../src/dns/node-liveness.js';
-import { PeerQuota } from '../../src/dns/peer-quota.js';
+import { PeerQuota } from '../../src/reactor/peer-quota.js';
 import { PushThrottle } from '../../src/dns/push-throttle.js';
 import { routeKey } from '../../src/protocol/route-key.js';
 

@@ -269,7 +269,7 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
         await outage.end();
         await written(reporter, 200);
         const stats = reporter.stats();
-        assert.deepEqual(stats.resultsDropped, { overflow: 0, shutdown: 0, rejected: 0 });
+        assert.deepEqual(stats.resultsDropped, { overflow: 0, shutdown: 0, rejected: 0, oversize: 0, peerRate: 0 });
         assert.ok(stats.writeFailures >= 1);
         assert.equal(stats.storeUp, true);
         assert.equal(reporter.health().ok, true);
@@ -323,6 +323,30 @@ describe('reporter service input checks (in-memory SQLite)', () => {
       await good.close();
     });
   }
+
+  test('fairness: a giant report is refused whole, a peer past its rate is refused, and another peer keeps its reports', async () => {
+    const reporter = await startOn(store, { max_results_per_report: 100, peer_results_per_second: 50, batch_delay_ms: 0 });
+    const mine = logs.since();
+    try {
+      const heavy = await connectTo(reporter);
+      const ts = recentTs();
+      heavy.write(reportFrame(reportOf({ modid: 31, ts, firstPort: 1, count: 101 })));
+      for (let i = 0; i < 5; i++) heavy.write(reportFrame(reportOf({ modid: 31, ts: ts - i - 1, firstPort: 200 + i * 40, count: 40 })));
+      await waitFor(() => reporter.stats().reports === 6, { message: 'the heavy peer\'s six reports' });
+      const stats = reporter.stats();
+      assert.equal(stats.resultsDropped.oversize, 101, 'the 101-result report, whole');
+      assert.equal(stats.resultsAccepted, 80, 'the bucket holds 2 x 50: two reports of 40 fit');
+      assert.equal(stats.resultsDropped.peerRate, 120);
+      assert.ok(mine.matching('report_refused').length >= 1);
+      const other = await RawTcpClient.connect(reporter.address!.port, '127.0.0.1', { localAddress: '127.0.0.2' });
+      other.write(reportFrame(reportOf({ modid: 32, ts, firstPort: 1, count: 40 })));
+      await written(reporter, 120);
+      assert.equal((await new CallStatus(store).list({ modid: 32, cmdid: 1 })).length, 40, "the other peer's results all stored");
+      await Promise.all([heavy.close(), other.close()]);
+    } finally {
+      await reporter.close();
+    }
+  });
 
   test('an out-of-range port is skipped and counted; the rest of the report is kept', async () => {
     const mine = logs.since();

@@ -142,9 +142,10 @@ export class RawTcpClient {
   }
 
   /** allowHalfOpen: keep our side open after the server's FIN, like a peer that lingers. */
-  static connect(port: number, host = '127.0.0.1', options: { allowHalfOpen?: boolean } = {}): Promise<RawTcpClient> {
+  /** localAddress: the source address, another 127.0.0.x to play another peer. */
+  static connect(port: number, host = '127.0.0.1', options: { allowHalfOpen?: boolean; localAddress?: string } = {}): Promise<RawTcpClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host, allowHalfOpen: options.allowHalfOpen ?? false });
+      const socket = connect({ port, host, allowHalfOpen: options.allowHalfOpen ?? false, localAddress: options.localAddress });
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);

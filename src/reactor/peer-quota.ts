@@ -1,6 +1,7 @@
 /**
- * Registrations per peer address: a token bucket each, refilled at `perSecond`
- * up to twice that (docs/registry.md). Pure: the clock is passed in. Buckets
+ * A rate per peer address: a token bucket each, refilled at `perSecond` up to
+ * twice that (registrations per dns peer, docs/registry.md; results per
+ * reporter peer, docs/reporter.md). Pure: the clock is passed in. Buckets
  * that are full again are forgotten, so the map holds only recent peers.
  */
 interface Bucket {
@@ -17,15 +18,15 @@ export class PeerQuota {
     this.burst = perSecond * 2;
   }
 
-  /** Takes one registration from the peer's bucket; false when it is empty. */
-  take(peer: string, now: number): boolean {
+  /** Takes `amount` from the peer's bucket; false (taking nothing) when it holds less. */
+  take(peer: string, now: number, amount = 1): boolean {
     this.sweep(now);
     const bucket = this.buckets.get(peer) ?? { tokens: this.burst, at: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.perSecond);
     bucket.at = now;
     this.buckets.set(peer, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
+    if (bucket.tokens < amount) return false;
+    bucket.tokens -= amount;
     return true;
   }
 
