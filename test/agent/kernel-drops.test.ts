@@ -16,7 +16,7 @@ import { MsgId } from '../../src/protocol/msgid.js';
 const logs = captureLogs('info');
 after(() => logs.restore());
 
-test('parseUdpDrops sums the last column per local port and skips what is not a socket line', () => {
+test('parseUdpDrops sums the last column per local port, of the given inodes only, and skips what is not a socket line', () => {
   const text = [
     '   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops',
     ' 1021: 0100007F:22B8 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 41231 2 0000000000000000 3',
@@ -26,6 +26,7 @@ test('parseUdpDrops sums the last column per local port and skips what is not a 
     '',
   ].join('\n');
   assert.deepEqual([...parseUdpDrops(text)], [[0x22b8, 7], [0x22b9, 0]]);
+  assert.deepEqual([...parseUdpDrops(text, new Set([41232, 41233]))], [[0x22b8, 4], [0x22b9, 0]], "another process's socket on the port (inode 41231) is not counted");
 });
 
 test("a flooded agent's /metrics shows the kernel's drops per port, as /proc counts them", { skip: process.platform !== 'linux' && 'needs /proc/net/udp' }, async (t) => {
