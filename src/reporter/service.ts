@@ -6,6 +6,8 @@
  *
  * - Intake never waits for the store: a frame costs a decode and a push.
  * - The queue is bounded in host results; when full, the oldest batch goes.
+ * - Fairness: one connection holds at most its share of the queue, and a report
+ *   of more than report_max_results results is refused whole.
  * - A failed write is retried with backoff (the batch stays at the queue's
  *   head). When the store refuses rows as bad data, the batch is written in
  *   halves down to single rows, so only the refused rows are dropped (counted,
@@ -26,7 +28,7 @@ import type { ReportStatusRequest } from '../protocol/messages.js';
 import { errorReason } from '../store/errors.js';
 import { isDataError, type StatusRow } from '../store/status.js';
 import type { Store } from '../store/store.js';
-import { DEFAULT_REPORTER_PORT, REPORTER_CONFIG_SECTIONS, type ReporterConfig, type ReporterConfigInput } from './config.js';
+import { DEFAULT_REPORTER_PORT, REPORTER_CONFIG_SECTIONS, peerMaxResults, type ReporterConfig, type ReporterConfigInput } from './config.js';
 import { BatchQueue, type Batch } from './queue.js';
 import { toStatusRows } from './report.js';
 import { openSink, type StatusSink } from './sink.js';
@@ -58,8 +60,11 @@ export interface ReporterStats {
   /** Host results skipped as invalid (e.g. a port out of range). */
   resultsInvalid: number;
   resultsWritten: number;
-  /** Lost to a full queue, a shutdown that could not flush, or rows the store refused. */
-  resultsDropped: { overflow: number; shutdown: number; rejected: number };
+  /**
+   * Lost to a full queue, a shutdown that could not flush, rows the store refused,
+   * a connection over its share of the queue, or a report over report_max_results.
+   */
+  resultsDropped: { overflow: number; shutdown: number; rejected: number; peer_share: number; oversize: number };
   batchesWritten: number;
   batchesDropped: number;
   writeFailures: number;
@@ -111,7 +116,7 @@ function createMetrics(registry: MetricsRegistry, service: ReporterService): Met
     invalid: registry.counter(name('invalid_results_total'), 'host results skipped as invalid'),
     skewed: registry.counter(name('skewed_reports_total'), 'reports stamped too far in the future, given the receive time'),
     written: registry.counter(name('results_written_total'), 'host results written to the store'),
-    dropped: registry.counter(name('results_dropped_total'), 'host results lost, by reason: overflow, shutdown, rejected'),
+    dropped: registry.counter(name('results_dropped_total'), 'host results lost, by reason: overflow, shutdown, rejected, peer_share, oversize'),
     batchesWritten: registry.counter(name('batches_written_total'), 'batches written, one transaction each'),
     batchesDropped: registry.counter(name('batches_dropped_total'), 'batches dropped because the queue was full'),
     failures: registry.counter(name('write_failures_total'), 'failed batch writes'),
@@ -163,6 +168,7 @@ class ReporterService implements Reporter {
       maxItems: this.config.queue_max_results,
       batchMax: this.config.batch_max_results,
       delayMs: this.config.batch_delay_ms,
+      ownerMaxItems: peerMaxResults(this.config),
     });
     this.backoff = new Backoff({ initialMs: this.config.retry_initial_ms, maxMs: this.config.retry_max_ms });
     this.server = new TcpServer({
@@ -203,6 +209,8 @@ class ReporterService implements Reporter {
       writers: this.writers,
       queueMax: this.config.queue_max_results,
       batchMax: this.config.batch_max_results,
+      peerMax: peerMaxResults(this.config),
+      reportMax: this.config.report_max_results,
     });
   }
 
@@ -218,6 +226,8 @@ class ReporterService implements Reporter {
         overflow: m.dropped.get({ reason: 'overflow' }),
         shutdown: m.dropped.get({ reason: 'shutdown' }),
         rejected: m.dropped.get({ reason: 'rejected' }),
+        peer_share: m.dropped.get({ reason: 'peer_share' }),
+        oversize: m.dropped.get({ reason: 'oversize' }),
       },
       batchesWritten: m.batchesWritten.get(),
       batchesDropped: m.batchesDropped.get(),
@@ -247,6 +257,18 @@ class ReporterService implements Reporter {
 
   private accept(peer: string, report: ReportStatusRequest): void {
     const now = this.clock();
+    if (report.results.length > this.config.report_max_results) {
+      this.metrics.reports.inc();
+      this.metrics.dropped.inc(report.results.length, { reason: 'oversize' });
+      this.warn('warn', 'report_oversize_refused', {
+        peer,
+        modid: report.modid,
+        cmdid: report.cmdid,
+        results: report.results.length,
+        reportMax: this.config.report_max_results,
+      });
+      return;
+    }
     const { rows, invalid, skewed } = toStatusRows(report, Math.floor(now / 1000), this.config.max_clock_skew_s);
     this.metrics.reports.inc();
     if (invalid.length > 0) {
@@ -258,8 +280,17 @@ class ReporterService implements Reporter {
       this.warn('warn', 'report_from_the_future', { peer, ts: report.ts, now: Math.floor(now / 1000), using: 'receive time' });
     }
     if (rows.length === 0) return;
-    const { droppedItems, droppedBatches } = this.queue.push(rows, now);
+    const { droppedItems, droppedBatches, refusedItems } = this.queue.push(rows, now, peer);
     this.metrics.accepted.inc(rows.length);
+    if (refusedItems > 0) {
+      this.metrics.dropped.inc(refusedItems, { reason: 'peer_share' });
+      this.warn('warn', 'peer_share_full_refused', {
+        peer,
+        results: refusedItems,
+        held: this.queue.heldBy(peer),
+        peerMax: peerMaxResults(this.config),
+      });
+    }
     if (droppedItems > 0) {
       this.metrics.dropped.inc(droppedItems, { reason: 'overflow' });
       this.metrics.batchesDropped.inc(droppedBatches);
@@ -432,7 +463,7 @@ class ReporterService implements Reporter {
     const stats = this.stats();
     this.log.info('closed', {
       written: stats.resultsWritten,
-      dropped: stats.resultsDropped.overflow + stats.resultsDropped.shutdown + stats.resultsDropped.rejected,
+      dropped: Object.values(stats.resultsDropped).reduce((sum, n) => sum + n, 0),
     });
   }
 }
