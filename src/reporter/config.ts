@@ -15,6 +15,8 @@ export const reporterSection = defineSection(
     db_thread_cnt: int({ default: 3, min: 1, max: 64 }),
     /** Host results held at most (waiting and being written); past it the oldest batch is dropped. */
     queue_max_results: int({ default: 200_000, min: 1 }),
+    /** Share of queue_max_results one connection may hold, so one peer cannot push the others' results out. */
+    peer_queue_share_pct: int({ default: 25, min: 1, max: 100 }),
     /** Host results per batch, i.e. per transaction. */
     batch_max_results: int({ default: 2000, min: 1, max: 100_000 }),
     /** How long a batch that is not full waits for more results before it is written. */
@@ -50,6 +52,11 @@ export const reporterSection = defineSection(
 );
 
 export type ReporterConfig = FieldValues<typeof reporterSection.fields>;
+
+/** Host results one connection may hold in the queue (peer_queue_share_pct of queue_max_results, at least 1). */
+export function peerMaxResults(config: ReporterConfig): number {
+  return Math.max(1, Math.floor((config.queue_max_results * config.peer_queue_share_pct) / 100));
+}
 
 /** Every section startReporter reads: its own and the TCP server limits. */
 export const REPORTER_CONFIG_SECTIONS = [reporterSection, reactorSection] as const;

@@ -15,12 +15,18 @@
  * - The bound covers waiting and in-flight results. When new results do not
  *   fit, whole waiting batches are dropped, oldest first; if everything left
  *   is in flight, the part of the new results that does not fit is dropped.
+ * - Each push names its owner (the reporter: the sending connection). An
+ *   owner holds at most ownerMaxItems, waiting and in flight; what it sends
+ *   beyond that is refused before anything is dropped to make room, so one
+ *   owner cannot push the others' items out (docs/reporter.md, fairness).
  */
 
 export interface Batch<T> {
   readonly items: T[];
   /** When its first item arrived. */
   readonly openedAt: number;
+  /** Items per owner in this batch, so its owners' holdings shrink when it leaves. */
+  readonly owners: Map<string, number>;
 }
 
 export interface QueueLimits {
@@ -30,6 +36,8 @@ export interface QueueLimits {
   batchMax: number;
   /** How long a batch that is not full waits for more items. */
   delayMs: number;
+  /** Items one owner holds at most; maxItems turns the share off (an owner may then push out its own oldest batches). */
+  ownerMaxItems: number;
 }
 
 export interface PushOutcome {
@@ -37,12 +45,16 @@ export interface PushOutcome {
   droppedItems: number;
   /** Whole batches dropped. */
   droppedBatches: number;
+  /** New items refused because their owner already held its share. */
+  refusedItems: number;
 }
 
 export class BatchQueue<T> {
   private readonly waiting: Batch<T>[] = [];
   /** Batches put back by retry(), and when each may be tried again. */
   private readonly retryAt = new Map<Batch<T>, number>();
+  /** Items held per owner, waiting and in flight. */
+  private readonly held = new Map<string, number>();
   private waitingItems = 0;
   private inFlightItems = 0;
   private flushing = false;
@@ -50,6 +62,9 @@ export class BatchQueue<T> {
   constructor(private readonly limits: QueueLimits) {
     if (!(limits.maxItems >= limits.batchMax && limits.batchMax >= 1)) {
       throw new RangeError(`queue limits need maxItems >= batchMax >= 1, got ${limits.maxItems} and ${limits.batchMax}`);
+    }
+    if (!(limits.ownerMaxItems >= 1 && limits.ownerMaxItems <= limits.maxItems)) {
+      throw new RangeError(`queue limits need 1 <= ownerMaxItems <= maxItems, got ${limits.ownerMaxItems} and ${limits.maxItems}`);
     }
   }
 
@@ -66,12 +81,23 @@ export class BatchQueue<T> {
     return this.waiting.length;
   }
 
-  push(items: readonly T[], now: number): PushOutcome {
-    const outcome: PushOutcome = { droppedItems: 0, droppedBatches: 0 };
+  /** Items `owner` holds now: waiting plus in flight. */
+  heldBy(owner: string): number {
+    return this.held.get(owner) ?? 0;
+  }
+
+  push(items: readonly T[], now: number, owner: string): PushOutcome {
+    const outcome: PushOutcome = { droppedItems: 0, droppedBatches: 0, refusedItems: 0 };
+    const share = this.limits.ownerMaxItems - this.heldBy(owner);
+    if (this.limits.ownerMaxItems < this.limits.maxItems && items.length > share) {
+      outcome.refusedItems = items.length - share;
+      items = items.slice(0, share);
+    }
     while (this.size + items.length > this.limits.maxItems && this.waiting.length > 0) {
       const dropped = this.waiting.shift()!;
       this.retryAt.delete(dropped);
       this.waitingItems -= dropped.items.length;
+      this.release(dropped);
       outcome.droppedItems += dropped.items.length;
       outcome.droppedBatches += 1;
     }
@@ -84,15 +110,26 @@ export class BatchQueue<T> {
     while (index < items.length) {
       let tail = this.waiting[this.waiting.length - 1];
       if (tail === undefined || tail.items.length >= this.limits.batchMax || this.retryAt.has(tail)) {
-        tail = { items: [], openedAt: now };
+        tail = { items: [], openedAt: now, owners: new Map() };
         this.waiting.push(tail);
       }
       const count = Math.min(items.length - index, this.limits.batchMax - tail.items.length);
       for (let i = 0; i < count; i++) tail.items.push(items[index + i]!);
+      tail.owners.set(owner, (tail.owners.get(owner) ?? 0) + count);
       index += count;
       this.waitingItems += count;
     }
+    if (items.length > 0) this.held.set(owner, this.heldBy(owner) + items.length);
     return outcome;
+  }
+
+  /** The batch leaves the queue: its owners hold that much less. */
+  private release(batch: Batch<T>): void {
+    for (const [owner, count] of batch.owners) {
+      const left = this.heldBy(owner) - count;
+      if (left > 0) this.held.set(owner, left);
+      else this.held.delete(owner);
+    }
   }
 
   /** When the oldest batch is or becomes ready; undefined when nothing waits. */
@@ -121,6 +158,7 @@ export class BatchQueue<T> {
   /** The batch was written (or given up): it leaves the queue. */
   done(batch: Batch<T>): void {
     this.inFlightItems -= batch.items.length;
+    this.release(batch);
   }
 
   /** The write failed: the batch goes back to the head, to be taken again at `readyAt`. */
@@ -139,6 +177,7 @@ export class BatchQueue<T> {
   /** Empties the waiting batches (shutdown gave up); returns how many items went. */
   clear(): number {
     const items = this.waitingItems;
+    for (const batch of this.waiting) this.release(batch);
     this.waiting.length = 0;
     this.retryAt.clear();
     this.waitingItems = 0;

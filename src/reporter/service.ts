@@ -6,6 +6,9 @@
  *
  * - Intake never waits for the store: a frame costs a decode and a push.
  * - The queue is bounded in host results; when full, the oldest batch goes.
+ * - Fairness (docs/reporter.md): a report of more than max_results_per_report
+ *   results is refused whole, so is one past its address's rate, and one
+ *   connection holds at most its share of the queue.
  * - A failed write is retried with backoff (the batch stays at the queue's
  *   head). When the store refuses rows as bad data, the batch is written in
  *   halves down to single rows, so only the refused rows are dropped (counted,
@@ -27,7 +30,7 @@ import type { ReportStatusRequest } from '../protocol/messages.js';
 import { errorReason } from '../store/errors.js';
 import { isDataError, type StatusRow } from '../store/status.js';
 import type { Store } from '../store/store.js';
-import { DEFAULT_REPORTER_PORT, REPORTER_CONFIG_SECTIONS, type ReporterConfig, type ReporterConfigInput } from './config.js';
+import { DEFAULT_REPORTER_PORT, REPORTER_CONFIG_SECTIONS, peerMaxResults, type ReporterConfig, type ReporterConfigInput } from './config.js';
 import { BatchQueue, type Batch } from './queue.js';
 import { toStatusRows } from './report.js';
 import { openSink, type StatusSink } from './sink.js';
@@ -59,8 +62,12 @@ export interface ReporterStats {
   /** Host results skipped as invalid (e.g. a port out of range). */
   resultsInvalid: number;
   resultsWritten: number;
-  /** Lost to a full queue, a shutdown that could not flush, rows the store refused; refused at intake as oversize or past the peer's rate. */
-  resultsDropped: { overflow: number; shutdown: number; rejected: number; oversize: number; peerRate: number };
+  /**
+   * Lost to a full queue, a shutdown that could not flush, rows the store
+   * refused; refused at intake as oversize, past the peer's rate, or over the
+   * connection's share of the queue.
+   */
+  resultsDropped: { overflow: number; shutdown: number; rejected: number; oversize: number; peerRate: number; peerShare: number };
   batchesWritten: number;
   batchesDropped: number;
   writeFailures: number;
@@ -112,7 +119,7 @@ function createMetrics(registry: MetricsRegistry, service: ReporterService): Met
     invalid: registry.counter(name('invalid_results_total'), 'host results skipped as invalid'),
     skewed: registry.counter(name('skewed_reports_total'), 'reports stamped too far in the future, given the receive time'),
     written: registry.counter(name('results_written_total'), 'host results written to the store'),
-    dropped: registry.counter(name('results_dropped_total'), 'host results lost, by reason: overflow, shutdown, rejected, oversize, peer_rate'),
+    dropped: registry.counter(name('results_dropped_total'), 'host results lost, by reason: overflow, shutdown, rejected, oversize, peer_rate, peer_share'),
     batchesWritten: registry.counter(name('batches_written_total'), 'batches written, one transaction each'),
     batchesDropped: registry.counter(name('batches_dropped_total'), 'batches dropped because the queue was full'),
     failures: registry.counter(name('write_failures_total'), 'failed batch writes'),
@@ -166,6 +173,7 @@ class ReporterService implements Reporter {
       maxItems: this.config.queue_max_results,
       batchMax: this.config.batch_max_results,
       delayMs: this.config.batch_delay_ms,
+      ownerMaxItems: peerMaxResults(this.config),
     });
     this.backoff = new Backoff({ initialMs: this.config.retry_initial_ms, maxMs: this.config.retry_max_ms });
     this.server = new TcpServer({
@@ -206,6 +214,8 @@ class ReporterService implements Reporter {
       writers: this.writers,
       queueMax: this.config.queue_max_results,
       batchMax: this.config.batch_max_results,
+      peerMax: peerMaxResults(this.config),
+      reportMax: this.config.max_results_per_report,
     });
   }
 
@@ -223,6 +233,7 @@ class ReporterService implements Reporter {
         rejected: m.dropped.get({ reason: 'rejected' }),
         oversize: m.dropped.get({ reason: 'oversize' }),
         peerRate: m.dropped.get({ reason: 'peer_rate' }),
+        peerShare: m.dropped.get({ reason: 'peer_share' }),
       },
       batchesWritten: m.batchesWritten.get(),
       batchesDropped: m.batchesDropped.get(),
@@ -265,8 +276,17 @@ class ReporterService implements Reporter {
       this.warn('warn', 'report_from_the_future', { peer, ts: report.ts, now: Math.floor(now / 1000), using: 'receive time' });
     }
     if (rows.length === 0) return;
-    const { droppedItems, droppedBatches } = this.queue.push(rows, now);
+    const { droppedItems, droppedBatches, refusedItems } = this.queue.push(rows, now, peer);
     this.metrics.accepted.inc(rows.length);
+    if (refusedItems > 0) {
+      this.metrics.dropped.inc(refusedItems, { reason: 'peer_share' });
+      this.warn('warn', 'peer_share_full_refused', {
+        peer,
+        results: refusedItems,
+        held: this.queue.heldBy(peer),
+        peerMax: peerMaxResults(this.config),
+      });
+    }
     if (droppedItems > 0) {
       this.metrics.dropped.inc(droppedItems, { reason: 'overflow' });
       this.metrics.batchesDropped.inc(droppedBatches);

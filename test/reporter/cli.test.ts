@@ -230,7 +230,7 @@ await forEachEngine('lars reporter under load, store cut off for 10 s', (store, 
       await waitFor(async () => (await reporter.stats()).resultsWritten === sent, { timeoutMs: 60_000, message: 'every accepted result to be written' });
       const stats = await reporter.stats();
       t.diagnostic(`${engine}: ${sent} results sent, ${duringOutage.resultsAccepted - duringOutage.resultsWritten} held during the outage, all written`);
-      assert.deepEqual(stats.resultsDropped, { overflow: 0, shutdown: 0, rejected: 0, oversize: 0, peerRate: 0 });
+      assert.deepEqual(stats.resultsDropped, { overflow: 0, shutdown: 0, rejected: 0, oversize: 0, peerRate: 0, peerShare: 0 });
       assert.equal(reporter.child.exitCode, null, 'the service stayed up');
       assert.equal((await fetch(`${reporter.admin}/healthz`)).status, 200);
       const rows = await kyselyOf(store)

@@ -179,7 +179,7 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
     });
 
     test('queue overflow drops the oldest batches, counts them, logs once, and writes the rest on recovery', async () => {
-      const config = { queue_max_results: 100, batch_max_results: 10, batch_delay_ms: 0, db_thread_cnt: 1, retry_initial_ms: 50, retry_max_ms: 200 };
+      const config = { queue_max_results: 100, peer_queue_share_pct: 100, batch_max_results: 10, batch_delay_ms: 0, db_thread_cnt: 1, retry_initial_ms: 50, retry_max_ms: 200 };
       const reporter = await startOn(reporterStore, config);
       const client = await connectTo(reporter);
       const mine = logs.since();
@@ -201,6 +201,39 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
         for (let port = 211; port <= 300; port++) assert.ok(ports.includes(port), `newest result ${port} kept`);
       } finally {
         await client.close();
+        await reporter.close();
+      }
+    });
+
+    test('fairness: a flood from one peer does not push out another peer\'s queued results; an oversize report is refused and logged', async () => {
+      const config = { queue_max_results: 100, peer_queue_share_pct: 50, max_results_per_report: 40, batch_max_results: 10, batch_delay_ms: 0, db_thread_cnt: 1, retry_initial_ms: 50, retry_max_ms: 200 };
+      const reporter = await startOn(reporterStore, config);
+      const quiet = await connectTo(reporter);
+      const flood = await connectTo(reporter);
+      const mine = logs.since();
+      try {
+        await outage.begin();
+        const ts = recentTs();
+        quiet.write(reportFrame(reportOf({ modid: 40, ts, firstPort: 1, count: 30 })));
+        await waitFor(() => reporter.stats().resultsAccepted === 30, { message: 'the quiet peer\'s 30 results accepted' });
+        for (let i = 0; i < 20; i++) flood.write(reportFrame(reportOf({ modid: 41, ts, firstPort: 1 + i * 30, count: 30 })));
+        flood.write(reportFrame(reportOf({ modid: 41, ts, firstPort: 1000, count: 41 })));
+        await waitFor(() => reporter.stats().reports === 22, { message: 'all 22 reports received' });
+        const stats = reporter.stats();
+        assert.equal(stats.resultsDropped.overflow, 0, 'nothing pushed out');
+        assert.equal(stats.resultsDropped.peerShare, 20 * 30 - 50, 'the flood beyond its share of 50');
+        assert.equal(stats.resultsDropped.oversize, 41);
+        assert.equal(stats.queuedResults, 80);
+        await mine.waitFor(/report_oversize_refused peer=127\.0\.0\.1:\d+ modid=41 .*results=41 reportMax=40/);
+        await mine.waitFor(/peer_share_full_refused peer=127\.0\.0\.1:\d+ .*peerMax=50/);
+        assert.equal(mine.matching('peer_share_full_refused').length, 1, 'one log line per interval');
+        await outage.end();
+        await written(reporter, 80);
+        assert.equal((await new CallStatus(store).list({ modid: 40, cmdid: 1 })).length, 30, 'every result of the quiet peer stored');
+        assert.equal((await new CallStatus(store).list({ modid: 41, cmdid: 1 })).length, 50);
+      } finally {
+        await quiet.close();
+        await flood.close();
         await reporter.close();
       }
     });
@@ -269,7 +302,7 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
         await outage.end();
         await written(reporter, 200);
         const stats = reporter.stats();
-        assert.deepEqual(stats.resultsDropped, { overflow: 0, shutdown: 0, rejected: 0, oversize: 0, peerRate: 0 });
+        assert.deepEqual(stats.resultsDropped, { overflow: 0, shutdown: 0, rejected: 0, oversize: 0, peerRate: 0, peerShare: 0 });
         assert.ok(stats.writeFailures >= 1);
         assert.equal(stats.storeUp, true);
         assert.equal(reporter.health().ok, true);
