@@ -224,7 +224,7 @@ await forEachEngine('reporter service', (store, engine, { url }) => {
         assert.equal(stats.resultsDropped.peerShare, 20 * 30 - 50, 'the flood beyond its share of 50');
         assert.equal(stats.resultsDropped.oversize, 41);
         assert.equal(stats.queuedResults, 80);
-        await mine.waitFor(/report_oversize_refused peer=127\.0\.0\.1:\d+ modid=41 .*results=41 reportMax=40/);
+        await mine.waitFor(/report_refused peer=127\.0\.0\.1:\d+ modid=41 .*results=41 reason="41 results, more than max_results_per_report 40"/);
         await mine.waitFor(/peer_share_full_refused peer=127\.0\.0\.1:\d+ .*peerMax=50/);
         assert.equal(mine.matching('peer_share_full_refused').length, 1, 'one log line per interval');
         await outage.end();
