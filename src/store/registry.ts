@@ -285,11 +285,7 @@ async function applyRows(trx: Kysely<Database>, before: ReadonlyMap<string, RowS
 
 /** Registered instances (every one, or one module's) in key order, each with the operator's weight; in the caller's transaction. */
 export async function selectInstances(db: Kysely<Database>, filter?: ModuleKey): Promise<InstanceInfo[]> {
-  let query = db
-    .selectFrom('instances as i')
-    .leftJoin('instance_overrides as o', (join) =>
-      join.onRef('o.modid', '=', 'i.modid').onRef('o.cmdid', '=', 'i.cmdid').onRef('o.ip', '=', 'i.ip').onRef('o.port', '=', 'i.port'),
-    )
+  let query = instancesWithOverrides(db)
     .selectAll('i')
     .select('o.weight as override_weight')
     .orderBy('i.modid')
@@ -316,6 +312,15 @@ export async function selectInstances(db: Kysely<Database>, filter?: ModuleKey):
         ? null
         : { inFlight: r.load_in_flight ?? 0, connections: r.load_connections ?? 0, cpuPermille: r.load_cpu_permille ?? 0, score: r.load_score },
   }));
+}
+
+/** Instances (`i`) with the operator's weight for each (`o`, null when none): what people read and what dns serves. */
+export function instancesWithOverrides(db: Kysely<Database>) {
+  return db
+    .selectFrom('instances as i')
+    .leftJoin('instance_overrides as o', (join) =>
+      join.onRef('o.modid', '=', 'i.modid').onRef('o.cmdid', '=', 'i.cmdid').onRef('o.ip', '=', 'i.ip').onRef('o.port', '=', 'i.port'),
+    );
 }
 
 export async function readRegistryVersion(db: Kysely<Database>): Promise<number> {

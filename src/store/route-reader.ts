@@ -6,7 +6,7 @@
 import { routeKey, type RouteKey } from '../protocol/route-key.js';
 import { sql, type Kysely } from 'kysely';
 import { changesSince, readVersion, type RouteChange } from './change-log.js';
-import { loadsSince, readRegistryVersion, type InstanceLoadRow } from './registry.js';
+import { instancesWithOverrides, loadsSince, readRegistryVersion, type InstanceLoadRow } from './registry.js';
 import type { Database } from './schema.js';
 import { kyselyOf, type Store } from './store.js';
 
@@ -106,12 +106,8 @@ export class RouteReader {
 
   /** Live instances of modules that exist, with the operator's weight where one is set. */
   private selectInstances() {
-    return this.db
-      .selectFrom('instances as i')
+    return instancesWithOverrides(this.db)
       .innerJoin('modules as m', (join) => join.onRef('m.modid', '=', 'i.modid').onRef('m.cmdid', '=', 'i.cmdid'))
-      .leftJoin('instance_overrides as o', (join) =>
-        join.onRef('o.modid', '=', 'i.modid').onRef('o.cmdid', '=', 'i.cmdid').onRef('o.ip', '=', 'i.ip').onRef('o.port', '=', 'i.port'),
-      )
       .select(['i.modid', 'i.cmdid', 'i.ip', 'i.port', 'i.weight', 'o.weight as override', 'i.load_score']);
   }
 
