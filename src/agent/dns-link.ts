@@ -26,6 +26,8 @@ export interface DnsLinkOptions {
   maxFrame?: number;
   /** Sent first on every connection, for a dns that requires it (docs/reactor.md). */
   authToken?: string;
+  /** TcpClientOptions.keepaliveMs: an idle agent's link stays up (docs/reactor.md, "Keepalive"). */
+  keepaliveMs?: number;
   logger: Logger;
   metrics: MetricsRegistry;
 }
@@ -41,6 +43,7 @@ export class DnsLink {
       reconnect: options.reconnect,
       maxFrame: options.maxFrame,
       authToken: options.authToken,
+      keepaliveMs: options.keepaliveMs,
       maxQueue: 0,
       logger: options.logger,
       metrics: options.metrics,

@@ -142,6 +142,7 @@ class AgentService implements Agent {
       maxQueue: config.agent.report_queue,
       reconnect: links.reconnect,
       authToken: links.authToken,
+      keepaliveMs: links.keepaliveMs,
       logger: this.log.child('reporter'),
       metrics,
     });
@@ -150,7 +151,7 @@ class AgentService implements Agent {
     metrics.gauge('lars_agent_routes', 'routes held by the port threads', () => this.routeCounts.reduce((a, b) => a + b, 0));
     this.logDrops = rateLimited(this.log, 60_000);
     this.kernelDrops = metrics.gauge('lars_agent_udp_kernel_drops', 'datagrams the kernel dropped on a port for a full receive buffer (from /proc/net/udp), per port');
-    metrics.gauge('lars_agent_reporter_queued', 'statistics messages waiting for a reporter', () => this.reporter.queued);
+    metrics.gauge('lars_agent_reporter_queued', 'reports kept until a reporter acknowledges them: waiting for a reporter or for its acknowledgement', () => this.reporter.queued);
   }
 
   async start(basePort: number): Promise<void> {

@@ -55,6 +55,8 @@ export interface ReportStatusRequest {
   caller: number;
   results: HostCallResult[];
   ts: number;
+  /** Extension field 6: our agent's report number, acknowledged by ReportAck; 0 or left out (Lars's agents): none asked. */
+  seq?: number;
 }
 export interface GetHostRequest {
   seq: number;
@@ -123,6 +125,13 @@ export interface RegistryReply {
   ip?: number;
 }
 
+export interface Keepalive {
+  seq: number;
+}
+export interface ReportAck {
+  seq: number[];
+}
+
 export interface AuthRequest {
   token: string;
 }
@@ -146,6 +155,9 @@ export interface MessageTypes {
   [MsgId.RenewRequest]: RenewRequest;
   [MsgId.DeregisterRequest]: DeregisterRequest;
   [MsgId.RegistryReply]: RegistryReply;
+  [MsgId.KeepaliveRequest]: Keepalive;
+  [MsgId.KeepaliveReply]: Keepalive;
+  [MsgId.ReportAck]: ReportAck;
   [MsgId.AuthRequest]: AuthRequest;
   [MsgId.AuthRefused]: AuthRefused;
 }
@@ -163,6 +175,10 @@ export interface DecodedGetRouteResponse extends GetRouteResponse {
   host: DecodedRouteHost[];
   /** null when field 4 was absent. */
   strategy: string | null;
+}
+export interface DecodedReportStatusRequest extends ReportStatusRequest {
+  /** 0 when field 6 was absent. */
+  seq: number;
 }
 export interface DecodedGetHostRequest extends GetHostRequest {
   key: string;
@@ -195,6 +211,7 @@ export interface DecodedRegistryReply extends RegistryReply {
 
 /** The body of each msgid as decodeBody hands it out: every field present. */
 export interface DecodedTypes extends MessageTypes {
+  [MsgId.ReportStatusRequest]: DecodedReportStatusRequest;
   [MsgId.GetRouteResponse]: DecodedGetRouteResponse;
   [MsgId.GetHostRequest]: DecodedGetHostRequest;
   [MsgId.GetHostResponse]: DecodedGetHostResponse;
@@ -269,7 +286,7 @@ const routeResponse = protobuf<GetRouteResponse, DecodedGetRouteResponse, lars.G
   (m) => ({ modid: m.modid, cmdid: m.cmdid, host: m.host.map(wireRouteHost), strategy: m.strategy }),
 );
 
-const reportStatusRequest = protobuf<ReportStatusRequest, ReportStatusRequest, lars.ReportStatusRequest.$Properties>(
+const reportStatusRequest = protobuf<ReportStatusRequest, DecodedReportStatusRequest, lars.ReportStatusRequest.$Properties>(
   lars.ReportStatusRequest,
   (m) => ({
     modid: m.modid ?? 0,
@@ -277,6 +294,7 @@ const reportStatusRequest = protobuf<ReportStatusRequest, ReportStatusRequest, l
     caller: m.caller ?? 0,
     results: (m.results ?? []).map((r) => ({ ip: r.ip ?? 0, port: r.port ?? 0, succ: r.succ ?? 0, err: r.err ?? 0, overload: r.overload ?? false })),
     ts: m.ts ?? 0,
+    seq: m.seq ?? 0,
   }),
   same,
 );
@@ -338,6 +356,10 @@ const registryReply = protobuf<RegistryReply, DecodedRegistryReply, lars.Registr
   same,
 );
 
+const keepalive = <P extends { seq?: number | null }>(type: Generated<P>) =>
+  protobuf<Keepalive, Keepalive, P>(type, (m) => ({ seq: m.seq ?? 0 }), (m) => m as P);
+const reportAck = protobuf<ReportAck, ReportAck, lars.ReportAck.$Properties>(lars.ReportAck, (m) => ({ seq: [...(m.seq ?? [])] }), same);
+
 const authRequest = protobuf<AuthRequest, AuthRequest, lars.AuthRequest.$Properties>(lars.AuthRequest, (m) => ({ token: m.token ?? '' }), same);
 const authRefused = protobuf<AuthRefused, AuthRefused, lars.AuthRefused.$Properties>(lars.AuthRefused, (m) => ({ reason: m.reason ?? '' }), same);
 
@@ -367,6 +389,9 @@ const codecs: { [K in KnownMsgId]: Codec<MessageTypes[K], DecodedTypes[K]> } = {
   [MsgId.RenewRequest]: renewRequest,
   [MsgId.DeregisterRequest]: deregisterRequest,
   [MsgId.RegistryReply]: registryReply,
+  [MsgId.KeepaliveRequest]: keepalive(lars.KeepaliveRequest),
+  [MsgId.KeepaliveReply]: keepalive(lars.KeepaliveReply),
+  [MsgId.ReportAck]: reportAck,
   [MsgId.AuthRequest]: authRequest,
   [MsgId.AuthRefused]: authRefused,
 };

@@ -20,6 +20,12 @@ export const MsgId = {
   DeregisterRequest: 104,
   /** dns -> server: the answer to 102, 103 or 104, matched by seq. */
   RegistryReply: 105,
+  /** client -> service on a quiet link (docs/reactor.md, "Keepalive"); answered by 107, ignored by Lars's services. */
+  KeepaliveRequest: 106,
+  /** service -> client: the answer to 106, with its seq. */
+  KeepaliveReply: 107,
+  /** reporter -> agent: the reports (ReportStatusRequest.seq) now stored (docs/reporter.md, "Acknowledgements"). */
+  ReportAck: 108,
   /** client -> service: the connection's first frame when the service requires a token (docs/reactor.md). */
   AuthRequest: 110,
   /** service -> client: why the connection is being closed (authentication failed). */

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseIni } from 'ini';
 import { INVALID, int, problemText, readFields, str, type Fields, type FieldValues } from './fields.js';
 import { createLogger, type Logger } from './log.js';
-import { DEFAULT_RECONNECT } from './tcp-client.js';
-import { DEFAULT_FRAME_DEADLINE_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, DEFAULT_OUTPUT_HIGH_WATER, DEFAULT_TCP_MAX_FRAME } from './tcp-server.js';
+import { DEFAULT_KEEPALIVE_MS, DEFAULT_RECONNECT } from './tcp-client.js';
+import { DEFAULT_FRAME_DEADLINE_MS, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, DEFAULT_OUTPUT_HIGH_WATER, DEFAULT_TCP_MAX_FRAME } from './tcp-server.js';
 
 import { parseTokens } from './auth.js';
 export { bool, endpoints, float, int, oneOf, str, type Field, type Fields, type FieldValues } from './fields.js';
@@ -208,8 +208,14 @@ export const reactorSection = defineSection(
     max_conn_per_peer: int({ default: DEFAULT_MAX_CONNECTIONS_PER_PEER, min: 0 }),
     /** A frame begun and not completed within this closes its connection (slow-loris peers); 0: never. */
     frame_deadline_ms: int({ default: DEFAULT_FRAME_DEADLINE_MS, min: 0 }),
-    /** Seconds without traffic before a server closes a connection; 0 never. */
-    idle_timeout_s: int({ default: 0, min: 0 }),
+    /**
+     * Seconds without traffic either way before a server closes a connection;
+     * 0 never. Our clients' keepalives keep healthy links busier than that
+     * (docs/reactor.md, "Keepalive").
+     */
+    idle_timeout_s: int({ default: DEFAULT_IDLE_TIMEOUT_MS / 1000, min: 0 }),
+    /** Clients (the agent's links): a KeepaliveRequest after this long with nothing received; 0 none. */
+    keepalive_interval_ms: int({ default: DEFAULT_KEEPALIVE_MS, min: 0 }),
     /** Unsent bytes per server connection past which reading from it pauses. */
     output_high_water_bytes: int({ default: DEFAULT_OUTPUT_HIGH_WATER, min: 16 * 1024 }),
     /** Client reconnect backoff (full jitter): ceiling of the first and of every delay. */
@@ -226,10 +232,18 @@ export const reactorSection = defineSection(
     /** Clients (the agent's links): the token sent first on every connection; empty: none. */
     auth_token: str({ default: '' }),
   },
-  (values) =>
-    values.reconnect_max_ms < values.reconnect_initial_ms
-      ? [`reconnect_max_ms (${values.reconnect_max_ms}) must be >= reconnect_initial_ms (${values.reconnect_initial_ms})`]
-      : [],
+  (values) => {
+    const problems: string[] = [];
+    if (values.reconnect_max_ms < values.reconnect_initial_ms) {
+      problems.push(`reconnect_max_ms (${values.reconnect_max_ms}) must be >= reconnect_initial_ms (${values.reconnect_initial_ms})`);
+    }
+    // One file configures both ends in `lars up`: a timeout inside two intervals would cut healthy idle links.
+    const { idle_timeout_s: idle, keepalive_interval_ms: keepalive } = values;
+    if (idle > 0 && keepalive > 0 && idle * 1000 < 2 * keepalive) {
+      problems.push(`idle_timeout_s (${idle}) must be at least twice keepalive_interval_ms (${keepalive}), or idle links of healthy clients are cut`);
+    }
+    return problems;
+  },
 );
 
 export type ReactorConfig = FieldValues<typeof reactorSection.fields>;
@@ -253,6 +267,7 @@ export function tcpClientLimits(reactor: ReactorConfig) {
   return {
     maxFrame: reactor.max_frame_bytes,
     reconnect: { initialMs: reactor.reconnect_initial_ms, maxMs: reactor.reconnect_max_ms },
+    keepaliveMs: reactor.keepalive_interval_ms,
     ...(reactor.auth_token ? { authToken: reactor.auth_token } : {}),
   };
 }

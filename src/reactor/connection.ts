@@ -10,6 +10,8 @@ import { formatPeer } from './endpoint.js';
 
 /** Default TCP frame cap: large routes fit, a garbage length cannot eat memory. */
 export const DEFAULT_TCP_MAX_FRAME = 4 * 1024 * 1024;
+/** TCP keepalive probes start after this much silence, on servers and clients: a peer whose host vanished is found by the kernel too. */
+export const TCP_KEEPALIVE_DELAY_MS = 30_000;
 
 /** What the owner of a connection decides; shared by all its connections. */
 export interface ConnectionPolicy<Ctx> {

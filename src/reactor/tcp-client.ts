@@ -2,14 +2,16 @@
  * A framed TCP client that stays connected (Lars's tcp_client, plus failover):
  * tries its addresses in order, moves to the next one on a failed connect or a
  * lost connection, waits an exponential backoff with full jitter between
- * attempts, and queues a bounded number of frames while disconnected.
+ * attempts, and queues a bounded number of frames while disconnected. A
+ * quiet link carries keepalives, so a service's idle timeout never cuts it
+ * and a dead service is noticed (docs/reactor.md, "Keepalive").
  */
 import { connect, type Socket } from 'node:net';
 import { encodeFrame } from '../protocol/frame.js';
 import { decodeBody, encodeBody, type DecodedTypes, type KnownMsgId, type MessageTypes } from '../protocol/messages.js';
 import { MsgId } from '../protocol/msgid.js';
 import { Backoff } from './backoff.js';
-import { DEFAULT_TCP_MAX_FRAME, TcpConnection, type ConnectionPolicy } from './connection.js';
+import { DEFAULT_TCP_MAX_FRAME, TCP_KEEPALIVE_DELAY_MS, TcpConnection, type ConnectionPolicy } from './connection.js';
 import { formatEndpoint, metricName, type Endpoint } from './endpoint.js';
 import { createLogger, rateLimited, type Logger } from './log.js';
 import { MetricsRegistry, type Counter, type Gauge } from './metrics.js';
@@ -18,6 +20,8 @@ import { callHandler, RouteError, Router, type Route } from './router.js';
 export type TcpClientHandler<M> = (message: M) => void | Promise<void>;
 
 export const DEFAULT_RECONNECT = { initialMs: 100, maxMs: 5000 } as const;
+/** A quarter of a service's default idle timeout (DEFAULT_IDLE_TIMEOUT_MS). */
+export const DEFAULT_KEEPALIVE_MS = 30_000;
 
 export interface ReconnectOptions {
   /** Ceiling of the first delay. Default 100 ms. */
@@ -44,6 +48,17 @@ export interface TcpClientOptions {
   maxOutput?: number;
   /** Sent as the first frame of every connection (AuthRequest, id 110), for services that require it (docs/reactor.md). */
   authToken?: string;
+  /**
+   * Keepalive interval (docs/reactor.md, "Keepalive"); 0: none. On connect and
+   * after each interval with nothing received, a KeepaliveRequest (id 106) is
+   * sent. A service that has answered one and then lets a whole interval
+   * pass without a frame is taken for dead: the connection is dropped and
+   * re-made. One that never answers is a Lars service: no more keepalives go
+   * to it. Default 30000 ms.
+   */
+  keepaliveMs?: number;
+  /** Told once per connection whether its service answers keepalives (ours) or not (Lars's). */
+  onPeerKnown?: (answersKeepalive: boolean) => void;
   /** Called after each successful connect, once queued frames are written: re-subscribe here. */
   onConnected?: (address: Endpoint) => void;
   /** Called when an established connection is lost or closed. */
@@ -63,6 +78,19 @@ interface TcpClientCounters {
   framesDropped: Counter;
   protocolErrors: Counter;
   handlerErrors: Counter;
+  keepalivesSent: Counter;
+  keepaliveTimeouts: Counter;
+}
+
+/** What the client knows of the current connection's service and its keepalive in flight. */
+interface KeepaliveState {
+  timer: NodeJS.Timeout;
+  /** undefined until the service answered a keepalive (true) or let one go unanswered on a quiet link (false). */
+  answers: boolean | undefined;
+  seq: number;
+  /** framesReceived when the request in flight was sent; undefined when none is in flight. */
+  framesAtRequest: number | undefined;
+  framesAtTick: number;
 }
 
 export class TcpClient {
@@ -81,6 +109,7 @@ export class TcpClient {
   private socket: Socket | undefined;
   private conn: TcpConnection<undefined> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private keepalive: KeepaliveState | undefined;
   private started = false;
   private stopped = false;
 
@@ -111,6 +140,8 @@ export class TcpClient {
       framesDropped: counter('frames_dropped_total', 'received frames dropped: unknown msgid or undecodable body'),
       protocolErrors: counter('protocol_errors_total', 'connections dropped for a bad frame header'),
       handlerErrors: counter('handler_errors_total', 'handlers that threw or rejected'),
+      keepalivesSent: counter('keepalives_sent_total', 'keepalive requests sent on quiet links'),
+      keepaliveTimeouts: counter('keepalive_timeouts_total', 'connections dropped because a service that answers keepalives stopped answering'),
     };
     this.connectedGauge = metrics.gauge(metricName(options.name, 'connected'), '1 while connected');
     this.policy = {
@@ -151,6 +182,11 @@ export class TcpClient {
     return this.connected ? this.options.addresses[this.index] : undefined;
   }
 
+  /** Whether the current connection's service answers keepalives; undefined while not known (or not connected). */
+  get peerAnswersKeepalive(): boolean | undefined {
+    return this.connected ? this.keepalive?.answers : undefined;
+  }
+
   /** Frames waiting for a connection. */
   get queued(): number {
     return this.queue.length;
@@ -187,6 +223,7 @@ export class TcpClient {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.stopKeepalive();
     this.queue.length = 0;
     const socket = this.socket;
     if (socket === undefined || socket.closed) return;
@@ -232,6 +269,7 @@ export class TcpClient {
       socket.destroy();
       return;
     }
+    socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
     const conn = new TcpConnection<undefined>(0, socket, this.policy, undefined);
     this.conn = conn;
     this.counters.connects.inc();
@@ -240,7 +278,66 @@ export class TcpClient {
     if (this.options.authToken) conn.send(MsgId.AuthRequest, { token: this.options.authToken });
     const queued = this.queue.splice(0);
     for (const frame of queued) conn.sendFrame(frame);
+    this.startKeepalive(conn);
     this.safely('onConnected', () => this.options.onConnected?.(address));
+  }
+
+  /** The first request goes at once: it tells, within one interval, whether the service is ours. */
+  private startKeepalive(conn: TcpConnection<undefined>): void {
+    const intervalMs = this.options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+    if (intervalMs <= 0) return;
+    const timer = setInterval(() => this.keepaliveTick(conn), intervalMs);
+    timer.unref();
+    this.keepalive = { timer, answers: undefined, seq: 0, framesAtRequest: undefined, framesAtTick: conn.framesReceived };
+    this.sendKeepalive(conn, this.keepalive);
+  }
+
+  private sendKeepalive(conn: TcpConnection<undefined>, state: KeepaliveState): void {
+    state.seq = (state.seq + 1) >>> 0;
+    state.framesAtRequest = conn.framesReceived;
+    this.counters.keepalivesSent.inc();
+    conn.send(MsgId.KeepaliveRequest, { seq: state.seq });
+  }
+
+  private keepaliveTick(conn: TcpConnection<undefined>): void {
+    const state = this.keepalive;
+    if (state === undefined || conn !== this.conn) return;
+    const received = conn.framesReceived;
+    if (state.framesAtRequest !== undefined && received === state.framesAtRequest) {
+      // A whole interval without a frame since the request.
+      if (state.answers === true) {
+        this.counters.keepaliveTimeouts.inc();
+        this.logLimited('warn', 'keepalive_unanswered', { address: this.address && formatEndpoint(this.address), waitedMs: this.options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS });
+        conn.destroy('keepalive unanswered');
+      } else {
+        this.peerKnown(state, false);
+        this.stopKeepalive();
+      }
+      return;
+    }
+    // A reply may still be queued behind other traffic: that traffic is life enough.
+    if (state.framesAtRequest === undefined && received === state.framesAtTick) this.sendKeepalive(conn, state);
+    state.framesAtTick = received;
+  }
+
+  private keepaliveAnswered(): void {
+    const state = this.keepalive;
+    if (state === undefined) return;
+    state.framesAtRequest = undefined;
+    this.peerKnown(state, true);
+  }
+
+  private peerKnown(state: KeepaliveState, answers: boolean): void {
+    if (state.answers === answers) return;
+    state.answers = answers;
+    this.log.debug('peer_known', { address: this.address && formatEndpoint(this.address), answersKeepalive: answers });
+    this.safely('onPeerKnown', () => this.options.onPeerKnown?.(answers));
+  }
+
+  private stopKeepalive(): void {
+    if (this.keepalive === undefined) return;
+    clearInterval(this.keepalive.timer);
+    this.keepalive = undefined;
   }
 
   private failed(address: Endpoint, reason: string): void {
@@ -253,6 +350,7 @@ export class TcpClient {
   private lost(address: Endpoint): void {
     const conn = this.conn!;
     this.conn = undefined;
+    this.stopKeepalive();
     this.connectedGauge.set(0);
     const reason = conn.closeReason ?? 'peer closed';
     if (Date.now() - conn.connectedAt >= (this.options.reconnect?.stableMs ?? 2000)) this.backoff.reset();
@@ -271,6 +369,10 @@ export class TcpClient {
   private dispatch(msgid: number, body: Buffer): void {
     this.counters.framesReceived.inc();
     try {
+      if (msgid === MsgId.KeepaliveReply) {
+        this.keepaliveAnswered();
+        return;
+      }
       if (msgid === MsgId.AuthRefused) {
         this.logLimited('error', 'auth_refused', { address: this.address && formatEndpoint(this.address), reason: decodeBody(MsgId.AuthRefused, body).reason });
         return;

@@ -1,7 +1,8 @@
 /**
  * A framed TCP server with a msgid router (Lars's tcp_server): connection
- * limit, idle timeout, output backpressure, connection hooks, and a protocol
- * error closing only the connection that made it. With `register`, it puts
+ * limits, frame deadline, idle timeout with keepalives answered, output
+ * backpressure, connection hooks, and a protocol error closing only the
+ * connection that made it. With `register`, it puts
  * itself into a route (docs/registry.md, "The server side").
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -9,7 +10,7 @@ import { decodeBody, MalformedBodyError, type DecodedTypes, type KnownMsgId } fr
 import { MsgId } from '../protocol/msgid.js';
 import { TokenCheck } from './auth.js';
 import { CallCounter } from './call-counter.js';
-import { DEFAULT_TCP_MAX_FRAME, TcpConnection, type ConnectionPolicy } from './connection.js';
+import { DEFAULT_TCP_MAX_FRAME, TCP_KEEPALIVE_DELAY_MS, TcpConnection, type ConnectionPolicy } from './connection.js';
 import { formatPeer, metricName } from './endpoint.js';
 import { processLoad } from './instance-load.js';
 import { InstanceRegistration, type RegistrationOptions } from './instance-registration.js';
@@ -26,6 +27,8 @@ export const DEFAULT_OUTPUT_HIGH_WATER = 1024 * 1024;
 export const DEFAULT_MAX_CONNECTIONS_PER_PEER = 256;
 /** A frame started and not finished within this is a slow-loris peer's. */
 export const DEFAULT_FRAME_DEADLINE_MS = 10_000;
+/** Four keepalive intervals of our clients (DEFAULT_KEEPALIVE_MS): a healthy link is never this quiet (docs/reactor.md, "Keepalive"). */
+export const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
 /** The registration a server makes of its bound port; its load is the server's own (in-flight calls, connections). */
 export type ServerRegistration = Omit<RegistrationOptions, 'port' | 'load' | 'logger' | 'metrics'>;
@@ -50,7 +53,11 @@ export interface TcpServerOptions<Ctx> {
   frameDeadlineMs?: number;
   /** Largest frame accepted, header included. Default 4 MiB. */
   maxFrame?: number;
-  /** Close a connection after this long without traffic either way. Default: never. */
+  /**
+   * Close a connection after this long without traffic either way. Default
+   * 120000 ms; 0: never. Our clients send a KeepaliveRequest (id 106) on a
+   * quiet link, which the server answers (107), so only silent peers go.
+   */
   idleTimeoutMs?: number;
   /** Unsent output per connection past which reading from it pauses until drained. Default 1 MiB (16 KiB at least). */
   outputHighWater?: number;
@@ -162,7 +169,7 @@ export class TcpServer<Ctx = undefined> {
       onReadPause: () => counters.readPauses.inc(),
       onFramesSent: (count) => counters.framesSent.inc(count),
     };
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: TCP_KEEPALIVE_DELAY_MS }, (socket) => this.accept(socket));
   }
 
   /** Typed handler: the body is decoded as msgid's message. */
@@ -303,15 +310,18 @@ export class TcpServer<Ctx = undefined> {
       return;
     }
     this.perPeer.set(peer, (this.perPeer.get(peer) ?? 0) + 1);
+    // Adopted sockets were accepted elsewhere, without the server's keepalive option.
+    socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
     this.watchFrameDeadlines();
     const conn = new TcpConnection<Ctx>(this.nextId++, socket, this.policy, undefined as Ctx);
     this.connections.add(conn);
     this.connectionsGauge.set(this.connections.size);
     this.counters.accepted.inc();
-    if (this.options.idleTimeoutMs) {
-      conn.setIdleTimeout(this.options.idleTimeoutMs, (idle) => {
+    const idleTimeoutMs = this.options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (idleTimeoutMs > 0) {
+      conn.setIdleTimeout(idleTimeoutMs, (idle) => {
         this.counters.idleTimeouts.inc();
-        this.log.info('idle_timeout', { peer: idle.remote, conn: idle.id, idleMs: this.options.idleTimeoutMs });
+        this.logRejected('info', 'idle_timeout', { peer: idle.remote, conn: idle.id, idleMs: idleTimeoutMs, total: this.counters.idleTimeouts.get() });
         idle.destroy('idle timeout');
       });
     }
@@ -408,6 +418,11 @@ export class TcpServer<Ctx = undefined> {
     if (this.unauthenticated.has(conn)) return this.authenticate(conn, msgid, body);
     // A client that sends a token to a service that asks for none (rolling authentication out): nothing to do.
     if (msgid === MsgId.AuthRequest) return;
+    // Every service answers keepalives; a malformed one throws, a protocol error like any other body.
+    if (msgid === MsgId.KeepaliveRequest) {
+      conn.send(MsgId.KeepaliveReply, decodeBody(MsgId.KeepaliveRequest, body));
+      return;
+    }
     const route = this.router.route(msgid);
     const settled = callHandler(route, conn, this.router.payload(route, body), undefined, this.onHandlerError);
     if (settled !== undefined) {

@@ -19,14 +19,19 @@
  *   owner holds at most ownerMaxItems, waiting and in flight; what it sends
  *   beyond that is refused before anything is dropped to make room, so one
  *   owner cannot push the others' items out (docs/reporter.md, fairness).
+ * - A push may carry a receipt (the reporter: the report to acknowledge);
+ *   each batch tells how many of its items each receipt holds, so the
+ *   caller knows when all of a receipt's items are written.
  */
 
-export interface Batch<T> {
+export interface Batch<T, R = never> {
   readonly items: T[];
   /** When its first item arrived. */
   readonly openedAt: number;
   /** Items per owner in this batch, so its owners' holdings shrink when it leaves. */
   readonly owners: Map<string, number>;
+  /** Items per receipt in this batch. */
+  readonly receipts: Map<R, number>;
 }
 
 export interface QueueLimits {
@@ -47,12 +52,14 @@ export interface PushOutcome {
   droppedBatches: number;
   /** New items refused because their owner already held its share. */
   refusedItems: number;
+  /** New items queued: all of them unless some were refused or did not fit. */
+  queuedItems: number;
 }
 
-export class BatchQueue<T> {
-  private readonly waiting: Batch<T>[] = [];
+export class BatchQueue<T, R = never> {
+  private readonly waiting: Batch<T, R>[] = [];
   /** Batches put back by retry(), and when each may be tried again. */
-  private readonly retryAt = new Map<Batch<T>, number>();
+  private readonly retryAt = new Map<Batch<T, R>, number>();
   /** Items held per owner, waiting and in flight. */
   private readonly held = new Map<string, number>();
   private waitingItems = 0;
@@ -86,8 +93,8 @@ export class BatchQueue<T> {
     return this.held.get(owner) ?? 0;
   }
 
-  push(items: readonly T[], now: number, owner: string): PushOutcome {
-    const outcome: PushOutcome = { droppedItems: 0, droppedBatches: 0, refusedItems: 0 };
+  push(items: readonly T[], now: number, owner: string, receipt?: R): PushOutcome {
+    const outcome: PushOutcome = { droppedItems: 0, droppedBatches: 0, refusedItems: 0, queuedItems: 0 };
     const share = this.limits.ownerMaxItems - this.heldBy(owner);
     if (this.limits.ownerMaxItems < this.limits.maxItems && items.length > share) {
       outcome.refusedItems = items.length - share;
@@ -110,21 +117,23 @@ export class BatchQueue<T> {
     while (index < items.length) {
       let tail = this.waiting[this.waiting.length - 1];
       if (tail === undefined || tail.items.length >= this.limits.batchMax || this.retryAt.has(tail)) {
-        tail = { items: [], openedAt: now, owners: new Map() };
+        tail = { items: [], openedAt: now, owners: new Map(), receipts: new Map() };
         this.waiting.push(tail);
       }
       const count = Math.min(items.length - index, this.limits.batchMax - tail.items.length);
       for (let i = 0; i < count; i++) tail.items.push(items[index + i]!);
       tail.owners.set(owner, (tail.owners.get(owner) ?? 0) + count);
+      if (receipt !== undefined) tail.receipts.set(receipt, (tail.receipts.get(receipt) ?? 0) + count);
       index += count;
       this.waitingItems += count;
     }
     if (items.length > 0) this.held.set(owner, this.heldBy(owner) + items.length);
+    outcome.queuedItems = items.length;
     return outcome;
   }
 
   /** The batch leaves the queue: its owners hold that much less. */
-  private release(batch: Batch<T>): void {
+  private release(batch: Batch<T, R>): void {
     for (const [owner, count] of batch.owners) {
       const left = this.heldBy(owner) - count;
       if (left > 0) this.held.set(owner, left);
@@ -145,7 +154,7 @@ export class BatchQueue<T> {
   }
 
   /** The oldest batch if it is ready at `now`; it is in flight until done() or retry(). */
-  take(now: number): Batch<T> | undefined {
+  take(now: number): Batch<T, R> | undefined {
     const readyAt = this.readyAt();
     if (readyAt === undefined || readyAt > now) return undefined;
     const batch = this.waiting.shift()!;
@@ -156,13 +165,13 @@ export class BatchQueue<T> {
   }
 
   /** The batch was written (or given up): it leaves the queue. */
-  done(batch: Batch<T>): void {
+  done(batch: Batch<T, R>): void {
     this.inFlightItems -= batch.items.length;
     this.release(batch);
   }
 
   /** The write failed: the batch goes back to the head, to be taken again at `readyAt`. */
-  retry(batch: Batch<T>, readyAt: number): void {
+  retry(batch: Batch<T, R>, readyAt: number): void {
     this.inFlightItems -= batch.items.length;
     this.waitingItems += batch.items.length;
     this.waiting.unshift(batch);

@@ -13,6 +13,9 @@
  *   head). When the store refuses rows as bad data, the batch is written in
  *   halves down to single rows, so only the refused rows are dropped (counted,
  *   logged) and the rest is written.
+ * - A report our agent numbered (field 6) is acknowledged (ReportAck) once
+ *   all its rows are written, so the agent can send it again after a lost
+ *   connection until then (docs/reporter.md, "Acknowledgements").
  * - close() stops intake, then writes what is queued (up to flush_timeout_ms).
  */
 import type { AddressInfo, Socket } from 'node:net';
@@ -24,9 +27,9 @@ import { PeerQuota } from '../reactor/peer-quota.js';
 import { formatPeer, metricName } from '../reactor/endpoint.js';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { MetricsRegistry, type Counter, type Histogram } from '../reactor/metrics.js';
-import { TcpServer } from '../reactor/tcp-server.js';
+import { TcpServer, type TcpConnection } from '../reactor/tcp-server.js';
 import { MsgId } from '../protocol/msgid.js';
-import type { ReportStatusRequest } from '../protocol/messages.js';
+import type { DecodedReportStatusRequest, ReportStatusRequest } from '../protocol/messages.js';
 import { errorReason } from '../store/errors.js';
 import { isDataError, type StatusRow } from '../store/status.js';
 import type { Store } from '../store/store.js';
@@ -62,6 +65,8 @@ export interface ReporterStats {
   /** Host results skipped as invalid (e.g. a port out of range). */
   resultsInvalid: number;
   resultsWritten: number;
+  /** Numbered reports (our agents') acknowledged once stored. */
+  reportsAcknowledged: number;
   /**
    * Lost to a full queue, a shutdown that could not flush, rows the store
    * refused; refused at intake as oversize, past the peer's rate, or over the
@@ -106,7 +111,16 @@ interface Metrics {
   batchesDropped: Counter;
   failures: Counter;
   pruned: Counter;
+  acknowledged: Counter;
   writeSeconds: Histogram;
+}
+
+/** A numbered report waiting for its rows to be written before it is acknowledged. */
+interface Receipt {
+  conn: TcpConnection;
+  seq: number;
+  /** Rows not yet written; a report not queued whole never reaches 0, and is never acknowledged. */
+  unwritten: number;
 }
 
 function createMetrics(registry: MetricsRegistry, service: ReporterService): Metrics {
@@ -124,6 +138,7 @@ function createMetrics(registry: MetricsRegistry, service: ReporterService): Met
     batchesDropped: registry.counter(name('batches_dropped_total'), 'batches dropped because the queue was full'),
     failures: registry.counter(name('write_failures_total'), 'failed batch writes'),
     pruned: registry.counter(name('series_pruned_total'), 'call_series rows deleted for age'),
+    acknowledged: registry.counter(name('reports_acknowledged_total'), 'numbered reports acknowledged (ReportAck) once stored'),
     writeSeconds: registry.histogram(name('batch_write_seconds'), 'time to write one batch', [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5]),
   };
 }
@@ -141,7 +156,7 @@ class ReporterService implements Reporter {
   private readonly warn: ReturnType<typeof rateLimited>;
   private readonly metrics: Metrics;
   private readonly clock: () => number;
-  private readonly queue: BatchQueue<StatusRow>;
+  private readonly queue: BatchQueue<StatusRow, Receipt>;
   private readonly peerQuota: PeerQuota;
   private readonly backoff: Backoff;
   private readonly server: TcpServer;
@@ -227,6 +242,7 @@ class ReporterService implements Reporter {
       resultsAccepted: m.accepted.get(),
       resultsInvalid: m.invalid.get(),
       resultsWritten: m.written.get(),
+      reportsAcknowledged: m.acknowledged.get(),
       resultsDropped: {
         overflow: m.dropped.get({ reason: 'overflow' }),
         shutdown: m.dropped.get({ reason: 'shutdown' }),
@@ -261,7 +277,7 @@ class ReporterService implements Reporter {
     return this.closing;
   }
 
-  private accept(conn: { remote: string; remoteAddress: string }, report: ReportStatusRequest): void {
+  private accept(conn: TcpConnection, report: DecodedReportStatusRequest): void {
     const now = this.clock();
     const peer = conn.remote;
     this.metrics.reports.inc();
@@ -275,9 +291,14 @@ class ReporterService implements Reporter {
       this.metrics.skewed.inc();
       this.warn('warn', 'report_from_the_future', { peer, ts: report.ts, now: Math.floor(now / 1000), using: 'receive time' });
     }
-    if (rows.length === 0) return;
-    const { droppedItems, droppedBatches, refusedItems } = this.queue.push(rows, now, peer);
-    this.metrics.accepted.inc(rows.length);
+    if (rows.length === 0) {
+      // Nothing to store is stored at once.
+      if (report.seq !== 0) this.sendAcks(new Map([[conn, [report.seq]]]));
+      return;
+    }
+    const receipt = report.seq !== 0 ? { conn, seq: report.seq, unwritten: rows.length } : undefined;
+    const { droppedItems, droppedBatches, refusedItems } = this.queue.push(rows, now, peer, receipt);
+    this.metrics.accepted.inc(rows.length - refusedItems);
     if (refusedItems > 0) {
       this.metrics.dropped.inc(refusedItems, { reason: 'peer_share' });
       this.warn('warn', 'peer_share_full_refused', {
@@ -305,7 +326,7 @@ class ReporterService implements Reporter {
    * A giant report is refused whole, and so is one past its peer's rate
    * (docs/reporter.md, "Fairness"): counted as dropped, logged.
    */
-  private admit(conn: { remote: string; remoteAddress: string }, report: ReportStatusRequest, now: number): boolean {
+  private admit(conn: TcpConnection, report: ReportStatusRequest, now: number): boolean {
     const results = report.results.length;
     const { max_results_per_report: maxResults, peer_results_per_second: perSecond } = this.config;
     const refusal =
@@ -357,7 +378,7 @@ class ReporterService implements Reporter {
     }
   }
 
-  private async write(batch: Batch<StatusRow>): Promise<void> {
+  private async write(batch: Batch<StatusRow, Receipt>): Promise<void> {
     const started = performance.now();
     let rejected: Rejected;
     try {
@@ -367,6 +388,8 @@ class ReporterService implements Reporter {
       return;
     }
     this.queue.done(batch);
+    // Rows the store refused are given up as well: sending them again would not help.
+    this.acknowledge(batch);
     this.metrics.writeSeconds.observe((performance.now() - started) / 1000);
     this.metrics.written.inc(batch.items.length - rejected.rows);
     this.metrics.batchesWritten.inc();
@@ -379,6 +402,27 @@ class ReporterService implements Reporter {
     if (!this.storeUp) {
       this.storeUp = true;
       this.log.info('store_recovered', { downMs: this.clock() - this.downSince, queued: this.queue.size });
+    }
+  }
+
+  /** Acknowledges the reports whose last rows this batch wrote, one ReportAck per connection. */
+  private acknowledge(batch: Batch<StatusRow, Receipt>): void {
+    if (batch.receipts.size === 0) return;
+    const stored = new Map<TcpConnection, number[]>();
+    for (const [receipt, count] of batch.receipts) {
+      receipt.unwritten -= count;
+      if (receipt.unwritten > 0) continue;
+      const seqs = stored.get(receipt.conn);
+      if (seqs) seqs.push(receipt.seq);
+      else stored.set(receipt.conn, [receipt.seq]);
+    }
+    this.sendAcks(stored);
+  }
+
+  private sendAcks(stored: Map<TcpConnection, number[]>): void {
+    for (const [conn, seq] of stored) {
+      // A closed connection's agent sends these again; the store keeps a window once.
+      if (conn.send(MsgId.ReportAck, { seq })) this.metrics.acknowledged.inc(seq.length);
     }
   }
 
@@ -402,7 +446,7 @@ class ReporterService implements Reporter {
     }
   }
 
-  private failed(batch: Batch<StatusRow>, err: unknown): void {
+  private failed(batch: Batch<StatusRow, Receipt>, err: unknown): void {
     const count = batch.items.length;
     this.metrics.failures.inc();
     if (this.stopped) {

@@ -23,7 +23,7 @@ describe('decoded messages', () => {
   test('an empty body of every message is a plain object with every field at its default', () => {
     assert.deepEqual(decodeBody(MsgId.GetRouteRequest, Buffer.alloc(0)), { modid: 0, cmdid: 0 });
     assert.deepEqual(decodeBody(MsgId.GetRouteResponse, Buffer.alloc(0)), { modid: 0, cmdid: 0, host: [], strategy: null });
-    assert.deepEqual(decodeBody(MsgId.ReportStatusRequest, Buffer.alloc(0)), { modid: 0, cmdid: 0, caller: 0, results: [], ts: 0 });
+    assert.deepEqual(decodeBody(MsgId.ReportStatusRequest, Buffer.alloc(0)), { modid: 0, cmdid: 0, caller: 0, results: [], ts: 0, seq: 0 });
     assert.deepEqual(decodeBody(MsgId.GetHostRequest, Buffer.alloc(0)), { seq: 0, modid: 0, cmdid: 0, key: '' });
     assert.deepEqual(decodeBody(MsgId.GetHostResponse, Buffer.alloc(0)), { seq: 0, modid: 0, cmdid: 0, retcode: 0, host: null });
     assert.deepEqual(decodeBody(MsgId.ReportRequest, Buffer.alloc(0)), { modid: 0, cmdid: 0, host: null, retcode: 0, durationUs: null });

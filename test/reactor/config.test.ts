@@ -97,7 +97,7 @@ describe('config', () => {
     assert.equal(config.loadbalance.idle_timeout, 30, 'file beats default');
     assert.equal(config.reactor.max_conn, 50, 'env keys are upper-case');
     assert.equal(config.reactor.reconnect_max_ms, 3000);
-    assert.equal(config.reactor.idle_timeout_s, 0, 'default');
+    assert.equal(config.reactor.idle_timeout_s, 120, 'default');
     assert.equal(envName('reactor', 'max_conn'), 'LARS_REACTOR_MAX_CONN');
   });
 
@@ -177,9 +177,13 @@ describe('config', () => {
     assert.deepEqual(problemsOf(() => loadConfig({ sections: [reactorSection], env: {}, overrides: { reactor: { reconnect_initial_ms: 500, reconnect_max_ms: 100 } } })), [
       'config [reactor]: reconnect_max_ms (100) must be >= reconnect_initial_ms (500)',
     ]);
-    const { reactor } = loadConfig({ sections: [reactorSection], env: {}, overrides: { reactor: { idle_timeout_s: 30, max_conn: 8, reconnect_initial_ms: 7 } } });
-    assert.deepEqual(tcpServerLimits(reactor), { maxConnections: 8, maxConnectionsPerPeer: 256, frameDeadlineMs: 10_000, maxFrame: 4 * 1024 * 1024, idleTimeoutMs: 30_000, outputHighWater: 1024 * 1024, authTokens: [], authTimeoutMs: 5000 });
-    assert.deepEqual(tcpClientLimits(reactor), { maxFrame: 4 * 1024 * 1024, reconnect: { initialMs: 7, maxMs: 5000 } });
+    assert.deepEqual(problemsOf(() => loadConfig({ sections: [reactorSection], env: {}, overrides: { reactor: { idle_timeout_s: 30 } } })), [
+      'config [reactor]: idle_timeout_s (30) must be at least twice keepalive_interval_ms (30000), or idle links of healthy clients are cut',
+    ]);
+    assert.doesNotThrow(() => loadConfig({ sections: [reactorSection], env: {}, overrides: { reactor: { idle_timeout_s: 30, keepalive_interval_ms: 0 } } }), 'no keepalives: the operator chose');
+    const { reactor } = loadConfig({ sections: [reactorSection], env: {}, overrides: { reactor: { idle_timeout_s: 60, max_conn: 8, reconnect_initial_ms: 7 } } });
+    assert.deepEqual(tcpServerLimits(reactor), { maxConnections: 8, maxConnectionsPerPeer: 256, frameDeadlineMs: 10_000, maxFrame: 4 * 1024 * 1024, idleTimeoutMs: 60_000, outputHighWater: 1024 * 1024, authTokens: [], authTimeoutMs: 5000 });
+    assert.deepEqual(tcpClientLimits(reactor), { maxFrame: 4 * 1024 * 1024, reconnect: { initialMs: 7, maxMs: 5000 }, keepaliveMs: 30_000 });
   });
 
   test('parseSettings turns section.key=value flags into overrides', () => {
@@ -203,11 +207,11 @@ describe('config', () => {
   });
 
   test('renamed [reactor] keys are read from the file, the environment and --set; old names give an unknown-key error naming the new ones', () => {
-    const fromFile = loadConfig({ sections: [reactorSection], text: '[reactor]\nmax_conn = 7\nidle_timeout_s = 30\n', env: {} });
-    assert.deepEqual([fromFile.reactor.max_conn, fromFile.reactor.idle_timeout_s], [7, 30]);
+    const fromFile = loadConfig({ sections: [reactorSection], text: '[reactor]\nmax_conn = 7\nidle_timeout_s = 90\n', env: {} });
+    assert.deepEqual([fromFile.reactor.max_conn, fromFile.reactor.idle_timeout_s], [7, 90]);
     assert.equal(loadConfig({ sections: [reactorSection], env: { LARS_REACTOR_MAX_CONN: '8' } }).reactor.max_conn, 8);
     assert.equal(loadConfig({ sections: [reactorSection], env: {}, overrides: parseSettings(['reactor.max_conn=9']) }).reactor.max_conn, 9);
-    const known = 'known keys: max_conn, max_frame_bytes, max_conn_per_peer, frame_deadline_ms, idle_timeout_s, output_high_water_bytes, reconnect_initial_ms, reconnect_max_ms, auth_tokens, auth_timeout_ms, auth_token';
+    const known = 'known keys: max_conn, max_frame_bytes, max_conn_per_peer, frame_deadline_ms, idle_timeout_s, keepalive_interval_ms, output_high_water_bytes, reconnect_initial_ms, reconnect_max_ms, auth_tokens, auth_timeout_ms, auth_token';
     assert.deepEqual(problemsOf(() => loadConfig({ sections: [reactorSection], text: '[reactor]\nmaxConn = 7\nthreadNum = 3\nmaxQueue = 10\n', env: {} })), [
       `config [reactor] maxConn: unknown key (from config text); ${known}`,
       `config [reactor] threadNum: unknown key (from config text); ${known}`,

@@ -36,8 +36,8 @@ describe('BatchQueue', () => {
 
   test('when full, drops whole batches oldest first and counts them', () => {
     const queue = queueOf({ maxItems: 10, batchMax: 4, delayMs: 0 });
-    assert.deepEqual(queue.push(range(0, 10), 0, 'a'), { droppedItems: 0, droppedBatches: 0, refusedItems: 0 });
-    assert.deepEqual(queue.push(range(10, 13), 0, 'a'), { droppedItems: 4, droppedBatches: 1, refusedItems: 0 });
+    assert.deepEqual(queue.push(range(0, 10), 0, 'a'), { droppedItems: 0, droppedBatches: 0, refusedItems: 0, queuedItems: 10 });
+    assert.deepEqual(queue.push(range(10, 13), 0, 'a'), { droppedItems: 4, droppedBatches: 1, refusedItems: 0, queuedItems: 3 });
     assert.equal(queue.size, 9);
     const kept: number[] = [];
     for (let batch = queue.take(0); batch; batch = queue.take(0)) kept.push(...batch.items);
@@ -50,9 +50,9 @@ describe('BatchQueue', () => {
     const first = queue.take(0)!;
     const second = queue.take(0)!;
     assert.equal(queue.inFlight, 8);
-    assert.deepEqual(queue.push(range(8, 11), 0, 'a'), { droppedItems: 3, droppedBatches: 0, refusedItems: 0 });
+    assert.deepEqual(queue.push(range(8, 11), 0, 'a'), { droppedItems: 3, droppedBatches: 0, refusedItems: 0, queuedItems: 0 });
     queue.done(first);
-    assert.deepEqual(queue.push(range(11, 14), 0, 'a'), { droppedItems: 0, droppedBatches: 0, refusedItems: 0 });
+    assert.deepEqual(queue.push(range(11, 14), 0, 'a'), { droppedItems: 0, droppedBatches: 0, refusedItems: 0, queuedItems: 3 });
     queue.done(second);
     assert.equal(queue.size, 3);
   });
@@ -73,7 +73,7 @@ describe('BatchQueue', () => {
     const queue = queueOf({ maxItems: 8, batchMax: 4, delayMs: 0 });
     queue.push(range(0, 8), 0, 'a');
     queue.retry(queue.take(0)!, 1000);
-    assert.deepEqual(queue.push([8], 0, 'a'), { droppedItems: 4, droppedBatches: 1, refusedItems: 0 });
+    assert.deepEqual(queue.push([8], 0, 'a'), { droppedItems: 4, droppedBatches: 1, refusedItems: 0, queuedItems: 1 });
     assert.deepEqual(queue.take(0)?.items, [4, 5, 6, 7]);
   });
 
@@ -91,9 +91,9 @@ describe('BatchQueue', () => {
   test('an owner holds at most its share: the excess of its push is refused, nobody else is dropped', () => {
     const queue = queueOf({ maxItems: 10, batchMax: 4, delayMs: 0, ownerMaxItems: 6 });
     queue.push([100, 101, 102], 0, 'quiet');
-    assert.deepEqual(queue.push(range(0, 9), 0, 'flood'), { droppedItems: 0, droppedBatches: 0, refusedItems: 3 });
+    assert.deepEqual(queue.push(range(0, 9), 0, 'flood'), { droppedItems: 0, droppedBatches: 0, refusedItems: 3, queuedItems: 6 });
     assert.equal(queue.heldBy('flood'), 6);
-    assert.deepEqual(queue.push([9], 0, 'flood'), { droppedItems: 0, droppedBatches: 0, refusedItems: 1 });
+    assert.deepEqual(queue.push([9], 0, 'flood'), { droppedItems: 0, droppedBatches: 0, refusedItems: 1, queuedItems: 0 });
     const kept: number[] = [];
     for (let batch = queue.take(0); batch; batch = queue.take(0)) {
       kept.push(...batch.items);
@@ -101,7 +101,7 @@ describe('BatchQueue', () => {
     }
     assert.deepEqual(kept, [100, 101, 102, 0, 1, 2, 3, 4, 5]);
     assert.equal(queue.heldBy('flood'), 0, 'written batches give the share back');
-    assert.deepEqual(queue.push(range(0, 6), 0, 'flood'), { droppedItems: 0, droppedBatches: 0, refusedItems: 0 });
+    assert.deepEqual(queue.push(range(0, 6), 0, 'flood'), { droppedItems: 0, droppedBatches: 0, refusedItems: 0, queuedItems: 6 });
   });
 
   test('an owner keeps its share while its batch is retried, and gets it back when the batch is dropped or cleared', () => {
@@ -110,10 +110,21 @@ describe('BatchQueue', () => {
     queue.retry(queue.take(0)!, 1000);
     assert.equal(queue.push([4], 0, 'a').refusedItems, 1, 'a retried batch still counts');
     queue.push(range(10, 14), 0, 'b');
-    assert.deepEqual(queue.push([20], 0, 'c'), { droppedItems: 4, droppedBatches: 1, refusedItems: 0 });
+    assert.deepEqual(queue.push([20], 0, 'c'), { droppedItems: 4, droppedBatches: 1, refusedItems: 0, queuedItems: 1 });
     assert.equal(queue.heldBy('a'), 0, 'the dropped batch gave its share back');
     queue.clear();
     assert.equal(queue.heldBy('b') + queue.heldBy('c'), 0);
+  });
+
+  test('a receipt is counted in every batch that holds its items, and only for the items queued', () => {
+    const queue = new BatchQueue<number, string>({ maxItems: 10, batchMax: 4, delayMs: 0, ownerMaxItems: 10 });
+    queue.push([0, 1], 0, 'a', 'r1');
+    queue.push([2, 3, 4, 5, 6, 7], 0, 'a', 'r2');
+    assert.deepEqual([...queue.take(0)!.receipts], [['r1', 2], ['r2', 2]]);
+    assert.deepEqual([...queue.take(0)!.receipts], [['r2', 4]]);
+    // 8 in flight: of 3 new items 2 fit.
+    assert.equal(queue.push([8, 9, 10], 0, 'a', 'r3').queuedItems, 2);
+    assert.deepEqual([...queue.take(0)!.receipts], [['r3', 2]]);
   });
 
   test('rejects limits where a batch cannot fit, or an owner share out of range', () => {

@@ -14,7 +14,7 @@ const host = { ip: ipToInt32('200.1.2.3'), port: 8080, weight: 3 };
 export const SAMPLES: { [K in KnownMsgId]: MessageTypes[K] } = {
   [MsgId.GetRouteRequest]: { modid: 1, cmdid: 2 },
   [MsgId.GetRouteResponse]: { modid: 1, cmdid: 2, host: [host, { ip: 1, port: 2, load: 900 }], strategy: 'adaptive' },
-  [MsgId.ReportStatusRequest]: { modid: 1, cmdid: 2, caller: ipToInt32('10.0.0.9'), results: [{ ip: 1, port: 2, succ: 3, err: 4, overload: true }], ts: 1700000000 },
+  [MsgId.ReportStatusRequest]: { modid: 1, cmdid: 2, caller: ipToInt32('10.0.0.9'), results: [{ ip: 1, port: 2, succ: 3, err: 4, overload: true }], ts: 1700000000, seq: 9 },
   [MsgId.GetHostRequest]: { seq: 7, modid: 1, cmdid: 2, key: 'user-42' },
   [MsgId.GetHostResponse]: { seq: 7, modid: 1, cmdid: 2, retcode: 0, host },
   [MsgId.ReportRequest]: { modid: 1, cmdid: 2, host, retcode: 2, durationUs: 1500 },
@@ -26,6 +26,9 @@ export const SAMPLES: { [K in KnownMsgId]: MessageTypes[K] } = {
   [MsgId.RenewRequest]: { seq: 2, lease: 7, modid: 1, cmdid: 2, ip: 1, port: 9000, load: { inFlight: 1, connections: 2, cpuPermille: 3, score: 4 } },
   [MsgId.DeregisterRequest]: { seq: 3, lease: 7, modid: 1, cmdid: 2, ip: 1, port: 9000 },
   [MsgId.RegistryReply]: { seq: 3, status: 2, reason: 'no module', lease: 7, ttlMs: 3000, ip: 1 },
+  [MsgId.KeepaliveRequest]: { seq: 5 },
+  [MsgId.KeepaliveReply]: { seq: 5 },
+  [MsgId.ReportAck]: { seq: [1, 2, 3] },
   [MsgId.AuthRequest]: { token: 'abc' },
   [MsgId.AuthRefused]: { reason: 'token not accepted' },
 };

@@ -392,6 +392,9 @@ export namespace lars {
         /** ReportStatusRequest ts. */
         ts: number;
 
+        /** ReportStatusRequest seq. */
+        seq: number;
+
         /**
          * Creates a new ReportStatusRequest instance using the specified properties.
          * @param [properties] Properties to set
@@ -445,6 +448,9 @@ export namespace lars {
 
             /** ReportStatusRequest ts */
             ts?: (number|null);
+
+            /** ReportStatusRequest seq */
+            seq?: (number|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];
@@ -1148,6 +1154,222 @@ export namespace lars {
 
         /** Shape of a RegistryReply. */
         type $Shape = lars.RegistryReply.$Properties;
+    }
+
+    /**
+     * Properties of a KeepaliveRequest.
+     * @deprecated Use lars.KeepaliveRequest.$Properties instead.
+     */
+    interface IKeepaliveRequest extends lars.KeepaliveRequest.$Properties {
+    }
+
+    /** Represents a KeepaliveRequest. */
+    class KeepaliveRequest {
+
+        /**
+         * Constructs a new KeepaliveRequest.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: lars.KeepaliveRequest.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** KeepaliveRequest seq. */
+        seq: number;
+
+        /**
+         * Creates a new KeepaliveRequest instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns KeepaliveRequest instance
+         */
+        static create(properties: lars.KeepaliveRequest.$Shape): lars.KeepaliveRequest & lars.KeepaliveRequest.$Shape;
+        static create(properties?: lars.KeepaliveRequest.$Properties): lars.KeepaliveRequest;
+
+        /**
+         * Encodes the specified KeepaliveRequest message. Does not implicitly {@link lars.KeepaliveRequest.verify|verify} messages.
+         * @param message KeepaliveRequest message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: lars.KeepaliveRequest.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a KeepaliveRequest message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {lars.KeepaliveRequest & lars.KeepaliveRequest.$Shape} KeepaliveRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): lars.KeepaliveRequest & lars.KeepaliveRequest.$Shape;
+
+        /**
+         * Gets the type url for KeepaliveRequest
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace KeepaliveRequest {
+
+        /** Properties of a KeepaliveRequest. */
+        interface $Properties {
+
+            /** KeepaliveRequest seq */
+            seq?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a KeepaliveRequest. */
+        type $Shape = lars.KeepaliveRequest.$Properties;
+    }
+
+    /**
+     * Properties of a KeepaliveReply.
+     * @deprecated Use lars.KeepaliveReply.$Properties instead.
+     */
+    interface IKeepaliveReply extends lars.KeepaliveReply.$Properties {
+    }
+
+    /** Represents a KeepaliveReply. */
+    class KeepaliveReply {
+
+        /**
+         * Constructs a new KeepaliveReply.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: lars.KeepaliveReply.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** KeepaliveReply seq. */
+        seq: number;
+
+        /**
+         * Creates a new KeepaliveReply instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns KeepaliveReply instance
+         */
+        static create(properties: lars.KeepaliveReply.$Shape): lars.KeepaliveReply & lars.KeepaliveReply.$Shape;
+        static create(properties?: lars.KeepaliveReply.$Properties): lars.KeepaliveReply;
+
+        /**
+         * Encodes the specified KeepaliveReply message. Does not implicitly {@link lars.KeepaliveReply.verify|verify} messages.
+         * @param message KeepaliveReply message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: lars.KeepaliveReply.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a KeepaliveReply message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {lars.KeepaliveReply & lars.KeepaliveReply.$Shape} KeepaliveReply
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): lars.KeepaliveReply & lars.KeepaliveReply.$Shape;
+
+        /**
+         * Gets the type url for KeepaliveReply
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace KeepaliveReply {
+
+        /** Properties of a KeepaliveReply. */
+        interface $Properties {
+
+            /** KeepaliveReply seq */
+            seq?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a KeepaliveReply. */
+        type $Shape = lars.KeepaliveReply.$Properties;
+    }
+
+    /**
+     * Properties of a ReportAck.
+     * @deprecated Use lars.ReportAck.$Properties instead.
+     */
+    interface IReportAck extends lars.ReportAck.$Properties {
+    }
+
+    /** Represents a ReportAck. */
+    class ReportAck {
+
+        /**
+         * Constructs a new ReportAck.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: lars.ReportAck.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** ReportAck seq. */
+        seq: number[];
+
+        /**
+         * Creates a new ReportAck instance using the specified properties.
+         * @param [properties] Properties to set
+         * @returns ReportAck instance
+         */
+        static create(properties: lars.ReportAck.$Shape): lars.ReportAck & lars.ReportAck.$Shape;
+        static create(properties?: lars.ReportAck.$Properties): lars.ReportAck;
+
+        /**
+         * Encodes the specified ReportAck message. Does not implicitly {@link lars.ReportAck.verify|verify} messages.
+         * @param message ReportAck message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: lars.ReportAck.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a ReportAck message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {lars.ReportAck & lars.ReportAck.$Shape} ReportAck
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): lars.ReportAck & lars.ReportAck.$Shape;
+
+        /**
+         * Gets the type url for ReportAck
+         * @param [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns The type url
+         */
+        static getTypeUrl(prefix?: string): string;
+    }
+
+    namespace ReportAck {
+
+        /** Properties of a ReportAck. */
+        interface $Properties {
+
+            /** ReportAck seq */
+            seq?: (number[]|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a ReportAck. */
+        type $Shape = lars.ReportAck.$Properties;
     }
 
     /**

@@ -931,6 +931,7 @@ export const lars = $root.lars = (() => {
          * @property {number|null} [caller] ReportStatusRequest caller
          * @property {Array.<lars.HostCallResult.$Properties>|null} [results] ReportStatusRequest results
          * @property {number|null} [ts] ReportStatusRequest ts
+         * @property {number|null} [seq] ReportStatusRequest seq
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -1004,6 +1005,14 @@ export const lars = $root.lars = (() => {
         ReportStatusRequest.prototype.ts = 0;
 
         /**
+         * ReportStatusRequest seq.
+         * @member {number} seq
+         * @memberof lars.ReportStatusRequest
+         * @instance
+         */
+        ReportStatusRequest.prototype.seq = 0;
+
+        /**
          * Creates a new ReportStatusRequest instance using the specified properties.
          * @function create
          * @memberof lars.ReportStatusRequest
@@ -1046,6 +1055,8 @@ export const lars = $root.lars = (() => {
                     $root.lars.HostCallResult.encode(message.results[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
             if (message.ts != null && $Object.hasOwnProperty.call(message, "ts") && message.ts !== 0)
                 writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.ts);
+            if (message.seq != null && $Object.hasOwnProperty.call(message, "seq") && message.seq !== 0)
+                writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.seq);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -1132,6 +1143,15 @@ export const lars = $root.lars = (() => {
                             message.ts = value;
                         else
                             delete message.ts;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.seq = value;
+                        else
+                            delete message.seq;
                         continue;
                     }
                 }
@@ -3002,6 +3022,510 @@ export const lars = $root.lars = (() => {
         };
 
         return RegistryReply;
+    })();
+
+    lars.KeepaliveRequest = (function() {
+
+        /**
+         * Properties of a KeepaliveRequest.
+         * @typedef {Object} lars.KeepaliveRequest.$Properties
+         * @property {number|null} [seq] KeepaliveRequest seq
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a KeepaliveRequest.
+         * @memberof lars
+         * @interface IKeepaliveRequest
+         * @augments lars.KeepaliveRequest.$Properties
+         * @deprecated Use lars.KeepaliveRequest.$Properties instead.
+         */
+
+        /**
+         * Shape of a KeepaliveRequest.
+         * @typedef {lars.KeepaliveRequest.$Properties} lars.KeepaliveRequest.$Shape
+         */
+
+        /**
+         * Constructs a new KeepaliveRequest.
+         * @memberof lars
+         * @classdesc Represents a KeepaliveRequest.
+         * @constructor
+         * @param {lars.KeepaliveRequest.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        const KeepaliveRequest = function (properties) {
+            if (properties)
+                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * KeepaliveRequest seq.
+         * @member {number} seq
+         * @memberof lars.KeepaliveRequest
+         * @instance
+         */
+        KeepaliveRequest.prototype.seq = 0;
+
+        /**
+         * Creates a new KeepaliveRequest instance using the specified properties.
+         * @function create
+         * @memberof lars.KeepaliveRequest
+         * @static
+         * @param {lars.KeepaliveRequest.$Properties=} [properties] Properties to set
+         * @returns {lars.KeepaliveRequest} KeepaliveRequest instance
+         * @type {{
+         *   (properties: lars.KeepaliveRequest.$Shape): lars.KeepaliveRequest & lars.KeepaliveRequest.$Shape;
+         *   (properties?: lars.KeepaliveRequest.$Properties): lars.KeepaliveRequest;
+         * }}
+         */
+        KeepaliveRequest.create = function(properties) {
+            return new KeepaliveRequest(properties);
+        };
+
+        /**
+         * Encodes the specified KeepaliveRequest message. Does not implicitly {@link lars.KeepaliveRequest.verify|verify} messages.
+         * @function encode
+         * @memberof lars.KeepaliveRequest
+         * @static
+         * @param {lars.KeepaliveRequest.$Properties} message KeepaliveRequest message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        KeepaliveRequest.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.seq != null && $Object.hasOwnProperty.call(message, "seq") && message.seq !== 0)
+                writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.seq);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (let i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a KeepaliveRequest message from the specified reader or buffer.
+         * @function decode
+         * @memberof lars.KeepaliveRequest
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {lars.KeepaliveRequest & lars.KeepaliveRequest.$Shape} KeepaliveRequest
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        KeepaliveRequest.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            let end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.lars.KeepaliveRequest();
+            while (reader.pos < end) {
+                let start = reader.pos;
+                let tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                let wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.seq = value;
+                        else
+                            delete message.seq;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for KeepaliveRequest
+         * @function getTypeUrl
+         * @memberof lars.KeepaliveRequest
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        KeepaliveRequest.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/lars.KeepaliveRequest";
+        };
+
+        return KeepaliveRequest;
+    })();
+
+    lars.KeepaliveReply = (function() {
+
+        /**
+         * Properties of a KeepaliveReply.
+         * @typedef {Object} lars.KeepaliveReply.$Properties
+         * @property {number|null} [seq] KeepaliveReply seq
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a KeepaliveReply.
+         * @memberof lars
+         * @interface IKeepaliveReply
+         * @augments lars.KeepaliveReply.$Properties
+         * @deprecated Use lars.KeepaliveReply.$Properties instead.
+         */
+
+        /**
+         * Shape of a KeepaliveReply.
+         * @typedef {lars.KeepaliveReply.$Properties} lars.KeepaliveReply.$Shape
+         */
+
+        /**
+         * Constructs a new KeepaliveReply.
+         * @memberof lars
+         * @classdesc Represents a KeepaliveReply.
+         * @constructor
+         * @param {lars.KeepaliveReply.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        const KeepaliveReply = function (properties) {
+            if (properties)
+                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * KeepaliveReply seq.
+         * @member {number} seq
+         * @memberof lars.KeepaliveReply
+         * @instance
+         */
+        KeepaliveReply.prototype.seq = 0;
+
+        /**
+         * Creates a new KeepaliveReply instance using the specified properties.
+         * @function create
+         * @memberof lars.KeepaliveReply
+         * @static
+         * @param {lars.KeepaliveReply.$Properties=} [properties] Properties to set
+         * @returns {lars.KeepaliveReply} KeepaliveReply instance
+         * @type {{
+         *   (properties: lars.KeepaliveReply.$Shape): lars.KeepaliveReply & lars.KeepaliveReply.$Shape;
+         *   (properties?: lars.KeepaliveReply.$Properties): lars.KeepaliveReply;
+         * }}
+         */
+        KeepaliveReply.create = function(properties) {
+            return new KeepaliveReply(properties);
+        };
+
+        /**
+         * Encodes the specified KeepaliveReply message. Does not implicitly {@link lars.KeepaliveReply.verify|verify} messages.
+         * @function encode
+         * @memberof lars.KeepaliveReply
+         * @static
+         * @param {lars.KeepaliveReply.$Properties} message KeepaliveReply message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        KeepaliveReply.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.seq != null && $Object.hasOwnProperty.call(message, "seq") && message.seq !== 0)
+                writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.seq);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (let i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a KeepaliveReply message from the specified reader or buffer.
+         * @function decode
+         * @memberof lars.KeepaliveReply
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {lars.KeepaliveReply & lars.KeepaliveReply.$Shape} KeepaliveReply
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        KeepaliveReply.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            let end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.lars.KeepaliveReply();
+            while (reader.pos < end) {
+                let start = reader.pos;
+                let tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                let wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.seq = value;
+                        else
+                            delete message.seq;
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for KeepaliveReply
+         * @function getTypeUrl
+         * @memberof lars.KeepaliveReply
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        KeepaliveReply.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/lars.KeepaliveReply";
+        };
+
+        return KeepaliveReply;
+    })();
+
+    lars.ReportAck = (function() {
+
+        /**
+         * Properties of a ReportAck.
+         * @typedef {Object} lars.ReportAck.$Properties
+         * @property {Array.<number>|null} [seq] ReportAck seq
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of a ReportAck.
+         * @memberof lars
+         * @interface IReportAck
+         * @augments lars.ReportAck.$Properties
+         * @deprecated Use lars.ReportAck.$Properties instead.
+         */
+
+        /**
+         * Shape of a ReportAck.
+         * @typedef {lars.ReportAck.$Properties} lars.ReportAck.$Shape
+         */
+
+        /**
+         * Constructs a new ReportAck.
+         * @memberof lars
+         * @classdesc Represents a ReportAck.
+         * @constructor
+         * @param {lars.ReportAck.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        const ReportAck = function (properties) {
+            this.seq = [];
+            if (properties)
+                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * ReportAck seq.
+         * @member {Array.<number>} seq
+         * @memberof lars.ReportAck
+         * @instance
+         */
+        ReportAck.prototype.seq = $util.emptyArray;
+
+        /**
+         * Creates a new ReportAck instance using the specified properties.
+         * @function create
+         * @memberof lars.ReportAck
+         * @static
+         * @param {lars.ReportAck.$Properties=} [properties] Properties to set
+         * @returns {lars.ReportAck} ReportAck instance
+         * @type {{
+         *   (properties: lars.ReportAck.$Shape): lars.ReportAck & lars.ReportAck.$Shape;
+         *   (properties?: lars.ReportAck.$Properties): lars.ReportAck;
+         * }}
+         */
+        ReportAck.create = function(properties) {
+            return new ReportAck(properties);
+        };
+
+        /**
+         * Encodes the specified ReportAck message. Does not implicitly {@link lars.ReportAck.verify|verify} messages.
+         * @function encode
+         * @memberof lars.ReportAck
+         * @static
+         * @param {lars.ReportAck.$Properties} message ReportAck message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        ReportAck.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.seq != null && message.seq.length)
+                writer.uint32(/* id 1, wireType 2 =*/10).uint32s(message.seq);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (let i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes a ReportAck message from the specified reader or buffer.
+         * @function decode
+         * @memberof lars.ReportAck
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {lars.ReportAck & lars.ReportAck.$Shape} ReportAck
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        ReportAck.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            let end, message;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.lars.ReportAck();
+            while (reader.pos < end) {
+                let start = reader.pos;
+                let tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                let wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType === 2) {
+                            if (!(message.seq && message.seq.length))
+                                message.seq = [];
+                            reader.uint32s(message.seq);
+                            continue;
+                        }
+                        if (wireType !== 0)
+                            break;
+                        if (!(message.seq && message.seq.length))
+                            message.seq = [];
+                        message.seq.push(reader.uint32());
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        /**
+         * Gets the type url for ReportAck
+         * @function getTypeUrl
+         * @memberof lars.ReportAck
+         * @static
+         * @param {string} [prefix] Custom type url prefix, defaults to `"type.googleapis.com"`
+         * @returns {string} The type url
+         */
+        ReportAck.getTypeUrl = function(prefix) {
+            if (prefix === $undefined)
+                prefix = "type.googleapis.com";
+            return prefix + "/lars.ReportAck";
+        };
+
+        return ReportAck;
     })();
 
     lars.AuthRequest = (function() {
