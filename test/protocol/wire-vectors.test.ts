@@ -271,6 +271,44 @@ const vectors = [
                     # 3: reason, 25 bytes`,
   } satisfies Vector<typeof MsgId.RegistryReply>,
   {
+    name: 'ReportStatusRequest numbered for an acknowledgement (extension field 6)',
+    msgid: MsgId.ReportStatusRequest,
+    message: { modid: 1, cmdid: 2, caller: 0, results: [], ts: 0, seq: 9 },
+    frame: `
+      03 00 00 00   # msgid 3
+      06 00 00 00   # body length 6
+      08 01         # 1: modid 1
+      10 02         # 2: cmdid 2
+      30 09         # 6: seq 9 (Lars agents leave it out: 0, no acknowledgement)`,
+  } satisfies Vector<typeof MsgId.ReportStatusRequest>,
+  {
+    name: 'KeepaliveRequest',
+    msgid: MsgId.KeepaliveRequest,
+    message: { seq: 5 },
+    frame: `
+      6a 00 00 00   # msgid 106
+      02 00 00 00   # body length 2
+      08 05         # 1: seq 5`,
+  } satisfies Vector<typeof MsgId.KeepaliveRequest>,
+  {
+    name: 'KeepaliveReply',
+    msgid: MsgId.KeepaliveReply,
+    message: { seq: 300 },
+    frame: `
+      6b 00 00 00   # msgid 107
+      03 00 00 00   # body length 3
+      08 ac 02      # 1: seq 300`,
+  } satisfies Vector<typeof MsgId.KeepaliveReply>,
+  {
+    name: 'ReportAck of three reports (packed repeated uint32)',
+    msgid: MsgId.ReportAck,
+    message: { seq: [1, 2, 300] },
+    frame: `
+      6c 00 00 00   # msgid 108
+      06 00 00 00   # body length 6
+      0a 04 01 02 ac 02   # 1: seq, packed, 4 bytes: 1, 2, 300`,
+  } satisfies Vector<typeof MsgId.ReportAck>,
+  {
     name: 'AuthRequest, the first frame to a service that requires a token',
     msgid: MsgId.AuthRequest,
     message: { token: 'abc' },
