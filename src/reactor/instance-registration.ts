@@ -70,8 +70,9 @@ export class RegistrationRefusedError extends Error {
 
 /** No dns accepted the registration in time (none reachable, or each answered LIMITED or UNAVAILABLE). */
 export class RegistrationTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`no dns accepted the registration within ${ms} ms`);
+  /** lastProblem: why the last attempt failed, when a dns said (a refused token). */
+  constructor(ms: number, readonly lastProblem?: string) {
+    super(`no dns accepted the registration within ${ms} ms${lastProblem ? ` (last: ${lastProblem})` : ''}`);
     this.name = 'RegistrationTimeoutError';
   }
 }
@@ -114,6 +115,7 @@ export class InstanceRegistration {
   private stopped = false;
   private renewTimer: NodeJS.Timeout | undefined;
   private retry: { timer: NodeJS.Timeout; wake: () => void } | undefined;
+  private lastProblem: string | undefined;
   private first: { resolve: () => void; reject: (err: Error) => void; timer: NodeJS.Timeout } | undefined;
 
   constructor(options: RegistrationOptions) {
@@ -136,6 +138,9 @@ export class InstanceRegistration {
       maxQueue: 0,
       onConnected: () => void this.register(),
       onDisconnected: () => this.disconnected(),
+      onAuthRefused: (address, reason) => {
+        this.lastProblem = `${address ? formatEndpoint(address) : 'dns'} refused the token: ${reason}`;
+      },
       logger: this.log,
       metrics: options.metrics,
       random: options.random,
@@ -170,7 +175,7 @@ export class InstanceRegistration {
   start(): Promise<void> {
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_REGISTRATION_TIMEOUT_MS;
     const accepted = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => this.settleFirst(new RegistrationTimeoutError(timeoutMs)), timeoutMs);
+      const timer = setTimeout(() => this.settleFirst(new RegistrationTimeoutError(timeoutMs, this.lastProblem)), timeoutMs);
       this.first = { resolve, reject, timer };
     });
     this.client.start();

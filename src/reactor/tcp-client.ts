@@ -59,6 +59,8 @@ export interface TcpClientOptions {
   keepaliveMs?: number;
   /** Told once per connection whether its service answers keepalives (ours) or not (Lars's). */
   onPeerKnown?: (answersKeepalive: boolean) => void;
+  /** Called when a service refused our token (AuthRefused, docs/reactor.md, "Authentication"); it closes the connection next. */
+  onAuthRefused?: (address: Endpoint | undefined, reason: string) => void;
   /** Called after each successful connect, once queued frames are written: re-subscribe here. */
   onConnected?: (address: Endpoint) => void;
   /** Called when an established connection is lost or closed. */
@@ -374,7 +376,9 @@ export class TcpClient {
         return;
       }
       if (msgid === MsgId.AuthRefused) {
-        this.logLimited('error', 'auth_refused', { address: this.address && formatEndpoint(this.address), reason: decodeBody(MsgId.AuthRefused, body).reason });
+        const { reason } = decodeBody(MsgId.AuthRefused, body);
+        this.logLimited('error', 'auth_refused', { address: this.address && formatEndpoint(this.address), reason });
+        this.safely('onAuthRefused', () => this.options.onAuthRefused?.(this.address, reason));
         return;
       }
       const route = this.router.route(msgid);

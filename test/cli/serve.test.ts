@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,4 +90,24 @@ test('lars serve into a module that does not exist exits 1 with one line naming 
   assert.equal(run.code, 1);
   const lines = run.stderr.trim().split('\n');
   assert.match(lines.at(-1)!, /^lars serve: registration refused: NO_MODULE/);
+});
+
+test('lars serve --auth-token-file registers with a dns that requires a token; without it the dns refuses and serve exits 1', async () => {
+  const guarded = await startDnsHere({ store, set: ['reactor.auth_tokens=s3cret', 'reactor.auth_timeout_ms=200'] });
+  const tokenFile = join(dir, 'token');
+  await writeFile(tokenFile, 's3cret\n');
+  try {
+    const serve = await startLars(['serve', '--listen', '127.0.0.1:0', '--register', '11', '1', '--dns', guarded.addr, '--auth-token-file', tokenFile]);
+    // Ready only once the dns accepted the registration.
+    assert.match(serve.ready.lease!, /^\d+$/);
+    assert.equal(await serve.stop(), 0);
+    const refused = await lars(['serve', '--listen', '127.0.0.1:0', '--register', '11', '1', '--dns', guarded.addr]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr.trim().split('\n').at(-1)!, /^lars serve: no dns accepted the registration within \d+ ms \(last: 127\.0\.0\.1:\d+ refused the token: /);
+    const missing = await lars(['serve', '--listen', '127.0.0.1:0', '--register', '11', '1', '--dns', guarded.addr, '--auth-token-file', join(dir, 'nope')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /cannot read --auth-token-file/);
+  } finally {
+    await guarded.stop();
+  }
 });

@@ -1,9 +1,10 @@
 /**
- * lars serve --listen HOST:PORT --register MODID CMDID --dns HOST:PORT[,...] [--ttl SECONDS] [--weight W] [--drain-timeout SECONDS]
+ * lars serve --listen HOST:PORT --register MODID CMDID --dns HOST:PORT[,...] [--ttl SECONDS] [--weight W] [--drain-timeout SECONDS] [--auth-token-file FILE]
  * A line-echo server that registers itself with dns and keeps its lease
  * (docs/registry.md, "The server side"); on SIGTERM/SIGINT it deregisters,
  * lets its clients finish, then exits 0.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { registerInstance, RegistrationRefusedError, RegistrationTimeoutError, type InstanceHandle } from '../../client/register-instance.js';
 import { serveLineEcho } from '../../dispatcher/line-echo.js';
@@ -12,12 +13,14 @@ import { createLogger } from '../../reactor/log.js';
 import { CommandError, parseCommand, parseEndpointArg, parseEndpointListArg, parseIntArg, UsageError } from '../args.js';
 import { announce, runUntilSignal } from '../service.js';
 
-const USAGE = `usage: lars serve --listen HOST:PORT --register MODID CMDID --dns HOST:PORT[,...] [--ttl SECONDS] [--weight W] [--drain-timeout SECONDS]
+const USAGE = `usage: lars serve --listen HOST:PORT --register MODID CMDID --dns HOST:PORT[,...] [--ttl SECONDS] [--weight W] [--drain-timeout SECONDS] [--auth-token-file FILE]
   a line-echo server that registers itself as an instance of MODID CMDID
   --dns            dns addresses, tried in order (failover)
   --ttl            lease TTL, renewed every third of it; default 3
   --weight         default 1; 0 registers the instance drained
-  --drain-timeout  after SIGTERM: how long open connections get to finish; default 10`;
+  --drain-timeout  after SIGTERM: how long open connections get to finish; default 10
+  --auth-token-file  the token for a dns that requires one (docs/reactor.md, "Authentication");
+                   default: LARS_REACTOR_AUTH_TOKEN, else none`;
 
 const OPTIONS = {
   listen: { type: 'string' },
@@ -25,6 +28,7 @@ const OPTIONS = {
   ttl: { type: 'string' },
   weight: { type: 'string' },
   'drain-timeout': { type: 'string' },
+  'auth-token-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -39,6 +43,19 @@ function takeRegister(argv: string[]): { rest: string[]; modid: number; cmdid: n
     modid: parseIntArg('MODID', modidText),
     cmdid: parseIntArg('CMDID', cmdidText),
   };
+}
+
+/** From a file (kept off the command line, where `ps` shows it), else the agent's environment variable. */
+function authToken(file: string | undefined): string | undefined {
+  if (file === undefined) return process.env.LARS_REACTOR_AUTH_TOKEN || undefined;
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new CommandError(`cannot read --auth-token-file ${file}: ${(err as Error).message}`);
+  }
+  if (token === '') throw new CommandError(`--auth-token-file ${file} is empty`);
+  return token;
 }
 
 function listenOn(server: Server, address: Endpoint): Promise<number> {
@@ -80,6 +97,7 @@ export async function run(argv: string[]): Promise<number> {
   const ttlSeconds = values.ttl === undefined ? 3 : parseIntArg('--ttl', values.ttl, 1, 4_294_967);
   const weight = values.weight === undefined ? undefined : parseIntArg('--weight', values.weight, 0, 0xffffffff);
   const drainSeconds = values['drain-timeout'] === undefined ? 10 : parseIntArg('--drain-timeout', values['drain-timeout'], 0, 86_400);
+  const token = authToken(values['auth-token-file']);
 
   const log = createLogger('serve');
   let handle: InstanceHandle | undefined;
@@ -106,6 +124,7 @@ export async function run(argv: string[]): Promise<number> {
     ttlMs: ttlSeconds * 1000,
     connections: () => sockets.size,
     drainTimeoutMs: drainSeconds * 1000,
+    authToken: token,
     logger: log.child('registration'),
   }).catch(async (err: unknown) => {
     await closeServer(server, sockets);
