@@ -93,6 +93,11 @@ export function storeUrl(flag: string | undefined, dataDirFlag?: string): string
   return flag ?? process.env.LARS_STORE ?? `sqlite:${join(dataDir(dataDirFlag), 'lars.db')}`;
 }
 
+/** True when the command line or the environment named the store; false when it is ./lars-data by default. */
+export function storeNamed(flag: string | undefined, dataDirFlag?: string): boolean {
+  return Boolean(flag ?? process.env.LARS_STORE ?? dataDirFlag ?? process.env.LARS_DATA_DIR);
+}
+
 export function printJson(doc: unknown): void {
   process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
 }

@@ -92,7 +92,9 @@ interface KeepaliveState {
   seq: number;
   /** framesReceived when the request in flight was sent; undefined when none is in flight. */
   framesAtRequest: number | undefined;
+  /** Frames other than keepalive replies at the last tick: a reply is not traffic, or a quiet link would send every other interval. */
   framesAtTick: number;
+  replies: number;
 }
 
 export class TcpClient {
@@ -290,7 +292,7 @@ export class TcpClient {
     if (intervalMs <= 0) return;
     const timer = setInterval(() => this.keepaliveTick(conn), intervalMs);
     timer.unref();
-    this.keepalive = { timer, answers: undefined, seq: 0, framesAtRequest: undefined, framesAtTick: conn.framesReceived };
+    this.keepalive = { timer, answers: undefined, seq: 0, framesAtRequest: undefined, framesAtTick: conn.framesReceived, replies: 0 };
     this.sendKeepalive(conn, this.keepalive);
   }
 
@@ -318,14 +320,16 @@ export class TcpClient {
       return;
     }
     // A reply may still be queued behind other traffic: that traffic is life enough.
-    if (state.framesAtRequest === undefined && received === state.framesAtTick) this.sendKeepalive(conn, state);
-    state.framesAtTick = received;
+    const traffic = received - state.replies;
+    if (state.framesAtRequest === undefined && traffic === state.framesAtTick) this.sendKeepalive(conn, state);
+    state.framesAtTick = traffic;
   }
 
   private keepaliveAnswered(): void {
     const state = this.keepalive;
     if (state === undefined) return;
     state.framesAtRequest = undefined;
+    state.replies++;
     this.peerKnown(state, true);
   }
 

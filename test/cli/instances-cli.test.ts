@@ -127,11 +127,11 @@ await forEachEngine('lars instances and route list with registered instances', (
     assert.match(lines[1]!, new RegExp(`^10 \\| 1 \\| 10\\.0\\.0\\.1 \\| 80 \\| 3 \\| - \\| \\d+s ago \\| 5s \\| ${OWNER} \\| SHADOWED: a configured host at this address serves instead$`));
     assert.match(lines[2]!, new RegExp(`^10 \\| 1 \\| 10\\.0\\.0\\.2 \\| 80 \\| 0 \\| 420 \\| \\d+s ago \\| 5s \\| ${OWNER} \\| DRAINED$`));
     const routeLines = tableLines(routes);
-    assert.match(routeLines[0]!, /^route version \d+$/);
+    assert.match(routeLines[0]!, /^route version \d+ in \S+$/);
     assert.deepEqual(routeLines.slice(1, 3), ['MODID | CMDID | IP | PORT | WEIGHT | SOURCE | HEARTBEAT | LOAD', '10 | 1 | 10.0.0.1 | 80 | 1 | static | - | -']);
     assert.match(routeLines[3]!, /^10 \| 1 \| 10\.0\.0\.2 \| 80 \| 0 \| registered \| \d+s ago \| 420$/);
     assert.equal((await run('instances', 'undrain', '10', '1', '10.0.0.2', '80')).code, 0);
-    assert.equal((await run('instances', '12', '1')).stdout, '(no registered instances)\n');
+    assert.match((await run('instances', '12', '1')).stdout, /^\(no registered instances in \S+\)\n$/);
   });
 
   test('refused edits exit 1 with one line naming the problem', async () => {

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -60,18 +60,19 @@ describe('lars module / route / db against a SQLite store', () => {
     assert.equal(host.stdout, 'added host 10.9.9.9:80 of module 20:2 (route version 7)\n');
     const routes = await lars(['route', 'list', '--store', store]);
     assert.deepEqual(routes.stdout.split('\n').map((l) => l.split(/\s+/).join(' ')), [
-      'route version 7',
+      `route version 7 in ${store}`,
       'MODID CMDID IP PORT WEIGHT SOURCE HEARTBEAT LOAD',
       '10 1 200.1.2.3 9000 5 static - -',
       '20 2 10.9.9.9 80 1 static - -',
       '',
     ]);
     const modules = await lars(['module', 'list'], { LARS_STORE: store });
-    assert.match(modules.stdout, /^route version 7\nMODID +CMDID +HOSTS +STRATEGY +DESCRIPTION\n10 +1 +1 +default +pay service\n20 +2 +1 +default +\n$/);
+    assert.ok(modules.stdout.startsWith(`route version 7 in ${store}\n`), modules.stdout);
+    assert.match(modules.stdout, /^route version 7 in .*\nMODID +CMDID +HOSTS +STRATEGY +DESCRIPTION\n10 +1 +1 +default +pay service\n20 +2 +1 +default +\n$/);
     const removed = await lars(['module', 'del', '20', '2', '--store', store]);
     assert.equal(removed.stdout, 'deleted module 20:2 (route version 8)\n');
     const empty = await lars(['route', 'list', '20', '2', '--store', store]);
-    assert.equal(empty.stdout, 'route version 8\n(no routes)\n');
+    assert.equal(empty.stdout, `route version 8 in ${store}\n(no routes)\n`);
   });
 
   test("module add and update --strategy: the module's strategy, in the JSON answers and the STRATEGY column; default clears it", async () => {
@@ -136,5 +137,34 @@ describe('lars module / route / db against a SQLite store', () => {
     );
     const versions = runs.map((r) => (jsonOutput(r) as { version: number }).version).sort((a, b) => a - b);
     assert.deepEqual(versions, [9, 10, 11]);
+  });
+});
+
+describe('which store an admin command uses, run from a folder without one', () => {
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lars-cli-nostore-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('read-only commands refuse a store that does not exist and create nothing', async () => {
+    for (const args of [['route', 'list'], ['module', 'list'], ['status'], ['instances'], ['user', 'list'], ['route', 'list', '--data-dir', 'elsewhere']]) {
+      const run = await lars(args, {}, dir);
+      assertFailure(run, /^lars [a-z]+: no store at \/\S+\/lars\.db; run this where lars up keeps its lars-data, or name the store with --store URL/);
+    }
+    assertFailure(await lars(['module', 'list', '--store', `sqlite:${join(dir, 'typo.db')}`]), new RegExp(`no store at ${join(dir, 'typo.db')};`));
+    assert.deepEqual(await readdir(dir), [], 'no lars-data, no database file');
+  });
+
+  test('an edit made where no store is named does not create one; with the store named it does, and lists name it', async () => {
+    assertFailure(await lars(['module', 'add', '1', '1'], {}, dir), /^lars module: no store at .*lars-data\/lars\.db; /);
+    assert.deepEqual(await readdir(dir), []);
+    const added = await lars(['module', 'add', '1', '1', '--data-dir', 'here'], {}, dir);
+    assert.equal(added.code, 0, added.stderr);
+    const listed = await lars(['module', 'list'], { LARS_DATA_DIR: 'here' }, dir);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout.split('\n')[0], `route version 1 in sqlite:${join(dir, 'here', 'lars.db')}`);
+    const noStatus = await lars(['status', '--data-dir', 'here'], {}, dir);
+    assert.equal(noStatus.stdout, `(no status reported in sqlite:${join(dir, 'here', 'lars.db')})\n`);
   });
 });

@@ -20,7 +20,8 @@ export const TEST_COMPILED = process.env.LARS_TEST_COMPILED === '1';
 
 /** node's arguments to run a module of this repository, named by its path without extension (e.g. src/cli/main). */
 export function nodeArgs(module: string, compiled = TEST_COMPILED): string[] {
-  return compiled ? [join(REPO, 'dist', `${module}.js`)] : ['--import', 'tsx', join(REPO, `${module}.ts`)];
+  // tsx by its resolved URL: a run in another folder (cwd) would not find the bare name.
+  return compiled ? [join(REPO, 'dist', `${module}.js`)] : ['--import', import.meta.resolve('tsx'), join(REPO, `${module}.ts`)];
 }
 
 /** node's arguments to run `lars`. */
@@ -39,13 +40,13 @@ export interface Run {
   stderr: string;
 }
 
-/** Runs `lars ARGS` to completion. LARS_STORE from the test's environment is not passed on unless given. */
-export function lars(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+/** Runs `lars ARGS` to completion in `cwd` (the repository by default). LARS_STORE and LARS_DATA_DIR from the test's environment are not passed on unless given. */
+export function lars(args: string[], env: NodeJS.ProcessEnv = {}, cwd = REPO): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       larsArgs(args),
-      { cwd: REPO, env: { ...process.env, LARS_STORE: undefined, ...env }, timeout: 120_000 },
+      { cwd, env: { ...process.env, LARS_STORE: undefined, LARS_DATA_DIR: undefined, ...env }, timeout: 120_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         resolve({ code, stdout, stderr });

@@ -100,6 +100,8 @@ test('a port already in use stops lars up with one line naming the address and t
       run.stderr.trimEnd().split('\n').at(-1),
       `lars up: dns: 127.0.0.1:${taken.port} is already in use (another lars up, or lars dns?); pick another port with --dns-port`,
     );
+    // The failed start made no admin, so the next one makes it and shows its password.
+    assert.equal((await lars(['user', 'list', '--data-dir', join(dir, 'second')])).stdout, `(no users in sqlite:${join(dir, 'second', 'lars.db')})\n`);
   } finally {
     await taken.close();
   }

@@ -2,11 +2,13 @@
  * `lars db migrate --store URL`, and the store plumbing the other admin
  * commands (module, route) share: open, run, close, errors to exit codes.
  */
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { CommandError, UsageError, parseCommand, parseIntArg, printJson, storeUrl } from '../args.js';
+import { CommandError, UsageError, parseCommand, parseIntArg, printJson, storeNamed, storeUrl } from '../args.js';
 import { StoreUrlError } from '../../store/errors.js';
 import type { HostRef } from '../../store/route-admin.js';
 import { openStore, type Store } from '../../store/store.js';
+import { parseStoreUrl, SQLITE_MEMORY } from '../../store/url.js';
 
 /** Flags every store command takes. */
 export const STORE_OPTIONS = {
@@ -16,18 +18,42 @@ export const STORE_OPTIONS = {
 } as const;
 
 /**
+ * What a command may do to a SQLite store that does not exist yet: `read`
+ * never makes one (an empty store would read as lost data), `write` makes one
+ * only where the store was named (--store, --data-dir, LARS_STORE,
+ * LARS_DATA_DIR), `create` always does (lars db migrate).
+ */
+export type StoreAccess = 'read' | 'write' | 'create';
+
+type StoreFlags = { store?: string; 'data-dir'?: string };
+
+/** Refuses to open a SQLite file that is missing when `access` may not make it (docs/cli.md, "Which store"). */
+function checkStoreExists(url: string, flags: StoreFlags, access: StoreAccess): void {
+  const location = parseStoreUrl(url);
+  if (location.kind !== 'sqlite' || location.path === SQLITE_MEMORY || access === 'create' || existsSync(location.path)) return;
+  if (access === 'write' && storeNamed(flags.store, flags['data-dir'])) return;
+  throw new CommandError(
+    `no store at ${location.path}; run this where lars up keeps its lars-data, or name the store with --store URL, --data-dir DIR or LARS_STORE`,
+  );
+}
+
+/**
  * Opens the store, runs work, closes the store. A bad URL is a usage error
- * (exit 2); everything else that fails (validation, conflict, not found,
- * unreachable database) becomes one line on stderr and exit 1.
+ * (exit 2); everything else that fails (a missing store, validation,
+ * conflict, not found, unreachable database) becomes one line on stderr and
+ * exit 1.
  */
 export async function withStore<T>(
-  flags: { store?: string; 'data-dir'?: string },
+  flags: StoreFlags,
+  access: StoreAccess,
   work: (store: Store) => Promise<T>,
   options: { migrate?: boolean } = {},
 ): Promise<T> {
   let store: Store;
   try {
-    store = await openStore(storeUrl(flags.store, flags['data-dir']), options);
+    const url = storeUrl(flags.store, flags['data-dir']);
+    checkStoreExists(url, flags, access);
+    store = await openStore(url, options);
   } catch (err) {
     throw toCommandError(err);
   }
@@ -75,6 +101,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const { applied, where } = await withStore(
     values,
+    'create',
     async (store) => ({ applied: await store.migrate(), where: store.describe() }),
     { migrate: false },
   );

@@ -73,7 +73,7 @@ async function edit(action: EditAction, args: string[], values: Values): Promise
   if (args.length !== arity) throw new UsageError(`expected ${action} MODID CMDID IP PORT${action === 'weight' ? ' W' : ''}: ${FORMS}`);
   const key = hostRefArgs(args);
   const weight = action === 'drain' ? 0 : action === 'weight' ? integerArg('W', args[4]) : undefined;
-  const { version, registered } = await withStore(values, async (store) => {
+  const { version, registered } = await withStore(values, 'write', async (store) => {
     const admin = new RouteAdmin(store);
     const version =
       weight === undefined ? await admin.clearInstanceWeight(key, cliActor()) : await admin.setInstanceWeight({ ...key, weight }, cliActor());
@@ -101,7 +101,7 @@ function note(i: InstanceView): string | null {
 async function list(positionals: string[], values: Values): Promise<number> {
   if (positionals.length !== 0 && positionals.length !== 2) throw new UsageError(`expected [MODID CMDID]: ${FORMS}`);
   const filter = positionals.length === 2 ? { modid: integerArg('MODID', positionals[0]), cmdid: integerArg('CMDID', positionals[1]) } : undefined;
-  const { instances } = await withStore(values, (store) => new RouteAdmin(store).listInstances(filter));
+  const { instances, where } = await withStore(values, 'read', async (store) => ({ ...(await new RouteAdmin(store).listInstances(filter)), where: store.describe() }));
   if (values.json) {
     printJson({ instances });
     return 0;
@@ -110,7 +110,7 @@ async function list(positionals: string[], values: Values): Promise<number> {
   printTable(
     ['MODID', 'CMDID', 'IP', 'PORT', 'WEIGHT', 'LOAD', 'HEARTBEAT', 'TTL', 'OWNER', 'NOTE'],
     instances.map((i) => [i.modid, i.cmdid, i.ip, i.port, i.weight, i.load?.score, ageText(i.lastHeartbeat, now), `${i.ttl}s`, i.owner, note(i)]),
-    '(no registered instances)',
+    `(no registered instances in ${where})`,
   );
   return 0;
 }

@@ -46,7 +46,7 @@ async function edit(argv: string[], action: EditAction): Promise<number> {
     throw new UsageError(`del takes no --description or --strategy: ${FORMS}`);
   }
   const strategy = strategyArg(values.strategy);
-  const version = await withStore(values, (store) => {
+  const version = await withStore(values, 'write', (store) => {
     const admin = new RouteAdmin(store);
     if (action === 'add') return admin.addModule({ ...key, description, strategy }, cliActor());
     if (action === 'update') return admin.updateModule({ ...key, description, strategy }, cliActor());
@@ -63,11 +63,11 @@ async function edit(argv: string[], action: EditAction): Promise<number> {
 async function list(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   if (positionals.length !== 0) throw new UsageError(`list takes no arguments: ${FORMS}`);
-  const { version, modules } = await withStore(values, (store) => new RouteAdmin(store).listModules());
+  const { version, modules, where } = await withStore(values, 'read', async (store) => ({ ...(await new RouteAdmin(store).listModules()), where: store.describe() }));
   if (values.json) {
     printJson({ version, modules });
   } else {
-    process.stdout.write(`route version ${version}\n`);
+    process.stdout.write(`route version ${version} in ${where}\n`);
     printTable(
       ['MODID', 'CMDID', 'HOSTS', 'STRATEGY', 'DESCRIPTION'],
       modules.map((m) => [m.modid, m.cmdid, m.hosts, m.strategy ?? DEFAULT_STRATEGY, m.description]),

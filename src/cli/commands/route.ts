@@ -28,7 +28,7 @@ async function edit(argv: string[], action: EditAction): Promise<number> {
   if (action === 'update' && values.weight === undefined) throw new UsageError(`update needs --weight W: ${FORMS}`);
   if (action === 'del' && values.weight !== undefined) throw new UsageError(`del takes no --weight: ${FORMS}`);
   const weight = values.weight === undefined ? undefined : integerArg('--weight', values.weight);
-  const version = await withStore(values, (store) => {
+  const version = await withStore(values, 'write', (store) => {
     const admin = new RouteAdmin(store);
     if (action === 'add') {
       return admin.addHost({ ...host, weight }, cliActor()).catch((err: unknown) => {
@@ -51,12 +51,12 @@ async function list(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   if (positionals.length !== 0 && positionals.length !== 2) throw new UsageError(`expected list [MODID CMDID]: ${FORMS}`);
   const filter = positionals.length === 2 ? { modid: integerArg('MODID', positionals[0]), cmdid: integerArg('CMDID', positionals[1]) } : undefined;
-  const { version, hosts: routes } = await withStore(values, (store) => new RouteAdmin(store).listServedHosts(filter));
+  const { version, hosts: routes, where } = await withStore(values, 'read', async (store) => ({ ...(await new RouteAdmin(store).listServedHosts(filter)), where: store.describe() }));
   if (values.json) {
     printJson({ version, routes });
   } else {
     const now = Date.now() / 1000;
-    process.stdout.write(`route version ${version}\n`);
+    process.stdout.write(`route version ${version} in ${where}\n`);
     printTable(
       ['MODID', 'CMDID', 'IP', 'PORT', 'WEIGHT', 'SOURCE', 'HEARTBEAT', 'LOAD'],
       routes.map((r) => [r.modid, r.cmdid, r.ip, r.port, r.weight, r.source, r.lastHeartbeat === null ? null : ageText(r.lastHeartbeat, now), r.load?.score]),

@@ -28,11 +28,12 @@ function formatTime(seconds: number): string {
   return new Date(seconds * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
 
-function printStatus(rows: HostStatus[]): void {
+/** where: the store read, named when there is nothing to show (an empty store reads as lost data). */
+function printStatus(rows: HostStatus[], where: string): void {
   printTable(
     ['MODID', 'CMDID', 'HOST', 'CALLER', 'SUCC', 'ERR', 'STATE', 'REPORTED'],
     rows.map((r) => [r.modid, r.cmdid, `${r.ip}:${r.port}`, r.caller, r.succ, r.err, r.overload ? 'overload' : 'ok', formatTime(r.reportedAt)]),
-    '(no status reported)',
+    `(no status reported in ${where})`,
   );
 }
 
@@ -85,13 +86,13 @@ export async function run(argv: string[]): Promise<number> {
     if (!service) throw new UsageError(`--series needs MODID CMDID: ${FORMS}`);
     const to = Math.floor(Date.now() / 1000);
     const from = to - parseDuration(values.series);
-    const series = await withStore(values, (store) => new CallStatus(store).series({ ...service, from, to }));
+    const series = await withStore(values, 'read', (store) => new CallStatus(store).series({ ...service, from, to }));
     if (values.json) printJson({ ...service, from, to, ...series });
     else printSeries(series, from, to);
     return 0;
   }
-  const status = await withStore(values, (store) => new CallStatus(store).list(service));
+  const { status, where } = await withStore(values, 'read', async (store) => ({ status: await new CallStatus(store).list(service), where: store.describe() }));
   if (values.json) printJson({ status });
-  else printStatus(status);
+  else printStatus(status, where);
   return 0;
 }

@@ -184,7 +184,7 @@ function summaryLines({ store, host, services, admin, demoSeeded, adminUser }: S
     `  demo route  modid ${DEMO_ROUTE.modid} cmdid ${DEMO_ROUTE.cmdid}${demoSeeded ? ' (created now)' : ''}: try  lars gethost ${DEMO_ROUTE.modid} ${DEMO_ROUTE.cmdid}${agentFlag}`,
     adminUser.created
       ? `  console login  admin / ${adminUser.password}   (shown once; change it with lars user passwd admin)`
-      : '  console login  an existing user (lars user add NAME --role admin to make one)',
+      : '  console login  an existing user (forgot the password? lars user passwd admin; a new admin: lars user add NAME --role admin)',
     'Stop with Ctrl-C.',
   ];
 }
@@ -204,11 +204,12 @@ export async function run(argv: string[]): Promise<number> {
 
   try {
     const demoSeeded = values['no-demo'] ? false : await seedDemo(store);
-    const adminUser = await ensureAdminUser(store);
     const metrics = new MetricsRegistry();
     const services = await startServices(store, config, host, ports, metrics, stops);
     const admin = await startAdmin(values.admin, DEFAULT_UP_ADMIN, metrics, () => combinedHealth(services));
     if (admin) stops.push(() => admin.close());
+    // Only once everything listens: a start that fails must not make an admin whose password nobody saw.
+    const adminUser = await ensureAdminUser(store);
     process.stdout.write(summaryLines({ store, host, services, admin, demoSeeded, adminUser }).join('\n') + '\n');
     log.info('ready', {
       dns: formatEndpoint({ host, port: services.dns.address!.port }),

@@ -72,7 +72,7 @@ async function add(argv: string[]): Promise<number> {
     throw err;
   }
   const password = await readNewPassword(name);
-  const user = await withStore(values, (store) => new Users(store).add({ name, role: values.role!, password }));
+  const user = await withStore(values, 'write', (store) => new Users(store).add({ name, role: values.role!, password }));
   if (values.json) printJson({ action: 'add', name: user.name, role: user.role });
   else process.stdout.write(`added user ${user.name} (${user.role})\n`);
   return 0;
@@ -82,7 +82,7 @@ async function passwd(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   const name = nameArg(positionals);
   const password = await readNewPassword(name);
-  await withStore(values, (store) => new Users(store).setPassword(name, password));
+  await withStore(values, 'write', (store) => new Users(store).setPassword(name, password));
   if (values.json) printJson({ action: 'passwd', name });
   else process.stdout.write(`changed the password of ${name}; their console sessions were ended\n`);
   return 0;
@@ -91,7 +91,7 @@ async function passwd(argv: string[]): Promise<number> {
 async function del(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   const name = nameArg(positionals);
-  await withStore(values, (store) => new Users(store).delete(name));
+  await withStore(values, 'write', (store) => new Users(store).delete(name));
   if (values.json) printJson({ action: 'del', name });
   else process.stdout.write(`deleted user ${name} with their sessions and API tokens\n`);
   return 0;
@@ -100,12 +100,12 @@ async function del(argv: string[]): Promise<number> {
 async function list(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   if (positionals.length !== 0) throw new UsageError(`list takes no arguments: ${FORMS}`);
-  const users = await withStore(values, (store) => new Users(store).list());
+  const { users, where } = await withStore(values, 'read', async (store) => ({ users: await new Users(store).list(), where: store.describe() }));
   if (values.json) {
     printJson({ users });
   } else {
     const date = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-    printTable(['NAME', 'ROLE', 'CREATED', 'UPDATED'], users.map((u) => [u.name, u.role, date(u.createdAt), date(u.updatedAt)]), '(no users)');
+    printTable(['NAME', 'ROLE', 'CREATED', 'UPDATED'], users.map((u) => [u.name, u.role, date(u.createdAt), date(u.updatedAt)]), `(no users in ${where})`);
   }
   return 0;
 }
