@@ -28,6 +28,16 @@ export function balancerOf(name: StrategyName): BalancerName {
   return name in STRATEGY_ALIASES ? STRATEGY_ALIASES[name as keyof typeof STRATEGY_ALIASES] : (name as BalancerName);
 }
 
+/**
+ * Whether a strategy gives hosts shares by their weights. Lars's own keeps
+ * every host with weight > 0 alike, and honours 0 only (a drain;
+ * docs/balancer.md, "Weight 0 drains a host"); operators are told so when
+ * they set another weight.
+ */
+export function honoursWeights(name: StrategyName): boolean {
+  return balancerOf(name) !== 'lars';
+}
+
 /** Whether this build knows the strategy: a newer dns or store may name one it does not. */
 export function isStrategyName(name: unknown): name is StrategyName {
   return (STRATEGY_NAMES as readonly unknown[]).includes(name);

@@ -3,12 +3,47 @@
  * The `lars` command. Each subcommand lives in commands/<name>.ts and is
  * loaded on demand, so a quick client tool does not load the services.
  */
+import { readFileSync } from 'node:fs';
 import { CommandError, UsageError } from './args.js';
 
 const COMMANDS = new Set([
   'up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status',
   'serve', 'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate',
 ]);
+
+/** Edits (insert, delete, substitute) between two words: the distance behind "did you mean". */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The command a typo most likely meant: within two edits, or one the typed name begins. */
+function suggestion(name: string): string | undefined {
+  let best: { command: string; distance: number } | undefined;
+  for (const command of COMMANDS) {
+    const distance = command.startsWith(name) ? 1 : editDistance(name, command);
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { command, distance };
+  }
+  return best?.command;
+}
+
+/** package.json's version: found upwards from this module, which runs from src/cli or dist/src/cli. */
+function version(): string {
+  for (let dir = new URL('./', import.meta.url); dir.pathname !== '/'; dir = new URL('../', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'lars-ts' && pkg.version) return pkg.version;
+    } catch {
+      // No package.json at this level: look one up.
+    }
+  }
+  return 'unknown';
+}
 
 /** Loaded only when printed: the default ports it shows come from the services' config modules. */
 async function usage(): Promise<string> {
@@ -34,8 +69,14 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(await usage());
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(`lars ${version()} (node ${process.version})\n`);
+    return 0;
+  }
   if (!COMMANDS.has(name)) {
-    process.stderr.write(`lars: unknown command ${JSON.stringify(name)}\n${await usage()}`);
+    const meant = suggestion(name);
+    const hint = meant === undefined ? '' : `; did you mean "${meant}"? (lars ${meant} --help)`;
+    process.stderr.write(`lars: unknown command ${JSON.stringify(name)}${hint}\n${await usage()}`);
     return 2;
   }
   try {

@@ -9,12 +9,13 @@ export const USAGE = `usage: lars COMMAND [ARGS]
 
 services
   lars up [--data-dir DIR] [--store URL]           every service on one machine (embedded SQLite by default)
+          [--host H] [--dns-port ${DEFAULT_DNS_PORT}] [--reporter-port ${DEFAULT_REPORTER_PORT}] [--udp-base-port ${DEFAULT_AGENT_BASE_PORT}] [--console-port ${DEFAULT_CONSOLE_PORT}] [--no-demo]
   lars dns      --store URL [--listen HOST:PORT]   default 0.0.0.0:${DEFAULT_DNS_PORT}
   lars reporter --store URL [--listen HOST:PORT]   default 0.0.0.0:${DEFAULT_REPORTER_PORT}
   lars agent    --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port ${DEFAULT_AGENT_BASE_PORT}]
   lars console  --store URL [--listen HOST:PORT]   default ${DEFAULT_CONSOLE_HOST}:${DEFAULT_CONSOLE_PORT}
   lars dispatch --listen HOST:PORT --socket PATH [--workers N -- COMMAND...]
-  lars serve    --listen HOST:PORT --register MODID CMDID --dns HOST:PORT[,...] [--ttl SECONDS] [--weight W]
+  lars serve    --listen HOST:PORT --register MODID CMDID --dns HOST:PORT[,...] [--ttl SECONDS] [--weight W] [--auth-token-file FILE]
                                                    a line-echo server that registers itself
 
 administration
@@ -26,16 +27,19 @@ administration
   lars instances [MODID CMDID] | drain MODID CMDID IP PORT | weight MODID CMDID IP PORT W
               | undrain MODID CMDID IP PORT                        servers registered with dns (--help for each)
   lars user   add NAME --role admin|viewer | passwd NAME | del NAME | list
-  lars status [MODID CMDID]
+  lars status [MODID CMDID] [--window 5m]        per host and caller: calls in the window, latest state
+              | MODID CMDID --series 30m|6h|7d    calls per host over time, with a picture
 
 client tools (--agent HOST[:BASE_PORT], default ${DEFAULT_AGENT_ADDRESS})
   lars gethost MODID CMDID | getroute MODID CMDID | report MODID CMDID IP PORT RETCODE [--duration-ms MS]
-  lars simulator MODID CMDID [ERR_RATE_0_10] [QUERIES] | qps MODID CMDID [CONCURRENCY] [--seconds S]
+  lars simulator MODID CMDID [ERR_RATE_0_10] [QUERIES] [--fail IP:PORT ...] [--rate CALLS_PER_S]
+  lars qps MODID CMDID [CONCURRENCY] [--seconds S] [--gethost-only]
 
 balancing quality (a seeded simulation, no sockets)
   lars simulate [--scenario NAME[,NAME...]] [--strategy NAME[,NAME...]] [--seed N] [--svg DIR]
 
 --store defaults to $LARS_STORE, then to sqlite:lars-data/lars.db. Commands that print data take --json.
+lars --version prints the version; lars COMMAND --help a command's form.
 `;
 
 /**

@@ -163,6 +163,14 @@ export interface HostStatus extends StatusSample {
   caller: string;
 }
 
+/** Calls of one host as seen by one caller, summed over a range of windows. */
+export type CallTotals = Omit<HostStatus, 'overload' | 'reportedAt'>;
+
+/** A host and caller's counts as read (addresses as integers, sums maybe as strings) to what callers get. */
+function callsOf(r: { modid: number; cmdid: number; ip: number; port: number; caller: number; succ: number | string; err: number | string }): CallTotals {
+  return { modid: r.modid, cmdid: r.cmdid, ip: intToIp(r.ip), port: r.port, caller: intToIp(r.caller), succ: Number(r.succ), err: Number(r.err) };
+}
+
 /** Chart bucket sizes, seconds: 1 minute, 5 minutes, 1 hour. */
 export const SERIES_BUCKETS = [60, 300, 3600] as const;
 
@@ -237,17 +245,24 @@ export class CallStatus {
       .orderBy('caller');
     if (filter) query = query.where('modid', '=', filter.modid).where('cmdid', '=', filter.cmdid);
     const rows = await query.execute();
-    return rows.map((r) => ({
-      modid: r.modid,
-      cmdid: r.cmdid,
-      ip: intToIp(r.ip),
-      port: r.port,
-      caller: intToIp(r.caller),
-      succ: Number(r.succ),
-      err: Number(r.err),
-      overload: Number(r.overload) !== 0,
-      reportedAt: Number(r.reported_at),
-    }));
+    return rows.map((r) => ({ ...callsOf(r), overload: Number(r.overload) !== 0, reportedAt: Number(r.reported_at) }));
+  }
+
+  /**
+   * Successes and errors per host and caller in the windows ending in
+   * (from, to], every service's or one's: what `lars status` shows beside
+   * the latest report, which holds one report interval only.
+   */
+  async totals(query: { from: number; to: number; modid?: number; cmdid?: number }): Promise<CallTotals[]> {
+    let select = this.db
+      .selectFrom('call_series')
+      .select(['modid', 'cmdid', 'ip', 'port', 'caller'])
+      .select((eb) => [eb.fn.sum<number>('succ').as('succ'), eb.fn.sum<number>('err').as('err')])
+      .where('window_ts', '>', query.from)
+      .where('window_ts', '<=', query.to);
+    if (query.modid !== undefined && query.cmdid !== undefined) select = select.where('modid', '=', query.modid).where('cmdid', '=', query.cmdid);
+    const rows = await select.groupBy(['modid', 'cmdid', 'ip', 'port', 'caller']).execute();
+    return rows.map(callsOf);
   }
 
   /**

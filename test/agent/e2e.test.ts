@@ -163,7 +163,7 @@ describe('lars agent end to end (dns, reporter, agent as processes)', () => {
     assert.ok(failing.overloads >= 1 && failing.recoveries >= 1, JSON.stringify(failing));
     assert.equal(failing.succ, 0);
     const moves = result.transitions.filter((t) => t.host === '10.0.1.3:9103').map((t) => t.to);
-    assert.deepEqual(moves.slice(0, 2), ['overloaded', 'idle']);
+    assert.deepEqual(moves.slice(0, 2), ['overloaded', 'healthy']);
     // 15 failures in a row take it out (contin_err_limit), the healthy hosts never leave.
     for (const host of result.hosts.filter((h) => h.host !== '10.0.1.3:9103')) {
       assert.equal(host.overloads, 0, host.host);

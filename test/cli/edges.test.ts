@@ -4,10 +4,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lars } from '../support/cli.js';
+import { lars, REPO } from '../support/cli.js';
 
 const COMMANDS = ['up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status', 'serve', 'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate'];
 
@@ -57,4 +57,24 @@ test('--help on every command and sub-command prints its form and exits 0', asyn
     assert.equal(help.code, 0, `${argv.join(' ')}: ${help.stderr}`);
     assert.match(help.stdout, new RegExp(`lars ${argv[0]}`));
   }
+});
+
+test('lars --version prints the package version; a misspelt command gets a suggestion, an unrelated one none', async () => {
+  const pkg = JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string };
+  const shown = await lars(['--version']);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.equal(shown.stdout, `lars ${pkg.version} (node ${process.version})\n`);
+  const typo = await lars(['rout', 'list']);
+  assert.equal(typo.code, 2);
+  assert.equal(typo.stderr.split('\n')[0], 'lars: unknown command "rout"; did you mean "route"? (lars route --help)');
+  assert.equal((await lars(['instance'])).stderr.split('\n')[0], 'lars: unknown command "instance"; did you mean "instances"? (lars instances --help)');
+  assert.equal((await lars(['xyzzy'])).stderr.split('\n')[0], 'lars: unknown command "xyzzy"');
+});
+
+test('lars --help shows the flags operators look for: status --window/--series, simulator --fail/--rate, up ports', async () => {
+  const help = (await lars(['--help'])).stdout;
+  for (const flag of ['--window', '--series', '--fail IP:PORT', '--rate CALLS_PER_S', '--gethost-only', '--dns-port', '--console-port', '--udp-base-port', '--no-demo', '--version']) {
+    assert.ok(help.includes(flag), `lars --help names ${flag}`);
+  }
+  assert.match((await lars(['status', '--help'])).stdout, /--window 5m[\s\S]*--series/);
 });

@@ -30,10 +30,12 @@ describe('lars module / route / db against a SQLite store', () => {
     const module = jsonOutput(await lars(['module', 'add', '10', '1', '--description', 'pay service', '--store', store, '--json']));
     assert.deepEqual(module, { action: 'add', modid: 10, cmdid: 1, description: 'pay service', version: 1 });
     const added = jsonOutput(await lars(['route', 'add', '10', '1', '200.1.2.3', '9000', '--weight', '5', '--store', store, '--json']));
-    assert.deepEqual(added, { action: 'add', modid: 10, cmdid: 1, ip: '200.1.2.3', port: 9000, weight: 5, version: 2 });
+    const note =
+      'module 10:1 names no strategy, so each agent runs its [loadbalance] strategy; lars, the default, honours weight 0 (drain) only: lars module update 10 1 --strategy weighted_round_robin (or another weighted one) to use it';
+    assert.deepEqual(added, { action: 'add', modid: 10, cmdid: 1, ip: '200.1.2.3', port: 9000, weight: 5, version: 2, note });
     jsonOutput(await lars(['route', 'add', '10', '1', '10.0.0.1', '9000', '--store', store, '--json']));
     const updated = jsonOutput(await lars(['route', 'update', '10', '1', '10.0.0.1', '9000', '--weight', '2', '--store', store, '--json']));
-    assert.deepEqual(updated, { action: 'update', modid: 10, cmdid: 1, ip: '10.0.0.1', port: 9000, weight: 2, version: 4 });
+    assert.deepEqual(updated, { action: 'update', modid: 10, cmdid: 1, ip: '10.0.0.1', port: 9000, weight: 2, version: 4, note });
     const listed = jsonOutput(await lars(['route', 'list', '10', '1', '--store', store, '--json'])) as { version: number; routes: unknown[] };
     assert.equal(listed.version, 4);
     assert.deepEqual(
@@ -91,6 +93,15 @@ describe('lars module / route / db against a SQLite store', () => {
     assert.deepEqual(await listed(), ['30', '1', '0', 'default', 'sticky']);
     const human = await lars(['module', 'update', '30', '1', '--strategy', 'lars', '--store', store]);
     assert.equal(human.stdout, `updated module 30:1 (route version ${added.version + 3})\n`);
+    // A weight other than 0 on a lars route is said to do nothing; on a weighted strategy nothing is said.
+    const ignored = await lars(['route', 'add', '30', '1', '10.3.0.1', '80', '--weight', '5', '--store', store]);
+    assert.equal(ignored.code, 0, ignored.stderr);
+    assert.equal(ignored.stderr, 'note: module 30:1 runs the lars strategy, which honours weight 0 (drain) only: lars module update 30 1 --strategy weighted_round_robin (or another weighted one) to use it\n');
+    const drained = await lars(['route', 'update', '30', '1', '10.3.0.1', '80', '--weight', '0', '--store', store]);
+    assert.equal(drained.stderr, '', 'weight 0 drains under every strategy');
+    jsonOutput(await lars(['module', 'update', '30', '1', '--strategy', 'weighted_round_robin', '--store', store, '--json']));
+    const honoured = await lars(['route', 'update', '30', '1', '10.3.0.1', '80', '--weight', '5', '--store', store]);
+    assert.equal(honoured.stderr, '');
     jsonOutput(await lars(['module', 'del', '30', '1', '--store', store, '--json']));
   });
 

@@ -202,7 +202,10 @@ if (!existsSync(CHROMIUM)) {
       await edit('PATCH', '/api/v1/modules/42/7', () => page.locator('.module-info button[type=submit]').click());
       await moduleInfo.getByText(`Strategy: ${pushed ?? 'agent default'}`).waitFor();
       await expectPush(beforeStrategy, pushedHosts, pushed);
+      // Weighted strategies need no word on weights; the agents' default (lars unless configured) gets one.
+      if (pushed !== null) assert.equal(await page.locator('#weight-hint').isHidden(), true);
     }
+    await page.locator('#weight-hint', { hasText: "lars, the default, honours only weight 0 (drain)" }).waitFor({ timeout: UI_TIMEOUT_MS });
 
     const beforeDelete = agent.frames.length;
     await hostRow.getByRole('button', { name: 'Delete' }).click();
@@ -264,8 +267,11 @@ if (!existsSync(CHROMIUM)) {
     assert.deepEqual(lines.map((l) => l.host).sort(), ['10.5.0.1:5000', '10.5.0.2:5000']);
     assert.ok(lines.every((l) => l.points >= 25), `points per line: ${JSON.stringify(lines)}`);
     assert.equal(await page.locator('#chart-err path.series-line').count(), 2, 'both charts draw the same hosts');
-    assert.match(await page.locator('#hosts-table tr[data-host="10.5.0.2:5000"]').innerText(), /Down/);
-    assert.match(await page.locator('#callers-table').innerText(), /10\.9\.9\.9[\s\S]*overloaded/);
+    assert.match(await page.locator('#hosts-table tr[data-host="10.5.0.2:5000"]').innerText(), /Overloaded/);
+    assert.match(await page.locator('#callers-table').innerText(), /10\.9\.9\.9[\s\S]*Overloaded/);
+    // The charts say their window; the tables say theirs is the latest report.
+    assert.equal(await page.locator('#chart-succ h3').innerText(), 'Successful calls per 1 min, summed over callers');
+    assert.match((await page.locator('#hosts-table thead').textContent()) ?? '', /Latest report: ok \/ err/);
     await page.screenshot({ path: join(SCREENSHOTS, 'route-charts.png'), fullPage: true });
 
     const dayAnswer = page.waitForResponse((r) => r.url().includes('/series?range=day') && r.status() === 200);

@@ -125,13 +125,17 @@ describe('lars reporter and lars status (SQLite file)', () => {
       );
       t.diagnostic(`report visible in lars status --json ${Date.now() - sentAt} ms after sending (includes starting lars status)`);
       assert.deepEqual(doc.status, [
-        { modid: 77, cmdid: 1, ip: '10.0.0.2', port: 9090, caller: '10.1.1.1', succ: 7, err: 0, overload: false, reportedAt: ts },
-        { modid: 77, cmdid: 1, ip: '192.168.0.1', port: 8080, caller: '10.1.1.1', succ: 42, err: 3, overload: true, reportedAt: ts },
+        { modid: 77, cmdid: 1, ip: '10.0.0.2', port: 9090, caller: '10.1.1.1', succ: 7, err: 0, overload: false, reportedAt: ts, windowSucc: 7, windowErr: 0 },
+        { modid: 77, cmdid: 1, ip: '192.168.0.1', port: 8080, caller: '10.1.1.1', succ: 42, err: 3, overload: true, reportedAt: ts, windowSucc: 42, windowErr: 3 },
       ]);
       const table = await lars(['status', '--store', store]);
       assert.equal(table.code, 0);
-      assert.match(table.stdout, /^MODID +CMDID +HOST +CALLER +SUCC +ERR +STATE +REPORTED\n/);
-      assert.match(table.stdout, /77 +1 +192\.168\.0\.1:8080 +10\.1\.1\.1 +42 +3 +overload +\d{4}-\d\d-\d\dT/);
+      assert.match(table.stdout, /^SUCC, ERR: calls in the last 5m \(--window\); STATE: the latest report's\nMODID +CMDID +HOST +CALLER +SUCC +ERR +ERR% +STATE +REPORTED\n/);
+      assert.match(table.stdout, /77 +1 +10\.0\.0\.2:9090 +10\.1\.1\.1 +7 +0 +0\.0 +healthy +\d{4}-\d\d-\d\dT/);
+      assert.match(table.stdout, /77 +1 +192\.168\.0\.1:8080 +10\.1\.1\.1 +42 +3 +6\.7 +overloaded +\d{4}-\d\d-\d\dT/);
+      // A window that ends before the report holds none of its calls; the state is still the latest report's.
+      const earlier = await lars(['status', '77', '1', '--window', '5s', '--store', store]);
+      assert.match(earlier.stdout, /192\.168\.0\.1:8080 +10\.1\.1\.1 +0 +0 +- +overloaded /);
       const series = await lars(['status', '77', '1', '--series', '1h', '--store', store, '--json']);
       const points = (JSON.parse(series.stdout) as { points: { ip: string; succ: number }[] }).points;
       assert.deepEqual(points.map((p) => [p.ip, p.succ]), [['10.0.0.2', 7], ['192.168.0.1', 42]]);

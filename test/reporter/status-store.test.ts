@@ -117,6 +117,29 @@ await forEachEngine('call status store', (store) => {
     assert.equal(later.points[0]!.bucket, base + 60);
   });
 
+  test('totals sum each host and caller over the windows in the range, one service or all', async () => {
+    const rows: StatusRow[] = [];
+    for (let i = 1; i <= 6; i++) {
+      rows.push(row({ modid: 9, ts: 10_000 + i * 10, succ: i, err: i % 2, caller: ipToUint32('10.9.9.1') }));
+      rows.push(row({ modid: 9, ts: 10_000 + i * 10, succ: 10, err: 0, caller: ipToUint32('10.9.9.2') }));
+    }
+    rows.push(row({ modid: 10, ts: 10_030, succ: 7, err: 7 }));
+    await calls.write(rows);
+    const key = (t: { modid: number; caller: string }) => `${t.modid}/${t.caller}`;
+    const sorted = <T extends { modid: number; caller: string }>(list: T[]) => list.sort((a, b) => key(a).localeCompare(key(b)));
+    // Windows ending in (10_020, 10_050]: i = 3, 4, 5.
+    assert.deepEqual(sorted(await calls.totals({ from: 10_020, to: 10_050, modid: 9, cmdid: 1 })), [
+      { modid: 9, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.9.1', succ: 3 + 4 + 5, err: 2 },
+      { modid: 9, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.9.2', succ: 30, err: 0 },
+    ]);
+    const all = sorted((await calls.totals({ from: 10_000, to: 10_060 })).filter((t) => t.modid === 9 || t.modid === 10));
+    assert.deepEqual(all.map((t) => [t.modid, t.caller, t.succ, t.err]), [
+      [10, '10.9.9.9', 7, 7],
+      [9, '10.9.9.1', 21, 3],
+      [9, '10.9.9.2', 60, 0],
+    ]);
+  });
+
   test('a batch larger than one statement is written whole', async () => {
     const rows: StatusRow[] = [];
     for (let port = 1; port <= 2500; port++) rows.push(row({ modid: 5, port, ts: 5000, succ: port }));

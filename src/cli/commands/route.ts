@@ -7,6 +7,7 @@
  * web console refuse exactly the same input.
  */
 import { CommandError, UsageError, ageText, parseCommand, printJson, printTable } from '../args.js';
+import { honoursWeights, isStrategyName } from '../../balancer/types.js';
 import { NotFoundError } from '../../store/errors.js';
 import { RouteAdmin } from '../../store/route-admin.js';
 import { DEFAULT_WEIGHT } from '../../store/validate.js';
@@ -28,23 +29,38 @@ async function edit(argv: string[], action: EditAction): Promise<number> {
   if (action === 'update' && values.weight === undefined) throw new UsageError(`update needs --weight W: ${FORMS}`);
   if (action === 'del' && values.weight !== undefined) throw new UsageError(`del takes no --weight: ${FORMS}`);
   const weight = values.weight === undefined ? undefined : integerArg('--weight', values.weight);
-  const version = await withStore(values, 'write', (store) => {
+  const { version, strategy } = await withStore(values, 'write', async (store) => {
     const admin = new RouteAdmin(store);
-    if (action === 'add') {
-      return admin.addHost({ ...host, weight }, cliActor()).catch((err: unknown) => {
-        if (!(err instanceof NotFoundError)) throw err;
-        throw new CommandError(`${err.message}; add it first: lars module add ${host.modid} ${host.cmdid}`);
-      });
-    }
-    if (action === 'update') return admin.updateHost({ ...host, weight: weight! }, cliActor());
-    return admin.delHost(host, cliActor());
+    const edited = async (): Promise<number> => {
+      if (action === 'add') {
+        return admin.addHost({ ...host, weight }, cliActor()).catch((err: unknown) => {
+          if (!(err instanceof NotFoundError)) throw err;
+          throw new CommandError(`${err.message}; add it first: lars module add ${host.modid} ${host.cmdid}`);
+        });
+      }
+      if (action === 'update') return admin.updateHost({ ...host, weight: weight! }, cliActor());
+      return admin.delHost(host, cliActor());
+    };
+    const version = await edited();
+    return { version, strategy: (await admin.findModule(host.modid, host.cmdid))?.strategy ?? null };
   });
+  const note = weight === undefined || weight === 0 ? undefined : weightNote(host, strategy);
   if (values.json) {
-    printJson({ action, ...host, ...(action === 'del' ? {} : { weight: weight ?? DEFAULT_WEIGHT }), version });
+    printJson({ action, ...host, ...(action === 'del' ? {} : { weight: weight ?? DEFAULT_WEIGHT }), version, ...(note === undefined ? {} : { note }) });
   } else {
     process.stdout.write(`${EDITED[action]} host ${host.ip}:${host.port} of module ${host.modid}:${host.cmdid} (route version ${version})\n`);
   }
+  if (note !== undefined && !values.json) process.stderr.write(`note: ${note}\n`);
   return 0;
+}
+
+/** Said when a weight above 0 goes to a route whose strategy ignores it (lars), or may (the agents' default). */
+function weightNote(route: { modid: number; cmdid: number }, strategy: string | null): string | undefined {
+  const name = `module ${route.modid}:${route.cmdid}`;
+  const use = `lars module update ${route.modid} ${route.cmdid} --strategy weighted_round_robin (or another weighted one) to use it`;
+  if (strategy === null) return `${name} names no strategy, so each agent runs its [loadbalance] strategy; lars, the default, honours weight 0 (drain) only: ${use}`;
+  if (isStrategyName(strategy) && !honoursWeights(strategy)) return `${name} runs the lars strategy, which honours weight 0 (drain) only: ${use}`;
+  return undefined;
 }
 
 async function list(argv: string[]): Promise<number> {

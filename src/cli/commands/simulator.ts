@@ -6,7 +6,7 @@
  * always for the hosts named by --fail. Prints each host's successes, errors
  * and the calls it got while overloaded (probes); with our agent it also
  * follows each host's balancer state (extension message 100) and prints
- * every idle <-> overloaded transition as it happens.
+ * every healthy <-> overloaded transition as it happens.
  */
 import type { RouteStatusHost } from '../../protocol/route-status.js';
 import { LarsTimeoutError, type LarsClient } from '../../client/lars-client.js';
@@ -14,6 +14,7 @@ import { isIPv4 } from '../../protocol/ip.js';
 import { RetCode } from '../../protocol/retcode.js';
 import { parseCommand, parseIntArg, printJson, printTable, UsageError } from '../args.js';
 import { bar } from '../charts.js';
+import { hostStateName, type HostStateName } from '../host-state.js';
 import { ask, clientFromFlags, CLIENT_TOOL_OPTIONS, routeArgs } from './gethost.js';
 
 const FORM = 'lars simulator MODID CMDID [ERR_RATE_0_10] [QUERIES] [--fail IP:PORT ...] [--rate CALLS_PER_S]';
@@ -26,17 +27,17 @@ interface HostTally {
   err: number;
   /** Calls it got while the agent had it overloaded. */
   probes: number;
-  /** Times it went idle -> overloaded, and back. */
+  /** Times it went healthy -> overloaded, and back. */
   overloads: number;
   recoveries: number;
-  state: 'idle' | 'overloaded' | 'unknown';
+  state: HostStateName | 'unknown';
 }
 
 interface Transition {
   call: number;
   atMs: number;
   host: string;
-  to: 'idle' | 'overloaded';
+  to: HostStateName;
 }
 
 function failHosts(values: string[] | undefined): Set<string> {
@@ -116,14 +117,14 @@ export async function run(argv: string[]): Promise<number> {
           t = { host, succ: 0, err: 0, probes: 0, overloads: 0, recoveries: 0, state: 'unknown' };
           tallies.set(host, t);
         }
-        const now = state.overloaded ? 'overloaded' : 'idle';
+        const now = hostStateName(state.overloaded);
         if (t.state !== 'unknown' && t.state !== now) {
           if (now === 'overloaded') t.overloads++;
           else t.recoveries++;
           const transition = { call, atMs: Math.round(performance.now() - started), host, to: now } as const;
           transitions.push(transition);
           if (!values.json) {
-            const from = now === 'overloaded' ? 'idle' : 'overloaded';
+            const from = hostStateName(now !== 'overloaded');
             process.stdout.write(`call ${call} (${(transition.atMs / 1000).toFixed(1)} s): ${host} ${from} -> ${now}\n`);
           }
         }

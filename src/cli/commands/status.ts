@@ -1,26 +1,44 @@
 /**
- * lars status [MODID CMDID] [--json]              latest call status per host and caller
+ * lars status [MODID CMDID] [--window DURATION] [--json]
+ *     per host and caller: the calls of the last DURATION (default 5m) and
+ *     the state of the latest report (docs/reporter.md, "Reading the status")
  * lars status MODID CMDID --series DURATION [--json]
  *     success and error counts per host over the last DURATION (e.g. 30m, 6h,
  *     7d), in 1-minute, 5-minute or 1-hour buckets depending on the range.
  */
 import { UsageError, parseCommand, printJson, printTable } from '../args.js';
 import { sparkline } from '../charts.js';
-import { CallStatus, type HostStatus, type SeriesResult } from '../../store/status.js';
+import { hostStateName } from '../host-state.js';
+import { CallStatus, type CallTotals, type HostStatus, type SeriesResult } from '../../store/status.js';
 import { STORE_OPTIONS, integerArg, withStore } from './db.js';
 
-const FORMS = 'lars status [MODID CMDID] [--json] | lars status MODID CMDID --series DURATION [--json]';
+const FORMS = 'lars status [MODID CMDID] [--window DURATION] [--json] | lars status MODID CMDID --series DURATION [--json]';
 
-const OPTIONS = { ...STORE_OPTIONS, series: { type: 'string' } } as const;
+const OPTIONS = { ...STORE_OPTIONS, series: { type: 'string' }, window: { type: 'string' } } as const;
+
+/** lars status without --window: several report intervals, and still "now". */
+const DEFAULT_WINDOW = '5m';
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 
 /** "90s", "30m", "6h", "7d" -> seconds. */
-function parseDuration(text: string): number {
+function parseDuration(flag: string, text: string): number {
   const match = /^(\d+)([smhd])$/.exec(text.trim());
   const seconds = match ? Number(match[1]) * UNIT_SECONDS[match[2]!]! : 0;
-  if (seconds < 1) throw new UsageError(`--series takes a duration like 30m, 6h or 7d, got ${JSON.stringify(text)}`);
+  if (seconds < 1) throw new UsageError(`${flag} takes a duration like 30m, 6h or 7d, got ${JSON.stringify(text)}`);
   return seconds;
+}
+
+/** A latest report with the calls of the window beside it (0 where the window holds none). */
+interface StatusRow extends HostStatus {
+  windowSucc: number;
+  windowErr: number;
+}
+
+function withTotals(latest: HostStatus[], totals: CallTotals[]): StatusRow[] {
+  const key = (r: CallTotals) => `${r.modid}/${r.cmdid}/${r.ip}/${r.port}/${r.caller}`;
+  const sums = new Map(totals.map((t) => [key(t), t]));
+  return latest.map((r) => ({ ...r, windowSucc: sums.get(key(r))?.succ ?? 0, windowErr: sums.get(key(r))?.err ?? 0 }));
 }
 
 /** Unix seconds as UTC, to the second. */
@@ -29,10 +47,21 @@ function formatTime(seconds: number): string {
 }
 
 /** where: the store read, named when there is nothing to show (an empty store reads as lost data). */
-function printStatus(rows: HostStatus[], where: string): void {
+function printStatus(rows: StatusRow[], window: string, where: string): void {
+  if (rows.length > 0) process.stdout.write(`SUCC, ERR: calls in the last ${window} (--window); STATE: the latest report's\n`);
   printTable(
-    ['MODID', 'CMDID', 'HOST', 'CALLER', 'SUCC', 'ERR', 'STATE', 'REPORTED'],
-    rows.map((r) => [r.modid, r.cmdid, `${r.ip}:${r.port}`, r.caller, r.succ, r.err, r.overload ? 'overload' : 'ok', formatTime(r.reportedAt)]),
+    ['MODID', 'CMDID', 'HOST', 'CALLER', 'SUCC', 'ERR', 'ERR%', 'STATE', 'REPORTED'],
+    rows.map((r) => [
+      r.modid,
+      r.cmdid,
+      `${r.ip}:${r.port}`,
+      r.caller,
+      r.windowSucc,
+      r.windowErr,
+      r.windowSucc + r.windowErr === 0 ? '-' : ((100 * r.windowErr) / (r.windowSucc + r.windowErr)).toFixed(1),
+      hostStateName(r.overload),
+      formatTime(r.reportedAt),
+    ]),
     `(no status reported in ${where})`,
   );
 }
@@ -84,15 +113,22 @@ export async function run(argv: string[]): Promise<number> {
   const service = positionals.length === 2 ? { modid: integerArg('MODID', positionals[0]), cmdid: integerArg('CMDID', positionals[1]) } : undefined;
   if (values.series !== undefined) {
     if (!service) throw new UsageError(`--series needs MODID CMDID: ${FORMS}`);
+    if (values.window !== undefined) throw new UsageError(`--window is for the table; --series takes its own range: ${FORMS}`);
     const to = Math.floor(Date.now() / 1000);
-    const from = to - parseDuration(values.series);
+    const from = to - parseDuration('--series', values.series);
     const series = await withStore(values, 'read', (store) => new CallStatus(store).series({ ...service, from, to }));
     if (values.json) printJson({ ...service, from, to, ...series });
     else printSeries(series, from, to);
     return 0;
   }
-  const { status, where } = await withStore(values, 'read', async (store) => ({ status: await new CallStatus(store).list(service), where: store.describe() }));
-  if (values.json) printJson({ status });
-  else printStatus(status, where);
+  const window = values.window ?? DEFAULT_WINDOW;
+  const to = Math.floor(Date.now() / 1000);
+  const from = to - parseDuration('--window', window);
+  const { status, where } = await withStore(values, 'read', async (store) => {
+    const calls = new CallStatus(store);
+    return { status: withTotals(await calls.list(service), await calls.totals({ from, to, ...service })), where: store.describe() };
+  });
+  if (values.json) printJson({ from, to, status });
+  else printStatus(status, window, where);
   return 0;
 }

@@ -79,7 +79,17 @@ export function timeCell(unixSeconds, now) {
   return h('time', { datetime: new Date(unixSeconds * 1000).toISOString(), title: fmtTime(unixSeconds) }, fmtAgo(unixSeconds, now));
 }
 
-export const HEALTH_LABELS = { ok: 'Healthy', degraded: 'Degraded', down: 'Down', stale: 'Stale', none: 'No reports' };
+// One vocabulary (docs/console.md, "States"): an agent reports a host healthy or
+// overloaded; a host or a route is Overloaded when every report says so.
+export const HEALTH_LABELS = { ok: 'Healthy', degraded: 'Degraded', down: 'Overloaded', stale: 'Stale', none: 'No reports' };
+
+/** One caller's judgement of a host, in the same words. @param {boolean} overload */
+export function callerStateBadge(overload) {
+  return overload ? h('span', { class: 'badge health-down' }, 'Overloaded') : h('span', { class: 'badge health-ok' }, 'Healthy');
+}
+
+/** Counts from the latest reports cover one report interval of each agent, not the chart's buckets: the heading says so. */
+export const LATEST_CALLS_HEADING = 'Latest report: ok / err';
 
 /** @param {string} state */
 export function healthBadge(state) {

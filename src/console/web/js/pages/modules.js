@@ -1,7 +1,7 @@
 // Every module (modid:cmdid) with its description, strategy, host count and
 // health from the latest call status; search, filter by health, add a module.
 import { get, post } from '../api.js';
-import { errorShare, fmtNumber, h, HEALTH_LABELS, healthBadge, replace, timeCell } from '../dom.js';
+import { errorShare, fmtNumber, h, HEALTH_LABELS, healthBadge, LATEST_CALLS_HEADING, replace, timeCell } from '../dom.js';
 import { strategyLabel, strategySelect } from '../strategy.js';
 import { field, messageLine, poll, segmented, showFormError } from '../ui.js';
 
@@ -161,7 +161,7 @@ export function modulesPage(root, ctx) {
       h(
         'table',
         { class: 'table', id: 'modules-table' },
-        h('thead', null, h('tr', null, h('th', null, 'Module'), h('th', null, 'Description'), h('th', null, 'Strategy'), h('th', { class: 'num' }, 'Hosts'), h('th', null, 'Health'), h('th', { class: 'num' }, 'Calls ok / err'), h('th', null, 'Last report'))),
+        h('thead', null, h('tr', null, h('th', null, 'Module'), h('th', null, 'Description'), h('th', null, 'Strategy'), h('th', { class: 'num' }, 'Hosts'), h('th', null, 'Health'), h('th', { class: 'num' }, LATEST_CALLS_HEADING), h('th', null, 'Last report'))),
         tbody,
       ),
     ),

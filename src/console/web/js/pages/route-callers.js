@@ -1,6 +1,6 @@
 // The "Latest status by caller" card of a route: per host, what each agent
 // last reported, including hosts that left the route but still have reports.
-import { fmtNumber, fmtTime, h, replace, timeCell } from '../dom.js';
+import { callerStateBadge, fmtNumber, fmtTime, h, replace, timeCell } from '../dom.js';
 import { card } from '../ui.js';
 import { hostName } from './route-charts.js';
 
@@ -12,7 +12,7 @@ export function routeCallers() {
     h(
       'table',
       { class: 'table', id: 'callers-table' },
-      h('thead', null, h('tr', null, h('th', null, 'Host'), h('th', null, 'Caller (agent host)'), h('th', { class: 'num' }, 'Successes'), h('th', { class: 'num' }, 'Errors'), h('th', null, 'State'), h('th', null, 'Reported'))),
+      h('thead', null, h('tr', null, h('th', null, 'Host'), h('th', null, 'Caller (agent host)'), h('th', { class: 'num' }, 'Latest report: ok'), h('th', { class: 'num' }, 'err'), h('th', null, 'State'), h('th', null, 'Reported'))),
       body,
     ),
   );
@@ -28,7 +28,7 @@ export function routeCallers() {
           h('td', { class: 'mono' }, c.caller),
           h('td', { class: 'num' }, fmtNumber(c.succ)),
           h('td', { class: 'num' }, h('span', { class: c.err > 0 ? 'err-text' : '' }, fmtNumber(c.err))),
-          h('td', null, c.overload ? h('span', { class: 'badge health-down' }, 'overloaded') : h('span', { class: 'badge health-ok' }, 'idle')),
+          h('td', null, callerStateBadge(c.overload)),
           h('td', null, h('span', { title: fmtTime(c.reportedAt) }, timeCell(c.reportedAt, status.now))),
         ),
       ),

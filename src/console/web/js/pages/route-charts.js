@@ -55,8 +55,10 @@ export function shapeSeries(series, routeHosts) {
 export function routeCharts(seriesPath, options) {
   const legend = h('div', { class: 'legend' });
   const note = h('span', { class: 'muted small' });
-  const succBox = h('div', { class: 'chart-box', id: 'chart-succ' }, h('h3', null, 'Successful calls'));
-  const errBox = h('div', { class: 'chart-box', id: 'chart-err' }, h('h3', null, 'Failed calls'));
+  const succTitle = h('h3', null, 'Successful calls');
+  const errTitle = h('h3', null, 'Failed calls');
+  const succBox = h('div', { class: 'chart-box', id: 'chart-succ' }, succTitle);
+  const errBox = h('div', { class: 'chart-box', id: 'chart-err' }, errTitle);
   const succChart = lineChart(succBox, 'Successful calls per host');
   const errChart = lineChart(errBox, 'Failed calls per host');
 
@@ -75,6 +77,9 @@ export function routeCharts(seriesPath, options) {
     errChart.update(data('err'));
     replace(legend, hosts.map((n) => h('span', { class: 'legend-item' }, swatch(options.colorOf(n)), n)));
     const size = bucketSeconds >= 3600 ? `${bucketSeconds / 3600} h` : `${bucketSeconds / 60} min`;
+    // Say the window on the chart itself: the tables beside it show one report interval.
+    succTitle.textContent = `Successful calls per ${size}, summed over callers`;
+    errTitle.textContent = `Failed calls per ${size}, summed over callers`;
     note.textContent = `${size} buckets · updated ${new Date().toLocaleTimeString()}`;
   };
 

@@ -2,7 +2,7 @@
 // counts; admins add a host, edit a weight and delete a host inline.
 import { del, patch, post } from '../api.js';
 import { swatch } from '../chart.js';
-import { errorShare, fmtNumber, h, healthBadge, replace, timeCell } from '../dom.js';
+import { errorShare, fmtNumber, h, healthBadge, LATEST_CALLS_HEADING, replace, timeCell } from '../dom.js';
 import { card, confirmButton, field, messageLine, showFormError } from '../ui.js';
 import { toInt } from './modules.js';
 import { hostName } from './route-charts.js';
@@ -76,7 +76,7 @@ function addHostForm(options) {
  */
 export function routeHosts(options) {
   const { base, isAdmin } = options;
-  const headCells = ['Host', 'Weight', 'Health', 'Calls ok / err', 'Last report', ...(isAdmin ? [''] : [])];
+  const headCells = ['Host', 'Weight', 'Health', LATEST_CALLS_HEADING, 'Last report', ...(isAdmin ? [''] : [])];
   const versionSlot = h('span', { class: 'pill' });
   const body = h('tbody');
   const addSlot = h('div');
@@ -148,6 +148,8 @@ export function routeHosts(options) {
   };
 
   replace(body, h('tr', null, h('td', { colspan: headCells.length, class: 'empty' }, 'Loading…')));
+  // Lars's strategy keeps every host with weight > 0 alike (docs/balancer.md): say so where weights are edited.
+  const weightHint = h('p', { class: 'muted small', id: 'weight-hint', hidden: true });
   const el = card(
     'Hosts',
     [versionSlot],
@@ -157,6 +159,7 @@ export function routeHosts(options) {
       h('thead', null, h('tr', null, headCells.map((c, i) => h('th', { class: i === 1 || i === 3 ? 'num' : '' }, c)))),
       body,
     ),
+    weightHint,
     addSlot,
   );
 
@@ -168,6 +171,12 @@ export function routeHosts(options) {
       hosts = route.hosts;
       status = nextStatus;
       versionSlot.textContent = `route version ${route.version}`;
+      const strategy = route.module.strategy;
+      weightHint.hidden = strategy !== null && strategy !== 'lars';
+      weightHint.textContent =
+        strategy === null
+          ? 'Weights: this route runs each agent\'s own strategy; lars, the default, honours only weight 0 (drain). Pick a weighted strategy in the module\'s settings to give hosts shares.'
+          : 'Weights: the lars strategy honours only weight 0 (drain). Pick a weighted strategy in the module\'s settings to give hosts shares.';
       draw();
     },
   };
