@@ -47,21 +47,40 @@ function failedField(failure: SchemaFailure): string {
   return path.join('.');
 }
 
+/** The value a failure is about, looked up by its path in the part of the request that failed (body, params, query). */
+function failedValue(failure: SchemaFailure, input: unknown): unknown {
+  let value = input;
+  for (const step of failure.instancePath.split('/').filter(Boolean)) value = (value as Record<string, unknown> | undefined)?.[step];
+  return value;
+}
+
+/** What an IPv4 field got wrong: nothing typed, a port typed along, or something else. */
+function ipv4Requirement(value: unknown): string {
+  if (value === '') return 'is required: a dotted IPv4 address such as 10.0.0.1';
+  const withPort = typeof value === 'string' ? /^(\d{1,3}(?:\.\d{1,3}){3}):(\d+)$/.exec(value.trim()) : null;
+  if (withPort) return `takes the address only (${withPort[1]}): the port (${withPort[2]}) goes in its own field`;
+  return `must be a dotted IPv4 address such as 10.0.0.1${typeof value === 'string' ? `, got ${JSON.stringify(value)}` : ''}`;
+}
+
 /** What a failed keyword asks for, in words; ajv's own message otherwise. */
-function requirement(failure: SchemaFailure): string {
+function requirement(failure: SchemaFailure, value: unknown): string {
   const { keyword, params } = failure;
   if (keyword === 'type') return `must be ${params.type === 'integer' || params.type === 'object' ? 'an' : 'a'} ${String(params.type)}`;
-  if (keyword === 'format' && params.format === 'ipv4') return 'must be a dotted IPv4 address';
+  if (keyword === 'format' && params.format === 'ipv4') return ipv4Requirement(value);
   if (keyword === 'enum' && Array.isArray(params.allowedValues)) return `must be one of ${params.allowedValues.map(String).join(', ')}`;
+  if (keyword === 'minLength') return params.limit === 1 ? 'is required' : `must be at least ${String(params.limit)} characters`;
+  if (keyword === 'maxLength') return `must be at most ${String(params.limit)} characters`;
+  if (keyword === 'minimum') return `must be at least ${String(params.limit)}`;
+  if (keyword === 'maximum') return `must be at most ${String(params.limit)}`;
   return failure.message ?? 'is invalid';
 }
 
-function validationResponse(failure: SchemaFailure, part: string | undefined): ErrorResponse {
+function validationResponse(failure: SchemaFailure, part: string | undefined, input: unknown): ErrorResponse {
   const field = failedField(failure);
   let message: string;
   if (failure.keyword === 'additionalProperties') message = `${field} is not a known field`;
   else if (failure.keyword === 'required') message = `${field} is required`;
-  else message = `${field || part || 'request'} ${requirement(failure)}`;
+  else message = `${field || part || 'request'} ${requirement(failure, failedValue(failure, input))}`;
   return { status: 400, body: field ? { error: message, field } : { error: message }, headers: {}, unexpected: false };
 }
 
@@ -88,8 +107,11 @@ export function isStoreUnavailable(err: unknown): boolean {
   return typeof e?.message === 'string' && (PG_CONNECTION_MESSAGES.test(e.message) || /driver has already been destroyed/.test(e.message));
 }
 
-/** The response for any error a route or hook threw. */
-export function errorResponse(err: unknown): ErrorResponse {
+/**
+ * The response for any error a route or hook threw. request: the parts a
+ * schema checked, so a message can say what was typed.
+ */
+export function errorResponse(err: unknown, request: { body?: unknown; params?: unknown; query?: unknown } = {}): ErrorResponse {
   const plain = (status: number, error: string, headers: Record<string, string> = {}): ErrorResponse => ({
     status,
     body: { error },
@@ -97,7 +119,11 @@ export function errorResponse(err: unknown): ErrorResponse {
     unexpected: false,
   });
   const e = err as { validation?: SchemaFailure[]; validationContext?: string; statusCode?: unknown; message?: string };
-  if (Array.isArray(e?.validation) && e.validation.length > 0) return validationResponse(e.validation[0]!, e.validationContext);
+  if (Array.isArray(e?.validation) && e.validation.length > 0) {
+    const part = e.validationContext;
+    const input = part === 'body' ? request.body : part === 'params' ? request.params : part === 'querystring' ? request.query : undefined;
+    return validationResponse(e.validation[0]!, part, input);
+  }
   if (err instanceof HttpError) return plain(err.statusCode, err.message, err.headers);
   if (err instanceof ValidationError) return { status: 400, body: { error: err.message, field: err.field }, headers: {}, unexpected: false };
   if (err instanceof NotFoundError) return plain(404, err.message);

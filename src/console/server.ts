@@ -139,14 +139,17 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   addSecurityHeaders(app, ctx.secureCookies);
   addRequestLog(app, logger, ctx.metrics);
   app.setErrorHandler((err, request, reply) => {
-    const response = errorResponse(err);
+    const response = errorResponse(err, request);
     if (response.unexpected) logger.error('request_failed', { method: request.method, path: request.url.split('?', 1)[0], error: err, stack: (err as Error).stack });
     else if (response.status === 503) logger.warn('store_unavailable', { path: request.url.split('?', 1)[0], error: response.body.error });
     return reply.code(response.status).headers(response.headers).send(response.body);
   });
+  const pageNotFound = registerStaticRoutes(app, options.assetsDir ?? DEFAULT_ASSETS_DIR);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?', 1)[0]!;
     if (path.startsWith('/api/')) return reply.code(404).send({ error: `no such endpoint: ${request.method} ${path} (see /api/v1/openapi.json)` });
+    // A person following a link gets the app's page for it; anything else a plain 404.
+    if (request.method === 'GET' && /\btext\/html\b/.test(request.headers.accept ?? '')) return pageNotFound(reply);
     return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
   });
 
@@ -158,7 +161,6 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   registerChangeRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
   registerMetaRoutes(app, ctx, catalog);
-  registerStaticRoutes(app, options.assetsDir ?? DEFAULT_ASSETS_DIR);
 
   await app.listen({ host, port });
   const address = app.server.address() as AddressInfo;

@@ -21,6 +21,9 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
+/** The front end's files, by path below it. */
+export const ASSET_ROUTE = '/assets/*';
+
 /** The paths the browser app draws; anything else outside /api and /assets is a 404. */
 export const PAGE_PATHS = ['/', '/login', '/modules', '/modules/:modid/:cmdid', '/changes', '/tokens'];
 
@@ -65,14 +68,19 @@ function send(request: FastifyRequest, reply: FastifyReply, asset: Asset) {
 
 const hidden = { hide: true, response: { 200: { type: 'string' } } };
 
-export function registerStaticRoutes(app: FastifyInstance, dir: string): void {
+/**
+ * Registers the pages and /assets/*; returns what answers any other path a
+ * browser asks for: the app (status 404), which draws its own "no such page"
+ * with the navigation around it instead of a bare "not found".
+ */
+export function registerStaticRoutes(app: FastifyInstance, dir: string): (reply: FastifyReply) => FastifyReply {
   const assets = loadAssets(dir);
   const index = assets.get('/index.html')!;
   for (const path of PAGE_PATHS) {
     app.get(path, { config: { access: 'public' }, schema: hidden }, (request, reply) => send(request, reply, index));
   }
   app.get<{ Params: { '*': string } }>(
-    '/assets/*',
+    ASSET_ROUTE,
     { config: { access: 'public' }, schema: { ...hidden, params: { type: 'object', properties: { '*': { type: 'string', maxLength: 200 } } } } },
     (request, reply) => {
       const asset = assets.get('/' + request.params['*']);
@@ -80,4 +88,5 @@ export function registerStaticRoutes(app: FastifyInstance, dir: string): void {
       return send(request, reply, asset);
     },
   );
+  return (reply) => reply.code(404).header('cache-control', 'no-cache').type(index.type).send(index.body);
 }

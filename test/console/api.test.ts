@@ -110,6 +110,18 @@ await forEachEngine('console REST API', (store) => {
       assert.equal(answer.body.field, field, `${method} ${path}: ${answer.body.error}`);
       assert.match(answer.body.error, new RegExp(`^${field}\\b`));
     }
+    // The message says what to type, in words, not the schema's.
+    const worded: [string, string, unknown, string][] = [
+      ['POST', '/api/v1/modules/1/1/hosts', { ip: '', port: 80 }, 'ip is required: a dotted IPv4 address such as 10.0.0.1'],
+      ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.1:80', port: 80 }, 'ip takes the address only (10.0.0.1): the port (80) goes in its own field'],
+      ['POST', '/api/v1/modules/1/1/hosts', { ip: 'ten', port: 80 }, 'ip must be a dotted IPv4 address such as 10.0.0.1, got "ten"'],
+      ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 0 }, 'port must be at least 1'],
+      ['POST', '/api/v1/modules/1/1/hosts', { ip: '10.0.0.9', port: 80, weight: 1001 }, 'weight must be at most 1000'],
+      ['POST', '/api/v1/modules', { modid: 3, cmdid: 1, description: 'd'.repeat(256) }, 'description must be at most 255 characters'],
+      ['POST', '/api/v1/tokens', { name: '' }, 'name is required'],
+      ['DELETE', '/api/v1/modules/1/1/hosts/10.0.0/80', undefined, 'ip must be a dotted IPv4 address such as 10.0.0.1, got "10.0.0"'],
+    ];
+    for (const [method, path, body, message] of worded) assert.equal((await asAdmin.request(method, path, { body })).body.error, message, `${method} ${path}`);
     const badName = await asAdmin.request('POST', '/api/v1/modules', { body: { modid: 3, cmdid: 1, strategy: 'random' } });
     assert.equal(badName.body.error, `strategy must be one of ${[...STRATEGY_NAMES, 'default', 'null'].join(', ')}`);
     const broken = await asAdmin.request('POST', '/api/v1/modules', { rawBody: '{"modid": 1,' });
@@ -284,6 +296,8 @@ await forEachEngine('console REST API', (store) => {
     const missing = await client.request('POST', '/api/v1/session', { body: { username: ADMIN.name }, auth: { kind: 'none' } });
     assert.equal(missing.status, 400);
     assert.equal(missing.body.field, 'password');
+    const empty = await client.request('POST', '/api/v1/session', { body: { username: '', password: 'x' }, auth: { kind: 'none' } });
+    assert.deepEqual(empty.body, { error: 'username is required', field: 'username' });
 
     const ok = await client.login(ADMIN);
     assert.equal(ok.status, 200);
@@ -355,6 +369,33 @@ await forEachEngine('console REST API', (store) => {
     assert.ok(addHost.responses['201'] && addHost.responses['400'] && addHost.responses['403']);
     assert.deepEqual(doc.paths['/api/v1/session'].post.security, []);
     assert.equal(doc.paths['/modules'], undefined, 'pages are not API');
+  });
+
+  test("a browser asking for a path that is no page gets the app with status 404; the front end's files log at debug, API calls at info", async () => {
+    const logs = captureLogs('info');
+    const quiet = await startConsole({ store, port: 0 });
+    try {
+      const client = new ApiClient(quiet.url);
+      const html = 'text/html,application/xhtml+xml;q=0.9';
+      const users = await client.request('GET', '/users', { auth: { kind: 'none' }, headers: { accept: html } });
+      assert.equal(users.status, 404);
+      assert.match(users.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(users.body, /<script type="module" src="\/assets\/js\/app.js">/, 'the app draws "No such page" in its navigation');
+      const plain = await client.request('GET', '/users', { auth: { kind: 'none' } });
+      assert.equal(plain.status, 404);
+      assert.equal(plain.body, 'not found\n', 'a script gets a plain 404');
+      const before = logs.lines.length;
+      for (const path of ['/modules', '/assets/js/app.js', '/assets/app.css']) assert.equal((await client.request('GET', path, { auth: { kind: 'none' } })).status, 200);
+      assert.equal((await client.login(ADMIN)).status, 200);
+      assert.equal((await client.request('GET', '/assets/nope.js', { auth: { kind: 'none' } })).status, 404);
+      const logged = logs.lines.slice(before).join('\n');
+      assert.doesNotMatch(logged, /path=\/modules |path=\/assets\/js\/app\.js|path=\/assets\/app\.css/, 'pages and files served fine stay out of the info log');
+      assert.match(logged, /request method=POST path=\/api\/v1\/session status=200/);
+      assert.match(logged, /request method=GET path=\/assets\/nope\.js status=404/, 'a missing file is still worth a line');
+    } finally {
+      logs.restore();
+      await quiet.close();
+    }
   });
 
   test('failed logins are rate-limited per user and per address (429, Retry-After); passwords are never logged', async () => {

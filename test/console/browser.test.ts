@@ -185,13 +185,23 @@ if (!existsSync(CHROMIUM)) {
     await page.fill('form.add-host input[name=port]', '4200');
     await page.getByRole('button', { name: 'Add host' }).click();
     await page.locator('form.add-host input[name=ip].invalid').waitFor();
-    await page.getByText('ip must be a dotted IPv4 address').waitFor();
+    await page.getByText('ip must be a dotted IPv4 address such as 10.0.0.1, got "10.42.0.300"').waitFor();
+    assert.equal(await page.locator('main > p.message.notice').isHidden(), true, 'the earlier "Added" banner does not stand beside the error');
 
     await hostRow.getByRole('button', { name: 'Edit weight' }).click();
     await hostRow.locator('input[name=weight]').fill('5');
     await edit('PATCH', '/hosts/10.42.0.1/4200', () => hostRow.getByRole('button', { name: 'Save' }).click());
     await waitFor(async () => (await hostRow.locator('td.weight').innerText()).trim() === '5', { timeoutMs: UI_TIMEOUT_MS, message: 'the new weight in the table' });
     await page.screenshot({ path: join(SCREENSHOTS, 'route.png'), fullPage: true });
+
+    // Escape leaves every inline editor, as Cancel does.
+    await moduleInfo.getByRole('button', { name: 'Edit' }).click();
+    await page.locator('.module-info input[name=description]').press('Escape');
+    await moduleInfo.getByRole('button', { name: 'Edit' }).waitFor();
+    assert.equal(await page.locator('.module-info form').count(), 0);
+    await hostRow.getByRole('button', { name: 'Edit weight' }).click();
+    await hostRow.locator('input[name=weight]').press('Escape');
+    await hostRow.getByRole('button', { name: 'Edit weight' }).waitFor();
 
     // A strategy edit alone is pushed with the same hosts; "agent default" pushes Lars's answer again.
     for (const [choice, pushed] of [['consistent_hash', 'consistent_hash'], ['default', null]] as const) {
@@ -222,6 +232,17 @@ if (!existsSync(CHROMIUM)) {
     const newest = await page.locator('#changes-table tbody tr').first().innerText();
     assert.match(newest, new RegExp(`${ADMIN.name}[\\s\\S]*42:7[\\s\\S]*host removed`));
     await page.screenshot({ path: join(SCREENSHOTS, 'changes.png'), fullPage: true });
+
+    // Deleting the module says so on the page it lands on; a path that is no page says what there is.
+    await page.goto(`${server.service.url}modules/42/7`);
+    await page.getByRole('button', { name: 'Delete module' }).click();
+    await edit('DELETE', '/api/v1/modules/42/7', () => page.getByRole('button', { name: 'Confirm: delete module and all hosts' }).click());
+    await page.waitForURL(/\/modules$/);
+    await page.getByText(/^Deleted module 42:7 and its hosts — route version \d+/).waitFor();
+    await page.goto(`${server.service.url}users`);
+    await page.getByRole('heading', { name: 'No such page' }).waitFor();
+    await page.getByText('Users are managed from the command line for now').waitFor();
+    await page.getByRole('button', { name: 'Log out' }).waitFor();
   });
 
   test("a server's registered instance on the route page with its load and heartbeat; drained and undrained there, and dns pushes each", async () => {
@@ -259,6 +280,35 @@ if (!existsSync(CHROMIUM)) {
     }
   });
 
+  test('on a 400 px wide screen the top bar keeps Log out in view, wide tables scroll with their actions reachable, the charts fit their card', async () => {
+    const narrow = await context.newPage();
+    try {
+      await narrow.setViewportSize({ width: 400, height: 800 });
+      narrow.on('pageerror', (err) => pageErrors.push(err.message));
+      await narrow.goto(`${server.service.url}modules/5/1`);
+      await narrow.locator('#hosts-table tr[data-host="10.5.0.2:5000"]').waitFor();
+      await narrow.locator('#chart-succ path.series-line').first().waitFor();
+      await narrow.screenshot({ path: join(SCREENSHOTS, 'narrow-400px.png') });
+      const inView = async (locator: ReturnType<Page['locator']>, what: string) => {
+        const box = await locator.boundingBox();
+        assert.ok(box, `${what} is drawn`);
+        assert.ok(box.x >= 0 && box.x + box.width <= 400 && box.y >= 0 && box.y + box.height <= 800, `${what} within the 400x800 view: ${JSON.stringify(box)}`);
+      };
+      await inView(narrow.getByRole('button', { name: 'Log out' }), 'Log out');
+      const table = narrow.locator('#hosts-table');
+      const sizes = await table.evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth, overflowX: el.ownerDocument.defaultView!.getComputedStyle(el).overflowX }));
+      assert.ok(sizes.scroll > sizes.client && sizes.overflowX === 'auto', `the hosts table scrolls sideways: ${JSON.stringify(sizes)}`);
+      await table.evaluate((el) => el.scrollTo({ left: el.scrollWidth }));
+      await inView(narrow.locator('#hosts-table tr[data-host="10.5.0.2:5000"]').getByRole('button', { name: 'Delete' }), 'a row action scrolled to');
+      const chart = await narrow.locator('#chart-succ').boundingBox();
+      const cardBox = await narrow.locator('section.card', { has: narrow.locator('#chart-succ') }).boundingBox();
+      assert.ok(chart && cardBox && chart.x + chart.width <= cardBox.x + cardBox.width + 0.5, `the chart fits its card: ${JSON.stringify({ chart, cardBox })}`);
+      assert.ok(cardBox!.x + cardBox!.width <= 400.5, 'the card fits the screen');
+    } finally {
+      await narrow.close();
+    }
+  });
+
   test('the charts of a route with call status render and keep their data; a missing module says so', async () => {
     await page.goto(`${server.service.url}modules/5/1`);
     await page.locator('#hosts-table tr[data-host="10.5.0.2:5000"]').waitFor();
@@ -283,9 +333,13 @@ if (!existsSync(CHROMIUM)) {
     await page.getByText('Module 99:99 does not exist').waitFor();
 
     await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.locator('input[name=name].invalid').waitFor();
+    await page.getByText('name is required').waitFor();
     await page.fill('input[name=name]', 'browser-token');
     await page.getByRole('button', { name: 'Create token' }).click();
     await page.locator('.reveal code.secret').waitFor();
+    assert.equal(await page.locator('input[name=name].invalid').count(), 0, 'no red border once the token is made');
     assert.match(await page.locator('.reveal code.secret').innerText(), /^lars_/);
     await page.screenshot({ path: join(SCREENSHOTS, 'tokens.png'), fullPage: true });
 

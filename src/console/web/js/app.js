@@ -87,6 +87,22 @@ function header(active) {
   );
 }
 
+/** Paths people try that are not pages (yet), and where their task lives instead. */
+const ELSEWHERE = {
+  '/users': h('p', null, 'Users are managed from the command line for now: ', h('code', null, 'lars user add NAME --role admin|viewer'), ', ', h('code', null, 'lars user passwd NAME'), ', ', h('code', null, 'lars user list'), '.'),
+};
+
+/** @param {HTMLElement} main @param {string} path */
+function notFoundPage(main, path) {
+  document.title = 'No such page · Lars console';
+  main.append(
+    h('h1', null, 'No such page'),
+    h('p', null, 'There is no page at ', h('code', null, path), '. The console has these:'),
+    h('ul', { class: 'page-list' }, NAV.map((item) => h('li', null, h('a', { href: item.path }, item.label)))),
+    ELSEWHERE[path.replace(/\/+$/, '')] ?? null,
+  );
+}
+
 async function render() {
   cleanup?.();
   cleanup = null;
@@ -94,7 +110,17 @@ async function render() {
   const path = location.pathname;
   const route = ROUTES.find((r) => r.pattern.test(path));
   if (!route) {
-    replace(root, h('main', { class: 'page narrow' }, h('h1', null, 'Not found'), h('p', null, h('a', { href: '/modules' }, 'Back to the modules'))));
+    // Inside the shell when logged in, so the navigation (and Log out) stay at hand.
+    if (!session) {
+      try {
+        login(await get('/session'));
+      } catch {
+        // Not logged in: the page without the shell.
+      }
+    }
+    const main = h('main', { class: 'page narrow' });
+    replace(root, ...(session ? [header(undefined), main] : [main]));
+    notFoundPage(main, path);
     return;
   }
   if (!route.public && !session) {

@@ -68,13 +68,39 @@ export function messageLine() {
  * @param {HTMLElement} form @param {ReturnType<typeof messageLine>} message @param {any} err
  */
 export function showFormError(form, message, err) {
-  for (const input of form.querySelectorAll('.invalid')) input.classList.remove('invalid');
+  clearFormError(form, message);
   message.error(err);
   const input = err?.field ? form.querySelector(`[name="${CSS.escape(err.field)}"]`) : null;
   if (input instanceof HTMLElement) {
     input.classList.add('invalid');
     input.focus();
   }
+  // The page's own banner (an earlier success) must not stand beside this error.
+  form.dispatchEvent(new CustomEvent(FORM_ERROR_EVENT, { bubbles: true }));
+}
+
+/** Bubbles from a form that shows an error; a page listens to clear its banner. */
+export const FORM_ERROR_EVENT = 'lars-form-error';
+
+/**
+ * Undoes showFormError once the form succeeded: no red border, no message.
+ * @param {HTMLElement} form @param {ReturnType<typeof messageLine>} message
+ */
+export function clearFormError(form, message) {
+  for (const input of form.querySelectorAll('.invalid')) input.classList.remove('invalid');
+  message.clear();
+}
+
+/**
+ * Escape in any of the form's fields cancels it, as the Cancel button does: every inline editor behaves alike.
+ * @param {HTMLElement} form @param {() => void} cancel
+ */
+export function cancelOnEscape(form, cancel) {
+  form.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    cancel();
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
 import { get, post } from '../api.js';
 import { errorShare, fmtNumber, h, HEALTH_LABELS, healthBadge, LATEST_CALLS_HEADING, replace, timeCell } from '../dom.js';
 import { strategyLabel, strategySelect } from '../strategy.js';
-import { field, messageLine, poll, segmented, showFormError } from '../ui.js';
+import { cancelOnEscape, field, messageLine, poll, segmented, showFormError } from '../ui.js';
 
 const REFRESH_MS = 10_000;
 
@@ -42,6 +42,7 @@ function addModuleForm(onAdded, onCancel) {
       showFormError(form, message, err);
     }
   });
+  cancelOnEscape(form, onCancel);
   setTimeout(() => modid.focus());
   return form;
 }
@@ -50,6 +51,22 @@ function addModuleForm(onAdded, onCancel) {
 export function toInt(text) {
   const t = text.trim();
   return /^-?\d+$/.test(t) ? Number(t) : t;
+}
+
+/**
+ * The route page sends a deleted module here with ?deleted=M:C&version=V: say
+ * what went, once (the query leaves the address, so a reload does not repeat it).
+ * @param {import('../app.js').PageContext} ctx
+ */
+function deletedNotice(ctx) {
+  const notice = messageLine();
+  const deleted = ctx.query.get('deleted');
+  if (deleted && /^-?\d+:-?\d+$/.test(deleted)) {
+    const version = Number(ctx.query.get('version'));
+    notice.notice(`Deleted module ${deleted} and its hosts${version > 0 ? ` — route version ${version}` : ''}; dns tells subscribed agents within about a second.`);
+    history.replaceState(null, '', '/modules');
+  }
+  return notice;
 }
 
 /** @type {import('../app.js').Page} */
@@ -153,6 +170,7 @@ export function modulesPage(root, ctx) {
       ctx.isAdmin ? h('button', { type: 'button', class: 'button primary', text: 'Add module', onclick: showForm }) : null,
     ),
     formSlot,
+    deletedNotice(ctx).el,
     message.el,
     h(
       'section',

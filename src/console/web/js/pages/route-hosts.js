@@ -3,7 +3,7 @@
 import { del, patch, post } from '../api.js';
 import { swatch } from '../chart.js';
 import { errorShare, fmtNumber, h, healthBadge, LATEST_CALLS_HEADING, replace, timeCell } from '../dom.js';
-import { card, confirmButton, field, messageLine, showFormError } from '../ui.js';
+import { cancelOnEscape, card, clearFormError, confirmButton, field, messageLine, showFormError } from '../ui.js';
 import { toInt } from './modules.js';
 import { hostName } from './route-charts.js';
 
@@ -34,9 +34,7 @@ function weightForm(host, options) {
       showFormError(form, rowMessage, err);
     }
   });
-  input.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') options.onCancel();
-  });
+  cancelOnEscape(form, options.onCancel);
   return { form, input };
 }
 
@@ -57,7 +55,7 @@ function addHostForm(options) {
     try {
       const answer = await post(`${options.base}/hosts`, { ip: ip.value.trim(), port: toInt(port.value), weight: toInt(weight.value || '1') });
       options.onSaved(answer.version, `Added ${answer.host.ip}:${answer.host.port}`);
-      formMessage.clear();
+      clearFormError(form, formMessage);
       ip.value = '';
       port.value = '';
       weight.value = '1';
@@ -149,7 +147,7 @@ export function routeHosts(options) {
 
   replace(body, h('tr', null, h('td', { colspan: headCells.length, class: 'empty' }, 'Loading…')));
   // Lars's strategy keeps every host with weight > 0 alike (docs/balancer.md): say so where weights are edited.
-  const weightHint = h('p', { class: 'muted small', id: 'weight-hint', hidden: true });
+  const weightHint = h('p', { class: 'muted small card-note', id: 'weight-hint', hidden: true });
   const el = card(
     'Hosts',
     [versionSlot],

@@ -3,7 +3,7 @@
 import { patch } from '../api.js';
 import { h, replace } from '../dom.js';
 import { AGENT_DEFAULT, strategyLabel, strategySelect } from '../strategy.js';
-import { messageLine, showFormError } from '../ui.js';
+import { cancelOnEscape, messageLine, showFormError } from '../ui.js';
 
 /**
  * @param {{ base: string, isAdmin: boolean, onSaved: (version: number, what: string) => void }} options
@@ -48,6 +48,7 @@ export function routeModule(options) {
         showFormError(form, formMessage, err);
       }
     });
+    cancelOnEscape(form, draw);
     replace(el, form);
     input.focus();
   };

@@ -5,7 +5,7 @@
 // and refreshes them together.
 import { ApiError, del, get } from '../api.js';
 import { h, healthBadge, replace } from '../dom.js';
-import { confirmButton, messageLine, poll } from '../ui.js';
+import { confirmButton, FORM_ERROR_EVENT, messageLine, poll } from '../ui.js';
 import { routeCallers } from './route-callers.js';
 import { hostName, routeCharts } from './route-charts.js';
 import { routeModule } from './route-module.js';
@@ -59,8 +59,8 @@ export function routePage(root, ctx) {
   const deleteModule = ctx.isAdmin
     ? confirmButton('Delete module', 'Confirm: delete module and all hosts', async () => {
         try {
-          await del(base);
-          ctx.navigate('/modules');
+          const answer = await del(base);
+          ctx.navigate(`/modules?deleted=${modid}:${cmdid}&version=${answer.version}`);
         } catch (err) {
           message.error(err);
         }
@@ -81,6 +81,8 @@ export function routePage(root, ctx) {
     charts.el,
     callers.el,
   );
+
+  root.addEventListener(FORM_ERROR_EVENT, () => message.clear());
 
   /** @type {() => void} */
   let stopRefresh = null;

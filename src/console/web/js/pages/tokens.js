@@ -2,7 +2,7 @@
 // revoke them. Admins see everyone's tokens.
 import { del, get, post } from '../api.js';
 import { h, replace, timeCell } from '../dom.js';
-import { card, confirmButton, field, messageLine, showFormError } from '../ui.js';
+import { card, clearFormError, confirmButton, field, messageLine, showFormError } from '../ui.js';
 
 /** @type {import('../app.js').Page} */
 export function tokensPage(root, ctx) {
@@ -87,7 +87,7 @@ export function tokensPage(root, ctx) {
     event.preventDefault();
     try {
       const created = await post('/tokens', { name: name.value.trim() });
-      formMessage.clear();
+      clearFormError(form, formMessage);
       name.value = '';
       reveal(created.token);
       await load();
