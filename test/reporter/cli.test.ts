@@ -150,6 +150,24 @@ describe('lars reporter and lars status (SQLite file)', () => {
     }
   });
 
+  test('--series draws a host failing every call with a full error line, not a flat one (one scale per host)', async () => {
+    const check = await openStore(store);
+    const ts = recentTs(120);
+    try {
+      const caller = 0x0a010101;
+      await new CallStatus(check).write([
+        { modid: 79, cmdid: 1, ip: 0x0a000001, port: 80, caller, succ: 0, err: 50, overload: 1, ts },
+        { modid: 79, cmdid: 1, ip: 0x0a000002, port: 80, caller, succ: 50, err: 0, overload: 0, ts },
+      ]);
+    } finally {
+      await check.close();
+    }
+    const picture = await lars(['status', '79', '1', '--series', '10m', '--store', store]);
+    assert.equal(picture.code, 0, picture.stderr);
+    assert.match(picture.stdout, /\n10\.0\.0\.1:80  succ ▁+  err ▁*█▁*\n/, picture.stdout);
+    assert.match(picture.stdout, /\n10\.0\.0\.2:80  succ ▁*█▁*  err ▁+\n/);
+  });
+
   test('SIGTERM writes what is queued, then exits 0', async () => {
     const reporter = await ReporterProcess.start(['--store', store, '--admin', '127.0.0.1:0', '--set', 'reporter.batch_delay_ms=60000']);
     const socket = await connectTo(reporter.port);
