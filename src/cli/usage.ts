@@ -27,6 +27,8 @@ administration
   lars instances [MODID CMDID] | drain MODID CMDID IP PORT | weight MODID CMDID IP PORT W
               | undrain MODID CMDID IP PORT                        servers registered with dns (--help for each)
   lars user   add NAME --role admin|viewer | passwd NAME | del NAME | list
+  lars export [--output FILE]                      every module and configured host as one JSON document
+  lars import json FILE|- [--dry-run] [--prune]    make the store hold what such a document states (all or nothing)
   lars status [MODID CMDID] [--window 5m]        per host and caller: calls in the window, latest state
               | MODID CMDID --series 30m|6h|7d    calls per host over time, with a picture
 

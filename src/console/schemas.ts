@@ -5,6 +5,7 @@
  * built from them. Limits come from the store's own validation.
  */
 import { STRATEGY_NAMES } from '../balancer/types.js';
+import { ROUTE_DOCUMENT_FORMAT, ROUTE_DOCUMENT_VERSION } from '../store/route-document.js';
 import { DEFAULT_STRATEGY, LIMITS } from '../store/validate.js';
 import { USER_LIMITS } from '../store/users.js';
 
@@ -164,6 +165,41 @@ export const moduleSchema = object({
 export const moduleListSchema = object({ version: { type: 'integer' }, now: unixSeconds, modules: arrayOf(moduleSchema) });
 
 export const hostSchema = object({ ip: ipv4, port, weight, createdAt: unixSeconds, updatedAt: unixSeconds });
+
+/** The export/import document (docs/store.md, "Export and import"); RouteAdmin checks an imported one again, naming the place of a problem. */
+export const routeDocumentSchema = object(
+  {
+    format: { type: 'string', enum: [ROUTE_DOCUMENT_FORMAT] },
+    formatVersion: { type: 'integer', enum: [ROUTE_DOCUMENT_VERSION] },
+    version: { type: 'integer', description: 'the route version when exported; informative' },
+    exportedAt: unixSeconds,
+    modules: arrayOf(
+      object(
+        { modid: int32, cmdid: int32, description, strategy, hosts: arrayOf(object({ ip: ipv4, port, weight }, ['weight'])) },
+        ['description', 'strategy', 'hosts'],
+      ),
+    ),
+  },
+  ['version', 'exportedAt'],
+);
+
+export interface ImportQuery {
+  dryRun: boolean;
+  prune: boolean;
+}
+export const importQuery = object(
+  {
+    dryRun: { type: 'boolean', default: false, description: 'plan only: answer with the edits an import would make, write nothing' },
+    prune: { type: 'boolean', default: false, description: 'also remove hosts of the listed modules that the document does not list' },
+  },
+  ['dryRun', 'prune'],
+);
+
+export const importResultSchema = object({
+  dryRun: { type: 'boolean' },
+  version: { type: 'integer', description: 'the route version after the import (before it, in a dry run)' },
+  edits: arrayOf(object({ action: { type: 'string' }, modid: int32, cmdid: int32, detail: { type: 'string' } })),
+});
 
 export const routeSchema = object({
   version: { type: 'integer' },

@@ -30,6 +30,7 @@ import { registerModuleRoutes } from './routes/modules.js';
 import { registerSessionRoutes } from './routes/session.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerTokenRoutes } from './routes/tokens.js';
+import { registerTransferRoutes } from './routes/transfer.js';
 import { addSecurityHeaders } from './security-headers.js';
 import { DEFAULT_ASSETS_DIR, registerStaticRoutes } from './static.js';
 
@@ -160,6 +161,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   registerStatusRoutes(app, ctx);
   registerChangeRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
+  registerTransferRoutes(app, ctx);
   registerMetaRoutes(app, ctx, catalog);
 
   await app.listen({ host, port });

@@ -8,10 +8,21 @@
  */
 import type { Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
-import { appendChange, bumpVersion, readVersion } from './change-log.js';
+import { appendChange, appendChanges, bumpVersion, lockVersion, readVersion } from './change-log.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { selectInstances, type InstanceInfo } from './registry.js';
 import type { ChangeAction, Database } from './schema.js';
+import {
+  checkRouteDocument,
+  hostId,
+  moduleId,
+  planImport,
+  ROUTE_DOCUMENT_FORMAT,
+  ROUTE_DOCUMENT_VERSION,
+  type CurrentModule,
+  type PlannedEdit,
+  type RouteDocument,
+} from './route-document.js';
 import { instanceViews, servedHosts, type InstanceView, type ServedHostInfo } from './served-hosts.js';
 import { kyselyOf, readConsistently, type Store } from './store.js';
 import {
@@ -136,6 +147,47 @@ async function selectHosts(db: Kysely<Database>, filter?: ModuleKey): Promise<Ro
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }));
+}
+
+/** What an import did (or, in a dry run, would do): one entry per change-log row, in order. */
+export interface ImportResult {
+  dryRun: boolean;
+  /** The route version after the import (before it, in a dry run). */
+  version: number;
+  edits: { action: PlannedEdit['action']; modid: number; cmdid: number; detail: string }[];
+}
+
+const editView = (e: PlannedEdit) => ({ action: e.action, modid: e.key.modid, cmdid: e.key.cmdid, detail: e.detail });
+
+/** Every module with its hosts, as an import plans against them. */
+async function currentModules(db: Kysely<Database>): Promise<Map<string, CurrentModule>> {
+  const current = new Map<string, CurrentModule>();
+  for (const m of await db.selectFrom('modules').select(['modid', 'cmdid', 'description', 'strategy']).execute()) {
+    current.set(moduleId(m), { description: m.description, strategy: m.strategy, hosts: new Map() });
+  }
+  for (const r of await db.selectFrom('routes').select(['modid', 'cmdid', 'ip', 'port', 'weight']).execute()) {
+    current.get(moduleId(r))?.hosts.set(hostId({ ip: Number(r.ip), port: r.port }), r.weight);
+  }
+  return current;
+}
+
+async function applyEdit(trx: Kysely<Database>, edit: PlannedEdit, now: number): Promise<void> {
+  switch (edit.action) {
+    case 'module-add':
+      await trx.insertInto('modules').values({ ...edit.key, description: edit.description, strategy: edit.strategy, created_at: now, updated_at: now }).execute();
+      return;
+    case 'module-update':
+      await trx.updateTable('modules').set({ description: edit.description, strategy: edit.strategy, updated_at: now }).where((eb) => eb.and(moduleOf(edit.key))).execute();
+      return;
+    case 'add':
+      await trx.insertInto('routes').values({ ...edit.key, weight: edit.weight, created_at: now, updated_at: now }).execute();
+      return;
+    case 'update':
+      await trx.updateTable('routes').set({ weight: edit.weight, updated_at: now }).where((eb) => eb.and(edit.key)).execute();
+      return;
+    case 'del':
+      await trx.deleteFrom('routes').where((eb) => eb.and(edit.key)).execute();
+  }
 }
 
 export class RouteAdmin {
@@ -323,6 +375,57 @@ export class RouteAdmin {
       if (!before) throw new NotFoundError(`instance ${hostName(key)} of ${moduleName(key)} has no operator weight`);
       await trx.deleteFrom('instance_overrides').where((eb) => eb.and(key)).execute();
       return `${hostName(key)} operator weight ${before.weight} removed`;
+    });
+  }
+
+  /**
+   * Every module with its configured hosts as one document (docs/store.md,
+   * "Export and import"); registered instances are the servers' own and are
+   * left out.
+   */
+  exportRoutes(): Promise<RouteDocument> {
+    return readConsistently(this.db, async (trx) => {
+      const modules = await trx.selectFrom('modules').select(['modid', 'cmdid', 'description', 'strategy']).orderBy('modid').orderBy('cmdid').execute();
+      const hosts = new Map<string, { ip: string; port: number; weight: number }[]>();
+      for (const h of await selectHosts(trx)) {
+        const id = moduleId(h);
+        if (!hosts.has(id)) hosts.set(id, []);
+        hosts.get(id)!.push({ ip: h.ip, port: h.port, weight: h.weight });
+      }
+      return {
+        format: ROUTE_DOCUMENT_FORMAT,
+        formatVersion: ROUTE_DOCUMENT_VERSION,
+        version: await readVersion(trx),
+        exportedAt: Math.floor(this.clock() / 1000),
+        modules: modules.map((m) => ({ modid: m.modid, cmdid: m.cmdid, description: m.description, strategy: m.strategy, hosts: hosts.get(moduleId(m)) ?? [] })),
+      };
+    });
+  }
+
+  /**
+   * Makes the store hold what a document states, all or nothing: the whole
+   * document is checked first (ValidationError naming its place), then the
+   * edits are planned against the store and applied in one transaction, one
+   * route version and change-log row each, like the single edits. With
+   * dryRun the plan is returned and nothing is written.
+   */
+  async importRoutes(doc: unknown, actor: string | null | undefined, options: { dryRun?: boolean; prune?: boolean } = {}): Promise<ImportResult> {
+    const wanted = checkRouteDocument(doc);
+    const who = checkActor(actor);
+    const prune = options.prune ?? false;
+    if (options.dryRun) {
+      return readConsistently(this.db, async (trx) => ({ dryRun: true, version: await readVersion(trx), edits: planImport(wanted, await currentModules(trx), prune).map(editView) }));
+    }
+    return this.db.transaction().execute(async (trx) => {
+      await lockVersion(trx);
+      const edits = planImport(wanted, await currentModules(trx), prune);
+      const now = Math.floor(this.clock() / 1000);
+      for (const edit of edits) await applyEdit(trx, edit, now);
+      await appendChanges(
+        trx,
+        edits.map((e) => ({ modid: e.key.modid, cmdid: e.key.cmdid, action: e.action, detail: e.detail, actor: who, changedAt: now })),
+      );
+      return { dryRun: false, version: await readVersion(trx), edits: edits.map(editView) };
     });
   }
 

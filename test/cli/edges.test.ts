@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lars, REPO } from '../support/cli.js';
 
-const COMMANDS = ['up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status', 'serve', 'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate'];
+const COMMANDS = ['up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status', 'export', 'import', 'serve', 'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate'];
 
 let dir: string;
 let store: string[];

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -151,14 +151,21 @@ describe('lars module / route / db against a SQLite store', () => {
   });
 });
 
-describe('which store an admin command uses, run from a folder without one', () => {
+/** A temporary folder made before the suite's tests and removed after them; the getter gives its path. */
+function tempDirForSuite(prefix: string): () => string {
   let dir = '';
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lars-cli-nostore-'));
+    dir = await mkdtemp(join(tmpdir(), prefix));
   });
   after(() => rm(dir, { recursive: true, force: true }));
+  return () => dir;
+}
+
+describe('which store an admin command uses, run from a folder without one', () => {
+  const folder = tempDirForSuite('lars-cli-nostore-');
 
   test('read-only commands refuse a store that does not exist and create nothing', async () => {
+    const dir = folder();
     for (const args of [['route', 'list'], ['module', 'list'], ['status'], ['instances'], ['user', 'list'], ['route', 'list', '--data-dir', 'elsewhere']]) {
       const run = await lars(args, {}, dir);
       assertFailure(run, /^lars [a-z]+: no store at \/\S+\/lars\.db; run this where lars up keeps its lars-data, or name the store with --store URL/);
@@ -168,6 +175,7 @@ describe('which store an admin command uses, run from a folder without one', () 
   });
 
   test('an edit made where no store is named does not create one; with the store named it does, and lists name it', async () => {
+    const dir = folder();
     assertFailure(await lars(['module', 'add', '1', '1'], {}, dir), /^lars module: no store at .*lars-data\/lars\.db; /);
     assert.deepEqual(await readdir(dir), []);
     const added = await lars(['module', 'add', '1', '1', '--data-dir', 'here'], {}, dir);
@@ -177,5 +185,44 @@ describe('which store an admin command uses, run from a folder without one', () 
     assert.equal(listed.stdout.split('\n')[0], `route version 1 in sqlite:${join(dir, 'here', 'lars.db')}`);
     const noStatus = await lars(['status', '--data-dir', 'here'], {}, dir);
     assert.equal(noStatus.stdout, `(no status reported in sqlite:${join(dir, 'here', 'lars.db')})\n`);
+  });
+});
+
+describe('lars export and lars import json', () => {
+  const folder = tempDirForSuite('lars-cli-export-');
+
+  test('export a store, import it into an empty one: the same routes; again: nothing to change; --dry-run writes nothing; a bad document writes nothing', async () => {
+    const dir = folder();
+    const from = ['--store', `sqlite:${join(dir, 'from.db')}`];
+    const into = ['--store', `sqlite:${join(dir, 'into.db')}`];
+    jsonOutput(await lars(['module', 'add', '5', '1', '--description', 'search', '--strategy', 'least_request', ...from, '--json']));
+    jsonOutput(await lars(['route', 'add', '5', '1', '129.0.0.1', '80', '--weight', '3', ...from, '--json']));
+    jsonOutput(await lars(['module', 'add', '6', '-2', ...from, '--json']));
+    const file = join(dir, 'routes.json');
+    const exported = await lars(['export', '--output', file, ...from]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stderr, /^exported 2 modules with 1 hosts \(route version 3\) to /);
+    const stdout = jsonOutput(await lars(['export', ...from])) as { format: string; modules: unknown[] };
+    assert.deepEqual(stdout.modules, (JSON.parse(await readFile(file, 'utf8')) as { modules: unknown[] }).modules);
+
+    const dry = await lars(['import', 'json', file, '--dry-run', ...into]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /module-add +5:1 +description "search"; strategy least_request; imported\nadd +5:1 +129\.0\.0\.1:80 weight 3; imported\nmodule-add +6:-2 +imported\ndry run: 3 edits would be made; nothing was written\n$/);
+    assert.equal((await lars(['route', 'list', '--json', ...into])).stdout.includes('129.0.0.1'), false);
+    const applied = await lars(['import', 'json', file, ...into]);
+    assert.match(applied.stdout, /made 3 edits in one transaction \(route version 3\)\n$/);
+    const routes = (s: string[]) => lars(['route', 'list', '--json', ...s]).then((r) => (JSON.parse(r.stdout) as { routes: { ip: string; weight: number }[] }).routes.map((h) => [h.ip, h.weight]));
+    assert.deepEqual(await routes(into), await routes(from));
+    const again = jsonOutput(await lars(['import', 'json', file, '--json', ...into])) as { edits: unknown[]; version: number };
+    assert.deepEqual([again.edits, again.version], [[], 3]);
+
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ format: 'lars-routes', formatVersion: 1, modules: [{ modid: 7, cmdid: 1 }, { modid: 8, cmdid: 1, hosts: [{ ip: '10.0.0.1:80', port: 80 }] }] }));
+    assertFailure(await lars(['import', 'json', bad, ...into]), /^lars import: modules\.1\.hosts\.0\.ip: must be a dotted IPv4 address, got "10\.0\.0\.1:80"$/);
+    await writeFile(bad, '{"format": ');
+    assertFailure(await lars(['import', 'json', bad, ...into]), /^lars import: .*bad\.json is not JSON: /);
+    assertFailure(await lars(['import', 'json', join(dir, 'missing.json'), ...into]), /^lars import: cannot read .*missing\.json: /);
+    assertUsageError(await lars(['import', 'csv', file, ...into]), /expected lars import json FILE/);
+    assert.equal((await lars(['module', 'list', '--json', ...into])).stdout.includes('"modid": 7'), false, 'nothing of the bad document was written');
   });
 });

@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startConsole, type ConsoleServer } from '../../src/console/server.js';
 import { STRATEGY_NAMES } from '../../src/balancer/types.js';
+import { ChangeLog } from '../../src/store/change-log.js';
 import { RouteAdmin } from '../../src/store/route-admin.js';
 import { captureLogs } from '../support/net.js';
 import { forEachEngine } from '../support/engines.js';
@@ -40,6 +41,7 @@ await forEachEngine('console REST API', (store) => {
     { method: 'POST', path: '/api/v1/modules/1/1/hosts', body: { ip: '10.0.0.2', port: 80 }, adminOnly: true },
     { method: 'PATCH', path: '/api/v1/modules/1/1/hosts/10.0.0.1/80', body: { weight: 7 }, adminOnly: true },
     { method: 'DELETE', path: '/api/v1/modules/1/1/hosts/10.0.0.1/80', adminOnly: true },
+    { method: 'POST', path: '/api/v1/import', body: { format: 'lars-routes', formatVersion: 1, modules: [{ modid: 2, cmdid: 3 }] }, adminOnly: true },
     { method: 'POST', path: '/api/v1/tokens', body: { name: 'x' }, adminOnly: false },
     { method: 'DELETE', path: '/api/v1/tokens/1', adminOnly: false },
     { method: 'DELETE', path: '/api/v1/session', adminOnly: false },
@@ -71,7 +73,7 @@ await forEachEngine('console REST API', (store) => {
   });
 
   test('reads need a login too', async () => {
-    for (const path of ['/api/v1/modules', '/api/v1/strategies', '/api/v1/modules/1/1/hosts', '/api/v1/modules/1/1/status', '/api/v1/changes', '/api/v1/tokens', '/api/v1/session']) {
+    for (const path of ['/api/v1/export', '/api/v1/modules', '/api/v1/strategies', '/api/v1/modules/1/1/hosts', '/api/v1/modules/1/1/status', '/api/v1/changes', '/api/v1/tokens', '/api/v1/session']) {
       assert.equal((await admin().request('GET', path, { auth: { kind: 'none' } })).status, 401, path);
       assert.equal((await asViewer.request('GET', path)).status, 200, `${path} as a viewer`);
     }
@@ -131,6 +133,34 @@ await forEachEngine('console REST API', (store) => {
     const plainText = await asAdmin.request('POST', '/api/v1/modules', { rawBody: '{"modid": 3, "cmdid": 1}', headers: { 'content-type': 'text/plain' } });
     assert.equal(plainText.status, 415, 'text/plain is not JSON either (docs/console.md)');
     assert.equal(await storeSnapshot(store), snapshot);
+  });
+
+  test('export and import: the CLI\'s document; a dry run writes nothing; an import is one transaction naming the user; a bad document is a 400 naming its place', async () => {
+    const exported = await asViewer.request('GET', '/api/v1/export?download=true');
+    assert.equal(exported.status, 200);
+    assert.match(exported.headers.get('content-disposition') ?? '', /^attachment; filename="lars-routes-v\d+\.json"$/);
+    assert.equal(exported.body.format, 'lars-routes');
+    const document = { format: 'lars-routes', formatVersion: 1, modules: [{ modid: 60, cmdid: 1, description: 'imported', hosts: [{ ip: '10.6.0.1', port: 80, weight: 2 }] }] };
+    const snapshot = await storeSnapshot(store);
+    const dry = await asAdmin.request('POST', '/api/v1/import?dryRun=true', { body: document });
+    assert.equal(dry.status, 200, JSON.stringify(dry.body));
+    assert.deepEqual(dry.body.edits.map((e: { action: string }) => e.action), ['module-add', 'add']);
+    assert.equal(await storeSnapshot(store), snapshot, 'a dry run writes nothing');
+    const applied = await asAdmin.request('POST', '/api/v1/import', { body: document });
+    assert.deepEqual([applied.body.dryRun, applied.body.edits.length], [false, 2]);
+    const [change] = (await new ChangeLog(store).list({ limit: 1 })).changes;
+    assert.deepEqual([change?.action, change?.actor, change?.version], ['add', ADMIN.name, applied.body.version]);
+    const again = await asAdmin.request('POST', '/api/v1/import', { body: document });
+    assert.deepEqual(again.body.edits, []);
+
+    const afterImport = await storeSnapshot(store);
+    const bad = { ...document, modules: [{ modid: 61, cmdid: 1 }, { modid: 62, cmdid: 1, hosts: [{ ip: '10.6.0.1:80', port: 80 }] }] };
+    const refused = await asAdmin.request('POST', '/api/v1/import', { body: bad });
+    assert.deepEqual([refused.status, refused.body.field], [400, 'modules.1.hosts.0.ip']);
+    assert.match(refused.body.error, /^modules\.1\.hosts\.0\.ip takes the address only/);
+    const twice = await asAdmin.request('POST', '/api/v1/import', { body: { ...document, modules: [{ modid: 63, cmdid: 1 }, { modid: 63, cmdid: 1 }] } });
+    assert.deepEqual([twice.status, twice.body.field], [400, 'modules.1']);
+    assert.equal(await storeSnapshot(store), afterImport, 'a refused import wrote nothing');
   });
 
   test('edits go through RouteAdmin: one version each, change log names the user, 404 and 409 mapped', async () => {

@@ -15,7 +15,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -278,6 +278,32 @@ if (!existsSync(CHROMIUM)) {
     } finally {
       await instance.client.close();
     }
+  });
+
+  test('export downloads the document; import shows the planned edits, applies them on confirmation and dns pushes them', async () => {
+    await page.goto(`${server.service.url}modules`);
+    const downloaded = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Export' }).click();
+    const download = await downloaded;
+    assert.match(download.suggestedFilename(), /^lars-routes-v\d+\.json$/);
+    const exported = JSON.parse(await readFile((await download.path())!, 'utf8')) as { format: string; modules: { modid: number }[] };
+    assert.equal(exported.format, 'lars-routes');
+    assert.ok(exported.modules.some((m) => m.modid === 5));
+
+    agent.send(MsgId.GetRouteRequest, { modid: 44, cmdid: 1 });
+    const before = agent.frames.length;
+    const document = { format: 'lars-routes', formatVersion: 1, modules: [{ modid: 44, cmdid: 1, description: 'imported in the browser', hosts: [{ ip: '10.44.0.1', port: 4400, weight: 3 }] }] };
+    await page.locator('input[name=import-file]').setInputFiles({ name: 'routes.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(document)) });
+    await page.locator('#import-plan tbody tr').nth(1).waitFor();
+    assert.match(await page.locator('#import-plan').innerText(), /module-add\s+44:1\s+description "imported in the browser"; imported[\s\S]*add\s+44:1\s+10\.44\.0\.1:4400 weight 3; imported/);
+    assert.equal(await new RouteAdmin(store).findModule(44, 1), undefined, 'the plan wrote nothing');
+    await page.screenshot({ path: join(SCREENSHOTS, 'import-plan.png'), fullPage: true });
+    await edit('POST', '/api/v1/import', () => page.getByRole('button', { name: 'Apply 2 edits' }).click());
+    await page.getByText(/^Imported: 2 edits in one transaction — route version \d+/).waitFor();
+    await waitFor(() => routeAnswers(agent, before).some((answer) => answer.hosts.includes(`${ipToInt32('10.44.0.1')}:4400`)), { timeoutMs: UI_TIMEOUT_MS, message: 'dns pushes the imported route' });
+
+    await page.locator('input[name=import-file]').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format": ') });
+    await page.getByText(/^broken\.json is not JSON: /).waitFor();
   });
 
   test('on a 400 px wide screen the top bar keeps Log out in view, wide tables scroll with their actions reachable, the charts fit their card', async () => {

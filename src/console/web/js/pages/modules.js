@@ -4,6 +4,7 @@ import { get, post } from '../api.js';
 import { errorShare, fmtNumber, h, HEALTH_LABELS, healthBadge, LATEST_CALLS_HEADING, replace, timeCell } from '../dom.js';
 import { strategyLabel, strategySelect } from '../strategy.js';
 import { cancelOnEscape, field, messageLine, poll, segmented, showFormError } from '../ui.js';
+import { importControl } from './modules-import.js';
 
 const REFRESH_MS = 10_000;
 
@@ -152,6 +153,15 @@ export function modulesPage(root, ctx) {
     draw();
   };
 
+  const importer = ctx.isAdmin
+    ? importControl({
+        onImported: async (version, edits) => {
+          await load();
+          message.notice(`Imported: ${edits} edit${edits === 1 ? '' : 's'} in one transaction — route version ${version}; dns tells subscribed agents within about a second.`);
+        },
+      })
+    : null;
+
   const showForm = () => {
     replace(formSlot, addModuleForm(
       async () => {
@@ -167,9 +177,16 @@ export function modulesPage(root, ctx) {
       'div',
       { class: 'page-head' },
       h('div', null, h('h1', null, 'Modules'), summary),
-      ctx.isAdmin ? h('button', { type: 'button', class: 'button primary', text: 'Add module', onclick: showForm }) : null,
+      h(
+        'div',
+        { class: 'head-actions' },
+        h('a', { class: 'button ghost', href: '/api/v1/export?download=true', download: '', title: 'every module and configured host as one JSON document (lars export)' }, 'Export'),
+        importer?.button,
+        ctx.isAdmin ? h('button', { type: 'button', class: 'button primary', text: 'Add module', onclick: showForm }) : null,
+      ),
     ),
     formSlot,
+    importer?.slot,
     deletedNotice(ctx).el,
     message.el,
     h(

@@ -1,0 +1,178 @@
+/**
+ * Modules and routes as one JSON document (docs/store.md, "Export and
+ * import"): what `lars export` writes and `lars import json` and the
+ * console's import read. Pure: checking a document and planning it against
+ * the store's current modules are separate from applying the plan
+ * (RouteAdmin.importRoutes), so a dry run shows exactly what a real run does.
+ */
+import type { StrategyName } from '../balancer/types.js';
+import { intToIp } from '../protocol/ip.js';
+import { ValidationError } from './errors.js';
+import { checkDescription, checkHostKey, checkModuleKey, checkStrategy, checkWeight, DEFAULT_STRATEGY, DEFAULT_WEIGHT, type HostKey, type ModuleKey } from './validate.js';
+
+export const ROUTE_DOCUMENT_FORMAT = 'lars-routes';
+export const ROUTE_DOCUMENT_VERSION = 1;
+
+export interface DocumentHost {
+  ip: string;
+  port: number;
+  weight?: number;
+}
+
+export interface DocumentModule {
+  modid: number;
+  cmdid: number;
+  description?: string;
+  /** null or "default": each agent's own strategy. */
+  strategy?: string | null;
+  hosts?: DocumentHost[];
+}
+
+export interface RouteDocument {
+  format: typeof ROUTE_DOCUMENT_FORMAT;
+  formatVersion: typeof ROUTE_DOCUMENT_VERSION;
+  /** The store's route version when exported; informative. */
+  version?: number;
+  /** Unix seconds; informative. */
+  exportedAt?: number;
+  modules: DocumentModule[];
+}
+
+/** A module of a checked document: what it states, and only that (an absent field leaves the store's value alone). */
+export interface WantedModule {
+  key: ModuleKey;
+  description?: string;
+  strategy?: StrategyName | null;
+  hosts?: { key: HostKey; weight?: number }[];
+}
+
+/** A module as the store holds it now. */
+export interface CurrentModule {
+  description: string;
+  strategy: string | null;
+  /** hostId -> weight. */
+  hosts: Map<string, number>;
+}
+
+export type PlannedEdit =
+  | { action: 'module-add'; key: ModuleKey; description: string; strategy: StrategyName | null; detail: string }
+  | { action: 'module-update'; key: ModuleKey; description?: string; strategy?: StrategyName | null; detail: string }
+  | { action: 'add' | 'update'; key: HostKey; weight: number; detail: string }
+  | { action: 'del'; key: HostKey; detail: string };
+
+export const moduleId = (key: ModuleKey) => `${key.modid}:${key.cmdid}`;
+export const hostId = (key: { ip: number; port: number }) => `${key.ip}:${key.port}`;
+const hostName = (key: { ip: number; port: number }) => `${intToIp(key.ip)}:${key.port}`;
+
+/** Runs a check and names the failing field by its place in the document (modules.3.hosts.0.ip). */
+function at<T>(path: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ValidationError(`${path}.${err.field}`, err.message.slice(err.field.length + 2));
+    throw err;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkKnownFields(path: string, value: Record<string, unknown>, known: readonly string[]): void {
+  for (const name of Object.keys(value)) if (!known.includes(name)) throw new ValidationError(path ? `${path}.${name}` : name, 'is not a known field');
+}
+
+const MODULE_FIELDS = ['modid', 'cmdid', 'description', 'strategy', 'hosts'] as const;
+const HOST_FIELDS = ['ip', 'port', 'weight'] as const;
+
+function checkModule(path: string, value: unknown): WantedModule {
+  if (!isObject(value)) throw new ValidationError(path, 'must be an object');
+  checkKnownFields(path, value, MODULE_FIELDS);
+  const key = at(path, () => checkModuleKey({ modid: value.modid, cmdid: value.cmdid }));
+  const wanted: WantedModule = { key };
+  if (value.description !== undefined) wanted.description = at(path, () => checkDescription(value.description));
+  if (value.strategy !== undefined) wanted.strategy = at(path, () => checkStrategy(value.strategy));
+  if (value.hosts !== undefined) {
+    if (!Array.isArray(value.hosts)) throw new ValidationError(`${path}.hosts`, 'must be an array');
+    const seen = new Set<string>();
+    wanted.hosts = value.hosts.map((host: unknown, j) => {
+      const hostPath = `${path}.hosts.${j}`;
+      if (!isObject(host)) throw new ValidationError(hostPath, 'must be an object');
+      checkKnownFields(hostPath, host, HOST_FIELDS);
+      const hostKey = at(hostPath, () => checkHostKey({ ...key, ip: host.ip, port: host.port }));
+      if (seen.has(hostId(hostKey))) throw new ValidationError(hostPath, `${hostName(hostKey)} is listed twice in module ${moduleId(key)}`);
+      seen.add(hostId(hostKey));
+      return host.weight === undefined ? { key: hostKey } : { key: hostKey, weight: at(hostPath, () => checkWeight(host.weight)) };
+    });
+  }
+  return wanted;
+}
+
+/** The whole document, checked before anything is read or written; the first problem is a ValidationError naming its place. */
+export function checkRouteDocument(doc: unknown): WantedModule[] {
+  if (!isObject(doc)) throw new ValidationError('document', `must be a JSON object with "format": "${ROUTE_DOCUMENT_FORMAT}"`);
+  checkKnownFields('', doc, ['format', 'formatVersion', 'version', 'exportedAt', 'modules']);
+  if (doc.format !== ROUTE_DOCUMENT_FORMAT) throw new ValidationError('format', `must be "${ROUTE_DOCUMENT_FORMAT}", got ${JSON.stringify(doc.format)}`);
+  if (doc.formatVersion !== ROUTE_DOCUMENT_VERSION) {
+    throw new ValidationError('formatVersion', `must be ${ROUTE_DOCUMENT_VERSION} (this build reads that version), got ${JSON.stringify(doc.formatVersion)}`);
+  }
+  if (!Array.isArray(doc.modules)) throw new ValidationError('modules', 'must be an array');
+  const seen = new Set<string>();
+  return doc.modules.map((value: unknown, i) => {
+    const wanted = checkModule(`modules.${i}`, value);
+    if (seen.has(moduleId(wanted.key))) throw new ValidationError(`modules.${i}`, `module ${moduleId(wanted.key)} is listed twice`);
+    seen.add(moduleId(wanted.key));
+    return wanted;
+  });
+}
+
+const strategyText = (strategy: string | null) => strategy ?? DEFAULT_STRATEGY;
+
+function planModule(wanted: WantedModule, current: CurrentModule | undefined, prune: boolean): PlannedEdit[] {
+  const { key } = wanted;
+  const edits: PlannedEdit[] = [];
+  if (current === undefined) {
+    const description = wanted.description ?? '';
+    const strategy = wanted.strategy ?? null;
+    const detail = [description && `description ${JSON.stringify(description)}`, strategy && `strategy ${strategy}`, 'imported'].filter(Boolean).join('; ');
+    edits.push({ action: 'module-add', key, description, strategy, detail });
+  } else {
+    const description = wanted.description !== undefined && wanted.description !== current.description ? wanted.description : undefined;
+    const strategy = wanted.strategy !== undefined && wanted.strategy !== current.strategy ? wanted.strategy : undefined;
+    if (description !== undefined || strategy !== undefined) {
+      const details = [];
+      if (description !== undefined) details.push(`description ${JSON.stringify(current.description)} -> ${JSON.stringify(description)}`);
+      if (strategy !== undefined) details.push(`strategy ${strategyText(current.strategy)} -> ${strategyText(strategy)}`);
+      edits.push({ action: 'module-update', key, description, strategy, detail: `${details.join('; ')}; imported` });
+    }
+  }
+  if (wanted.hosts === undefined) return edits;
+  const existing = current?.hosts ?? new Map<string, number>();
+  for (const host of wanted.hosts) {
+    const before = existing.get(hostId(host.key));
+    if (before === undefined) {
+      const weight = host.weight ?? DEFAULT_WEIGHT;
+      edits.push({ action: 'add', key: host.key, weight, detail: `${hostName(host.key)} weight ${weight}; imported` });
+    } else if (host.weight !== undefined && host.weight !== before) {
+      edits.push({ action: 'update', key: host.key, weight: host.weight, detail: `${hostName(host.key)} weight ${before} -> ${host.weight}; imported` });
+    }
+  }
+  if (prune) {
+    const listed = new Set(wanted.hosts.map((h) => hostId(h.key)));
+    for (const [id, weight] of existing) {
+      if (listed.has(id)) continue;
+      const [ip, port] = id.split(':').map(Number) as [number, number];
+      edits.push({ action: 'del', key: { ...key, ip, port }, detail: `${hostName({ ip, port })} weight ${weight}; not in the imported document` });
+    }
+  }
+  return edits;
+}
+
+/**
+ * The edits that make the store hold what the document states, in document
+ * order (a module before its hosts). Nothing is deleted unless `prune`:
+ * then hosts of a listed module that the document does not list go.
+ */
+export function planImport(wanted: readonly WantedModule[], current: ReadonlyMap<string, CurrentModule>, prune: boolean): PlannedEdit[] {
+  return wanted.flatMap((module) => planModule(module, current.get(moduleId(module.key)), prune));
+}

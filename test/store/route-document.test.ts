@@ -1,0 +1,126 @@
+/**
+ * Export and import of modules and routes as one JSON document
+ * (docs/store.md, "Export and import"): the pure check and plan, then
+ * RouteAdmin.exportRoutes/importRoutes on every engine — a round trip, a
+ * second import that changes nothing, a dry run that writes nothing, prune,
+ * and a bad document that writes nothing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ipToUint32 } from '../../src/protocol/ip.js';
+import { ChangeLog } from '../../src/store/change-log.js';
+import { ValidationError } from '../../src/store/errors.js';
+import { RouteAdmin } from '../../src/store/route-admin.js';
+import { checkRouteDocument, planImport, type CurrentModule } from '../../src/store/route-document.js';
+import { kyselyOf, type Store } from '../../src/store/store.js';
+import { forEachEngine } from '../support/engines.js';
+
+const doc = (modules: unknown[]) => ({ format: 'lars-routes', formatVersion: 1, modules });
+
+function fieldOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (err) {
+    assert.ok(err instanceof ValidationError, String(err));
+    return `${err.field}: ${err.message}`;
+  }
+  assert.fail('no ValidationError');
+}
+
+test('checkRouteDocument names the place of the first problem', () => {
+  assert.equal(fieldOf(() => checkRouteDocument([])), 'document: document: must be a JSON object with "format": "lars-routes"');
+  assert.equal(fieldOf(() => checkRouteDocument({ format: 'other', formatVersion: 1, modules: [] })), 'format: format: must be "lars-routes", got "other"');
+  assert.match(fieldOf(() => checkRouteDocument({ format: 'lars-routes', formatVersion: 2, modules: [] })), /^formatVersion: .*must be 1/);
+  assert.equal(fieldOf(() => checkRouteDocument(doc([{ modid: 1, cmdid: 1 }, { modid: 2, cmdid: 'x' }]))), 'modules.1.cmdid: modules.1.cmdid: must be an integer, got "x"');
+  assert.equal(
+    fieldOf(() => checkRouteDocument(doc([{ modid: 1, cmdid: 1, hosts: [{ ip: '10.0.0.1', port: 80 }, { ip: '10.0.0.300', port: 80 }] }]))),
+    'modules.0.hosts.1.ip: modules.0.hosts.1.ip: must be a dotted IPv4 address, got "10.0.0.300"',
+  );
+  assert.match(fieldOf(() => checkRouteDocument(doc([{ modid: 1, cmdid: 1, hosts: [{ ip: '10.0.0.1', port: 80, weight: 1001 }] }]))), /^modules\.0\.hosts\.0\.weight: .*between 0 and 1000/);
+  assert.match(fieldOf(() => checkRouteDocument(doc([{ modid: 1, cmdid: 1, hosts: [{ ip: '10.0.0.1', port: 80 }, { ip: '10.0.0.1', port: 80 }] }]))), /^modules\.0\.hosts\.1: .*10\.0\.0\.1:80 is listed twice/);
+  assert.match(fieldOf(() => checkRouteDocument(doc([{ modid: 1, cmdid: 1 }, { modid: 1, cmdid: 1 }]))), /^modules\.1: .*module 1:1 is listed twice/);
+  assert.match(fieldOf(() => checkRouteDocument(doc([{ modid: 1, cmdid: 1, weight: 3 }]))), /^modules\.0\.weight: .*is not a known field/);
+  assert.match(fieldOf(() => checkRouteDocument(doc([{ modid: 1, cmdid: 1, strategy: 'random' }]))), /^modules\.0\.strategy: /);
+});
+
+test('planImport: absent fields leave the store alone, weights and new hosts are edits, prune removes unlisted hosts of listed modules', () => {
+  const ip = (text: string) => ipToUint32(text);
+  const current = new Map<string, CurrentModule>([
+    ['1:1', { description: 'orders', strategy: null, hosts: new Map([[`${ip('10.0.0.1')}:80`, 1], [`${ip('10.0.0.2')}:80`, 3]]) }],
+  ]);
+  const wanted = checkRouteDocument(
+    doc([
+      { modid: 1, cmdid: 1, hosts: [{ ip: '10.0.0.1', port: 80 }, { ip: '10.0.0.3', port: 80, weight: 2 }] },
+      { modid: 2, cmdid: 1, strategy: 'weighted_round_robin' },
+    ]),
+  );
+  assert.deepEqual(
+    planImport(wanted, current, false).map((e) => [e.action, e.detail]),
+    [
+      ['add', '10.0.0.3:80 weight 2; imported'],
+      ['module-add', 'strategy weighted_round_robin; imported'],
+    ],
+  );
+  assert.deepEqual(
+    planImport(wanted, current, true).map((e) => [e.action, e.detail]),
+    [
+      ['add', '10.0.0.3:80 weight 2; imported'],
+      ['del', '10.0.0.2:80 weight 3; not in the imported document'],
+      ['module-add', 'strategy weighted_round_robin; imported'],
+    ],
+  );
+  const renamed = checkRouteDocument(doc([{ modid: 1, cmdid: 1, description: 'orders v2', strategy: 'default', hosts: [{ ip: '10.0.0.2', port: 80, weight: 3 }] }]));
+  assert.deepEqual(planImport(renamed, current, false).map((e) => e.detail), ['description "orders" -> "orders v2"; imported']);
+});
+
+async function tables(store: Store) {
+  const db = kyselyOf(store);
+  return {
+    modules: await db.selectFrom('modules').select(['modid', 'cmdid', 'description', 'strategy']).orderBy('modid').orderBy('cmdid').execute(),
+    routes: await db.selectFrom('routes').select(['modid', 'cmdid', 'ip', 'port', 'weight']).orderBy('modid').orderBy('cmdid').orderBy('ip').orderBy('port').execute(),
+    version: (await db.selectFrom('route_version').select('version').executeTakeFirstOrThrow()).version,
+  };
+}
+
+await forEachEngine('route export and import', (store) => {
+  const admin = new RouteAdmin(store, { clock: () => 1_700_000_000_000 });
+
+  test('export, then import into the same store changes nothing; into an edited one it puts back what was exported, one change row per edit', async () => {
+    await admin.addModule({ modid: 70, cmdid: 1, description: 'pay', strategy: 'least_request' }, 'fixture');
+    await admin.addHost({ modid: 70, cmdid: 1, ip: '200.1.2.3', port: 9000, weight: 5 }, 'fixture');
+    await admin.addHost({ modid: 70, cmdid: 1, ip: '10.0.0.1', port: 9000 }, 'fixture');
+    await admin.addModule({ modid: 71, cmdid: -1 }, 'fixture');
+    const exported = await admin.exportRoutes();
+    assert.equal(exported.format, 'lars-routes');
+    assert.deepEqual(exported.modules.find((m) => m.modid === 70), {
+      modid: 70, cmdid: 1, description: 'pay', strategy: 'least_request',
+      hosts: [{ ip: '10.0.0.1', port: 9000, weight: 1 }, { ip: '200.1.2.3', port: 9000, weight: 5 }],
+    });
+    const same = await admin.importRoutes(JSON.parse(JSON.stringify(exported)), 'tester');
+    assert.deepEqual(same.edits, [], 'a second import of the same document changes nothing');
+
+    await admin.updateHost({ modid: 70, cmdid: 1, ip: '200.1.2.3', port: 9000, weight: 9 }, 'fixture');
+    await admin.delModule(71, -1, 'fixture');
+    await admin.addHost({ modid: 70, cmdid: 1, ip: '10.0.0.9', port: 9000 }, 'fixture');
+    const before = await admin.version();
+    const restored = await admin.importRoutes(exported, 'tester', { prune: true });
+    assert.deepEqual(restored.edits.map((e) => [e.action, e.modid, e.cmdid]), [['update', 70, 1], ['del', 70, 1], ['module-add', 71, -1]]);
+    assert.equal(restored.version, before + 3, 'one route version per edit');
+    const { changes } = await new ChangeLog(store).list({ limit: 3 });
+    assert.deepEqual(changes.map((c) => [c.version, c.action, c.actor]), [[before + 3, 'module-add', 'tester'], [before + 2, 'del', 'tester'], [before + 1, 'update', 'tester']]);
+    assert.deepEqual((await admin.exportRoutes()).modules, exported.modules);
+  });
+
+  test('a dry run writes nothing and reports what a real run does; a bad entry anywhere writes nothing', async () => {
+    const before = await tables(store);
+    const wanted = doc([{ modid: 72, cmdid: 1, hosts: [{ ip: '10.7.0.1', port: 80 }] }]);
+    const dry = await admin.importRoutes(wanted, 'tester', { dryRun: true });
+    assert.deepEqual(dry.edits.map((e) => e.action), ['module-add', 'add']);
+    assert.equal(dry.dryRun, true);
+    assert.deepEqual(await tables(store), before);
+    await assert.rejects(admin.importRoutes(doc([{ modid: 73, cmdid: 1 }, { modid: 74, cmdid: 1, hosts: [{ ip: 'nope', port: 80 }] }]), 'tester'), ValidationError);
+    assert.deepEqual(await tables(store), before, 'the valid first module was not written either');
+    const real = await admin.importRoutes(wanted, 'tester');
+    assert.deepEqual(real.edits, dry.edits);
+  });
+});
