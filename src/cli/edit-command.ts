@@ -14,8 +14,10 @@ export function editListCommand(
   forms: string,
   edit: (argv: string[], action: EditAction) => Promise<number>,
   list: (argv: string[]) => Promise<number>,
+  more: Record<string, (argv: string[]) => Promise<number>> = {},
 ): (argv: string[]) => Promise<number> {
   return async ([sub, ...rest]) => {
+    if (sub !== undefined && Object.hasOwn(more, sub)) return more[sub]!(rest);
     switch (sub) {
       case 'add':
       case 'update':

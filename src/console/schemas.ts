@@ -213,6 +213,27 @@ export const strategyListSchema = object({
 
 export const hostListSchema = object({ version: { type: 'integer' }, hosts: arrayOf(hostSchema) });
 
+export interface HostSearchQuery {
+  ip: string;
+  port?: number;
+}
+export const hostSearchQuery = object({ ip: ipv4, port }, ['port']);
+/** A host as dns serves it, found by its address in any module. */
+export const foundHostListSchema = object({
+  version: { type: 'integer' },
+  hosts: arrayOf(
+    object({
+      modid: int32,
+      cmdid: int32,
+      ip: ipv4,
+      port,
+      weight,
+      source: { type: 'string', enum: ['static', 'registered'] },
+      lastHeartbeat: { type: ['integer', 'null'], description: 'unix seconds of a registered instance\'s last heartbeat; null for a configured host' },
+    }),
+  ),
+});
+
 const instanceLoad = {
   ...object({
     inFlight: { type: 'integer', description: 'calls being served' },

@@ -13,7 +13,7 @@ import { intToIp } from '../protocol/ip.js';
 import { appendChanges, lockVersion, readVersion } from './change-log.js';
 import type { ChangeAction, Database } from './schema.js';
 import { kyselyOf, readConsistently, type Store } from './store.js';
-import { checkModuleKey, type ModuleKey } from './validate.js';
+import { checkModuleKey, type AddressFilter, type ModuleKey } from './validate.js';
 
 /** ip is the unsigned 32-bit value. */
 export interface InstanceKey extends ModuleKey {
@@ -284,7 +284,7 @@ async function applyRows(trx: Kysely<Database>, before: ReadonlyMap<string, RowS
 }
 
 /** Registered instances (every one, or one module's) in key order, each with the operator's weight; in the caller's transaction. */
-export async function selectInstances(db: Kysely<Database>, filter?: ModuleKey): Promise<InstanceInfo[]> {
+export async function selectInstances(db: Kysely<Database>, filter?: ModuleKey, address?: AddressFilter): Promise<InstanceInfo[]> {
   let query = instancesWithOverrides(db)
     .selectAll('i')
     .select('o.weight as override_weight')
@@ -293,6 +293,8 @@ export async function selectInstances(db: Kysely<Database>, filter?: ModuleKey):
     .orderBy('i.ip')
     .orderBy('i.port');
   if (filter) query = query.where('i.modid', '=', filter.modid).where('i.cmdid', '=', filter.cmdid);
+  if (address) query = query.where('i.ip', '=', address.ip);
+  if (address?.port !== undefined) query = query.where('i.port', '=', address.port);
   const rows = await query.execute();
   return rows.map((r) => ({
     modid: r.modid,

@@ -27,6 +27,7 @@ import { instanceViews, servedHosts, type InstanceView, type ServedHostInfo } fr
 import { kyselyOf, readConsistently, type Store } from './store.js';
 import {
   checkActor,
+  checkAddress,
   checkDescription,
   checkHostKey,
   checkModuleKey,
@@ -34,6 +35,7 @@ import {
   checkWeight,
   DEFAULT_STRATEGY,
   DEFAULT_WEIGHT,
+  type AddressFilter,
   type HostKey,
   type ModuleKey,
 } from './validate.js';
@@ -127,8 +129,8 @@ function findHost(db: Kysely<Database>, key: HostKey) {
   return db.selectFrom('routes').select('weight').where((eb) => eb.and(key)).executeTakeFirst();
 }
 
-/** All hosts, or one module's, ordered by modid, cmdid, ip, port. */
-async function selectHosts(db: Kysely<Database>, filter?: ModuleKey): Promise<RouteHostInfo[]> {
+/** All hosts, or one module's, or those at one address, ordered by modid, cmdid, ip, port. */
+async function selectHosts(db: Kysely<Database>, filter?: ModuleKey, address?: AddressFilter): Promise<RouteHostInfo[]> {
   let query = db
     .selectFrom('routes')
     .select(['modid', 'cmdid', 'ip', 'port', 'weight', 'created_at', 'updated_at'])
@@ -137,6 +139,8 @@ async function selectHosts(db: Kysely<Database>, filter?: ModuleKey): Promise<Ro
     .orderBy('ip')
     .orderBy('port');
   if (filter) query = query.where((eb) => eb.and(moduleOf(filter)));
+  if (address) query = query.where('ip', '=', address.ip);
+  if (address?.port !== undefined) query = query.where('port', '=', address.port);
   const rows = await query.execute();
   return rows.map((r) => ({
     modid: r.modid,
@@ -306,6 +310,15 @@ export class RouteAdmin {
     return { version, hosts: combined };
   }
 
+  /**
+   * Every host dns serves at one address (and port), in every module: the
+   * configured hosts and the registered instances, as listServedHosts shows them.
+   */
+  async findServedHosts(query: { ip: unknown; port?: unknown }): Promise<{ version: number; hosts: ServedHostInfo[] }> {
+    const { version, combined } = await this.readWithInstances(undefined, servedHosts, checkAddress(query));
+    return { version, hosts: combined };
+  }
+
   /** The registered instances, all or one module's, each marked drained and shadowed (by a configured host), in one consistent read. */
   async listInstances(filter?: ModuleKey): Promise<{ version: number; instances: InstanceView[] }> {
     const { version, combined } = await this.readWithInstances(filter, instanceViews);
@@ -433,11 +446,12 @@ export class RouteAdmin {
   private readWithInstances<T>(
     filter: ModuleKey | undefined,
     combine: (configured: RouteHostInfo[], instances: InstanceInfo[]) => T,
+    address?: AddressFilter,
   ): Promise<{ version: number; combined: T }> {
     const key = filter && checkModuleKey(filter);
     return readConsistently(this.db, async (trx) => ({
       version: await readVersion(trx),
-      combined: combine(await selectHosts(trx, key), await selectInstances(trx, key)),
+      combined: combine(await selectHosts(trx, key, address), await selectInstances(trx, key, address)),
     }));
   }
 

@@ -45,6 +45,22 @@ export interface HostKey extends ModuleKey {
   port: number;
 }
 
+/** Hosts at one address (and port, when given) across every module: "find a host everywhere". */
+export interface AddressFilter {
+  /** Unsigned 32-bit value. */
+  ip: number;
+  port?: number;
+}
+
+/** A dotted IPv4 address and an optional port, checked like a host's. */
+export function checkAddress(input: { ip: unknown; port?: unknown }): AddressFilter {
+  if (typeof input.ip !== 'string' || !isIPv4(input.ip)) {
+    throw new ValidationError('ip', `must be a dotted IPv4 address, got ${JSON.stringify(input.ip)}`);
+  }
+  const ip = ipToUint32(input.ip);
+  return input.port === undefined ? { ip } : { ip, port: integerIn('port', input.port, LIMITS.portMin, LIMITS.portMax) };
+}
+
 export function checkModuleKey(input: { modid: unknown; cmdid: unknown }): ModuleKey {
   return {
     modid: integerIn('modid', input.modid, LIMITS.idMin, LIMITS.idMax),
@@ -54,10 +70,8 @@ export function checkModuleKey(input: { modid: unknown; cmdid: unknown }): Modul
 
 export function checkHostKey(input: { modid: unknown; cmdid: unknown; ip: unknown; port: unknown }): HostKey {
   const key = checkModuleKey(input);
-  if (typeof input.ip !== 'string' || !isIPv4(input.ip)) {
-    throw new ValidationError('ip', `must be a dotted IPv4 address, got ${JSON.stringify(input.ip)}`);
-  }
-  return { ...key, ip: ipToUint32(input.ip), port: integerIn('port', input.port, LIMITS.portMin, LIMITS.portMax) };
+  const { ip } = checkAddress({ ip: input.ip });
+  return { ...key, ip, port: integerIn('port', input.port, LIMITS.portMin, LIMITS.portMax) };
 }
 
 export function checkWeight(value: unknown): number {

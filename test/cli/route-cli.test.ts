@@ -54,6 +54,16 @@ describe('lars module / route / db against a SQLite store', () => {
     assert.deepEqual(deleted, { action: 'del', modid: 10, cmdid: 1, ip: '10.0.0.1', port: 9000, version: 5 });
   });
 
+  test('route find IP[:PORT]: that host in every module; nothing found says so; a bad address exits 1', async () => {
+    const found = jsonOutput(await lars(['route', 'find', '200.1.2.3', '--store', store, '--json'])) as { routes: { modid: number; ip: string; port: number }[] };
+    assert.deepEqual(found.routes.map((r) => [r.modid, r.ip, r.port]), [[10, '200.1.2.3', 9000]]);
+    const narrowed = await lars(['route', 'find', '200.1.2.3:9001', '--store', store]);
+    assert.equal(narrowed.code, 0, narrowed.stderr);
+    assert.match(narrowed.stdout, /^route version \d+ in sqlite:\S+\n\(200\.1\.2\.3:9001 is in no route\)\n$/);
+    assertFailure(await lars(['route', 'find', '200.1.2', '--store', store]), /^lars route: ip: must be a dotted IPv4 address, got "200\.1\.2"$/);
+    assertUsageError(await lars(['route', 'find', '--store', store]), /expected find IP\[:PORT\]/);
+  });
+
   test('human output: a confirmation line, and tables with the route version', async () => {
     const added = await lars(['module', 'add', '20', '2', '--store', store]);
     assert.equal(added.code, 0, added.stderr);

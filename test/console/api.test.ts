@@ -73,7 +73,7 @@ await forEachEngine('console REST API', (store) => {
   });
 
   test('reads need a login too', async () => {
-    for (const path of ['/api/v1/export', '/api/v1/modules', '/api/v1/strategies', '/api/v1/modules/1/1/hosts', '/api/v1/modules/1/1/status', '/api/v1/changes', '/api/v1/tokens', '/api/v1/session']) {
+    for (const path of ['/api/v1/export', '/api/v1/hosts?ip=10.0.0.1', '/api/v1/modules', '/api/v1/strategies', '/api/v1/modules/1/1/hosts', '/api/v1/modules/1/1/status', '/api/v1/changes', '/api/v1/tokens', '/api/v1/session']) {
       assert.equal((await admin().request('GET', path, { auth: { kind: 'none' } })).status, 401, path);
       assert.equal((await asViewer.request('GET', path)).status, 200, `${path} as a viewer`);
     }
@@ -152,6 +152,12 @@ await forEachEngine('console REST API', (store) => {
     assert.deepEqual([change?.action, change?.actor, change?.version], ['add', ADMIN.name, applied.body.version]);
     const again = await asAdmin.request('POST', '/api/v1/import', { body: document });
     assert.deepEqual(again.body.edits, []);
+
+    const found = await asViewer.request('GET', '/api/v1/hosts?ip=10.6.0.1');
+    assert.deepEqual(found.body.hosts, [{ modid: 60, cmdid: 1, ip: '10.6.0.1', port: 80, weight: 2, source: 'static', lastHeartbeat: null }]);
+    assert.deepEqual((await asViewer.request('GET', '/api/v1/hosts?ip=10.6.0.1&port=81')).body.hosts, []);
+    const badAddress = await asViewer.request('GET', '/api/v1/hosts?ip=10.6.0.1:80');
+    assert.deepEqual([badAddress.status, badAddress.body.field], [400, 'ip']);
 
     const afterImport = await storeSnapshot(store);
     const bad = { ...document, modules: [{ modid: 61, cmdid: 1 }, { modid: 62, cmdid: 1, hosts: [{ ip: '10.6.0.1:80', port: 80 }] }] };

@@ -302,6 +302,13 @@ if (!existsSync(CHROMIUM)) {
     await page.getByText(/^Imported: 2 edits in one transaction — route version \d+/).waitFor();
     await waitFor(() => routeAnswers(agent, before).some((answer) => answer.hosts.includes(`${ipToInt32('10.44.0.1')}:4400`)), { timeoutMs: UI_TIMEOUT_MS, message: 'dns pushes the imported route' });
 
+    // The search finds a host in every route by its address.
+    await page.getByLabel('Search modules').fill('10.44.0.1:4400');
+    await page.locator('#host-search', { hasText: 'Host 10.44.0.1:4400 in 1 route' }).waitFor();
+    await page.locator('#host-search-table').getByRole('link', { name: '44:1' }).waitFor();
+    await page.getByLabel('Search modules').fill('');
+    assert.equal(await page.locator('#host-search-table').count(), 0);
+
     await page.locator('input[name=import-file]').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format": ') });
     await page.getByText(/^broken\.json is not JSON: /).waitFor();
   });

@@ -269,4 +269,22 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     assert.equal((await admin.listHosts({ modid: 10, cmdid: 1 })).version, version);
     assert.equal((await admin.listModules()).version, version);
   });
+
+  test('findServedHosts finds one address in every module, narrowed by port; a bad address is a ValidationError', async () => {
+    await admin.addModule({ modid: 90, cmdid: 1 });
+    await admin.addModule({ modid: 91, cmdid: 2 });
+    await admin.addHost({ modid: 90, cmdid: 1, ip: '172.16.9.9', port: 80 });
+    await admin.addHost({ modid: 91, cmdid: 2, ip: '172.16.9.9', port: 81, weight: 4 });
+    await admin.addHost({ modid: 91, cmdid: 2, ip: '172.16.9.10', port: 80 });
+    const everywhere = await admin.findServedHosts({ ip: '172.16.9.9' });
+    assert.deepEqual(everywhere.hosts.map((h) => [h.modid, h.cmdid, h.ip, h.port, h.weight, h.source]), [
+      [90, 1, '172.16.9.9', 80, 1, 'static'],
+      [91, 2, '172.16.9.9', 81, 4, 'static'],
+    ]);
+    assert.equal(everywhere.version, await admin.version());
+    assert.deepEqual((await admin.findServedHosts({ ip: '172.16.9.9', port: 81 })).hosts.map((h) => h.modid), [91]);
+    assert.deepEqual((await admin.findServedHosts({ ip: '172.16.9.11' })).hosts, []);
+    await assert.rejects(admin.findServedHosts({ ip: '172.16.9' }), ValidationError);
+    await assert.rejects(admin.findServedHosts({ ip: '172.16.9.9', port: 0 }), ValidationError);
+  });
 });

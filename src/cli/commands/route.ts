@@ -1,6 +1,6 @@
 /**
  * lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W
- *            | del MODID CMDID IP PORT | list [MODID CMDID]
+ *            | del MODID CMDID IP PORT | list [MODID CMDID] | find IP[:PORT]
  * list shows what dns serves: the configured hosts and the registered
  * instances (docs/registry.md), each with its SOURCE; `lars instances` edits the latter.
  * Range checks (port, weight, ids, IP) are RouteAdmin's, so the CLI and the
@@ -10,11 +10,12 @@ import { CommandError, UsageError, ageText, parseCommand, printJson, printTable 
 import { honoursWeights, isStrategyName } from '../../balancer/types.js';
 import { NotFoundError } from '../../store/errors.js';
 import { RouteAdmin } from '../../store/route-admin.js';
+import type { ServedHostInfo } from '../../store/served-hosts.js';
 import { DEFAULT_WEIGHT } from '../../store/validate.js';
 import { EDITED, editListCommand, type EditAction } from '../edit-command.js';
 import { STORE_OPTIONS, cliActor, hostRefArgs, integerArg, withStore } from './db.js';
 
-const FORMS = 'lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W | del MODID CMDID IP PORT | list [MODID CMDID]';
+const FORMS = 'lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W | del MODID CMDID IP PORT | list [MODID CMDID] | find IP[:PORT]';
 
 const EDIT_OPTIONS = { ...STORE_OPTIONS, weight: { type: 'string' } } as const;
 
@@ -68,18 +69,34 @@ async function list(argv: string[]): Promise<number> {
   if (positionals.length !== 0 && positionals.length !== 2) throw new UsageError(`expected list [MODID CMDID]: ${FORMS}`);
   const filter = positionals.length === 2 ? { modid: integerArg('MODID', positionals[0]), cmdid: integerArg('CMDID', positionals[1]) } : undefined;
   const { version, hosts: routes, where } = await withStore(values, 'read', async (store) => ({ ...(await new RouteAdmin(store).listServedHosts(filter)), where: store.describe() }));
-  if (values.json) {
-    printJson({ version, routes });
-  } else {
-    const now = Date.now() / 1000;
-    process.stdout.write(`route version ${version} in ${where}\n`);
-    printTable(
-      ['MODID', 'CMDID', 'IP', 'PORT', 'WEIGHT', 'SOURCE', 'HEARTBEAT', 'LOAD'],
-      routes.map((r) => [r.modid, r.cmdid, r.ip, r.port, r.weight, r.source, r.lastHeartbeat === null ? null : ageText(r.lastHeartbeat, now), r.load?.score]),
-      '(no routes)',
-    );
-  }
+  printRoutes({ version, routes, where }, values.json, '(no routes)');
   return 0;
 }
 
-export const run = editListCommand('route', FORMS, edit, list);
+function printRoutes({ version, routes, where }: { version: number; routes: ServedHostInfo[]; where: string }, json: boolean | undefined, empty: string): void {
+  if (json) {
+    printJson({ version, routes });
+    return;
+  }
+  const now = Date.now() / 1000;
+  process.stdout.write(`route version ${version} in ${where}\n`);
+  printTable(
+    ['MODID', 'CMDID', 'IP', 'PORT', 'WEIGHT', 'SOURCE', 'HEARTBEAT', 'LOAD'],
+    routes.map((r) => [r.modid, r.cmdid, r.ip, r.port, r.weight, r.source, r.lastHeartbeat === null ? null : ageText(r.lastHeartbeat, now), r.load?.score]),
+    empty,
+  );
+}
+
+/** lars route find IP[:PORT]: the host in every module that serves it, configured or registered. */
+async function find(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+  if (positionals.length !== 1) throw new UsageError(`expected find IP[:PORT]: ${FORMS}`);
+  const [ip, port, extra] = positionals[0]!.split(':');
+  if (extra !== undefined) throw new UsageError(`expected find IP[:PORT], got ${JSON.stringify(positionals[0])}`);
+  const query = { ip, port: port === undefined ? undefined : integerArg('PORT', port) };
+  const { version, hosts: routes, where } = await withStore(values, 'read', async (store) => ({ ...(await new RouteAdmin(store).findServedHosts(query)), where: store.describe() }));
+  printRoutes({ version, routes, where }, values.json, `(${positionals[0]} is in no route)`);
+  return 0;
+}
+
+export const run = editListCommand('route', FORMS, edit, list, { find });

@@ -1,25 +1,44 @@
-/** The hosts of one route: list, add, change the weight, delete; reads and edits through RouteAdmin. */
+/** The hosts of one route: list, add, change the weight, delete; and one host found in every route. Reads and edits through RouteAdmin. */
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../auth.js';
 import type { ConsoleContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import {
   editSchema,
+  foundHostListSchema,
   hostBody,
   hostListSchema,
   hostParams,
   hostPatchBody,
+  hostSearchQuery,
   moduleParams,
   withErrors,
   type HostBody,
   type HostParams,
   type HostPatchBody,
+  type HostSearchQuery,
   type ModuleParams,
 } from '../schemas.js';
 
 const HOSTS = '/api/v1/modules/:modid/:cmdid/hosts';
 
 export function registerHostRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
+  app.get<{ Querystring: HostSearchQuery }>(
+    '/api/v1/hosts',
+    {
+      config: { access: 'user' },
+      schema: {
+        summary: 'A host found by its address (and port) in every module, configured or registered (lars route find)',
+        querystring: hostSearchQuery,
+        response: withErrors({ 200: foundHostListSchema }, [400, 401, 503]),
+      },
+    },
+    async (request) => {
+      const { version, hosts } = await ctx.routes.findServedHosts(request.query);
+      return { version, hosts: hosts.map(({ modid, cmdid, ip, port, weight, source, lastHeartbeat }) => ({ modid, cmdid, ip, port, weight, source, lastHeartbeat })) };
+    },
+  );
+
   app.get<{ Params: ModuleParams }>(
     HOSTS,
     {

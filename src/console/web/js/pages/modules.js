@@ -1,9 +1,11 @@
 // Every module (modid:cmdid) with its description, strategy, host count and
-// health from the latest call status; search, filter by health, add a module.
+// health from the latest call status; search (a host IP finds it in every
+// route), filter by health, add a module, export and import.
 import { get, post } from '../api.js';
 import { errorShare, fmtNumber, h, HEALTH_LABELS, healthBadge, LATEST_CALLS_HEADING, replace, timeCell } from '../dom.js';
 import { strategyLabel, strategySelect } from '../strategy.js';
 import { cancelOnEscape, field, messageLine, poll, segmented, showFormError } from '../ui.js';
+import { hostSearch } from './modules-host-search.js';
 import { importControl } from './modules-import.js';
 
 const REFRESH_MS = 10_000;
@@ -85,15 +87,17 @@ export function modulesPage(root, ctx) {
   const tbody = h('tbody');
   const formSlot = h('div');
 
+  const hosts = hostSearch();
   const searchInput = h('input', {
     type: 'search',
     class: 'search',
-    placeholder: 'Search modid:cmdid or description',
+    placeholder: 'Search modid:cmdid, description, or a host IP[:port]',
     value: search,
     'aria-label': 'Search modules',
     oninput: () => {
       search = searchInput.value.trim();
       draw();
+      void hosts.update(search);
     },
   });
 
@@ -187,6 +191,7 @@ export function modulesPage(root, ctx) {
     ),
     formSlot,
     importer?.slot,
+    hosts.el,
     deletedNotice(ctx).el,
     message.el,
     h(
@@ -203,5 +208,6 @@ export function modulesPage(root, ctx) {
   );
   replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'empty' }, 'Loading…')));
   drawFilters();
+  void hosts.update(search);
   return poll(load, REFRESH_MS, (err) => message.error(err));
 }
