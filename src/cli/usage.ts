@@ -25,6 +25,7 @@ administration
   lars route  add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W
               | del MODID CMDID IP PORT | list [MODID CMDID]           list: configured and registered hosts
               | find IP[:PORT]                                     that host in every module
+              | drain|undrain MODID CMDID IP PORT                  maintenance: served with weight 0, its weight kept
   lars instances [MODID CMDID] | drain MODID CMDID IP PORT | weight MODID CMDID IP PORT W
               | undrain MODID CMDID IP PORT                        servers registered with dns (--help for each)
   lars user   add NAME --role admin|viewer | passwd NAME | del NAME | list

@@ -164,7 +164,14 @@ export const moduleSchema = object({
 
 export const moduleListSchema = object({ version: { type: 'integer' }, now: unixSeconds, modules: arrayOf(moduleSchema) });
 
-export const hostSchema = object({ ip: ipv4, port, weight, createdAt: unixSeconds, updatedAt: unixSeconds });
+export const hostSchema = object({
+  ip: ipv4,
+  port,
+  weight,
+  drained: { type: 'boolean', description: 'out of rotation for maintenance: dns serves weight 0, and weight waits for the undrain' },
+  createdAt: unixSeconds,
+  updatedAt: unixSeconds,
+});
 
 /** The export/import document (docs/store.md, "Export and import"); RouteAdmin checks an imported one again, naming the place of a problem. */
 export const routeDocumentSchema = object(
@@ -175,7 +182,7 @@ export const routeDocumentSchema = object(
     exportedAt: unixSeconds,
     modules: arrayOf(
       object(
-        { modid: int32, cmdid: int32, description, strategy, hosts: arrayOf(object({ ip: ipv4, port, weight }, ['weight'])) },
+        { modid: int32, cmdid: int32, description, strategy, hosts: arrayOf(object({ ip: ipv4, port, weight, drained: { type: 'boolean' } }, ['weight', 'drained'])) },
         ['description', 'strategy', 'hosts'],
       ),
     ),

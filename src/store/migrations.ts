@@ -233,7 +233,17 @@ const registry: Migration = {
   ],
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry];
+/**
+ * Maintenance of a configured host (docs/store.md, "Draining a host"): a
+ * drained host keeps its weight and dns serves it with weight 0 until it is
+ * undrained, so the operator's weight survives the maintenance.
+ */
+const routeDrain: Migration = {
+  id: '0005_route_drain',
+  statements: (db) => [db.schema.alterTable('routes').addColumn('drained', 'integer', (c) => c.notNull().defaultTo(0))],
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain];
 
 /** Before Kysely's Migrator, applied ids were kept here. */
 const LEGACY_TABLE = 'lars_migrations';

@@ -88,7 +88,10 @@ export interface RouteHostInfo {
   /** Dotted IPv4. */
   ip: string;
   port: number;
+  /** The operator's weight; while drained dns serves 0 instead and this waits for the undrain. */
   weight: number;
+  /** Out of rotation for maintenance (drainHost); a registered instance is drained when its weight is 0. */
+  drained: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -126,14 +129,14 @@ async function findModule(db: Kysely<Database>, key: ModuleKey): Promise<ModuleI
 }
 
 function findHost(db: Kysely<Database>, key: HostKey) {
-  return db.selectFrom('routes').select('weight').where((eb) => eb.and(key)).executeTakeFirst();
+  return db.selectFrom('routes').select(['weight', 'drained']).where((eb) => eb.and(key)).executeTakeFirst();
 }
 
 /** All hosts, or one module's, or those at one address, ordered by modid, cmdid, ip, port. */
 async function selectHosts(db: Kysely<Database>, filter?: ModuleKey, address?: AddressFilter): Promise<RouteHostInfo[]> {
   let query = db
     .selectFrom('routes')
-    .select(['modid', 'cmdid', 'ip', 'port', 'weight', 'created_at', 'updated_at'])
+    .select(['modid', 'cmdid', 'ip', 'port', 'weight', 'drained', 'created_at', 'updated_at'])
     .orderBy('modid')
     .orderBy('cmdid')
     .orderBy('ip')
@@ -148,6 +151,7 @@ async function selectHosts(db: Kysely<Database>, filter?: ModuleKey, address?: A
     ip: intToIp(r.ip),
     port: r.port,
     weight: r.weight,
+    drained: Number(r.drained) !== 0,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }));
@@ -169,8 +173,8 @@ async function currentModules(db: Kysely<Database>): Promise<Map<string, Current
   for (const m of await db.selectFrom('modules').select(['modid', 'cmdid', 'description', 'strategy']).execute()) {
     current.set(moduleId(m), { description: m.description, strategy: m.strategy, hosts: new Map() });
   }
-  for (const r of await db.selectFrom('routes').select(['modid', 'cmdid', 'ip', 'port', 'weight']).execute()) {
-    current.get(moduleId(r))?.hosts.set(hostId({ ip: Number(r.ip), port: r.port }), r.weight);
+  for (const r of await db.selectFrom('routes').select(['modid', 'cmdid', 'ip', 'port', 'weight', 'drained']).execute()) {
+    current.get(moduleId(r))?.hosts.set(hostId({ ip: Number(r.ip), port: r.port }), { weight: r.weight, drained: Number(r.drained) !== 0 });
   }
   return current;
 }
@@ -184,7 +188,11 @@ async function applyEdit(trx: Kysely<Database>, edit: PlannedEdit, now: number):
       await trx.updateTable('modules').set({ description: edit.description, strategy: edit.strategy, updated_at: now }).where((eb) => eb.and(moduleOf(edit.key))).execute();
       return;
     case 'add':
-      await trx.insertInto('routes').values({ ...edit.key, weight: edit.weight, created_at: now, updated_at: now }).execute();
+      await trx.insertInto('routes').values({ ...edit.key, weight: edit.weight, drained: edit.drained ? 1 : 0, created_at: now, updated_at: now }).execute();
+      return;
+    case 'drain':
+    case 'undrain':
+      await trx.updateTable('routes').set({ drained: edit.action === 'drain' ? 1 : 0, updated_at: now }).where((eb) => eb.and(edit.key)).execute();
       return;
     case 'update':
       await trx.updateTable('routes').set({ weight: edit.weight, updated_at: now }).where((eb) => eb.and(edit.key)).execute();
@@ -346,7 +354,33 @@ export class RouteAdmin {
       const before = await findHost(trx, key);
       if (!before) throw new NotFoundError(`host ${hostName(key)} is not in ${moduleName(key)}`);
       await trx.updateTable('routes').set({ weight, updated_at: now }).where((eb) => eb.and(key)).execute();
-      return `${hostName(key)} weight ${before.weight} -> ${weight}`;
+      return `${hostName(key)} weight ${before.weight} -> ${weight}${before.drained ? ' (drained: served 0 until undrained)' : ''}`;
+    });
+  }
+
+  /**
+   * Takes a configured host out of rotation for maintenance: dns serves it
+   * with weight 0 (agents send it no new calls) and its weight is kept for
+   * undrainHost (docs/store.md, "Draining a host").
+   */
+  async drainHost(input: HostRef, actor?: string | null): Promise<number> {
+    return this.setDrained(input, true, actor);
+  }
+
+  /** Puts a drained host back with the weight it had. */
+  async undrainHost(input: HostRef, actor?: string | null): Promise<number> {
+    return this.setDrained(input, false, actor);
+  }
+
+  private async setDrained(input: HostRef, drained: boolean, actor: string | null | undefined): Promise<number> {
+    const key = checkHostKey(input);
+    const target = { ...key, action: drained ? ('drain' as const) : ('undrain' as const), actor: checkActor(actor) };
+    return this.edit(target, async (trx, now) => {
+      const before = await findHost(trx, key);
+      if (!before) throw new NotFoundError(`host ${hostName(key)} is not in ${moduleName(key)}`);
+      if ((Number(before.drained) !== 0) === drained) throw new ConflictError(`host ${hostName(key)} of ${moduleName(key)} is ${drained ? 'already' : 'not'} drained`);
+      await trx.updateTable('routes').set({ drained: drained ? 1 : 0, updated_at: now }).where((eb) => eb.and(key)).execute();
+      return drained ? `${hostName(key)} drained (weight ${before.weight} kept)` : `${hostName(key)} undrained: weight ${before.weight}`;
     });
   }
 
@@ -399,11 +433,11 @@ export class RouteAdmin {
   exportRoutes(): Promise<RouteDocument> {
     return readConsistently(this.db, async (trx) => {
       const modules = await trx.selectFrom('modules').select(['modid', 'cmdid', 'description', 'strategy']).orderBy('modid').orderBy('cmdid').execute();
-      const hosts = new Map<string, { ip: string; port: number; weight: number }[]>();
+      const hosts = new Map<string, { ip: string; port: number; weight: number; drained?: true }[]>();
       for (const h of await selectHosts(trx)) {
         const id = moduleId(h);
         if (!hosts.has(id)) hosts.set(id, []);
-        hosts.get(id)!.push({ ip: h.ip, port: h.port, weight: h.weight });
+        hosts.get(id)!.push({ ip: h.ip, port: h.port, weight: h.weight, ...(h.drained ? { drained: true as const } : {}) });
       }
       return {
         format: ROUTE_DOCUMENT_FORMAT,

@@ -17,6 +17,8 @@ export interface DocumentHost {
   ip: string;
   port: number;
   weight?: number;
+  /** Out of rotation for maintenance (written only when true; absent on import: left as it is). */
+  drained?: boolean;
 }
 
 export interface DocumentModule {
@@ -43,22 +45,23 @@ export interface WantedModule {
   key: ModuleKey;
   description?: string;
   strategy?: StrategyName | null;
-  hosts?: { key: HostKey; weight?: number }[];
+  hosts?: { key: HostKey; weight?: number; drained?: boolean }[];
 }
 
 /** A module as the store holds it now. */
 export interface CurrentModule {
   description: string;
   strategy: string | null;
-  /** hostId -> weight. */
-  hosts: Map<string, number>;
+  /** hostId -> the host's weight and whether it is drained. */
+  hosts: Map<string, { weight: number; drained: boolean }>;
 }
 
 export type PlannedEdit =
   | { action: 'module-add'; key: ModuleKey; description: string; strategy: StrategyName | null; detail: string }
   | { action: 'module-update'; key: ModuleKey; description?: string; strategy?: StrategyName | null; detail: string }
-  | { action: 'add' | 'update'; key: HostKey; weight: number; detail: string }
-  | { action: 'del'; key: HostKey; detail: string };
+  | { action: 'add'; key: HostKey; weight: number; drained: boolean; detail: string }
+  | { action: 'update'; key: HostKey; weight: number; detail: string }
+  | { action: 'drain' | 'undrain' | 'del'; key: HostKey; detail: string };
 
 export const moduleId = (key: ModuleKey) => `${key.modid}:${key.cmdid}`;
 export const hostId = (key: { ip: number; port: number }) => `${key.ip}:${key.port}`;
@@ -83,7 +86,7 @@ function checkKnownFields(path: string, value: Record<string, unknown>, known: r
 }
 
 const MODULE_FIELDS = ['modid', 'cmdid', 'description', 'strategy', 'hosts'] as const;
-const HOST_FIELDS = ['ip', 'port', 'weight'] as const;
+const HOST_FIELDS = ['ip', 'port', 'weight', 'drained'] as const;
 
 function checkModule(path: string, value: unknown): WantedModule {
   if (!isObject(value)) throw new ValidationError(path, 'must be an object');
@@ -102,7 +105,12 @@ function checkModule(path: string, value: unknown): WantedModule {
       const hostKey = at(hostPath, () => checkHostKey({ ...key, ip: host.ip, port: host.port }));
       if (seen.has(hostId(hostKey))) throw new ValidationError(hostPath, `${hostName(hostKey)} is listed twice in module ${moduleId(key)}`);
       seen.add(hostId(hostKey));
-      return host.weight === undefined ? { key: hostKey } : { key: hostKey, weight: at(hostPath, () => checkWeight(host.weight)) };
+      if (host.drained !== undefined && typeof host.drained !== 'boolean') throw new ValidationError(`${hostPath}.drained`, `must be true or false, got ${JSON.stringify(host.drained)}`);
+      return {
+        key: hostKey,
+        ...(host.weight === undefined ? {} : { weight: at(hostPath, () => checkWeight(host.weight)) }),
+        ...(host.drained === undefined ? {} : { drained: host.drained }),
+      };
     });
   }
   return wanted;
@@ -147,19 +155,30 @@ function planModule(wanted: WantedModule, current: CurrentModule | undefined, pr
     }
   }
   if (wanted.hosts === undefined) return edits;
-  const existing = current?.hosts ?? new Map<string, number>();
+  const existing = current?.hosts ?? new Map<string, { weight: number; drained: boolean }>();
   for (const host of wanted.hosts) {
     const before = existing.get(hostId(host.key));
+    const name = hostName(host.key);
     if (before === undefined) {
       const weight = host.weight ?? DEFAULT_WEIGHT;
-      edits.push({ action: 'add', key: host.key, weight, detail: `${hostName(host.key)} weight ${weight}; imported` });
-    } else if (host.weight !== undefined && host.weight !== before) {
-      edits.push({ action: 'update', key: host.key, weight: host.weight, detail: `${hostName(host.key)} weight ${before} -> ${host.weight}; imported` });
+      const drained = host.drained ?? false;
+      edits.push({ action: 'add', key: host.key, weight, drained, detail: `${name} weight ${weight}${drained ? ', drained' : ''}; imported` });
+      continue;
+    }
+    if (host.weight !== undefined && host.weight !== before.weight) {
+      edits.push({ action: 'update', key: host.key, weight: host.weight, detail: `${name} weight ${before.weight} -> ${host.weight}; imported` });
+    }
+    if (host.drained !== undefined && host.drained !== before.drained) {
+      edits.push(
+        host.drained
+          ? { action: 'drain', key: host.key, detail: `${name} drained (weight ${host.weight ?? before.weight} kept); imported` }
+          : { action: 'undrain', key: host.key, detail: `${name} undrained: weight ${host.weight ?? before.weight}; imported` },
+      );
     }
   }
   if (prune) {
     const listed = new Set(wanted.hosts.map((h) => hostId(h.key)));
-    for (const [id, weight] of existing) {
+    for (const [id, { weight }] of existing) {
       if (listed.has(id)) continue;
       const [ip, port] = id.split(':').map(Number) as [number, number];
       edits.push({ action: 'del', key: { ...key, ip, port }, detail: `${hostName({ ip, port })} weight ${weight}; not in the imported document` });

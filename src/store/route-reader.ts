@@ -94,10 +94,12 @@ export class RouteReader {
     return loadsSince(this.db, revision);
   }
 
+  /** A drained host is served with weight 0; its own weight waits in the row for the undrain. */
   private selectHosts() {
     return this.db
       .selectFrom('routes')
-      .select(['modid', 'cmdid', 'ip', 'port', 'weight'])
+      .select(['modid', 'cmdid', 'ip', 'port'])
+      .select(sql<number>`case when drained <> 0 then 0 else weight end`.as('weight'))
       .orderBy('modid')
       .orderBy('cmdid')
       .orderBy('ip')

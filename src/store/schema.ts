@@ -47,6 +47,8 @@ export interface RoutesTable {
   ip: number;
   port: number;
   weight: Defaulted<number>;
+  /** 1 while drained for maintenance: dns serves weight 0 and `weight` waits for the undrain (migration 0005). */
+  drained: Defaulted<number>;
   created_at: number;
   updated_at: number;
 }

@@ -47,6 +47,7 @@ export function servedHosts(configured: readonly RouteHostInfo[], instances: rea
       ip: i.ip,
       port: i.port,
       weight: i.weight,
+      drained: i.drained,
       createdAt: i.registeredAt,
       updatedAt: i.registeredAt,
       source: i.source,

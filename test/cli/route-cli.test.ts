@@ -54,6 +54,25 @@ describe('lars module / route / db against a SQLite store', () => {
     assert.deepEqual(deleted, { action: 'del', modid: 10, cmdid: 1, ip: '10.0.0.1', port: 9000, version: 5 });
   });
 
+  test('route drain and undrain: served with weight 0 while its weight is kept; twice is a conflict', async () => {
+    // A store of its own: the other tests count the shared one's route versions.
+    const store = `sqlite:${join(dir, 'drain', 'lars.db')}`;
+    jsonOutput(await lars(['module', 'add', '10', '1', '--store', store, '--json']));
+    jsonOutput(await lars(['route', 'add', '10', '1', '200.1.2.3', '9000', '--weight', '5', '--store', store, '--json']));
+    const key = ['10', '1', '200.1.2.3', '9000'];
+    const drained = await lars(['route', 'drain', ...key, '--store', store]);
+    assert.equal(drained.code, 0, drained.stderr);
+    assert.match(drained.stdout, /^drained host 200\.1\.2\.3:9000 of module 10:1 \(route version \d+\); dns serves it with weight 0 until lars route undrain\n$/);
+    const listed = await lars(['route', 'list', '10', '1', '--store', store]);
+    assert.match(listed.stdout, /\n10 +1 +200\.1\.2\.3 +9000 +5 \(drained: 0\) +static /);
+    const json = jsonOutput(await lars(['route', 'list', '10', '1', '--store', store, '--json'])) as { routes: { ip: string; weight: number; drained: boolean }[] };
+    assert.deepEqual(json.routes.find((r) => r.ip === '200.1.2.3'), { ...json.routes.find((r) => r.ip === '200.1.2.3'), weight: 5, drained: true });
+    assertFailure(await lars(['route', 'drain', ...key, '--store', store]), /^lars route: host 200\.1\.2\.3:9000 of module 10:1 is already drained$/);
+    const undrained = jsonOutput(await lars(['route', 'undrain', ...key, '--store', store, '--json'])) as { action: string };
+    assert.equal(undrained.action, 'undrain');
+    assert.deepEqual(jsonOutput(await lars(['route', 'list', '10', '1', '--store', store, '--json'])).routes.find((r: { ip: string }) => r.ip === '200.1.2.3').drained, false);
+  });
+
   test('route find IP[:PORT]: that host in every module; nothing found says so; a bad address exits 1', async () => {
     const found = jsonOutput(await lars(['route', 'find', '200.1.2.3', '--store', store, '--json'])) as { routes: { modid: number; ip: string; port: number }[] };
     assert.deepEqual(found.routes.map((r) => [r.modid, r.ip, r.port]), [[10, '200.1.2.3', 9000]]);

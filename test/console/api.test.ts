@@ -41,6 +41,8 @@ await forEachEngine('console REST API', (store) => {
     { method: 'POST', path: '/api/v1/modules/1/1/hosts', body: { ip: '10.0.0.2', port: 80 }, adminOnly: true },
     { method: 'PATCH', path: '/api/v1/modules/1/1/hosts/10.0.0.1/80', body: { weight: 7 }, adminOnly: true },
     { method: 'DELETE', path: '/api/v1/modules/1/1/hosts/10.0.0.1/80', adminOnly: true },
+    { method: 'PUT', path: '/api/v1/modules/1/1/hosts/10.0.0.1/80/drain', adminOnly: true },
+    { method: 'DELETE', path: '/api/v1/modules/1/1/hosts/10.0.0.1/80/drain', adminOnly: true },
     { method: 'POST', path: '/api/v1/import', body: { format: 'lars-routes', formatVersion: 1, modules: [{ modid: 2, cmdid: 3 }] }, adminOnly: true },
     { method: 'POST', path: '/api/v1/tokens', body: { name: 'x' }, adminOnly: false },
     { method: 'DELETE', path: '/api/v1/tokens/1', adminOnly: false },
@@ -153,6 +155,13 @@ await forEachEngine('console REST API', (store) => {
     const again = await asAdmin.request('POST', '/api/v1/import', { body: document });
     assert.deepEqual(again.body.edits, []);
 
+    const drained = await asAdmin.request('PUT', '/api/v1/modules/60/1/hosts/10.6.0.1/80/drain');
+    assert.equal(drained.status, 200, JSON.stringify(drained.body));
+    assert.deepEqual((await asViewer.request('GET', '/api/v1/modules/60/1/hosts')).body.hosts.map((h: { weight: number; drained: boolean }) => [h.weight, h.drained]), [[2, true]]);
+    assert.equal((await asAdmin.request('PUT', '/api/v1/modules/60/1/hosts/10.6.0.1/80/drain')).status, 409);
+    assert.equal((await asAdmin.request('DELETE', '/api/v1/modules/60/1/hosts/10.6.0.1/80/drain')).status, 200);
+    assert.equal((await asAdmin.request('DELETE', '/api/v1/modules/60/1/hosts/10.6.0.1/80/drain')).status, 409);
+    assert.equal((await asAdmin.request('PUT', '/api/v1/modules/60/1/hosts/10.6.0.9/80/drain')).status, 404);
     const found = await asViewer.request('GET', '/api/v1/hosts?ip=10.6.0.1');
     assert.deepEqual(found.body.hosts, [{ modid: 60, cmdid: 1, ip: '10.6.0.1', port: 80, weight: 2, source: 'static', lastHeartbeat: null }]);
     assert.deepEqual((await asViewer.request('GET', '/api/v1/hosts?ip=10.6.0.1&port=81')).body.hosts, []);

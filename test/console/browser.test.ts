@@ -192,6 +192,16 @@ if (!existsSync(CHROMIUM)) {
     await hostRow.locator('input[name=weight]').fill('5');
     await edit('PATCH', '/hosts/10.42.0.1/4200', () => hostRow.getByRole('button', { name: 'Save' }).click());
     await waitFor(async () => (await hostRow.locator('td.weight').innerText()).trim() === '5', { timeoutMs: UI_TIMEOUT_MS, message: 'the new weight in the table' });
+
+    // Drain for maintenance: served with weight 0, the weight kept for the undrain.
+    const beforeDrain = agent.frames.length;
+    await edit('PUT', '/hosts/10.42.0.1/4200/drain', () => hostRow.getByRole('button', { name: 'Drain' }).click());
+    await hostRow.locator('td.weight', { hasText: 'Drained' }).waitFor();
+    await waitFor(() => weightsOf(agent, beforeDrain, '10.42.0.1', 4200).includes(0), { timeoutMs: UI_TIMEOUT_MS, message: 'dns to push weight 0 for the drained host' });
+    const beforeUndrain = agent.frames.length;
+    await edit('DELETE', '/hosts/10.42.0.1/4200/drain', () => hostRow.getByRole('button', { name: 'Undrain' }).click());
+    await waitFor(() => weightsOf(agent, beforeUndrain, '10.42.0.1', 4200).includes(5), { timeoutMs: UI_TIMEOUT_MS, message: 'dns to push the kept weight 5' });
+    await waitFor(async () => (await hostRow.locator('td.weight').innerText()).trim() === '5', { timeoutMs: UI_TIMEOUT_MS, message: 'no Drained badge once undrained' });
     await page.screenshot({ path: join(SCREENSHOTS, 'route.png'), fullPage: true });
 
     // Escape leaves every inline editor, as Cancel does.

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChangeLog } from '../../src/store/change-log.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/store/errors.js';
+import { routeKey } from '../../src/protocol/route-key.js';
 import { RouteAdmin } from '../../src/store/route-admin.js';
+import { RouteReader } from '../../src/store/route-reader.js';
 import { kyselyOf, openStore, type Store } from '../../src/store/store.js';
 import { forEachEngine } from '../support/engines.js';
 
@@ -52,7 +54,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     nowMs += 5000;
     const added = await admin.addHost({ modid: 2, cmdid: 1, ip: '10.0.0.1', port: 8080 }, ACTOR);
     assert.deepEqual((await admin.listHosts({ modid: 2, cmdid: 1 })).hosts, [
-      { modid: 2, cmdid: 1, ip: '10.0.0.1', port: 8080, weight: 1, createdAt: nowMs / 1000, updatedAt: nowMs / 1000 },
+      { modid: 2, cmdid: 1, ip: '10.0.0.1', port: 8080, weight: 1, drained: false, createdAt: nowMs / 1000, updatedAt: nowMs / 1000 },
     ]);
     assert.deepEqual(await latestChange(store), {
       version: added, modid: 2, cmdid: 1, action: 'add', detail: '10.0.0.1:8080 weight 1', actor: ACTOR, changedAt: nowMs / 1000,
@@ -261,7 +263,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     assert.deepEqual(await admin.readRoute(10, 1), {
       version,
       module,
-      hosts: [{ modid: 10, cmdid: 1, ip: '10.0.0.10', port: 10, weight: 4, createdAt: 1_700_000_100, updatedAt: 1_700_000_100 }],
+      hosts: [{ modid: 10, cmdid: 1, ip: '10.0.0.10', port: 10, weight: 4, drained: false, createdAt: 1_700_000_100, updatedAt: 1_700_000_100 }],
     });
     assert.deepEqual(await admin.findModule(10, 1), module);
     assert.equal(await admin.readRoute(10, 2), undefined);
@@ -286,5 +288,30 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     assert.deepEqual((await admin.findServedHosts({ ip: '172.16.9.11' })).hosts, []);
     await assert.rejects(admin.findServedHosts({ ip: '172.16.9' }), ValidationError);
     await assert.rejects(admin.findServedHosts({ ip: '172.16.9.9', port: 0 }), ValidationError);
+  });
+
+  test('drainHost keeps the weight and dns reads 0 until undrainHost; a second drain is a conflict; each is one change row', async () => {
+    await admin.addModule({ modid: 92, cmdid: 1 });
+    await admin.addHost({ modid: 92, cmdid: 1, ip: '10.92.0.1', port: 80, weight: 5 });
+    await admin.addHost({ modid: 92, cmdid: 1, ip: '10.92.0.2', port: 80, weight: 2 });
+    const served = async () => {
+      const { routes } = await new RouteReader(store).loadRoutes();
+      return routes.get(routeKey(92, 1))!.hosts.map((h) => [h.port, h.weight, h.ip]);
+    };
+    const key = { modid: 92, cmdid: 1, ip: '10.92.0.1', port: 80 };
+    const drained = await admin.drainHost(key, ACTOR);
+    assert.deepEqual((await latestChange(store)).detail, '10.92.0.1:80 drained (weight 5 kept)');
+    assert.deepEqual((await admin.listHosts({ modid: 92, cmdid: 1 })).hosts.map((h) => [h.ip, h.weight, h.drained]), [['10.92.0.1', 5, true], ['10.92.0.2', 2, false]]);
+    assert.deepEqual((await served()).map(([, weight]) => weight), [0, 2], 'dns serves the drained host with weight 0');
+    await assert.rejects(admin.drainHost(key, ACTOR), ConflictError);
+    await admin.updateHost({ ...key, weight: 7 }, ACTOR);
+    assert.match((await latestChange(store)).detail, /weight 5 -> 7 \(drained: served 0 until undrained\)/);
+    assert.deepEqual((await served()).map(([, weight]) => weight), [0, 2], 'a weight set while drained waits');
+    const undrained = await admin.undrainHost(key, ACTOR);
+    assert.equal(undrained, drained + 2);
+    assert.deepEqual([(await latestChange(store)).action, (await latestChange(store)).detail], ['undrain', '10.92.0.1:80 undrained: weight 7']);
+    assert.deepEqual((await served()).map(([, weight]) => weight), [7, 2]);
+    await assert.rejects(admin.undrainHost(key, ACTOR), ConflictError);
+    await assert.rejects(admin.drainHost({ ...key, port: 81 }, ACTOR), NotFoundError);
   });
 });

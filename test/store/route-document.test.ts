@@ -46,7 +46,7 @@ test('checkRouteDocument names the place of the first problem', () => {
 test('planImport: absent fields leave the store alone, weights and new hosts are edits, prune removes unlisted hosts of listed modules', () => {
   const ip = (text: string) => ipToUint32(text);
   const current = new Map<string, CurrentModule>([
-    ['1:1', { description: 'orders', strategy: null, hosts: new Map([[`${ip('10.0.0.1')}:80`, 1], [`${ip('10.0.0.2')}:80`, 3]]) }],
+    ['1:1', { description: 'orders', strategy: null, hosts: new Map([[`${ip('10.0.0.1')}:80`, { weight: 1, drained: false }], [`${ip('10.0.0.2')}:80`, { weight: 3, drained: true }]]) }],
   ]);
   const wanted = checkRouteDocument(
     doc([
@@ -70,7 +70,17 @@ test('planImport: absent fields leave the store alone, weights and new hosts are
     ],
   );
   const renamed = checkRouteDocument(doc([{ modid: 1, cmdid: 1, description: 'orders v2', strategy: 'default', hosts: [{ ip: '10.0.0.2', port: 80, weight: 3 }] }]));
-  assert.deepEqual(planImport(renamed, current, false).map((e) => e.detail), ['description "orders" -> "orders v2"; imported']);
+  assert.deepEqual(planImport(renamed, current, false).map((e) => e.detail), ['description "orders" -> "orders v2"; imported'], 'drained left alone when the document does not say');
+  const drains = checkRouteDocument(doc([{ modid: 1, cmdid: 1, hosts: [{ ip: '10.0.0.1', port: 80, drained: true }, { ip: '10.0.0.2', port: 80, drained: false }, { ip: '10.0.0.4', port: 80, drained: true }] }]));
+  assert.deepEqual(
+    planImport(drains, current, false).map((e) => [e.action, e.detail]),
+    [
+      ['drain', '10.0.0.1:80 drained (weight 1 kept); imported'],
+      ['undrain', '10.0.0.2:80 undrained: weight 3; imported'],
+      ['add', '10.0.0.4:80 weight 1, drained; imported'],
+    ],
+  );
+  assert.match(fieldOf(() => checkRouteDocument(doc([{ modid: 1, cmdid: 1, hosts: [{ ip: '10.0.0.1', port: 80, drained: 'yes' }] }]))), /^modules\.0\.hosts\.0\.drained: .*must be true or false/);
 });
 
 async function tables(store: Store) {
@@ -90,11 +100,12 @@ await forEachEngine('route export and import', (store) => {
     await admin.addHost({ modid: 70, cmdid: 1, ip: '200.1.2.3', port: 9000, weight: 5 }, 'fixture');
     await admin.addHost({ modid: 70, cmdid: 1, ip: '10.0.0.1', port: 9000 }, 'fixture');
     await admin.addModule({ modid: 71, cmdid: -1 }, 'fixture');
+    await admin.drainHost({ modid: 70, cmdid: 1, ip: '10.0.0.1', port: 9000 }, 'fixture');
     const exported = await admin.exportRoutes();
     assert.equal(exported.format, 'lars-routes');
     assert.deepEqual(exported.modules.find((m) => m.modid === 70), {
       modid: 70, cmdid: 1, description: 'pay', strategy: 'least_request',
-      hosts: [{ ip: '10.0.0.1', port: 9000, weight: 1 }, { ip: '200.1.2.3', port: 9000, weight: 5 }],
+      hosts: [{ ip: '10.0.0.1', port: 9000, weight: 1, drained: true }, { ip: '200.1.2.3', port: 9000, weight: 5 }],
     });
     const same = await admin.importRoutes(JSON.parse(JSON.stringify(exported)), 'tester');
     assert.deepEqual(same.edits, [], 'a second import of the same document changes nothing');
@@ -102,12 +113,13 @@ await forEachEngine('route export and import', (store) => {
     await admin.updateHost({ modid: 70, cmdid: 1, ip: '200.1.2.3', port: 9000, weight: 9 }, 'fixture');
     await admin.delModule(71, -1, 'fixture');
     await admin.addHost({ modid: 70, cmdid: 1, ip: '10.0.0.9', port: 9000 }, 'fixture');
+    await admin.undrainHost({ modid: 70, cmdid: 1, ip: '10.0.0.1', port: 9000 }, 'fixture');
     const before = await admin.version();
     const restored = await admin.importRoutes(exported, 'tester', { prune: true });
-    assert.deepEqual(restored.edits.map((e) => [e.action, e.modid, e.cmdid]), [['update', 70, 1], ['del', 70, 1], ['module-add', 71, -1]]);
-    assert.equal(restored.version, before + 3, 'one route version per edit');
-    const { changes } = await new ChangeLog(store).list({ limit: 3 });
-    assert.deepEqual(changes.map((c) => [c.version, c.action, c.actor]), [[before + 3, 'module-add', 'tester'], [before + 2, 'del', 'tester'], [before + 1, 'update', 'tester']]);
+    assert.deepEqual(restored.edits.map((e) => [e.action, e.modid, e.cmdid]), [['drain', 70, 1], ['update', 70, 1], ['del', 70, 1], ['module-add', 71, -1]]);
+    assert.equal(restored.version, before + 4, 'one route version per edit');
+    const { changes } = await new ChangeLog(store).list({ limit: 4 });
+    assert.deepEqual(changes.map((c) => [c.version, c.action, c.actor]), [[before + 4, 'module-add', 'tester'], [before + 3, 'del', 'tester'], [before + 2, 'update', 'tester'], [before + 1, 'drain', 'tester']]);
     assert.deepEqual((await admin.exportRoutes()).modules, exported.modules);
   });
 

@@ -5,7 +5,7 @@ import type { InstanceInfo } from '../../src/store/registry.js';
 import type { RouteHostInfo } from '../../src/store/route-admin.js';
 import { instanceViews, servedHosts } from '../../src/store/served-hosts.js';
 
-const host = (modid: number, ip: string, port: number, weight = 1): RouteHostInfo => ({ modid, cmdid: 1, ip, port, weight, createdAt: 100, updatedAt: 200 });
+const host = (modid: number, ip: string, port: number, weight = 1): RouteHostInfo => ({ modid, cmdid: 1, ip, port, weight, drained: false, createdAt: 100, updatedAt: 200 });
 
 function instance(modid: number, ip: string, port: number, overrideWeight: number | null = null): InstanceInfo {
   return {

@@ -1,6 +1,6 @@
 /**
  * lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W
- *            | del MODID CMDID IP PORT | list [MODID CMDID] | find IP[:PORT]
+ *            | del MODID CMDID IP PORT | drain|undrain MODID CMDID IP PORT | list [MODID CMDID] | find IP[:PORT]
  * list shows what dns serves: the configured hosts and the registered
  * instances (docs/registry.md), each with its SOURCE; `lars instances` edits the latter.
  * Range checks (port, weight, ids, IP) are RouteAdmin's, so the CLI and the
@@ -15,7 +15,8 @@ import { DEFAULT_WEIGHT } from '../../store/validate.js';
 import { EDITED, editListCommand, type EditAction } from '../edit-command.js';
 import { STORE_OPTIONS, cliActor, hostRefArgs, integerArg, withStore } from './db.js';
 
-const FORMS = 'lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W | del MODID CMDID IP PORT | list [MODID CMDID] | find IP[:PORT]';
+const FORMS =
+  'lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W | del MODID CMDID IP PORT | drain|undrain MODID CMDID IP PORT | list [MODID CMDID] | find IP[:PORT]';
 
 const EDIT_OPTIONS = { ...STORE_OPTIONS, weight: { type: 'string' } } as const;
 
@@ -82,9 +83,25 @@ function printRoutes({ version, routes, where }: { version: number; routes: Serv
   process.stdout.write(`route version ${version} in ${where}\n`);
   printTable(
     ['MODID', 'CMDID', 'IP', 'PORT', 'WEIGHT', 'SOURCE', 'HEARTBEAT', 'LOAD'],
-    routes.map((r) => [r.modid, r.cmdid, r.ip, r.port, r.weight, r.source, r.lastHeartbeat === null ? null : ageText(r.lastHeartbeat, now), r.load?.score]),
+    routes.map((r) => [r.modid, r.cmdid, r.ip, r.port, r.source === 'static' && r.drained ? `${r.weight} (drained: 0)` : r.weight, r.source, r.lastHeartbeat === null ? null : ageText(r.lastHeartbeat, now), r.load?.score]),
     empty,
   );
+}
+
+/** lars route drain|undrain MODID CMDID IP PORT: maintenance of a configured host; its weight is kept (docs/store.md, "Draining a host"). */
+function drainCommand(drain: boolean) {
+  return async (argv: string[]): Promise<number> => {
+    const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+    const host = hostArgs(positionals);
+    const version = await withStore(values, 'write', (store) => {
+      const admin = new RouteAdmin(store);
+      return drain ? admin.drainHost(host, cliActor()) : admin.undrainHost(host, cliActor());
+    });
+    const action = drain ? 'drain' : 'undrain';
+    if (values.json) printJson({ action, ...host, version });
+    else process.stdout.write(`${drain ? 'drained' : 'undrained'} host ${host.ip}:${host.port} of module ${host.modid}:${host.cmdid} (route version ${version})${drain ? '; dns serves it with weight 0 until lars route undrain' : ''}\n`);
+    return 0;
+  };
 }
 
 /** lars route find IP[:PORT]: the host in every module that serves it, configured or registered. */
@@ -99,4 +116,4 @@ async function find(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const run = editListCommand('route', FORMS, edit, list, { find });
+export const run = editListCommand('route', FORMS, edit, list, { find, drain: drainCommand(true), undrain: drainCommand(false) });

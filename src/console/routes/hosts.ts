@@ -1,5 +1,5 @@
 /** The hosts of one route: list, add, change the weight, delete; and one host found in every route. Reads and edits through RouteAdmin. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../auth.js';
 import type { ConsoleContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -80,6 +80,25 @@ export function registerHostRoutes(app: FastifyInstance, ctx: ConsoleContext): v
       return { version, host: { ip, port, weight } };
     },
   );
+
+  for (const drain of [true, false]) {
+    const handler = async (request: FastifyRequest<{ Params: HostParams }>) => {
+      const { modid, cmdid, ip, port } = request.params;
+      const actor = principalOf(request).user.name;
+      const version = drain ? await ctx.routes.drainHost({ modid, cmdid, ip, port }, actor) : await ctx.routes.undrainHost({ modid, cmdid, ip, port }, actor);
+      return { version, host: { ip, port } };
+    };
+    const options = {
+      config: { access: 'admin' as const },
+      schema: {
+        summary: drain ? 'Drain a host for maintenance: served with weight 0, its weight kept (409 when drained already)' : 'Undrain a host: served with its weight again (409 when not drained)',
+        params: hostParams,
+        response: withErrors({ 200: editSchema }),
+      },
+    };
+    if (drain) app.put<{ Params: HostParams }>(`${HOSTS}/:ip/:port/drain`, options, handler);
+    else app.delete<{ Params: HostParams }>(`${HOSTS}/:ip/:port/drain`, options, handler);
+  }
 
   app.delete<{ Params: HostParams }>(
     `${HOSTS}/:ip/:port`,

@@ -1,6 +1,6 @@
 // The "Hosts" card of a route: each host with its weight, health and latest
 // counts; admins add a host, edit a weight and delete a host inline.
-import { del, patch, post } from '../api.js';
+import { del, patch, post, put } from '../api.js';
 import { swatch } from '../chart.js';
 import { errorShare, fmtNumber, h, healthBadge, LATEST_CALLS_HEADING, replace, timeCell } from '../dom.js';
 import { cancelOnEscape, card, clearFormError, confirmButton, field, messageLine, showFormError } from '../ui.js';
@@ -93,7 +93,7 @@ export function routeHosts(options) {
     const s = statusOf(name);
     const cells = [
       h('td', null, h('span', { class: 'swatch-cell' }, swatch(options.colorOf(name)), h('span', { class: 'mono strong' }, name))),
-      h('td', { class: 'num weight' }, fmtNumber(host.weight)),
+      h('td', { class: 'num weight' }, fmtNumber(host.weight), host.drained ? h('span', { class: 'badge health-degraded', title: 'dns serves this host with weight 0 until it is undrained' }, 'Drained') : null),
       h('td', null, healthBadge(s?.health.state ?? 'none'), s && s.callers.length > 0 ? h('span', { class: 'muted small' }, ` ${s.callers.length} caller${s.callers.length === 1 ? '' : 's'}`) : null),
       h('td', { class: 'num' }, s && s.health.succ + s.health.err > 0 ? `${fmtNumber(s.health.succ)} / ${fmtNumber(s.health.err)} (${errorShare(s.health.succ, s.health.err)})` : h('span', { class: 'muted' }, '—')),
       h('td', null, timeCell(s?.health.lastReportAt ?? null, status?.now ?? 0)),
@@ -104,6 +104,21 @@ export function routeHosts(options) {
           'td',
           { class: 'actions' },
           h('button', { type: 'button', class: 'button ghost small', text: 'Edit weight', onclick: () => editWeight(host) }),
+          h('button', {
+            type: 'button',
+            class: 'button ghost small',
+            text: host.drained ? 'Undrain' : 'Drain',
+            title: host.drained ? `serve ${name} with weight ${host.weight} again` : `maintenance: agents send ${name} no new calls; its weight ${host.weight} is kept`,
+            onclick: async () => {
+              try {
+                const answer = host.drained ? await del(`${base}/hosts/${host.ip}/${host.port}/drain`) : await put(`${base}/hosts/${host.ip}/${host.port}/drain`);
+                options.onSaved(answer.version, host.drained ? `Undrained ${name}` : `Drained ${name} (weight ${host.weight} kept)`);
+                await options.onChanged();
+              } catch (err) {
+                options.onError(err);
+              }
+            },
+          }),
           confirmButton('Delete', 'Confirm delete', async () => {
             try {
               const answer = await del(`${base}/hosts/${host.ip}/${host.port}`);
