@@ -128,7 +128,31 @@ export const seriesQuery = object({ range: { type: 'string', enum: Object.keys(S
 
 // ---------------------------------------------------------------- responses
 
-export const userSchema = object({ name: { type: 'string' }, role: { type: 'string', enum: ['admin', 'viewer'] } });
+const roleSchema = { type: 'string', enum: ['admin', 'viewer'] } as const;
+export const userSchema = object({ name: { type: 'string' }, role: roleSchema });
+
+export interface UserParams {
+  name: string;
+}
+export const userParams = object({ name: { type: 'string', minLength: 1, maxLength: USER_LIMITS.nameMax } });
+export interface NewUserBody {
+  username: string;
+  role: 'admin' | 'viewer';
+  password: string;
+}
+/** Users checks the name's characters and the password's length again, naming the field (as login does: username). */
+export const newUserBody = object({
+  username: { type: 'string', minLength: 1, maxLength: USER_LIMITS.nameMax },
+  role: roleSchema,
+  password: { type: 'string', minLength: 1, maxLength: USER_LIMITS.passwordMax },
+});
+export interface UserPatchBody {
+  role?: 'admin' | 'viewer';
+  password?: string;
+}
+export const userPatchBody = { ...object({ role: roleSchema, password: { type: 'string', minLength: 1, maxLength: USER_LIMITS.passwordMax } }, ['role', 'password']), minProperties: 1 } as const;
+export const userInfoSchema = object({ name: { type: 'string' }, role: roleSchema, createdAt: unixSeconds, updatedAt: unixSeconds });
+export const userListSchema = object({ users: arrayOf(userInfoSchema) });
 
 export const sessionSchema = object(
   {

@@ -31,6 +31,7 @@ import { registerSessionRoutes } from './routes/session.js';
 import { registerStatusRoutes } from './routes/status.js';
 import { registerTokenRoutes } from './routes/tokens.js';
 import { registerTransferRoutes } from './routes/transfer.js';
+import { registerUserRoutes } from './routes/users.js';
 import { addSecurityHeaders } from './security-headers.js';
 import { DEFAULT_ASSETS_DIR, registerStaticRoutes } from './static.js';
 
@@ -162,6 +163,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   registerChangeRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
   registerTransferRoutes(app, ctx);
+  registerUserRoutes(app, ctx);
   registerMetaRoutes(app, ctx, catalog);
 
   await app.listen({ host, port });

@@ -231,6 +231,26 @@ export class Users {
     });
   }
 
+  /**
+   * Gives the user another role; it applies to their next request (sessions
+   * and tokens act with the user's current role). The last admin cannot
+   * become a viewer.
+   */
+  async setRole(name: string, role: string): Promise<UserInfo> {
+    checkUserName(name);
+    const next = checkRole(role);
+    return this.db.transaction().execute(async (trx) => {
+      const user = await trx.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at']).where('name', '=', name).executeTakeFirst();
+      if (!user) throw new NotFoundError(`user ${name} does not exist`);
+      if (user.role === 'admin' && next !== 'admin' && (await countAdmins(trx)) === 1) {
+        throw new ConflictError(`user ${name} is the last admin; make another user admin first`);
+      }
+      const now = this.now();
+      await trx.updateTable('users').set({ role: next, updated_at: now }).where('name', '=', name).execute();
+      return toUserInfo({ ...user, role: next, updated_at: now });
+    });
+  }
+
   /** Deletes the user with their sessions and tokens; the last admin cannot be deleted. */
   async delete(name: string): Promise<void> {
     checkUserName(name);

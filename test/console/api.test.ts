@@ -178,6 +178,37 @@ await forEachEngine('console REST API', (store) => {
     assert.equal(await storeSnapshot(store), afterImport, 'a refused import wrote nothing');
   });
 
+  test('users, for admins: add, change the role, reset the password (ending the sessions), delete; the last admin and one\'s own account are kept', async () => {
+    assert.equal((await asViewer.request('GET', '/api/v1/users')).status, 403);
+    assert.equal((await asViewer.request('POST', '/api/v1/users', { body: { username: 'mallory', role: 'admin', password: 'long-enough-1' } })).status, 403);
+    const added = await asAdmin.request('POST', '/api/v1/users', { body: { username: 'carol', role: 'viewer', password: 'carol-password-1' } });
+    assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.deepEqual([added.body.name, added.body.role], ['carol', 'viewer']);
+    assert.equal((await asAdmin.request('POST', '/api/v1/users', { body: { username: 'carol', role: 'viewer', password: 'carol-password-2' } })).status, 409);
+    const short = await asAdmin.request('POST', '/api/v1/users', { body: { username: 'dave', role: 'viewer', password: 'short' } });
+    assert.deepEqual([short.status, short.body.field], [400, 'password']);
+    const badName = await asAdmin.request('POST', '/api/v1/users', { body: { username: 'dave smith', role: 'viewer', password: 'long-enough-1' } });
+    assert.deepEqual([badName.status, badName.body.field], [400, 'username']);
+    assert.deepEqual([(await asAdmin.request('PATCH', '/api/v1/users/carol', { body: {} })).status], [400]);
+
+    const carol = admin();
+    assert.equal((await carol.login({ name: 'carol', password: 'carol-password-1' })).status, 200);
+    assert.equal((await carol.request('POST', '/api/v1/modules', { body: { modid: 64, cmdid: 1 } })).status, 403, 'a viewer');
+    const promoted = await asAdmin.request('PATCH', '/api/v1/users/carol', { body: { role: 'admin' } });
+    assert.deepEqual([promoted.status, promoted.body.role], [200, 'admin']);
+    assert.equal((await carol.request('POST', '/api/v1/modules', { body: { modid: 64, cmdid: 1 } })).status, 201, 'the new role applies to the next request');
+    assert.equal((await asAdmin.request('PATCH', '/api/v1/users/carol', { body: { password: 'carol-password-3' } })).status, 200);
+    assert.equal((await carol.request('GET', '/api/v1/session')).status, 401, 'a reset password ends the sessions');
+    assert.equal((await carol.login({ name: 'carol', password: 'carol-password-3' })).status, 200);
+    assert.equal((await carol.request('DELETE', `/api/v1/users/carol`)).status, 409, 'not one\'s own account');
+    const names = (await asAdmin.request('GET', '/api/v1/users')).body.users.map((u: { name: string }) => u.name);
+    assert.ok(names.includes('carol') && names.includes(ADMIN.name), names.join(','));
+    assert.equal((await asAdmin.request('DELETE', '/api/v1/users/carol')).status, 204);
+    assert.equal((await carol.request('GET', '/api/v1/session')).status, 401, 'a deleted user is logged out');
+    assert.equal((await asAdmin.request('DELETE', '/api/v1/users/carol')).status, 404);
+    assert.equal((await asAdmin.request('PATCH', '/api/v1/users/nobody', { body: { role: 'admin' } })).status, 404);
+  });
+
   test('edits go through RouteAdmin: one version each, change log names the user, 404 and 409 mapped', async () => {
     const start = await new RouteAdmin(store).version();
     const added = await asAdmin.request('POST', '/api/v1/modules', { body: { modid: 7, cmdid: 1, description: 'seven' } });
@@ -366,7 +397,7 @@ await forEachEngine('console REST API', (store) => {
     assert.equal((await client.request('PUT', '/api/v1/modules', { auth: { kind: 'none' } })).status, 404);
     assert.equal((await client.request('GET', '/no-such-page', { auth: { kind: 'none' } })).status, 404);
 
-    for (const path of ['/', '/login', '/modules', '/modules/1/1', '/changes', '/tokens']) {
+    for (const path of ['/', '/login', '/modules', '/modules/1/1', '/changes', '/tokens', '/users']) {
       const page = await client.request('GET', path, { auth: { kind: 'none' } });
       assert.equal(page.status, 200, path);
       assert.match(page.body, /<script type="module" src="\/assets\/js\/app.js">/);
@@ -422,11 +453,11 @@ await forEachEngine('console REST API', (store) => {
     try {
       const client = new ApiClient(quiet.url);
       const html = 'text/html,application/xhtml+xml;q=0.9';
-      const users = await client.request('GET', '/users', { auth: { kind: 'none' }, headers: { accept: html } });
-      assert.equal(users.status, 404);
-      assert.match(users.headers.get('content-type') ?? '', /^text\/html/);
-      assert.match(users.body, /<script type="module" src="\/assets\/js\/app.js">/, 'the app draws "No such page" in its navigation');
-      const plain = await client.request('GET', '/users', { auth: { kind: 'none' } });
+      const page = await client.request('GET', '/settings', { auth: { kind: 'none' }, headers: { accept: html } });
+      assert.equal(page.status, 404);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(page.body, /<script type="module" src="\/assets\/js\/app.js">/, 'the app draws "No such page" in its navigation');
+      const plain = await client.request('GET', '/settings', { auth: { kind: 'none' } });
       assert.equal(plain.status, 404);
       assert.equal(plain.body, 'not found\n', 'a script gets a plain 404');
       const before = logs.lines.length;

@@ -26,6 +26,7 @@ import { decodeBody } from '../../src/protocol/messages.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { RouteAdmin } from '../../src/store/route-admin.js';
 import { openStore, type Store } from '../../src/store/store.js';
+import { Users } from '../../src/store/users.js';
 import { REPO } from '../support/cli.js';
 import { RawTcpClient, waitFor } from '../support/net.js';
 import { registerOverTcp } from '../support/registration.js';
@@ -249,10 +250,35 @@ if (!existsSync(CHROMIUM)) {
     await edit('DELETE', '/api/v1/modules/42/7', () => page.getByRole('button', { name: 'Confirm: delete module and all hosts' }).click());
     await page.waitForURL(/\/modules$/);
     await page.getByText(/^Deleted module 42:7 and its hosts — route version \d+/).waitFor();
-    await page.goto(`${server.service.url}users`);
+    await page.goto(`${server.service.url}settings`);
     await page.getByRole('heading', { name: 'No such page' }).waitFor();
-    await page.getByText('Users are managed from the command line for now').waitFor();
+    await page.locator('ul.page-list').getByRole('link', { name: 'Users' }).waitFor();
     await page.getByRole('button', { name: 'Log out' }).waitFor();
+
+    // Users: add one, make them admin, reset the password, delete them.
+    await page.getByRole('navigation').getByRole('link', { name: 'Users' }).click();
+    await page.waitForURL(/\/users$/);
+    await page.fill('form.inline-form input[name=username]', 'browser-user');
+    await page.fill('form.inline-form input[name=password]', 'short');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.locator('form.inline-form input[name=password].invalid').waitFor();
+    await page.fill('form.inline-form input[name=password]', 'browser-password-1');
+    await edit('POST', '/api/v1/users', () => page.getByRole('button', { name: 'Add user' }).click());
+    const userRow = page.locator('#users-table tr[data-user="browser-user"]');
+    await userRow.waitFor();
+    await edit('PATCH', '/api/v1/users/browser-user', () => userRow.getByLabel('role of browser-user').selectOption('admin'));
+    await page.getByText('browser-user is now an admin').waitFor();
+    assert.equal((await new Users(store).list()).find((u) => u.name === 'browser-user')?.role, 'admin');
+    await userRow.getByRole('button', { name: 'Reset password' }).click();
+    await userRow.getByLabel('new password for browser-user').fill('browser-password-2');
+    await edit('PATCH', '/api/v1/users/browser-user', () => userRow.getByRole('button', { name: 'Set password' }).click());
+    await page.getByText('Password of browser-user reset').waitFor();
+    assert.ok(await new Users(store).authenticate('browser-user', 'browser-password-2'));
+    await page.screenshot({ path: join(SCREENSHOTS, 'users.png'), fullPage: true });
+    await userRow.getByRole('button', { name: 'Delete' }).click();
+    await edit('DELETE', '/api/v1/users/browser-user', () => userRow.getByRole('button', { name: 'Confirm delete' }).click());
+    await page.getByText('Deleted browser-user').waitFor();
+    assert.equal(await page.locator(`#users-table tr[data-user="${ADMIN.name}"]`).getByRole('button', { name: 'Delete' }).count(), 0, 'no Delete on one\'s own row');
   });
 
   test("a server's registered instance on the route page with its load and heartbeat; drained and undrained there, and dns pushes each", async () => {

@@ -11,7 +11,7 @@ import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lars, larsArgs, REPO, startLars, type Run } from '../support/cli.js';
+import { jsonOutput, lars, larsArgs, REPO, startLars, type Run } from '../support/cli.js';
 
 /** `lars ARGS` with text on stdin (what a script pipes in). */
 function larsWithInput(args: string[], input: string): Promise<Run> {
@@ -68,6 +68,13 @@ describe('lars user and lars console', () => {
     const passwd = await larsWithInput(['user', 'passwd', 'eve', '--store', store], 'third-password\r\n');
     assert.equal(passwd.code, 0, passwd.stderr);
     assert.match(passwd.stdout, /changed the password of eve/);
+    const demoted = await lars(['user', 'role', 'ops', 'viewer', '--store', store]);
+    assert.deepEqual([demoted.code, demoted.stderr.trim()], [1, 'lars user: user ops is the last admin; make another user admin first']);
+    const promoted = jsonOutput(await lars(['user', 'role', 'eve', 'admin', '--store', store, '--json']));
+    assert.deepEqual(promoted, { action: 'role', name: 'eve', role: 'admin' });
+    assert.equal((await lars(['user', 'role', 'eve', 'viewer', '--store', store])).stdout, 'eve is now a viewer (from their next request)\n');
+    assert.equal((await lars(['user', 'role', 'eve', 'root', '--store', store])).code, 2);
+    assert.equal((await lars(['user', 'role', 'nobody', 'admin', '--store', store])).code, 1);
     const lastAdmin = await lars(['user', 'del', 'ops', '--store', store]);
     assert.equal(lastAdmin.code, 1);
     assert.match(lastAdmin.stderr, /last admin/);

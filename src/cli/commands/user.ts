@@ -1,5 +1,5 @@
 /**
- * lars user add NAME --role admin|viewer | passwd NAME | del NAME | list
+ * lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | del NAME | list
  * Console accounts. The password is read from stdin when it is not a
  * terminal (first line), and prompted for twice without echo when it is; it
  * never appears on the command line, where `ps` would show it.
@@ -9,7 +9,7 @@ import { ROLES, Users, checkRole } from '../../store/users.js';
 import { ValidationError } from '../../store/errors.js';
 import { STORE_OPTIONS, withStore } from './db.js';
 
-const FORMS = 'lars user add NAME --role admin|viewer | passwd NAME | del NAME | list';
+const FORMS = 'lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | del NAME | list';
 
 /** Reads what a script piped in, up to the first line break. */
 async function readPipedPassword(): Promise<string> {
@@ -61,16 +61,21 @@ function nameArg(positionals: string[]): string {
   return positionals[0]!;
 }
 
+/** A role as typed; anything but admin or viewer is a usage error. */
+function roleArg(flag: string, text: string): string {
+  try {
+    return checkRole(text);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(`${flag} must be ${ROLES.join(' or ')}, got ${JSON.stringify(text)}`);
+    throw err;
+  }
+}
+
 async function add(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, { ...STORE_OPTIONS, role: { type: 'string' } });
   const name = nameArg(positionals);
   if (values.role === undefined) throw new UsageError(`add needs --role ${ROLES.join('|')}: ${FORMS}`);
-  try {
-    checkRole(values.role);
-  } catch (err) {
-    if (err instanceof ValidationError) throw new UsageError(`--role must be ${ROLES.join(' or ')}, got ${JSON.stringify(values.role)}`);
-    throw err;
-  }
+  roleArg('--role', values.role);
   const password = await readNewPassword(name);
   const user = await withStore(values, 'write', (store) => new Users(store).add({ name, role: values.role!, password }));
   if (values.json) printJson({ action: 'add', name: user.name, role: user.role });
@@ -85,6 +90,16 @@ async function passwd(argv: string[]): Promise<number> {
   await withStore(values, 'write', (store) => new Users(store).setPassword(name, password));
   if (values.json) printJson({ action: 'passwd', name });
   else process.stdout.write(`changed the password of ${name}; their console sessions were ended\n`);
+  return 0;
+}
+
+async function role(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+  if (positionals.length !== 2) throw new UsageError(`expected role NAME admin|viewer: ${FORMS}`);
+  const [name, text] = positionals as [string, string];
+  const user = await withStore(values, 'write', (store) => new Users(store).setRole(name, roleArg('ROLE', text)));
+  if (values.json) printJson({ action: 'role', name: user.name, role: user.role });
+  else process.stdout.write(`${user.name} is now ${user.role === 'admin' ? 'an admin' : 'a viewer'} (from their next request)\n`);
   return 0;
 }
 
@@ -117,6 +132,8 @@ export async function run(argv: string[]): Promise<number> {
       return add(rest);
     case 'passwd':
       return passwd(rest);
+    case 'role':
+      return role(rest);
     case 'del':
       return del(rest);
     case 'list':

@@ -7,6 +7,7 @@ import { loginPage } from './pages/login.js';
 import { modulesPage } from './pages/modules.js';
 import { routePage } from './pages/route.js';
 import { tokensPage } from './pages/tokens.js';
+import { usersPage } from './pages/users.js';
 
 /**
  * @typedef {{ name: string, role: 'admin' | 'viewer' }} User
@@ -22,12 +23,14 @@ const ROUTES = [
   { pattern: /^\/modules\/(-?\d+)\/(-?\d+)$/, page: routePage, nav: '/modules' },
   { pattern: /^\/changes$/, page: changesPage, nav: '/changes' },
   { pattern: /^\/tokens$/, page: tokensPage, nav: '/tokens' },
+  { pattern: /^\/users$/, page: usersPage, nav: '/users' },
 ];
 
 const NAV = [
   { path: '/modules', label: 'Modules' },
   { path: '/changes', label: 'Changes' },
   { path: '/tokens', label: 'API tokens' },
+  { path: '/users', label: 'Users', adminOnly: true },
 ];
 
 /** @type {Session | null} */
@@ -65,6 +68,11 @@ async function logout() {
   toLogin();
 }
 
+/** The pages this user may open: Users is for admins. */
+function visibleNav() {
+  return NAV.filter((item) => !item.adminOnly || session?.user.role === 'admin');
+}
+
 /** @param {string | undefined} active */
 function header(active) {
   return h(
@@ -74,7 +82,7 @@ function header(active) {
     h(
       'nav',
       { class: 'nav' },
-      NAV.map((item) => h('a', { href: item.path, class: item.path === active ? 'active' : '' }, item.label)),
+      visibleNav().map((item) => h('a', { href: item.path, class: item.path === active ? 'active' : '' }, item.label)),
       h('a', { href: '/api/v1/openapi.json', target: '_blank', rel: 'noopener', class: 'external' }, 'API'),
     ),
     h(
@@ -87,19 +95,13 @@ function header(active) {
   );
 }
 
-/** Paths people try that are not pages (yet), and where their task lives instead. */
-const ELSEWHERE = {
-  '/users': h('p', null, 'Users are managed from the command line for now: ', h('code', null, 'lars user add NAME --role admin|viewer'), ', ', h('code', null, 'lars user passwd NAME'), ', ', h('code', null, 'lars user list'), '.'),
-};
-
 /** @param {HTMLElement} main @param {string} path */
 function notFoundPage(main, path) {
   document.title = 'No such page · Lars console';
   main.append(
     h('h1', null, 'No such page'),
     h('p', null, 'There is no page at ', h('code', null, path), '. The console has these:'),
-    h('ul', { class: 'page-list' }, NAV.map((item) => h('li', null, h('a', { href: item.path }, item.label)))),
-    ELSEWHERE[path.replace(/\/+$/, '')] ?? null,
+    h('ul', { class: 'page-list' }, visibleNav().map((item) => h('li', null, h('a', { href: item.path }, item.label)))),
   );
 }
 

@@ -1,0 +1,139 @@
+// Console accounts, for admins: add one, change a role, reset a password
+// (which ends that user's sessions), delete. The same rules as `lars user`:
+// the last admin stays an admin, and nobody deletes their own account here.
+import { ApiError, del, get, patch, post } from '../api.js';
+import { h, replace, timeCell } from '../dom.js';
+import { cancelOnEscape, card, clearFormError, confirmButton, field, FORM_ERROR_EVENT, messageLine, showFormError } from '../ui.js';
+
+const ROLES = ['viewer', 'admin'];
+
+/** @param {string} current */
+function roleSelect(current) {
+  return h('select', { name: 'role' }, ROLES.map((r) => h('option', { value: r, selected: r === current }, r)));
+}
+
+/** @type {import('../app.js').Page} */
+export function usersPage(root, ctx) {
+  document.title = 'Users · Lars console';
+  const message = messageLine();
+  const tbody = h('tbody');
+  const me = ctx.session?.user.name;
+
+  /** The inline form that resets one user's password. @param {any} user @param {HTMLElement} cell */
+  const resetForm = (user, cell) => {
+    const rowMessage = messageLine();
+    const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', placeholder: 'new password (8 or more)', 'aria-label': `new password for ${user.name}` });
+    const form = h(
+      'form',
+      { class: 'inline-edit', novalidate: true },
+      password,
+      h('button', { type: 'submit', class: 'button primary small', text: 'Set password' }),
+      h('button', { type: 'button', class: 'button ghost small', text: 'Cancel', onclick: () => load() }),
+      rowMessage.el,
+    );
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await patch(`/users/${encodeURIComponent(user.name)}`, { password: password.value });
+        message.notice(`Password of ${user.name} reset; their console sessions were ended.`);
+        await load();
+      } catch (err) {
+        showFormError(form, rowMessage, err);
+      }
+    });
+    cancelOnEscape(form, () => load());
+    replace(cell, form);
+    password.focus();
+  };
+
+  /** @param {any} user @param {number} now */
+  const row = (user, now) => {
+    const role = roleSelect(user.role);
+    role.setAttribute('aria-label', `role of ${user.name}`);
+    role.addEventListener('change', async () => {
+      try {
+        await patch(`/users/${encodeURIComponent(user.name)}`, { role: role.value });
+        message.notice(`${user.name} is now ${role.value === 'admin' ? 'an admin' : 'a viewer'} (from their next request).`);
+      } catch (err) {
+        message.error(err);
+      }
+      await load();
+    });
+    const actions = h('td', { class: 'actions' });
+    replace(
+      actions,
+      h('button', { type: 'button', class: 'button ghost small', text: 'Reset password', onclick: () => resetForm(user, actions) }),
+      user.name === me
+        ? null
+        : confirmButton('Delete', 'Confirm delete', async () => {
+            try {
+              await del(`/users/${encodeURIComponent(user.name)}`);
+              message.notice(`Deleted ${user.name} with their sessions and API tokens.`);
+              await load();
+            } catch (err) {
+              message.error(err);
+            }
+          }),
+    );
+    return h(
+      'tr',
+      { 'data-user': user.name },
+      h('td', { class: 'strong' }, user.name, user.name === me ? h('span', { class: 'muted small' }, ' (you)') : null),
+      h('td', null, role),
+      h('td', null, timeCell(user.createdAt, now)),
+      h('td', null, timeCell(user.updatedAt, now)),
+      actions,
+    );
+  };
+
+  const load = async () => {
+    try {
+      const { users } = await get('/users');
+      const now = Math.floor(Date.now() / 1000);
+      replace(tbody, users.map((/** @type {any} */ u) => row(u, now)));
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403) {
+        replace(root, h('h1', null, 'Users'), h('p', null, 'Only admins manage users. Ask one, or use ', h('code', null, 'lars user'), ' on the store.'));
+        return;
+      }
+      message.error(err);
+    }
+  };
+
+  const formMessage = messageLine();
+  const name = h('input', { name: 'username', placeholder: 'e.g. alice', maxlength: 64, autocomplete: 'off' });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', placeholder: '8 or more characters' });
+  const newRole = roleSelect('viewer');
+  const form = h(
+    'form',
+    { class: 'inline-form', novalidate: true },
+    h('div', { class: 'form-row' }, field('Name', name), field('Role', newRole), field('Password', password), h('button', { type: 'submit', class: 'button primary', text: 'Add user' })),
+    formMessage.el,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      const user = await post('/users', { username: name.value.trim(), role: newRole.value, password: password.value });
+      clearFormError(form, formMessage);
+      name.value = '';
+      password.value = '';
+      message.notice(`Added ${user.name} (${user.role}).`);
+      await load();
+    } catch (err) {
+      showFormError(form, formMessage, err);
+    }
+  });
+
+  root.append(
+    h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Users'), h('span', { class: 'muted' }, 'console accounts; lars user does the same from the command line'))),
+    message.el,
+    card('Add a user', [], form),
+    card(
+      'Accounts',
+      [],
+      h('table', { class: 'table', id: 'users-table' }, h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'Role'), h('th', null, 'Created'), h('th', null, 'Changed'), h('th', null, ''))), tbody),
+    ),
+  );
+  root.addEventListener(FORM_ERROR_EVENT, () => message.clear());
+  void load();
+}
