@@ -266,7 +266,9 @@ if (!existsSync(CHROMIUM)) {
     await edit('POST', '/api/v1/users', () => page.getByRole('button', { name: 'Add user' }).click());
     const userRow = page.locator('#users-table tr[data-user="browser-user"]');
     await userRow.waitFor();
-    await edit('PATCH', '/api/v1/users/browser-user', () => userRow.getByLabel('role of browser-user').selectOption('admin'));
+    await edit('PATCH', '/api/v1/users/browser-user', async () => {
+      await userRow.getByLabel('role of browser-user').selectOption('admin');
+    });
     await page.getByText('browser-user is now an admin').waitFor();
     assert.equal((await new Users(store).list()).find((u) => u.name === 'browser-user')?.role, 'admin');
     await userRow.getByRole('button', { name: 'Reset password' }).click();
