@@ -26,6 +26,7 @@ administration
               | del MODID CMDID IP PORT | list [MODID CMDID]           list: configured and registered hosts
               | find IP[:PORT]                                     that host in every module
               | drain|undrain MODID CMDID IP PORT                  maintenance: served with weight 0, its weight kept
+              | revert MODID CMDID VERSION [--dry-run]             the module as it was at that route version
   lars instances [MODID CMDID] | drain MODID CMDID IP PORT | weight MODID CMDID IP PORT W
               | undrain MODID CMDID IP PORT                        servers registered with dns (--help for each)
   lars user   add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | del NAME | list

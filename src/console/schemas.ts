@@ -339,6 +339,17 @@ export const changeSchema = object({
   detail: { type: 'string' },
   actor: { type: ['string', 'null'] },
   changedAt: unixSeconds,
+  revertible: { type: 'boolean', description: 'the module as this change left it is recorded: POST .../revert {"version"} puts it back' },
+});
+
+export interface RevertBody {
+  version: number;
+  dryRun?: boolean;
+}
+export const revertBody = object({ version: { type: 'integer', minimum: 1 }, dryRun: { type: 'boolean' } }, ['dryRun']);
+export const revertResultSchema = object({
+  ...importResultSchema.properties,
+  revertedTo: { type: 'integer', description: 'the version whose recorded state was applied: the newest recorded at or before the one asked for' },
 });
 
 export const changeListSchema = object({ version: { type: 'integer' }, changes: arrayOf(changeSchema) });

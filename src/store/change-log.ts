@@ -21,6 +21,13 @@ export interface ChangeRecord extends RouteChange {
   actor: string | null;
   /** Unix seconds. */
   changedAt: number;
+  /** The module as this change left it (JSON, route-document.ts's RouteSnapshot), when recorded; written, never listed. */
+  snapshot?: string | null;
+}
+
+/** A change as people read it: whether the route can be put back as this change left it. */
+export interface ChangeView extends Omit<ChangeRecord, 'snapshot'> {
+  revertible: boolean;
 }
 
 export async function readVersion(db: Kysely<Database>): Promise<number> {
@@ -83,6 +90,7 @@ function changeRow(change: ChangeRecord) {
     detail: change.detail,
     actor: change.actor,
     changed_at: change.changedAt,
+    snapshot: change.snapshot ?? null,
   };
 }
 
@@ -123,17 +131,37 @@ export class ChangeLog {
   }
 
   /** The newest changes first, older than beforeVersion when given, with the version they were read at. */
-  list(options: { limit?: number; beforeVersion?: number } = {}): Promise<{ version: number; changes: ChangeRecord[] }> {
+  list(options: { limit?: number; beforeVersion?: number } = {}): Promise<{ version: number; changes: ChangeView[] }> {
     return readConsistently(this.db, async (trx) => {
       let query = trx
         .selectFrom('route_changes')
         .select(['version', 'modid', 'cmdid', 'action', 'detail', 'actor', 'changed_at'])
+        .select((eb) => eb('snapshot', 'is not', null).as('revertible'))
         .orderBy('version', 'desc')
         .limit(options.limit ?? 100);
       if (options.beforeVersion !== undefined) query = query.where('version', '<', options.beforeVersion);
       const rows = await query.execute();
-      return { version: await readVersion(trx), changes: rows.map(({ changed_at, ...rest }) => ({ ...rest, changedAt: changed_at })) };
+      return {
+        version: await readVersion(trx),
+        changes: rows.map(({ changed_at, revertible, ...rest }) => ({ ...rest, changedAt: changed_at, revertible: Boolean(Number(revertible)) })),
+      };
     });
+  }
+
+  /** The module as the newest recorded change at or before `version` left it: its snapshot and that change's version; undefined when none is recorded. */
+  async snapshotAt(modid: number, cmdid: number, version: number): Promise<{ version: number; snapshot: string } | undefined> {
+    const row = await this.db
+      .selectFrom('route_changes')
+      .select(['version', 'snapshot'])
+      .where('modid', '=', modid)
+      .where('cmdid', '=', cmdid)
+      .where('version', '<=', version)
+      // Registry rows record no state: they change registered instances only, never the configured module.
+      .where('snapshot', 'is not', null)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? { version: Number(row.version), snapshot: row.snapshot! } : undefined;
   }
 
   /** Deletes change rows older than the given age; returns how many went. */

@@ -243,7 +243,13 @@ const routeDrain: Migration = {
   statements: (db) => [db.schema.alterTable('routes').addColumn('drained', 'integer', (c) => c.notNull().defaultTo(0))],
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain];
+/** What each route edit left the module as (docs/store.md, "Reverting a route"): the change log can then put a route back as it was. */
+const changeSnapshots: Migration = {
+  id: '0006_change_snapshots',
+  statements: (db) => [db.schema.alterTable('route_changes').addColumn('snapshot', 'text')],
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain, changeSnapshots];
 
 /** Before Kysely's Migrator, applied ids were kept here. */
 const LEGACY_TABLE = 'lars_migrations';

@@ -8,20 +8,25 @@
  */
 import type { Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
-import { appendChange, appendChanges, bumpVersion, lockVersion, readVersion } from './change-log.js';
+import { appendChange, appendChanges, bumpVersion, ChangeLog, lockVersion, readVersion } from './change-log.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { selectInstances, type InstanceInfo } from './registry.js';
 import type { ChangeAction, Database } from './schema.js';
 import {
+  applyPlanned,
   checkRouteDocument,
+  documentOfSnapshot,
   hostId,
   moduleId,
   planImport,
   ROUTE_DOCUMENT_FORMAT,
   ROUTE_DOCUMENT_VERSION,
+  snapshotOf,
   type CurrentModule,
   type PlannedEdit,
+  type PlanOptions,
   type RouteDocument,
+  type RouteSnapshot,
 } from './route-document.js';
 import { instanceViews, servedHosts, type InstanceView, type ServedHostInfo } from './served-hosts.js';
 import { kyselyOf, readConsistently, type Store } from './store.js';
@@ -167,13 +172,19 @@ export interface ImportResult {
 
 const editView = (e: PlannedEdit) => ({ action: e.action, modid: e.key.modid, cmdid: e.key.cmdid, detail: e.detail });
 
-/** Every module with its hosts, as an import plans against them. */
-async function currentModules(db: Kysely<Database>): Promise<Map<string, CurrentModule>> {
+/** Every module with its hosts (or one module's), as an import plans against them and a change-log snapshot records them. */
+async function currentModules(db: Kysely<Database>, only?: ModuleKey): Promise<Map<string, CurrentModule>> {
   const current = new Map<string, CurrentModule>();
-  for (const m of await db.selectFrom('modules').select(['modid', 'cmdid', 'description', 'strategy']).execute()) {
+  let modules = db.selectFrom('modules').select(['modid', 'cmdid', 'description', 'strategy']);
+  let routes = db.selectFrom('routes').select(['modid', 'cmdid', 'ip', 'port', 'weight', 'drained']);
+  if (only) {
+    modules = modules.where((eb) => eb.and(moduleOf(only)));
+    routes = routes.where((eb) => eb.and(moduleOf(only)));
+  }
+  for (const m of await modules.execute()) {
     current.set(moduleId(m), { description: m.description, strategy: m.strategy, hosts: new Map() });
   }
-  for (const r of await db.selectFrom('routes').select(['modid', 'cmdid', 'ip', 'port', 'weight', 'drained']).execute()) {
+  for (const r of await routes.execute()) {
     current.get(moduleId(r))?.hosts.set(hostId({ ip: Number(r.ip), port: r.port }), { weight: r.weight, drained: Number(r.drained) !== 0 });
   }
   return current;
@@ -206,8 +217,11 @@ export class RouteAdmin {
   private readonly db: Kysely<Database>;
   private readonly clock: () => number;
 
+  private readonly changes: ChangeLog;
+
   constructor(store: Store, options: RouteAdminOptions = {}) {
     this.db = kyselyOf(store);
+    this.changes = new ChangeLog(store);
     this.clock = options.clock ?? Date.now;
   }
 
@@ -456,24 +470,48 @@ export class RouteAdmin {
    * route version and change-log row each, like the single edits. With
    * dryRun the plan is returned and nothing is written.
    */
-  async importRoutes(doc: unknown, actor: string | null | undefined, options: { dryRun?: boolean; prune?: boolean } = {}): Promise<ImportResult> {
+  async importRoutes(doc: unknown, actor: string | null | undefined, options: { dryRun?: boolean } & PlanOptions = {}): Promise<ImportResult> {
     const wanted = checkRouteDocument(doc);
     const who = checkActor(actor);
-    const prune = options.prune ?? false;
     if (options.dryRun) {
-      return readConsistently(this.db, async (trx) => ({ dryRun: true, version: await readVersion(trx), edits: planImport(wanted, await currentModules(trx), prune).map(editView) }));
+      return readConsistently(this.db, async (trx) => ({ dryRun: true, version: await readVersion(trx), edits: planImport(wanted, await currentModules(trx), options).map(editView) }));
     }
     return this.db.transaction().execute(async (trx) => {
       await lockVersion(trx);
-      const edits = planImport(wanted, await currentModules(trx), prune);
+      const current = await currentModules(trx);
+      const edits = planImport(wanted, current, options);
       const now = Math.floor(this.clock() / 1000);
-      for (const edit of edits) await applyEdit(trx, edit, now);
-      await appendChanges(
-        trx,
-        edits.map((e) => ({ modid: e.key.modid, cmdid: e.key.cmdid, action: e.action, detail: e.detail, actor: who, changedAt: now })),
-      );
+      const changes = [];
+      for (const edit of edits) {
+        await applyEdit(trx, edit, now);
+        // Each row records the module as its own edit left it, so any version of an import can be reverted to.
+        applyPlanned(current, edit);
+        const { modid, cmdid } = edit.key;
+        changes.push({ modid, cmdid, action: edit.action, detail: edit.detail, actor: who, changedAt: now, snapshot: snapshotOf(current.get(moduleId(edit.key))) });
+      }
+      await appendChanges(trx, changes);
       return { dryRun: false, version: await readVersion(trx), edits: edits.map(editView) };
     });
+  }
+
+  /**
+   * Puts a module back as the change log recorded it at `version` (its
+   * description, strategy and configured hosts with their weights and
+   * drains; registered instances are the servers' own): the newest recorded
+   * state at or before that version, applied as a prune-import of it, so a
+   * dry run shows the diff. NotFoundError when no state is recorded there
+   * (before migration 0006, or pruned); ConflictError when the module did not
+   * exist then.
+   */
+  async revertModule(modid: number, cmdid: number, version: number, actor: string | null | undefined, options: { dryRun?: boolean } = {}): Promise<ImportResult & { revertedTo: number }> {
+    const key = checkModuleKey({ modid, cmdid });
+    if (!Number.isSafeInteger(version) || version < 1) throw new ValidationError('version', `must be a route version (an integer from 1), got ${JSON.stringify(version)}`);
+    const at = await this.changes.snapshotAt(key.modid, key.cmdid, version);
+    if (!at) throw new NotFoundError(`no recorded state of ${moduleName(key)} at version ${version} (changes before migration 0006 or pruned ones have none)`);
+    const snapshot = JSON.parse(at.snapshot) as RouteSnapshot;
+    if (snapshot === null) throw new ConflictError(`${moduleName(key)} did not exist at version ${version} (deleted at version ${at.version}); delete it instead`);
+    const result = await this.importRoutes(documentOfSnapshot(key, snapshot), actor, { dryRun: options.dryRun, prune: true, note: `reverted to version ${at.version}`, pruneNote: `not in version ${at.version}` });
+    return { ...result, revertedTo: at.version };
   }
 
   /** The configured hosts and the registered instances read together, and combined for people. */
@@ -489,7 +527,7 @@ export class RouteAdmin {
     }));
   }
 
-  /** One edit transaction: version first (it orders concurrent edits), then the change, then its log row. */
+  /** One edit transaction: version first (it orders concurrent edits), then the change, then its log row with the module as it left it. */
   private async edit(target: EditTarget, change: (trx: Kysely<Database>, now: number) => Promise<string>): Promise<number> {
     return this.db.transaction().execute(async (trx) => {
       const version = await bumpVersion(trx);
@@ -503,6 +541,7 @@ export class RouteAdmin {
         detail,
         actor: target.actor,
         changedAt: now,
+        snapshot: snapshotOf((await currentModules(trx, target)).get(moduleId(target))),
       });
       return version;
     });

@@ -136,13 +136,23 @@ export function checkRouteDocument(doc: unknown): WantedModule[] {
 
 const strategyText = (strategy: string | null) => strategy ?? DEFAULT_STRATEGY;
 
-function planModule(wanted: WantedModule, current: CurrentModule | undefined, prune: boolean): PlannedEdit[] {
+export interface PlanOptions {
+  /** Also remove hosts of a listed module that the document does not list. */
+  prune?: boolean;
+  /** Ends each edit's change-log detail: "imported", or "reverted to version 12". */
+  note?: string;
+  /** Ends a pruned host's detail. */
+  pruneNote?: string;
+}
+
+function planModule(wanted: WantedModule, current: CurrentModule | undefined, how: Required<PlanOptions>): PlannedEdit[] {
+  const { note } = how;
   const { key } = wanted;
   const edits: PlannedEdit[] = [];
   if (current === undefined) {
     const description = wanted.description ?? '';
     const strategy = wanted.strategy ?? null;
-    const detail = [description && `description ${JSON.stringify(description)}`, strategy && `strategy ${strategy}`, 'imported'].filter(Boolean).join('; ');
+    const detail = [description && `description ${JSON.stringify(description)}`, strategy && `strategy ${strategy}`, note].filter(Boolean).join('; ');
     edits.push({ action: 'module-add', key, description, strategy, detail });
   } else {
     const description = wanted.description !== undefined && wanted.description !== current.description ? wanted.description : undefined;
@@ -151,7 +161,7 @@ function planModule(wanted: WantedModule, current: CurrentModule | undefined, pr
       const details = [];
       if (description !== undefined) details.push(`description ${JSON.stringify(current.description)} -> ${JSON.stringify(description)}`);
       if (strategy !== undefined) details.push(`strategy ${strategyText(current.strategy)} -> ${strategyText(strategy)}`);
-      edits.push({ action: 'module-update', key, description, strategy, detail: `${details.join('; ')}; imported` });
+      edits.push({ action: 'module-update', key, description, strategy, detail: `${details.join('; ')}; ${note}` });
     }
   }
   if (wanted.hosts === undefined) return edits;
@@ -162,26 +172,26 @@ function planModule(wanted: WantedModule, current: CurrentModule | undefined, pr
     if (before === undefined) {
       const weight = host.weight ?? DEFAULT_WEIGHT;
       const drained = host.drained ?? false;
-      edits.push({ action: 'add', key: host.key, weight, drained, detail: `${name} weight ${weight}${drained ? ', drained' : ''}; imported` });
+      edits.push({ action: 'add', key: host.key, weight, drained, detail: `${name} weight ${weight}${drained ? ', drained' : ''}; ${note}` });
       continue;
     }
     if (host.weight !== undefined && host.weight !== before.weight) {
-      edits.push({ action: 'update', key: host.key, weight: host.weight, detail: `${name} weight ${before.weight} -> ${host.weight}; imported` });
+      edits.push({ action: 'update', key: host.key, weight: host.weight, detail: `${name} weight ${before.weight} -> ${host.weight}; ${note}` });
     }
     if (host.drained !== undefined && host.drained !== before.drained) {
       edits.push(
         host.drained
-          ? { action: 'drain', key: host.key, detail: `${name} drained (weight ${host.weight ?? before.weight} kept); imported` }
-          : { action: 'undrain', key: host.key, detail: `${name} undrained: weight ${host.weight ?? before.weight}; imported` },
+          ? { action: 'drain', key: host.key, detail: `${name} drained (weight ${host.weight ?? before.weight} kept); ${note}` }
+          : { action: 'undrain', key: host.key, detail: `${name} undrained: weight ${host.weight ?? before.weight}; ${note}` },
       );
     }
   }
-  if (prune) {
+  if (how.prune) {
     const listed = new Set(wanted.hosts.map((h) => hostId(h.key)));
     for (const [id, { weight }] of existing) {
       if (listed.has(id)) continue;
       const [ip, port] = id.split(':').map(Number) as [number, number];
-      edits.push({ action: 'del', key: { ...key, ip, port }, detail: `${hostName({ ip, port })} weight ${weight}; not in the imported document` });
+      edits.push({ action: 'del', key: { ...key, ip, port }, detail: `${hostName({ ip, port })} weight ${weight}; ${how.pruneNote}` });
     }
   }
   return edits;
@@ -192,6 +202,62 @@ function planModule(wanted: WantedModule, current: CurrentModule | undefined, pr
  * order (a module before its hosts). Nothing is deleted unless `prune`:
  * then hosts of a listed module that the document does not list go.
  */
-export function planImport(wanted: readonly WantedModule[], current: ReadonlyMap<string, CurrentModule>, prune: boolean): PlannedEdit[] {
-  return wanted.flatMap((module) => planModule(module, current.get(moduleId(module.key)), prune));
+export function planImport(wanted: readonly WantedModule[], current: ReadonlyMap<string, CurrentModule>, options: PlanOptions = {}): PlannedEdit[] {
+  const how = { prune: options.prune ?? false, note: options.note ?? 'imported', pruneNote: options.pruneNote ?? 'not in the imported document' };
+  return wanted.flatMap((module) => planModule(module, current.get(moduleId(module.key)), how));
+}
+
+/** A module as one change left it, kept in its change-log row (docs/store.md, "Reverting a route"); null: the module was gone. */
+export type RouteSnapshot = { description: string; strategy: string | null; hosts: DocumentHost[] } | null;
+
+/** The snapshot of a module as held in memory, hosts in key order (ip numerically, then port). */
+export function snapshotOf(module: CurrentModule | undefined): string {
+  if (module === undefined) return 'null';
+  const hosts = [...module.hosts]
+    .map(([id, h]) => {
+      const [ip, port] = id.split(':').map(Number) as [number, number];
+      return { ip, port, ...h };
+    })
+    .sort((a, b) => a.ip - b.ip || a.port - b.port)
+    .map((h) => ({ ip: intToIp(h.ip), port: h.port, weight: h.weight, ...(h.drained ? { drained: true } : {}) }));
+  const snapshot: RouteSnapshot = { description: module.description, strategy: module.strategy, hosts };
+  return JSON.stringify(snapshot);
+}
+
+/** Applies one planned edit to the in-memory modules, so an import can snapshot each edit without reading the store again. */
+export function applyPlanned(current: Map<string, CurrentModule>, edit: PlannedEdit): void {
+  const id = moduleId(edit.key);
+  if (edit.action === 'module-add') {
+    current.set(id, { description: edit.description, strategy: edit.strategy, hosts: new Map() });
+    return;
+  }
+  const module = current.get(id);
+  if (module === undefined) return;
+  switch (edit.action) {
+    case 'module-update':
+      if (edit.description !== undefined) module.description = edit.description;
+      if (edit.strategy !== undefined) module.strategy = edit.strategy;
+      return;
+    case 'add':
+      module.hosts.set(hostId(edit.key), { weight: edit.weight, drained: edit.drained });
+      return;
+    case 'update':
+      module.hosts.get(hostId(edit.key))!.weight = edit.weight;
+      return;
+    case 'drain':
+    case 'undrain':
+      module.hosts.get(hostId(edit.key))!.drained = edit.action === 'drain';
+      return;
+    case 'del':
+      module.hosts.delete(hostId(edit.key));
+  }
+}
+
+/** The document that puts one module back as a snapshot holds it: every field stated, so a prune-import of it is the revert. */
+export function documentOfSnapshot(key: ModuleKey, snapshot: NonNullable<RouteSnapshot>) {
+  return {
+    format: ROUTE_DOCUMENT_FORMAT,
+    formatVersion: ROUTE_DOCUMENT_VERSION,
+    modules: [{ ...key, description: snapshot.description, strategy: snapshot.strategy, hosts: snapshot.hosts.map((h) => ({ ...h, drained: h.drained ?? false })) }],
+  };
 }

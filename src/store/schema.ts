@@ -69,6 +69,13 @@ export interface RouteChangesTable {
   detail: string;
   actor: string | null;
   changed_at: number;
+  /**
+   * The module as the change left it (RouteSnapshot JSON, "null" once
+   * deleted), so a route can be reverted to this version; null when not
+   * recorded (rows before migration 0006, registry rows, all but an import's
+   * last row per module).
+   */
+  snapshot: Defaulted<string | null>;
 }
 
 /** Latest status of one host as seen by one caller. */

@@ -73,6 +73,26 @@ describe('lars module / route / db against a SQLite store', () => {
     assert.deepEqual(jsonOutput(await lars(['route', 'list', '10', '1', '--store', store, '--json'])).routes.find((r: { ip: string }) => r.ip === '200.1.2.3').drained, false);
   });
 
+  test('route revert: --dry-run prints the diff and writes nothing; the revert puts the module back; an unrecorded version exits 1', async () => {
+    const store = `sqlite:${join(dir, 'revert', 'lars.db')}`;
+    jsonOutput(await lars(['module', 'add', '12', '1', '--store', store, '--json']));
+    const good = (jsonOutput(await lars(['route', 'add', '12', '1', '10.12.0.1', '80', '--weight', '4', '--store', store, '--json'])) as { version: number }).version;
+    jsonOutput(await lars(['route', 'update', '12', '1', '10.12.0.1', '80', '--weight', '8', '--store', store, '--json']));
+    jsonOutput(await lars(['route', 'add', '12', '1', '10.12.0.2', '80', '--store', store, '--json']));
+    const dry = await lars(['route', 'revert', '12', '1', String(good), '--dry-run', '--store', store]);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(
+      dry.stdout.split('\n').map((l) => l.split(/\s{2,}/).join(' | ')).join('\n'),
+      `ACTION | DETAIL\nupdate | 10.12.0.1:80 weight 8 -> 4; reverted to version ${good}\ndel | 10.12.0.2:80 weight 1; not in version ${good}\ndry run: 2 edits would put module 12:1 back to version ${good}\n`,
+    );
+    const done = await lars(['route', 'revert', '12', '1', String(good), '--store', store]);
+    assert.match(done.stdout, new RegExp(`module 12:1 is back to version ${good} \\(route version ${good + 4}\\)\\n$`));
+    const routes = jsonOutput(await lars(['route', 'list', '12', '1', '--store', store, '--json'])) as { routes: { ip: string; weight: number }[] };
+    assert.deepEqual(routes.routes.map((r) => [r.ip, r.weight]), [['10.12.0.1', 4]]);
+    assert.equal((await lars(['route', 'revert', '12', '1', String(good), '--store', store])).stdout, `module 12:1 is already as it was at version ${good}\n`);
+    assertFailure(await lars(['route', 'revert', '13', '1', '1', '--store', store]), /^lars route: no recorded state of module 13:1 at version 1 /);
+  });
+
   test('route find IP[:PORT]: that host in every module; nothing found says so; a bad address exits 1', async () => {
     const found = jsonOutput(await lars(['route', 'find', '200.1.2.3', '--store', store, '--json'])) as { routes: { modid: number; ip: string; port: number }[] };
     assert.deepEqual(found.routes.map((r) => [r.modid, r.ip, r.port]), [[10, '200.1.2.3', 9000]]);

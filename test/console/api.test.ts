@@ -209,6 +209,28 @@ await forEachEngine('console REST API', (store) => {
     assert.equal((await asAdmin.request('PATCH', '/api/v1/users/nobody', { body: { role: 'admin' } })).status, 404);
   });
 
+  test('revert: the change log says which changes can be reverted to; a dry run is the diff; the revert is one transaction naming the admin', async () => {
+    assert.equal((await asAdmin.request('POST', '/api/v1/modules', { body: { modid: 65, cmdid: 1 } })).status, 201);
+    const good = (await asAdmin.request('POST', '/api/v1/modules/65/1/hosts', { body: { ip: '10.65.0.1', port: 80, weight: 2 } })).body.version;
+    assert.equal((await asAdmin.request('PATCH', '/api/v1/modules/65/1/hosts/10.65.0.1/80', { body: { weight: 7 } })).status, 200);
+    const listed = (await asViewer.request('GET', '/api/v1/changes?limit=5')).body.changes.find((c: { version: number }) => c.version === good);
+    assert.deepEqual([listed.action, listed.revertible], ['add', true]);
+    assert.equal((await asViewer.request('POST', '/api/v1/modules/65/1/revert', { body: { version: good, dryRun: true } })).status, 403);
+    const snapshot = await storeSnapshot(store);
+    const diff = await asAdmin.request('POST', '/api/v1/modules/65/1/revert', { body: { version: good, dryRun: true } });
+    assert.equal(diff.status, 200, JSON.stringify(diff.body));
+    assert.deepEqual([diff.body.revertedTo, diff.body.edits.map((e: { detail: string }) => e.detail)], [good, [`10.65.0.1:80 weight 7 -> 2; reverted to version ${good}`]]);
+    assert.equal(await storeSnapshot(store), snapshot);
+    const done = await asAdmin.request('POST', '/api/v1/modules/65/1/revert', { body: { version: good } });
+    assert.equal(done.body.dryRun, false);
+    assert.deepEqual((await asViewer.request('GET', '/api/v1/modules/65/1/hosts')).body.hosts.map((h: { weight: number }) => h.weight), [2]);
+    const [newest] = (await new ChangeLog(store).list({ limit: 1 })).changes;
+    assert.deepEqual([newest?.action, newest?.actor], ['update', ADMIN.name]);
+    assert.equal((await asAdmin.request('POST', '/api/v1/modules/66/1/revert', { body: { version: good } })).status, 404);
+    const bad = await asAdmin.request('POST', '/api/v1/modules/65/1/revert', { body: { version: 0 } });
+    assert.deepEqual([bad.status, bad.body.error], [400, 'version must be at least 1']);
+  });
+
   test('edits go through RouteAdmin: one version each, change log names the user, 404 and 409 mapped', async () => {
     const start = await new RouteAdmin(store).version();
     const added = await asAdmin.request('POST', '/api/v1/modules', { body: { modid: 7, cmdid: 1, description: 'seven' } });

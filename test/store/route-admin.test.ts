@@ -46,6 +46,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
       detail: 'description "orders"',
       actor: ACTOR,
       changedAt: 1_700_000_000,
+      revertible: true,
     });
   });
 
@@ -57,7 +58,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
       { modid: 2, cmdid: 1, ip: '10.0.0.1', port: 8080, weight: 1, drained: false, createdAt: nowMs / 1000, updatedAt: nowMs / 1000 },
     ]);
     assert.deepEqual(await latestChange(store), {
-      version: added, modid: 2, cmdid: 1, action: 'add', detail: '10.0.0.1:8080 weight 1', actor: ACTOR, changedAt: nowMs / 1000,
+      version: added, modid: 2, cmdid: 1, action: 'add', detail: '10.0.0.1:8080 weight 1', actor: ACTOR, changedAt: nowMs / 1000, revertible: true,
     });
 
     const createdAt = nowMs / 1000;
@@ -104,7 +105,7 @@ await forEachEngine('route admin', (store, _engineName, { url }) => {
     const changed = await admin.updateModule({ ...key, strategy: 'consistent_hash' }, ACTOR);
     assert.equal(changed, added + 1, 'a strategy change bumps the route version');
     assert.deepEqual(await latestChange(store), {
-      version: changed, modid: 11, cmdid: 1, action: 'module-update', detail: 'strategy least_request -> consistent_hash', actor: ACTOR, changedAt: nowMs / 1000,
+      version: changed, modid: 11, cmdid: 1, action: 'module-update', detail: 'strategy least_request -> consistent_hash', actor: ACTOR, changedAt: nowMs / 1000, revertible: true,
     });
     const route = await admin.readRoute(11, 1);
     assert.deepEqual([route?.version, route?.module.strategy, route?.module.description, route?.module.updatedAt], [changed, 'consistent_hash', 'picky', nowMs / 1000]);

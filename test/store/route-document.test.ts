@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ipToUint32 } from '../../src/protocol/ip.js';
 import { ChangeLog } from '../../src/store/change-log.js';
-import { ValidationError } from '../../src/store/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../src/store/errors.js';
 import { RouteAdmin } from '../../src/store/route-admin.js';
 import { checkRouteDocument, planImport, type CurrentModule } from '../../src/store/route-document.js';
 import { kyselyOf, type Store } from '../../src/store/store.js';
@@ -55,14 +55,14 @@ test('planImport: absent fields leave the store alone, weights and new hosts are
     ]),
   );
   assert.deepEqual(
-    planImport(wanted, current, false).map((e) => [e.action, e.detail]),
+    planImport(wanted, current).map((e) => [e.action, e.detail]),
     [
       ['add', '10.0.0.3:80 weight 2; imported'],
       ['module-add', 'strategy weighted_round_robin; imported'],
     ],
   );
   assert.deepEqual(
-    planImport(wanted, current, true).map((e) => [e.action, e.detail]),
+    planImport(wanted, current, { prune: true }).map((e) => [e.action, e.detail]),
     [
       ['add', '10.0.0.3:80 weight 2; imported'],
       ['del', '10.0.0.2:80 weight 3; not in the imported document'],
@@ -70,10 +70,10 @@ test('planImport: absent fields leave the store alone, weights and new hosts are
     ],
   );
   const renamed = checkRouteDocument(doc([{ modid: 1, cmdid: 1, description: 'orders v2', strategy: 'default', hosts: [{ ip: '10.0.0.2', port: 80, weight: 3 }] }]));
-  assert.deepEqual(planImport(renamed, current, false).map((e) => e.detail), ['description "orders" -> "orders v2"; imported'], 'drained left alone when the document does not say');
+  assert.deepEqual(planImport(renamed, current).map((e) => e.detail), ['description "orders" -> "orders v2"; imported'], 'drained left alone when the document does not say');
   const drains = checkRouteDocument(doc([{ modid: 1, cmdid: 1, hosts: [{ ip: '10.0.0.1', port: 80, drained: true }, { ip: '10.0.0.2', port: 80, drained: false }, { ip: '10.0.0.4', port: 80, drained: true }] }]));
   assert.deepEqual(
-    planImport(drains, current, false).map((e) => [e.action, e.detail]),
+    planImport(drains, current).map((e) => [e.action, e.detail]),
     [
       ['drain', '10.0.0.1:80 drained (weight 1 kept); imported'],
       ['undrain', '10.0.0.2:80 undrained: weight 3; imported'],
@@ -134,5 +134,45 @@ await forEachEngine('route export and import', (store) => {
     assert.deepEqual(await tables(store), before, 'the valid first module was not written either');
     const real = await admin.importRoutes(wanted, 'tester');
     assert.deepEqual(real.edits, dry.edits);
+  });
+
+  test('revertModule puts a module back as a change left it, with a dry run as the diff; an import\'s every version can be reverted to', async () => {
+    await admin.addModule({ modid: 75, cmdid: 1, description: 'cart' }, 'fixture');
+    await admin.addHost({ modid: 75, cmdid: 1, ip: '10.75.0.1', port: 80, weight: 2 }, 'fixture');
+    const good = await admin.addHost({ modid: 75, cmdid: 1, ip: '10.75.0.2', port: 80 }, 'fixture');
+    const goodState = (await admin.exportRoutes()).modules.find((m) => m.modid === 75);
+    await admin.updateHost({ modid: 75, cmdid: 1, ip: '10.75.0.1', port: 80, weight: 9 }, 'fixture');
+    await admin.drainHost({ modid: 75, cmdid: 1, ip: '10.75.0.2', port: 80 }, 'fixture');
+    await admin.addHost({ modid: 75, cmdid: 1, ip: '10.75.0.3', port: 80 }, 'fixture');
+    await admin.updateModule({ modid: 75, cmdid: 1, description: 'cart v2', strategy: 'least_request' }, 'fixture');
+
+    const before = await tables(store);
+    const diff = await admin.revertModule(75, 1, good, 'tester', { dryRun: true });
+    assert.equal(diff.revertedTo, good);
+    assert.deepEqual(diff.edits.map((e) => [e.action, e.detail]), [
+      ['module-update', `description "cart v2" -> "cart"; strategy least_request -> default; reverted to version ${good}`],
+      ['update', `10.75.0.1:80 weight 9 -> 2; reverted to version ${good}`],
+      ['undrain', `10.75.0.2:80 undrained: weight 1; reverted to version ${good}`],
+      ['del', `10.75.0.3:80 weight 1; not in version ${good}`],
+    ]);
+    assert.deepEqual(await tables(store), before, 'the diff wrote nothing');
+    const done = await admin.revertModule(75, 1, good, 'tester');
+    assert.deepEqual(done.edits, diff.edits);
+    assert.deepEqual((await admin.exportRoutes()).modules.find((m) => m.modid === 75), goodState);
+    const [newest] = (await new ChangeLog(store).list({ limit: 1 })).changes;
+    assert.deepEqual([newest?.actor, newest?.revertible], ['tester', true]);
+
+    // Each row of an import records its own step.
+    const imported = await admin.importRoutes(doc([{ modid: 76, cmdid: 1, hosts: [{ ip: '10.76.0.1', port: 80 }, { ip: '10.76.0.2', port: 80 }] }]), 'tester');
+    const firstHost = imported.version - 1;
+    await admin.revertModule(76, 1, firstHost, 'tester');
+    assert.deepEqual((await admin.exportRoutes()).modules.find((m) => m.modid === 76)?.hosts, [{ ip: '10.76.0.1', port: 80, weight: 1 }]);
+
+    await assert.rejects(admin.revertModule(75, 1, 1, 'tester'), NotFoundError, 'nothing recorded of 75:1 that early');
+    await admin.delModule(76, 1, 'tester');
+    const gone = await admin.version();
+    await admin.addModule({ modid: 76, cmdid: 1 }, 'tester');
+    await assert.rejects(admin.revertModule(76, 1, gone, 'tester'), ConflictError);
+    await assert.rejects(admin.revertModule(75, 1, 0, 'tester'), ValidationError);
   });
 });

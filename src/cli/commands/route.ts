@@ -1,6 +1,7 @@
 /**
  * lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W
  *            | del MODID CMDID IP PORT | drain|undrain MODID CMDID IP PORT | list [MODID CMDID] | find IP[:PORT]
+ *            | revert MODID CMDID VERSION [--dry-run]
  * list shows what dns serves: the configured hosts and the registered
  * instances (docs/registry.md), each with its SOURCE; `lars instances` edits the latter.
  * Range checks (port, weight, ids, IP) are RouteAdmin's, so the CLI and the
@@ -16,7 +17,7 @@ import { EDITED, editListCommand, type EditAction } from '../edit-command.js';
 import { STORE_OPTIONS, cliActor, hostRefArgs, integerArg, withStore } from './db.js';
 
 const FORMS =
-  'lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W | del MODID CMDID IP PORT | drain|undrain MODID CMDID IP PORT | list [MODID CMDID] | find IP[:PORT]';
+  'lars route add MODID CMDID IP PORT [--weight W] | update MODID CMDID IP PORT --weight W | del MODID CMDID IP PORT | drain|undrain MODID CMDID IP PORT | list [MODID CMDID] | find IP[:PORT] | revert MODID CMDID VERSION [--dry-run]';
 
 const EDIT_OPTIONS = { ...STORE_OPTIONS, weight: { type: 'string' } } as const;
 
@@ -104,6 +105,29 @@ function drainCommand(drain: boolean) {
   };
 }
 
+/** lars route revert MODID CMDID VERSION [--dry-run]: the module as the change log recorded it at VERSION (docs/store.md, "Reverting a route"). */
+async function revert(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, { ...STORE_OPTIONS, 'dry-run': { type: 'boolean' } });
+  if (positionals.length !== 3) throw new UsageError(`expected revert MODID CMDID VERSION: ${FORMS}`);
+  const [modid, cmdid, version] = [integerArg('MODID', positionals[0]), integerArg('CMDID', positionals[1]), integerArg('VERSION', positionals[2])];
+  const dryRun = values['dry-run'] ?? false;
+  const result = await withStore(values, 'write', (store) => new RouteAdmin(store).revertModule(modid, cmdid, version, cliActor(), { dryRun }));
+  if (values.json) {
+    printJson(result);
+    return 0;
+  }
+  const recorded = result.revertedTo === version ? `version ${version}` : `version ${result.revertedTo} (the state recorded at ${version})`;
+  if (result.edits.length === 0) {
+    process.stdout.write(`module ${modid}:${cmdid} is already as it was at ${recorded}\n`);
+    return 0;
+  }
+  printTable(['ACTION', 'DETAIL'], result.edits.map((e) => [e.action, e.detail]));
+  process.stdout.write(
+    dryRun ? `dry run: ${result.edits.length} edits would put module ${modid}:${cmdid} back to ${recorded}\n` : `module ${modid}:${cmdid} is back to ${recorded} (route version ${result.version})\n`,
+  );
+  return 0;
+}
+
 /** lars route find IP[:PORT]: the host in every module that serves it, configured or registered. */
 async function find(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
@@ -116,4 +140,4 @@ async function find(argv: string[]): Promise<number> {
   return 0;
 }
 
-export const run = editListCommand('route', FORMS, edit, list, { find, drain: drainCommand(true), undrain: drainCommand(false) });
+export const run = editListCommand('route', FORMS, edit, list, { find, revert, drain: drainCommand(true), undrain: drainCommand(false) });

@@ -1,8 +1,10 @@
 // The route change log: who changed what and when, newest first, with a
-// filter and paging to older changes.
-import { get } from '../api.js';
+// filter and paging to older changes; admins put a route back as a change
+// left it (the diff first, then one transaction).
+import { get, post } from '../api.js';
 import { fmtTime, h, replace, timeCell } from '../dom.js';
 import { messageLine } from '../ui.js';
+import { editPlanCard } from './edit-plan.js';
 
 const PAGE = 100;
 const ACTIONS = {
@@ -15,8 +17,8 @@ const ACTIONS = {
   register: 'instance registered',
   deregister: 'instance deregistered',
   expire: 'instance expired',
-  drain: 'operator weight set',
-  undrain: 'operator weight removed',
+  drain: 'drained',
+  undrain: 'undrained',
 };
 
 /** @param {any} c @param {string} text */
@@ -33,6 +35,34 @@ export function changesPage(root, ctx) {
   const tbody = h('tbody');
   const summary = h('span', { class: 'muted' });
   const more = h('button', { type: 'button', class: 'button ghost', text: 'Load older changes', hidden: true });
+  const planSlot = h('div');
+
+  /** The diff of putting c's module back as c left it, with Apply. @param {any} c */
+  const showRevert = async (c) => {
+    const path = `/modules/${c.modid}/${c.cmdid}/revert`;
+    try {
+      const plan = await post(path, { version: c.version, dryRun: true });
+      replace(
+        planSlot,
+        editPlanCard({
+          title: `Revert ${c.modid}:${c.cmdid} to version ${plan.revertedTo}`,
+          id: 'revert-plan',
+          edits: plan.edits,
+          note: 'The module as this change left it: description, strategy and configured hosts (registered instances are the servers\' own). Nothing is written until you apply.',
+          onCancel: () => replace(planSlot),
+          onApply: async () => {
+            const done = await post(path, { version: c.version });
+            replace(planSlot);
+            message.notice(`Module ${c.modid}:${c.cmdid} is back to version ${done.revertedTo}: ${done.edits.length} edit${done.edits.length === 1 ? '' : 's'}, route version ${done.version}.`);
+            await load();
+          },
+        }),
+      );
+      planSlot.scrollIntoView({ block: 'nearest' });
+    } catch (err) {
+      message.error(err);
+    }
+  };
   /** @type {any[]} */
   let changes = [];
   let now = Math.floor(Date.now() / 1000);
@@ -55,7 +85,7 @@ export function changesPage(root, ctx) {
     replace(
       tbody,
       shown.length === 0
-        ? h('tr', null, h('td', { colspan: 6, class: 'empty' }, changes.length === 0 ? 'No changes recorded yet.' : 'No change matches the filter.'))
+        ? h('tr', null, h('td', { colspan: 7, class: 'empty' }, changes.length === 0 ? 'No changes recorded yet.' : 'No change matches the filter.'))
         : shown.map((c) =>
             h(
               'tr',
@@ -66,6 +96,13 @@ export function changesPage(root, ctx) {
               h('td', null, c.action === 'module-del' ? h('span', { class: 'mono' }, `${c.modid}:${c.cmdid}`) : h('a', { class: 'mono', href: `/modules/${c.modid}/${c.cmdid}` }, `${c.modid}:${c.cmdid}`)),
               h('td', null, h('span', { class: `badge action-${c.action}` }, ACTIONS[c.action] ?? c.action)),
               h('td', { class: 'mono small' }, c.detail || '—'),
+              h(
+                'td',
+                { class: 'actions' },
+                ctx.isAdmin && c.revertible
+                  ? h('button', { type: 'button', class: 'button ghost small', text: 'Revert to here', title: `put ${c.modid}:${c.cmdid} back as this change left it`, onclick: () => showRevert(c) })
+                  : null,
+              ),
             ),
           ),
     );
@@ -89,6 +126,7 @@ export function changesPage(root, ctx) {
   root.append(
     h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Changes'), summary)),
     message.el,
+    planSlot,
     h(
       'section',
       { class: 'card' },
@@ -96,12 +134,12 @@ export function changesPage(root, ctx) {
       h(
         'table',
         { class: 'table', id: 'changes-table' },
-        h('thead', null, h('tr', null, h('th', { class: 'num' }, 'Version'), h('th', null, 'When'), h('th', null, 'Who'), h('th', null, 'Module'), h('th', null, 'What'), h('th', null, 'Detail'))),
+        h('thead', null, h('tr', null, h('th', { class: 'num' }, 'Version'), h('th', null, 'When'), h('th', null, 'Who'), h('th', null, 'Module'), h('th', null, 'What'), h('th', null, 'Detail'), h('th', null, ''))),
         tbody,
       ),
       h('div', { class: 'card-foot' }, more),
     ),
   );
-  replace(tbody, h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'Loading…')));
+  replace(tbody, h('tr', null, h('td', { colspan: 7, class: 'empty' }, 'Loading…')));
   load();
 }

@@ -4,6 +4,7 @@
 import { post } from '../api.js';
 import { h, replace } from '../dom.js';
 import { card, messageLine } from '../ui.js';
+import { editPlanCard } from './edit-plan.js';
 
 /**
  * A button that opens a file, and the card where the plan is shown.
@@ -21,36 +22,23 @@ export function importControl(options) {
 
   /** @param {string} name @param {unknown} document @param {boolean} prune @param {any} plan */
   const showPlan = (name, document, prune, plan) => {
-    const message = messageLine();
     const pruneBox = h('input', { type: 'checkbox', name: 'prune', checked: prune });
     pruneBox.addEventListener('change', () => planFor(name, document, pruneBox.checked));
-    const rows = plan.edits.map((/** @type {any} */ e) => h('tr', null, h('td', { class: 'mono' }, e.action), h('td', { class: 'mono' }, `${e.modid}:${e.cmdid}`), h('td', null, e.detail)));
-    const apply = h('button', {
-      type: 'button',
-      class: 'button primary',
-      text: plan.edits.length === 0 ? 'Nothing to apply' : `Apply ${plan.edits.length} edit${plan.edits.length === 1 ? '' : 's'}`,
-      disabled: plan.edits.length === 0,
-      onclick: async () => {
-        try {
+    replace(
+      slot,
+      editPlanCard({
+        title: `Import ${name}`,
+        id: 'import-plan',
+        edits: plan.edits,
+        note: 'Checked whole; nothing is written until you apply, and then all of it in one transaction.',
+        extra: h('label', { class: 'card-note small' }, pruneBox, ' also remove hosts of these modules that the document does not list'),
+        onCancel: close,
+        onApply: async () => {
           const done = await post(`/import${pruneBox.checked ? '?prune=true' : ''}`, document);
           close();
           options.onImported(done.version, done.edits.length);
-        } catch (err) {
-          message.error(err);
-        }
-      },
-    });
-    replace(
-      slot,
-      card(
-        `Import ${name}`,
-        [h('button', { type: 'button', class: 'button ghost small', text: 'Cancel', onclick: close })],
-        h('p', { class: 'muted small card-note' }, plan.edits.length === 0 ? 'The store already holds what this document states.' : 'Checked whole; nothing is written until you apply, and then all of it in one transaction.'),
-        h('label', { class: 'card-note small' }, pruneBox, ' also remove hosts of these modules that the document does not list'),
-        h('table', { class: 'table', id: 'import-plan' }, h('thead', null, h('tr', null, h('th', null, 'Edit'), h('th', null, 'Module'), h('th', null, 'Detail'))), h('tbody', null, rows)),
-        h('div', { class: 'card-note form-actions' }, apply),
-        message.el,
-      ),
+        },
+      }),
     );
   };
 
