@@ -115,6 +115,9 @@ export function coversVersions(changes: readonly RouteChange[], since: number, u
   return seen === Math.max(0, upTo - since);
 }
 
+/** What the registry writes (docs/registry.md): instances came, left or ran out; no configured state changed. */
+const REGISTRY_ACTIONS: readonly ChangeAction[] = ['register', 'deregister', 'expire'];
+
 export interface ChangeLogOptions {
   /** Unix milliseconds; injected by tests. */
   clock?: () => number;
@@ -148,20 +151,25 @@ export class ChangeLog {
     });
   }
 
-  /** The module as the newest recorded change at or before `version` left it: its snapshot and that change's version; undefined when none is recorded. */
-  async snapshotAt(modid: number, cmdid: number, version: number): Promise<{ version: number; snapshot: string } | undefined> {
+  /**
+   * The newest change at or before `version` that could have changed the
+   * configured module, with the state it recorded (null: not recorded, as for
+   * rows before migration 0006 and all but an import's last row per module);
+   * undefined when there is none. Registry rows are skipped: they change
+   * registered instances only.
+   */
+  async snapshotAt(modid: number, cmdid: number, version: number): Promise<{ version: number; snapshot: string | null } | undefined> {
     const row = await this.db
       .selectFrom('route_changes')
       .select(['version', 'snapshot'])
       .where('modid', '=', modid)
       .where('cmdid', '=', cmdid)
       .where('version', '<=', version)
-      // Registry rows record no state: they change registered instances only, never the configured module.
-      .where('snapshot', 'is not', null)
+      .where('action', 'not in', REGISTRY_ACTIONS)
       .orderBy('version', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return row ? { version: Number(row.version), snapshot: row.snapshot! } : undefined;
+    return row && { version: Number(row.version), snapshot: row.snapshot };
   }
 
   /** Deletes change rows older than the given age; returns how many went. */

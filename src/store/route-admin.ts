@@ -481,14 +481,21 @@ export class RouteAdmin {
       const current = await currentModules(trx);
       const edits = planImport(wanted, current, options);
       const now = Math.floor(this.clock() / 1000);
-      const changes = [];
       for (const edit of edits) {
         await applyEdit(trx, edit, now);
-        // Each row records the module as its own edit left it, so any version of an import can be reverted to.
         applyPlanned(current, edit);
-        const { modid, cmdid } = edit.key;
-        changes.push({ modid, cmdid, action: edit.action, detail: edit.detail, actor: who, changedAt: now, snapshot: snapshotOf(current.get(moduleId(edit.key))) });
       }
+      // Only a module's last edit records its state: a snapshot per edit of a big module would cost its size times its edits.
+      const last = new Map(edits.map((e, i) => [moduleId(e.key), i]));
+      const changes = edits.map((e, i) => ({
+        modid: e.key.modid,
+        cmdid: e.key.cmdid,
+        action: e.action,
+        detail: e.detail,
+        actor: who,
+        changedAt: now,
+        snapshot: last.get(moduleId(e.key)) === i ? snapshotOf(current.get(moduleId(e.key))) : null,
+      }));
       await appendChanges(trx, changes);
       return { dryRun: false, version: await readVersion(trx), edits: edits.map(editView) };
     });
@@ -508,6 +515,9 @@ export class RouteAdmin {
     if (!Number.isSafeInteger(version) || version < 1) throw new ValidationError('version', `must be a route version (an integer from 1), got ${JSON.stringify(version)}`);
     const at = await this.changes.snapshotAt(key.modid, key.cmdid, version);
     if (!at) throw new NotFoundError(`no recorded state of ${moduleName(key)} at version ${version} (changes before migration 0006 or pruned ones have none)`);
+    if (at.snapshot === null) {
+      throw new NotFoundError(`no recorded state of ${moduleName(key)} at version ${version}: version ${at.version} is from before migration 0006 or inside an import (an import records its last edit per module)`);
+    }
     const snapshot = JSON.parse(at.snapshot) as RouteSnapshot;
     if (snapshot === null) throw new ConflictError(`${moduleName(key)} did not exist at version ${version} (deleted at version ${at.version}); delete it instead`);
     const result = await this.importRoutes(documentOfSnapshot(key, snapshot), actor, { dryRun: options.dryRun, prune: true, note: `reverted to version ${at.version}`, pruneNote: `not in version ${at.version}` });

@@ -347,16 +347,18 @@ if (!existsSync(CHROMIUM)) {
     await page.getByLabel('Search modules').fill('');
     assert.equal(await page.locator('#host-search-table').count(), 0);
 
-    // The change log puts the imported route back as its first change left it: the diff first.
+    // The change log puts the route back as the import left it, after a later edit: the diff first.
+    await new RouteAdmin(store).updateHost({ modid: 44, cmdid: 1, ip: '10.44.0.1', port: 4400, weight: 9 }, 'fixture');
     await page.getByRole('link', { name: 'Changes' }).click();
     await page.getByLabel('Filter changes').fill('44:1');
-    const created = page.locator('#changes-table tbody tr', { hasText: 'module added' });
-    await edit('POST', '/api/v1/modules/44/1/revert', () => created.getByRole('button', { name: 'Revert to here' }).click());
-    assert.match(await page.locator('#revert-plan').innerText(), /del\s+44:1\s+10\.44\.0\.1:4400 weight 3; not in version \d+/);
+    const imported = page.locator('#changes-table tbody tr', { hasText: 'host added' });
+    assert.equal(await page.locator('#changes-table tbody tr', { hasText: 'module added' }).getByRole('button', { name: 'Revert to here' }).count(), 0, 'a step inside an import is not recorded');
+    await edit('POST', '/api/v1/modules/44/1/revert', () => imported.getByRole('button', { name: 'Revert to here' }).click());
+    assert.match(await page.locator('#revert-plan').innerText(), /update\s+44:1\s+10\.44\.0\.1:4400 weight 9 -> 3; reverted to version \d+/);
     await page.screenshot({ path: join(SCREENSHOTS, 'revert-plan.png'), fullPage: true });
     await edit('POST', '/api/v1/modules/44/1/revert', () => page.getByRole('button', { name: 'Apply 1 edit' }).click());
     await page.getByText(/^Module 44:1 is back to version \d+: 1 edit, route version \d+\.$/).waitFor();
-    assert.deepEqual((await new RouteAdmin(store).listHosts({ modid: 44, cmdid: 1 })).hosts, []);
+    assert.deepEqual((await new RouteAdmin(store).listHosts({ modid: 44, cmdid: 1 })).hosts.map((h) => h.weight), [3]);
     await page.getByRole('link', { name: 'Modules' }).click();
 
     await page.locator('input[name=import-file]').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format": ') });

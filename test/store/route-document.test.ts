@@ -162,11 +162,12 @@ await forEachEngine('route export and import', (store) => {
     const [newest] = (await new ChangeLog(store).list({ limit: 1 })).changes;
     assert.deepEqual([newest?.actor, newest?.revertible], ['tester', true]);
 
-    // Each row of an import records its own step.
+    // An import records its last edit per module: its end can be reverted to, a step inside it cannot.
     const imported = await admin.importRoutes(doc([{ modid: 76, cmdid: 1, hosts: [{ ip: '10.76.0.1', port: 80 }, { ip: '10.76.0.2', port: 80 }] }]), 'tester');
-    const firstHost = imported.version - 1;
-    await admin.revertModule(76, 1, firstHost, 'tester');
-    assert.deepEqual((await admin.exportRoutes()).modules.find((m) => m.modid === 76)?.hosts, [{ ip: '10.76.0.1', port: 80, weight: 1 }]);
+    await admin.addHost({ modid: 76, cmdid: 1, ip: '10.76.0.3', port: 80 }, 'tester');
+    await assert.rejects(admin.revertModule(76, 1, imported.version - 1, 'tester'), /inside an import/);
+    await admin.revertModule(76, 1, imported.version, 'tester');
+    assert.deepEqual((await admin.exportRoutes()).modules.find((m) => m.modid === 76)?.hosts, [{ ip: '10.76.0.1', port: 80, weight: 1 }, { ip: '10.76.0.2', port: 80, weight: 1 }]);
 
     await assert.rejects(admin.revertModule(75, 1, 1, 'tester'), NotFoundError, 'nothing recorded of 75:1 that early');
     await admin.delModule(76, 1, 'tester');
