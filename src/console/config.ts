@@ -17,6 +17,8 @@ export const consoleSection = defineSection('console', {
   login_window_s: int({ default: 600, min: 1 }),
   /** A route's latest status older than this shows as "stale". */
   status_stale_after_s: int({ default: 300, min: 1 }),
+  /** Audit events (sign-ins, account changes) older than this are deleted, at each sign-in. */
+  audit_retention_days: int({ default: 90, min: 1 }),
 });
 
 export type ConsoleConfig = FieldValues<typeof consoleSection.fields>;

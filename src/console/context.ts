@@ -1,6 +1,7 @@
 /** What the route groups share: the store's operations, config, clock, log and metrics. */
 import type { Logger } from '../reactor/log.js';
 import type { MetricsRegistry } from '../reactor/metrics.js';
+import type { AuditLog } from '../store/audit.js';
 import type { ChangeLog } from '../store/change-log.js';
 import type { RouteAdmin } from '../store/route-admin.js';
 import type { CallStatus } from '../store/status.js';
@@ -13,6 +14,7 @@ export interface ConsoleContext {
   users: Users;
   status: CallStatus;
   changes: ChangeLog;
+  audit: AuditLog;
   config: ConsoleConfig;
   throttle: LoginThrottle;
   /** Cookies get the Secure flag when the console serves TLS. */

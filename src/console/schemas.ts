@@ -5,6 +5,7 @@
  * built from them. Limits come from the store's own validation.
  */
 import { STRATEGY_NAMES } from '../balancer/types.js';
+import { AUDIT_KINDS } from '../store/audit.js';
 import { ROUTE_DOCUMENT_FORMAT, ROUTE_DOCUMENT_VERSION } from '../store/route-document.js';
 import { DEFAULT_STRATEGY, LIMITS } from '../store/validate.js';
 import { USER_LIMITS } from '../store/users.js';
@@ -153,6 +154,28 @@ export interface UserPatchBody {
 export const userPatchBody = { ...object({ role: roleSchema, password: { type: 'string', minLength: 1, maxLength: USER_LIMITS.passwordMax } }, ['role', 'password']), minProperties: 1 } as const;
 export const userInfoSchema = object({ name: { type: 'string' }, role: roleSchema, createdAt: unixSeconds, updatedAt: unixSeconds });
 export const userListSchema = object({ users: arrayOf(userInfoSchema) });
+
+export interface AuditQuery {
+  limit: number;
+  before?: number;
+}
+export const auditQuery = object(
+  { limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 }, before: { type: 'integer', minimum: 1, description: 'only events older than this id (paging)' } },
+  ['limit', 'before'],
+);
+export const auditListSchema = object({
+  events: arrayOf(
+    object({
+      id: { type: 'integer' },
+      at: unixSeconds,
+      kind: { type: 'string', enum: [...AUDIT_KINDS] },
+      actor: { type: ['string', 'null'], description: 'who did it; null for a failed sign-in' },
+      subject: { type: ['string', 'null'], description: 'the account or token it was about; a failed sign-in names an existing account only' },
+      address: { type: ['string', 'null'] },
+      detail: { type: 'string' },
+    }),
+  ),
+});
 
 export const sessionSchema = object(
   {

@@ -10,6 +10,7 @@ import { configFrom } from '../reactor/config.js';
 import { formatEndpoint } from '../reactor/endpoint.js';
 import { createLogger, type Logger } from '../reactor/log.js';
 import { MetricsRegistry } from '../reactor/metrics.js';
+import { AuditLog } from '../store/audit.js';
 import { ChangeLog } from '../store/change-log.js';
 import { RouteAdmin } from '../store/route-admin.js';
 import { CallStatus } from '../store/status.js';
@@ -115,6 +116,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     users: new Users(options.store, { clock }),
     status: new CallStatus(options.store),
     changes: new ChangeLog(options.store, { clock }),
+    audit: new AuditLog(options.store, { clock }),
     config,
     throttle: new LoginThrottle({
       perUserAddress: config.login_failures_per_user_address,

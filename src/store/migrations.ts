@@ -249,7 +249,22 @@ const changeSnapshots: Migration = {
   statements: (db) => [db.schema.alterTable('route_changes').addColumn('snapshot', 'text')],
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain, changeSnapshots];
+/** The console's audit trail (src/store/audit.ts): sign-ins and account changes, pruned by age. */
+const auditEvents: Migration = {
+  id: '0007_audit_events',
+  statements: (db, kind) => [
+    withAutoId(createTable(db, kind, 'audit_events'), kind)
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('kind', 'varchar(32)', (c) => c.notNull())
+      .addColumn('actor', 'varchar(64)')
+      .addColumn('subject', 'varchar(64)')
+      .addColumn('address', 'varchar(64)')
+      .addColumn('detail', 'varchar(255)', (c) => c.notNull().defaultTo('')),
+    db.schema.createIndex('audit_events_at').on('audit_events').column('at'),
+  ],
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain, changeSnapshots, auditEvents];
 
 /** Before Kysely's Migrator, applied ids were kept here. */
 const LEGACY_TABLE = 'lars_migrations';

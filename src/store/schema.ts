@@ -113,6 +113,18 @@ export interface UsersTable {
   updated_at: number;
 }
 
+/** The console's audit trail (audit.ts), migration 0007. */
+export interface AuditEventsTable {
+  id: Generated<number>;
+  /** Unix seconds. */
+  at: number;
+  kind: string;
+  actor: string | null;
+  subject: string | null;
+  address: string | null;
+  detail: Defaulted<string>;
+}
+
 export interface ApiTokensTable {
   id: Generated<number>;
   name: string;
@@ -194,5 +206,6 @@ export interface Database {
   call_series: CallSeriesTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  audit_events: AuditEventsTable;
   sessions: SessionsTable;
 }

@@ -193,6 +193,11 @@ export class Users {
     return Math.floor(this.clock() / 1000);
   }
 
+  /** Whether an account of this name exists (a failed sign-in names it in the audit trail only then: a typed password is no name). */
+  async exists(name: string): Promise<boolean> {
+    return (await this.db.selectFrom('users').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
+  }
+
   async hasAny(): Promise<boolean> {
     return (await this.db.selectFrom('users').select('name').limit(1).executeTakeFirst()) !== undefined;
   }

@@ -207,6 +207,20 @@ await forEachEngine('console REST API', (store) => {
     assert.equal((await carol.request('GET', '/api/v1/session')).status, 401, 'a deleted user is logged out');
     assert.equal((await asAdmin.request('DELETE', '/api/v1/users/carol')).status, 404);
     assert.equal((await asAdmin.request('PATCH', '/api/v1/users/nobody', { body: { role: 'admin' } })).status, 404);
+
+    // The audit trail: account changes by the admin; failed sign-ins name an existing account only (a typed password is no name).
+    assert.equal((await admin().login({ name: VIEWER.name, password: 'not-the-password' })).status, 401);
+    assert.equal((await admin().login({ name: 'hunter2-typed-as-a-name', password: 'x' })).status, 401);
+    assert.equal((await asViewer.request('GET', '/api/v1/audit')).status, 403);
+    const events = (await asAdmin.request('GET', '/api/v1/audit?limit=20')).body.events as { kind: string; actor: string | null; subject: string | null; address: string | null; detail: string }[];
+    const pick = (e: (typeof events)[number]) => [e.kind, e.actor, e.subject];
+    assert.deepEqual(events.slice(0, 2).map(pick), [['login_failed', null, null], ['login_failed', null, VIEWER.name]]);
+    assert.ok(events.every((e) => !JSON.stringify(e).includes('hunter2')), 'an unknown name is not recorded');
+    assert.equal(events[0]!.address, '127.0.0.1');
+    const changes = events.filter((e) => e.subject === 'carol').map((e) => [e.kind, e.actor, e.detail]).reverse();
+    assert.deepEqual(changes.slice(0, 2), [['user_added', ADMIN.name, 'role viewer'], ['login', 'carol', '']]);
+    assert.ok(changes.some(([kind]) => kind === 'user_role_changed') && changes.some(([kind]) => kind === 'user_password_reset'));
+    assert.deepEqual(changes.at(-1), ['user_deleted', ADMIN.name, '']);
   });
 
   test('revert: the change log says which changes can be reverted to; a dry run is the diff; the revert is one transaction naming the admin', async () => {

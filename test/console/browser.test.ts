@@ -280,6 +280,8 @@ if (!existsSync(CHROMIUM)) {
     await userRow.getByRole('button', { name: 'Delete' }).click();
     await edit('DELETE', '/api/v1/users/browser-user', () => userRow.getByRole('button', { name: 'Confirm delete' }).click());
     await page.getByText('Deleted browser-user').waitFor();
+    const trail = await page.locator('#audit-table').innerText();
+    assert.match(trail, /user deleted\s+\S+\s+browser-user[\s\S]*password reset[\s\S]*role changed[\s\S]*user added/, 'the audit trail, newest first');
     assert.equal(await page.locator(`#users-table tr[data-user="${ADMIN.name}"]`).getByRole('button', { name: 'Delete' }).count(), 0, 'no Delete on one\'s own row');
   });
 

@@ -26,6 +26,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ConsoleContext)
       const waitMs = ctx.throttle.retryAfterMs(username, address);
       if (waitMs > 0) {
         failures.inc(1, { reason: 'throttled' });
+        await ctx.audit.record({ kind: 'login_throttled', actor: null, subject: (await ctx.users.exists(username)) ? username : null, address });
         const seconds = Math.ceil(waitMs / 1000);
         throw new HttpError(429, `too many failed logins; try again in ${seconds} s`, { 'retry-after': String(seconds) });
       }
@@ -33,17 +34,20 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ConsoleContext)
       if (!user) {
         ctx.throttle.recordFailure(username, address);
         failures.inc(1, { reason: 'credentials' });
-        // The attempted name is not logged: people type passwords into the name field.
+        // The attempted name is not logged: people type passwords into the name field. The audit names an existing account only.
         ctx.logger.warn('login_failed', { address });
+        await ctx.audit.record({ kind: 'login_failed', actor: null, subject: (await ctx.users.exists(username)) ? username : null, address, detail: 'wrong user name or password' });
         throw new HttpError(401, 'wrong user name or password');
       }
       await ctx.users.pruneSessions();
+      await ctx.audit.prune(ctx.config.audit_retention_days * 86_400);
       const session = await ctx.users.createSession(user, ttlSeconds);
       setSessionCookie(reply, session.id, ttlSeconds, ctx.secureCookies);
       // From here the request acted as this user (the request log names them).
       request.principal = { user, via: 'session', session: { id: session.id, csrfToken: session.csrfToken, expiresAt: session.expiresAt } };
       logins.inc();
       ctx.logger.info('login', { user: user.name, address });
+      await ctx.audit.record({ kind: 'login', actor: user.name, subject: user.name, address });
       return { user, via: 'session', csrfToken: session.csrfToken, expiresAt: session.expiresAt };
     },
   );
@@ -72,6 +76,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ConsoleContext)
       await ctx.users.deleteSession(session.id);
       clearSessionCookie(reply, ctx.secureCookies);
       ctx.logger.info('logout', { user: user.name });
+      await ctx.audit.record({ kind: 'logout', actor: user.name, subject: user.name, address: request.ip });
       return reply.code(204).send();
     },
   );

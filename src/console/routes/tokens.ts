@@ -37,6 +37,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ConsoleContext): 
       const { user } = principalOf(request);
       const token = await ctx.users.createToken(user.name, request.body.name);
       ctx.logger.info('token_created', { user: user.name, token: token.id });
+      await ctx.audit.record({ kind: 'token_created', actor: user.name, subject: token.name, address: request.ip, detail: `token ${token.id}` });
       return reply.code(201).send(token);
     },
   );
@@ -50,6 +51,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     async (request) => {
       const token = await ctx.users.revokeToken(request.params.id, ownerFilter(request));
       ctx.logger.info('token_revoked', { user: principalOf(request).user.name, token: token.id });
+      await ctx.audit.record({ kind: 'token_revoked', actor: principalOf(request).user.name, subject: token.name, address: request.ip, detail: `token ${token.id} of ${token.user}` });
       return token;
     },
   );

@@ -1,7 +1,7 @@
 /**
  * Console accounts, for admins: list, add, change the role, reset the
  * password (which ends that user's sessions), delete (with their sessions
- * and tokens). The same rules as `lars user` (src/store/users.ts): the last
+ * and tokens); and the audit trail of sign-ins and account changes. The same rules as `lars user` (src/store/users.ts): the last
  * admin stays an admin; an admin does not delete their own account here.
  */
 import type { FastifyInstance } from 'fastify';
@@ -9,12 +9,15 @@ import { principalOf } from '../auth.js';
 import type { ConsoleContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import {
+  auditListSchema,
+  auditQuery,
   newUserBody,
   userInfoSchema,
   userListSchema,
   userParams,
   userPatchBody,
   withErrors,
+  type AuditQuery,
   type NewUserBody,
   type UserParams,
   type UserPatchBody,
@@ -23,6 +26,19 @@ import {
 const USER = '/api/v1/users/:name';
 
 export function registerUserRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
+  app.get<{ Querystring: AuditQuery }>(
+    '/api/v1/audit',
+    {
+      config: { access: 'admin' },
+      schema: {
+        summary: 'The audit trail, newest first: sign-ins (also failed and throttled ones), sign-outs, API tokens, account changes; page with ?before=<oldest id seen>',
+        querystring: auditQuery,
+        response: withErrors({ 200: auditListSchema }, [400, 401, 403, 503]),
+      },
+    },
+    async (request) => ({ events: await ctx.audit.list({ limit: request.query.limit, before: request.query.before }) }),
+  );
+
   app.get(
     '/api/v1/users',
     { config: { access: 'admin' }, schema: { summary: 'Every console account, by name', response: withErrors({ 200: userListSchema }, [401, 403, 503]) } },
@@ -36,6 +52,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ConsoleContext): v
       const { username, role, password } = request.body;
       const user = await ctx.users.add({ name: username, role, password });
       ctx.logger.info('user_added', { user: user.name, role: user.role, by: principalOf(request).user.name });
+      await ctx.audit.record({ kind: 'user_added', actor: principalOf(request).user.name, subject: user.name, address: request.ip, detail: `role ${user.role}` });
       return reply.code(201).send(user);
     },
   );
@@ -52,10 +69,12 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ConsoleContext): v
       if (request.body.password !== undefined) {
         await ctx.users.setPassword(name, request.body.password);
         ctx.logger.info('user_password_reset', { user: name, by });
+        await ctx.audit.record({ kind: 'user_password_reset', actor: by, subject: name, address: request.ip, detail: 'sessions ended' });
       }
       if (request.body.role !== undefined) {
         await ctx.users.setRole(name, request.body.role);
         ctx.logger.info('user_role_changed', { user: name, role: request.body.role, by });
+        await ctx.audit.record({ kind: 'user_role_changed', actor: by, subject: name, address: request.ip, detail: `role ${request.body.role}` });
       }
       const user = (await ctx.users.list()).find((u) => u.name === name);
       if (!user) throw new HttpError(404, `user ${name} does not exist`);
@@ -72,6 +91,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ConsoleContext): v
       if (name === by) throw new HttpError(409, 'you cannot delete your own account here; another admin can, or lars user del');
       await ctx.users.delete(name);
       ctx.logger.info('user_deleted', { user: name, by });
+      await ctx.audit.record({ kind: 'user_deleted', actor: by, subject: name, address: request.ip });
       return reply.code(204).send();
     },
   );

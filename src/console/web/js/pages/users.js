@@ -1,11 +1,25 @@
 // Console accounts, for admins: add one, change a role, reset a password
 // (which ends that user's sessions), delete. The same rules as `lars user`:
 // the last admin stays an admin, and nobody deletes their own account here.
+// Below them the audit trail: sign-ins (failed ones too) and account changes.
 import { ApiError, del, get, patch, post } from '../api.js';
 import { h, replace, timeCell } from '../dom.js';
 import { cancelOnEscape, card, clearFormError, confirmButton, field, FORM_ERROR_EVENT, messageLine, showFormError } from '../ui.js';
 
 const ROLES = ['viewer', 'admin'];
+const AUDIT_SHOWN = 50;
+const AUDIT_LABELS = {
+  login: 'signed in',
+  login_failed: 'sign-in failed',
+  login_throttled: 'sign-in throttled',
+  logout: 'signed out',
+  token_created: 'token created',
+  token_revoked: 'token revoked',
+  user_added: 'user added',
+  user_role_changed: 'role changed',
+  user_password_reset: 'password reset',
+  user_deleted: 'user deleted',
+};
 
 /** @param {string} current */
 function roleSelect(current) {
@@ -17,7 +31,28 @@ export function usersPage(root, ctx) {
   document.title = 'Users · Lars console';
   const message = messageLine();
   const tbody = h('tbody');
+  const auditBody = h('tbody');
   const me = ctx.session?.user.name;
+
+  /** @param {any[]} events @param {number} now */
+  const drawAudit = (events, now) =>
+    replace(
+      auditBody,
+      events.length === 0
+        ? h('tr', null, h('td', { colspan: 6, class: 'empty' }, 'Nothing recorded yet.'))
+        : events.map((e) =>
+            h(
+              'tr',
+              null,
+              h('td', null, timeCell(e.at, now)),
+              h('td', null, h('span', { class: `badge ${e.kind === 'login_failed' || e.kind === 'login_throttled' ? 'health-down' : 'health-none'}` }, AUDIT_LABELS[e.kind] ?? e.kind)),
+              h('td', null, e.actor ?? h('span', { class: 'muted' }, '—')),
+              h('td', null, e.subject ?? h('span', { class: 'muted' }, e.kind === 'login_failed' || e.kind === 'login_throttled' ? 'unknown name' : '—')),
+              h('td', { class: 'mono small' }, e.address ?? '—'),
+              h('td', { class: 'small' }, e.detail || '—'),
+            ),
+          ),
+    );
 
   /** The inline form that resets one user's password. @param {any} user @param {HTMLElement} cell */
   const resetForm = (user, cell) => {
@@ -88,9 +123,10 @@ export function usersPage(root, ctx) {
 
   const load = async () => {
     try {
-      const { users } = await get('/users');
+      const [{ users }, { events }] = await Promise.all([get('/users'), get(`/audit?limit=${AUDIT_SHOWN}`)]);
       const now = Math.floor(Date.now() / 1000);
       replace(tbody, users.map((/** @type {any} */ u) => row(u, now)));
+      drawAudit(events, now);
     } catch (err) {
       if (err instanceof ApiError && err.status === 403) {
         replace(root, h('h1', null, 'Users'), h('p', null, 'Only admins manage users. Ask one, or use ', h('code', null, 'lars user'), ' on the store.'));
@@ -132,6 +168,16 @@ export function usersPage(root, ctx) {
       'Accounts',
       [],
       h('table', { class: 'table', id: 'users-table' }, h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'Role'), h('th', null, 'Created'), h('th', null, 'Changed'), h('th', null, ''))), tbody),
+    ),
+    card(
+      'Audit trail',
+      [h('span', { class: 'muted small' }, `the latest ${AUDIT_SHOWN}; GET /api/v1/audit pages further`)],
+      h(
+        'table',
+        { class: 'table', id: 'audit-table' },
+        h('thead', null, h('tr', null, h('th', null, 'When'), h('th', null, 'What'), h('th', null, 'Who'), h('th', null, 'Account'), h('th', null, 'From'), h('th', null, 'Detail'))),
+        auditBody,
+      ),
     ),
   );
   root.addEventListener(FORM_ERROR_EVENT, () => message.clear());
