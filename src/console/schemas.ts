@@ -8,7 +8,7 @@ import { STRATEGY_NAMES } from '../balancer/types.js';
 import { AUDIT_KINDS } from '../store/audit.js';
 import { ROUTE_DOCUMENT_FORMAT, ROUTE_DOCUMENT_VERSION } from '../store/route-document.js';
 import { DEFAULT_STRATEGY, LIMITS } from '../store/validate.js';
-import { USER_LIMITS } from '../store/users.js';
+import { TOKEN_MAX_DAYS, TOKEN_SCOPES, USER_LIMITS } from '../store/users.js';
 
 export const int32 = { type: 'integer', minimum: LIMITS.idMin, maximum: LIMITS.idMax } as const;
 const port = { type: 'integer', minimum: LIMITS.portMin, maximum: LIMITS.portMax } as const;
@@ -100,8 +100,17 @@ export const loginBody = object({
 
 export interface TokenBody {
   name: string;
+  expiresInDays?: number | null;
+  scope?: 'full' | 'read';
 }
-export const tokenBody = object({ name: { type: 'string', minLength: 1, maxLength: USER_LIMITS.tokenNameMax } });
+export const tokenBody = object(
+  {
+    name: { type: 'string', minLength: 1, maxLength: USER_LIMITS.tokenNameMax },
+    expiresInDays: { type: ['integer', 'null'], minimum: 1, maximum: TOKEN_MAX_DAYS, description: 'the token stops working after this many days; null or absent: until revoked' },
+    scope: { type: 'string', enum: [...TOKEN_SCOPES], description: 'full: acts with its user\'s role; read: reads only (as a viewer)' },
+  },
+  ['expiresInDays', 'scope'],
+);
 
 export interface TokenParams {
   id: number;
@@ -383,6 +392,8 @@ export const tokenSchema = object({
   user: { type: 'string' },
   createdAt: unixSeconds,
   revokedAt: { type: ['integer', 'null'] },
+  expiresAt: { type: ['integer', 'null'], description: 'unix seconds; null: until revoked' },
+  scope: { type: 'string', enum: [...TOKEN_SCOPES] },
 });
 
 export const newTokenSchema = object({ ...tokenSchema.properties, token: { type: 'string', description: 'shown only in this answer' } });

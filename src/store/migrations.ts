@@ -264,7 +264,16 @@ const auditEvents: Migration = {
   ],
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain, changeSnapshots, auditEvents];
+/** API tokens that expire, and read-only ones (docs/console.md, "Security model"); existing tokens keep working as before. */
+const tokenLimits: Migration = {
+  id: '0008_token_expiry_scope',
+  statements: (db) => [
+    db.schema.alterTable('api_tokens').addColumn('expires_at', 'bigint'),
+    db.schema.alterTable('api_tokens').addColumn('scope', 'varchar(16)', (c) => c.notNull().defaultTo('full')),
+  ],
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain, changeSnapshots, auditEvents, tokenLimits];
 
 /** Before Kysely's Migrator, applied ids were kept here. */
 const LEGACY_TABLE = 'lars_migrations';

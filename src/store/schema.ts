@@ -132,6 +132,10 @@ export interface ApiTokensTable {
   user_name: string;
   created_at: number;
   revoked_at: number | null;
+  /** Unix seconds after which the token no longer works; null: until revoked (migration 0008). */
+  expires_at: Defaulted<number | null>;
+  /** What the token may do: "full" (its user's role) or "read" (reads only, whatever the role). */
+  scope: Defaulted<string>;
 }
 
 export interface SessionsTable {

@@ -39,6 +39,10 @@ export interface NewSession extends SessionInfo {
   id: string;
 }
 
+/** "full": the token acts with its user's role; "read": reads only, whatever the role. */
+export const TOKEN_SCOPES = ['full', 'read'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
 export interface ApiTokenInfo {
   id: number;
   name: string;
@@ -46,6 +50,9 @@ export interface ApiTokenInfo {
   /** Unix seconds. */
   createdAt: number;
   revokedAt: number | null;
+  /** Unix seconds; null: until revoked. */
+  expiresAt: number | null;
+  scope: TokenScope;
 }
 
 export interface NewApiToken extends ApiTokenInfo {
@@ -167,13 +174,30 @@ const toUserInfo = (row: UserRow): UserInfo => ({
   updatedAt: Number(row.updated_at),
 });
 
-const toTokenInfo = (row: { id: number; name: string; user_name: string; created_at: number; revoked_at: number | null }): ApiTokenInfo => ({
+const toTokenInfo = (row: { id: number; name: string; user_name: string; created_at: number; revoked_at: number | null; expires_at: number | null; scope: string }): ApiTokenInfo => ({
   id: Number(row.id),
   name: row.name,
   user: row.user_name,
   createdAt: Number(row.created_at),
   revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+  scope: row.scope as TokenScope,
 });
+
+const TOKEN_COLUMNS = ['id', 'name', 'user_name', 'created_at', 'revoked_at', 'expires_at', 'scope'] as const;
+
+/** A token lives at most this long; "until revoked" is the other choice. */
+export const TOKEN_MAX_DAYS = 3650;
+
+function checkTokenLimits(options: { expiresInDays?: number | null; scope?: string }): { expiresInDays: number | null; scope: TokenScope } {
+  const days = options.expiresInDays ?? null;
+  if (days !== null && (!Number.isInteger(days) || days < 1 || days > TOKEN_MAX_DAYS)) {
+    throw new ValidationError('expiresInDays', `must be a whole number of days from 1 to ${TOKEN_MAX_DAYS}, or none (until revoked)`);
+  }
+  const scope = options.scope ?? 'full';
+  if (!(TOKEN_SCOPES as readonly string[]).includes(scope)) throw new ValidationError('scope', `must be one of ${TOKEN_SCOPES.join(', ')}`);
+  return { expiresInDays: days, scope: scope as TokenScope };
+}
 
 async function countAdmins(db: Kysely<Database>): Promise<number> {
   const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').executeTakeFirst();
@@ -324,39 +348,47 @@ export class Users {
 
   // ---------------------------------------------------------------- API tokens
 
-  async createToken(user: string, name: string): Promise<NewApiToken> {
+  /** A new token of `user`; expiresInDays null or absent: until revoked; scope "read" limits it to reads. */
+  async createToken(user: string, name: string, options: { expiresInDays?: number | null; scope?: string } = {}): Promise<NewApiToken> {
     const tokenName = checkTokenName(name);
+    const { expiresInDays, scope } = checkTokenLimits(options);
     const token = TOKEN_PREFIX + randomSecret();
     const now = this.now();
     await this.db
       .insertInto('api_tokens')
-      .values({ name: tokenName, token_hash: sha256(token), user_name: user, created_at: now, revoked_at: null })
+      .values({ name: tokenName, token_hash: sha256(token), user_name: user, created_at: now, revoked_at: null, expires_at: expiresInDays === null ? null : now + expiresInDays * 86_400, scope })
       .execute();
     // Read back by the unique hash: portable across engines (no RETURNING on MySQL).
     const row = await this.db
       .selectFrom('api_tokens')
-      .select(['id', 'name', 'user_name', 'created_at', 'revoked_at'])
+      .select(TOKEN_COLUMNS)
       .where('token_hash', '=', sha256(token))
       .executeTakeFirstOrThrow();
     return { ...toTokenInfo(row), token };
   }
 
-  /** The owner of a live (not revoked) token. */
-  async findToken(token: string): Promise<{ id: number; user: UserRef } | undefined> {
+  /**
+   * The owner of a live token (not revoked, not expired), with the role it
+   * acts with: its user's, or viewer for a read-only token.
+   */
+  async findToken(token: string): Promise<{ id: number; user: UserRef; scope: TokenScope } | undefined> {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
     const row = await this.db
       .selectFrom('api_tokens as t')
       .innerJoin('users as u', 'u.name', 't.user_name')
-      .select(['t.id', 'u.name', 'u.role'])
+      .select(['t.id', 'u.name', 'u.role', 't.scope'])
       .where('t.token_hash', '=', sha256(token))
       .where('t.revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', this.now())]))
       .executeTakeFirst();
-    return row ? { id: Number(row.id), user: { name: row.name, role: row.role as Role } } : undefined;
+    if (!row) return undefined;
+    const scope = row.scope as TokenScope;
+    return { id: Number(row.id), user: { name: row.name, role: scope === 'read' ? 'viewer' : (row.role as Role) }, scope };
   }
 
   /** Every token, or one user's, newest first. */
   async listTokens(user?: string): Promise<ApiTokenInfo[]> {
-    let query = this.db.selectFrom('api_tokens').select(['id', 'name', 'user_name', 'created_at', 'revoked_at']).orderBy('id', 'desc');
+    let query = this.db.selectFrom('api_tokens').select(TOKEN_COLUMNS).orderBy('id', 'desc');
     if (user !== undefined) query = query.where('user_name', '=', user);
     return (await query.execute()).map(toTokenInfo);
   }
@@ -364,7 +396,7 @@ export class Users {
   /** Revokes a token (idempotent); `owner` limits it to that user's tokens. */
   async revokeToken(id: number, owner?: string): Promise<ApiTokenInfo> {
     return this.db.transaction().execute(async (trx) => {
-      let query = trx.selectFrom('api_tokens').select(['id', 'name', 'user_name', 'created_at', 'revoked_at']).where('id', '=', id);
+      let query = trx.selectFrom('api_tokens').select(TOKEN_COLUMNS).where('id', '=', id);
       if (owner !== undefined) query = query.where('user_name', '=', owner);
       const row = await query.executeTakeFirst();
       if (!row) throw new NotFoundError(`token ${id} does not exist`);

@@ -341,7 +341,14 @@ await forEachEngine('console REST API', (store) => {
     assert.deepEqual(session.body, { user: { name: ADMIN.name, role: 'admin' }, via: 'token' });
     const listed = await asAdmin.request('GET', '/api/v1/tokens');
     const entry = listed.body.tokens.find((t: { id: number }) => t.id === created.body.id);
-    assert.deepEqual(Object.keys(entry).sort(), ['createdAt', 'id', 'name', 'revokedAt', 'user'], 'the secret is never listed');
+    assert.deepEqual(Object.keys(entry).sort(), ['createdAt', 'expiresAt', 'id', 'name', 'revokedAt', 'scope', 'user'], 'the secret is never listed');
+    const reader = await asAdmin.request('POST', '/api/v1/tokens', { body: { name: 'dashboard', scope: 'read', expiresInDays: 30 } });
+    assert.deepEqual([reader.status, reader.body.scope, reader.body.expiresAt - reader.body.createdAt], [201, 'read', 30 * 86_400]);
+    const readOnly = { kind: 'token', token: reader.body.token as string } as const;
+    assert.equal((await anonymous.request('GET', '/api/v1/modules', { auth: readOnly })).status, 200);
+    assert.equal((await anonymous.request('POST', '/api/v1/modules', { body: { modid: 9, cmdid: 11 }, auth: readOnly })).status, 403, "a read-only token of an admin cannot edit");
+    const badLimit = await asAdmin.request('POST', '/api/v1/tokens', { body: { name: 'x', expiresInDays: 0 } });
+    assert.deepEqual([badLimit.status, badLimit.body.field], [400, 'expiresInDays']);
 
     const viewerToken = (await asViewer.request('POST', '/api/v1/tokens', { body: { name: 'read-only' } })).body.token;
     const denied = await anonymous.request('POST', '/api/v1/modules', { body: { modid: 9, cmdid: 10 }, auth: { kind: 'token', token: viewerToken } });

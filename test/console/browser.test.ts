@@ -424,10 +424,13 @@ if (!existsSync(CHROMIUM)) {
     await page.locator('input[name=name].invalid').waitFor();
     await page.getByText('name is required').waitFor();
     await page.fill('input[name=name]', 'browser-token');
+    await page.selectOption('select[name=scope]', 'read');
     await page.getByRole('button', { name: 'Create token' }).click();
     await page.locator('.reveal code.secret').waitFor();
     assert.equal(await page.locator('input[name=name].invalid').count(), 0, 'no red border once the token is made');
     assert.match(await page.locator('.reveal code.secret').innerText(), /^lars_/);
+    // Read only, and 90 days unless another lifetime is chosen.
+    assert.match(await page.locator('tr', { hasText: 'browser-token' }).innerText(), /read only\s+\w{3} \d{1,2}, \d{4}[\s\S]*active/);
     await page.screenshot({ path: join(SCREENSHOTS, 'tokens.png'), fullPage: true });
 
     await page.getByRole('button', { name: 'Log out' }).click();

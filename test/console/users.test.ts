@@ -73,12 +73,27 @@ await forEachEngine('console users', (store) => {
     assert.match(token.token, /^lars_[A-Za-z0-9_-]{43}$/);
     const rows = await kyselyOf(store).selectFrom('api_tokens').select('token_hash').execute();
     assert.ok(rows.every((r) => r.token_hash !== token.token));
-    assert.deepEqual(await users.findToken(token.token), { id: token.id, user: { name: 'vera', role: 'viewer' } });
+    assert.deepEqual(await users.findToken(token.token), { id: token.id, user: { name: 'vera', role: 'viewer' }, scope: 'full' });
     await assert.rejects(users.revokeToken(token.id, 'admin'), NotFoundError, 'another user cannot revoke it');
     const revoked = await users.revokeToken(token.id, 'vera');
     assert.ok(revoked.revokedAt !== null);
     assert.equal(await users.findToken(token.token), undefined);
     assert.deepEqual((await users.listTokens('vera')).map((t) => t.id), [token.id]);
+  });
+
+  test('a token stops working when it expires; a read-only token acts as a viewer whatever its user\'s role; limits are checked', async () => {
+    let now = 1_700_000_000_000;
+    const timed = new Users(store, { clock: () => now });
+    const expiring = await timed.createToken('admin', 'nightly', { expiresInDays: 7 });
+    assert.deepEqual([expiring.expiresAt, expiring.scope], [1_700_000_000 + 7 * 86_400, 'full']);
+    assert.equal((await timed.findToken(expiring.token))?.user.role, 'admin');
+    now += 7 * 86_400_000 + 1000;
+    assert.equal(await timed.findToken(expiring.token), undefined, 'expired');
+    const reader = await timed.createToken('admin', 'dashboard', { scope: 'read' });
+    assert.deepEqual(await timed.findToken(reader.token), { id: reader.id, user: { name: 'admin', role: 'viewer' }, scope: 'read' });
+    assert.equal(reader.expiresAt, null, 'until revoked unless asked');
+    await assert.rejects(timed.createToken('admin', 'x', { expiresInDays: 0 }), (e) => e instanceof ValidationError && e.field === 'expiresInDays');
+    await assert.rejects(timed.createToken('admin', 'x', { scope: 'write' }), (e) => e instanceof ValidationError && e.field === 'scope');
   });
 
   test('del removes sessions and tokens; the last admin stays', async () => {

@@ -35,9 +35,11 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ConsoleContext): 
     },
     async (request, reply) => {
       const { user } = principalOf(request);
-      const token = await ctx.users.createToken(user.name, request.body.name);
-      ctx.logger.info('token_created', { user: user.name, token: token.id });
-      await ctx.audit.record({ kind: 'token_created', actor: user.name, subject: token.name, address: request.ip, detail: `token ${token.id}` });
+      const { name, expiresInDays, scope } = request.body;
+      const token = await ctx.users.createToken(user.name, name, { expiresInDays, scope });
+      ctx.logger.info('token_created', { user: user.name, token: token.id, scope: token.scope, expiresAt: token.expiresAt ?? 'never' });
+      const lifetime = token.expiresAt === null ? 'until revoked' : `expires ${new Date(token.expiresAt * 1000).toISOString()}`;
+      await ctx.audit.record({ kind: 'token_created', actor: user.name, subject: token.name, address: request.ip, detail: `token ${token.id}, scope ${token.scope}, ${lifetime}` });
       return reply.code(201).send(token);
     },
   );

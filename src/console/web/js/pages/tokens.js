@@ -1,8 +1,24 @@
 // API tokens for scripts: create one (its secret is shown once), see and
 // revoke them. Admins see everyone's tokens.
 import { del, get, post } from '../api.js';
-import { h, replace, timeCell } from '../dom.js';
+import { fmtTime, h, replace, timeCell } from '../dom.js';
 import { card, clearFormError, confirmButton, field, messageLine, showFormError } from '../ui.js';
+
+/** Lifetimes offered for a new token: days, or "" for until revoked. */
+const EXPIRY_CHOICES = [
+  ['7', 'in 7 days'],
+  ['30', 'in 30 days'],
+  ['90', 'in 90 days'],
+  ['365', 'in a year'],
+  ['', 'never (until revoked)'],
+];
+
+/** @param {any} t @param {number} now */
+function tokenState(t, now) {
+  if (t.revokedAt !== null) return h('span', { class: 'badge health-none' }, 'revoked');
+  if (t.expiresAt !== null && t.expiresAt <= now) return h('span', { class: 'badge health-none' }, 'expired');
+  return h('span', { class: 'badge health-ok' }, 'active');
+}
 
 /** @type {import('../app.js').Page} */
 export function tokensPage(root, ctx) {
@@ -16,7 +32,7 @@ export function tokensPage(root, ctx) {
     replace(
       tbody,
       tokens.length === 0
-        ? h('tr', null, h('td', { colspan: 5, class: 'empty' }, 'No tokens yet.'))
+        ? h('tr', null, h('td', { colspan: 7, class: 'empty' }, 'No tokens yet.'))
         : tokens.map((t) =>
             h(
               'tr',
@@ -24,11 +40,13 @@ export function tokensPage(root, ctx) {
               h('td', { class: 'strong' }, t.name),
               h('td', null, t.user),
               h('td', null, timeCell(t.createdAt, now)),
-              h('td', null, t.revokedAt === null ? h('span', { class: 'badge health-ok' }, 'active') : h('span', { class: 'badge health-none' }, 'revoked')),
+              h('td', null, t.scope === 'read' ? 'read only' : 'full'),
+              h('td', null, t.expiresAt === null ? h('span', { class: 'muted' }, 'never') : h('span', { title: fmtTime(t.expiresAt) }, fmtTime(t.expiresAt))),
+              h('td', null, tokenState(t, now)),
               h(
                 'td',
                 { class: 'actions' },
-                t.revokedAt === null
+                t.revokedAt === null && (t.expiresAt === null || t.expiresAt > now)
                   ? confirmButton('Revoke', 'Confirm revoke', async () => {
                       try {
                         await del(`/tokens/${t.id}`);
@@ -77,16 +95,25 @@ export function tokensPage(root, ctx) {
 
   const formMessage = messageLine();
   const name = h('input', { name: 'name', placeholder: 'e.g. deploy script', maxlength: 64, required: true });
+  const expiry = h('select', { name: 'expiresInDays' }, EXPIRY_CHOICES.map(([value, label]) => h('option', { value, selected: value === '90' }, label)));
+  const scope = h('select', { name: 'scope' }, h('option', { value: 'full' }, 'full (your role)'), h('option', { value: 'read' }, 'read only'));
   const form = h(
     'form',
     { class: 'inline-form', novalidate: true },
-    h('div', { class: 'form-row' }, h('div', { class: 'grow' }, field('Token name', name)), h('button', { type: 'submit', class: 'button primary', text: 'Create token' })),
+    h(
+      'div',
+      { class: 'form-row' },
+      h('div', { class: 'grow' }, field('Token name', name)),
+      field('Expires', expiry),
+      field('Scope', scope),
+      h('button', { type: 'submit', class: 'button primary', text: 'Create token' }),
+    ),
     formMessage.el,
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     try {
-      const created = await post('/tokens', { name: name.value.trim() });
+      const created = await post('/tokens', { name: name.value.trim(), expiresInDays: expiry.value === '' ? null : Number(expiry.value), scope: scope.value });
       clearFormError(form, formMessage);
       name.value = '';
       reveal(created.token);
@@ -110,7 +137,7 @@ export function tokensPage(root, ctx) {
       h(
         'table',
         { class: 'table', id: 'tokens-table' },
-        h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'User'), h('th', null, 'Created'), h('th', null, 'State'), h('th', null, ''))),
+        h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'User'), h('th', null, 'Created'), h('th', null, 'Scope'), h('th', null, 'Expires'), h('th', null, 'State'), h('th', null, ''))),
         tbody,
       ),
     ),
