@@ -3,6 +3,7 @@ import type { Logger } from '../reactor/log.js';
 import type { MetricsRegistry } from '../reactor/metrics.js';
 import type { AuditLog } from '../store/audit.js';
 import type { ChangeLog } from '../store/change-log.js';
+import type { InstanceRegistry } from '../store/registry.js';
 import type { RouteAdmin } from '../store/route-admin.js';
 import type { CallStatus } from '../store/status.js';
 import type { Users } from '../store/users.js';
@@ -15,6 +16,7 @@ export interface ConsoleContext {
   status: CallStatus;
   changes: ChangeLog;
   audit: AuditLog;
+  registry: InstanceRegistry;
   config: ConsoleConfig;
   throttle: LoginThrottle;
   /** Cookies get the Secure flag when the console serves TLS. */

@@ -164,6 +164,34 @@ export const userPatchBody = { ...object({ role: roleSchema, password: { type: '
 export const userInfoSchema = object({ name: { type: 'string' }, role: roleSchema, createdAt: unixSeconds, updatedAt: unixSeconds });
 export const userListSchema = object({ users: arrayOf(userInfoSchema) });
 
+export const connectionsSchema = object({
+  now: unixSeconds,
+  version: { type: 'integer', description: 'the store\'s route version now' },
+  dns: arrayOf(
+    object(
+      {
+        nodeId: { type: 'string' },
+        address: { type: 'string' },
+        startedAt: unixSeconds,
+        heartbeatAt: unixSeconds,
+        beats: { type: 'integer' },
+        report: {
+          type: ['object', 'null'],
+          properties: {
+            routeVersion: { type: 'integer', description: 'the route version it serves; the store\'s minus this is its lag' },
+            connections: { type: 'integer' },
+            subscribedRoutes: { type: 'integer' },
+            peers: arrayOf(object({ address: { type: 'string' }, since: unixSeconds, routes: { type: 'integer' }, lastPushAt: { type: ['integer', 'null'] } })),
+            morePeers: { type: 'integer' },
+          },
+          required: ['routeVersion', 'connections', 'subscribedRoutes', 'peers', 'morePeers'],
+        },
+      },
+    ),
+  ),
+  callers: arrayOf(object({ caller: ipv4, hosts: { type: 'integer' }, routes: { type: 'integer' }, lastReportAt: unixSeconds })),
+});
+
 export interface AuditQuery {
   limit: number;
   before?: number;

@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../reactor/log.js';
 import { MetricsRegistry } from '../reactor/metrics.js';
 import { AuditLog } from '../store/audit.js';
 import { ChangeLog } from '../store/change-log.js';
+import { InstanceRegistry } from '../store/registry.js';
 import { RouteAdmin } from '../store/route-admin.js';
 import { CallStatus } from '../store/status.js';
 import type { Store } from '../store/store.js';
@@ -24,6 +25,7 @@ import { LoginThrottle } from './login-throttle.js';
 import { ApiCatalog } from './openapi.js';
 import { addRequestLog } from './request-log.js';
 import { registerChangeRoutes } from './routes/changes.js';
+import { registerConnectionRoutes } from './routes/connections.js';
 import { registerHostRoutes } from './routes/hosts.js';
 import { registerInstanceRoutes } from './routes/instances.js';
 import { registerMetaRoutes } from './routes/meta.js';
@@ -117,6 +119,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
     status: new CallStatus(options.store),
     changes: new ChangeLog(options.store, { clock }),
     audit: new AuditLog(options.store, { clock }),
+    registry: new InstanceRegistry(options.store, { clock }),
     config,
     throttle: new LoginThrottle({
       perUserAddress: config.login_failures_per_user_address,
@@ -166,6 +169,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   registerTokenRoutes(app, ctx);
   registerTransferRoutes(app, ctx);
   registerUserRoutes(app, ctx);
+  registerConnectionRoutes(app, ctx);
   registerMetaRoutes(app, ctx, catalog);
 
   await app.listen({ host, port });

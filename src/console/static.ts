@@ -25,7 +25,7 @@ const TYPES: Record<string, string> = {
 export const ASSET_ROUTE = '/assets/*';
 
 /** The paths the browser app draws; anything else outside /api and /assets is a 404. */
-export const PAGE_PATHS = ['/', '/login', '/modules', '/modules/:modid/:cmdid', '/changes', '/tokens', '/users'];
+export const PAGE_PATHS = ['/', '/login', '/modules', '/modules/:modid/:cmdid', '/changes', '/tokens', '/users', '/connected'];
 
 interface Asset {
   body: Buffer;

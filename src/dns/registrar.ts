@@ -18,7 +18,7 @@ import type { ConfigOf } from '../reactor/config.js';
 import { rateLimited, type Logger } from '../reactor/log.js';
 import type { Counter, MetricsRegistry } from '../reactor/metrics.js';
 import type { TcpConnection, TcpServer } from '../reactor/tcp-server.js';
-import { InstanceRegistry, LIMITS, type InstanceKey, type InstanceRegistration, type RegistryWrite, type Store, type WriteOutcome } from '../store/index.js';
+import { InstanceRegistry, LIMITS, type InstanceKey, type DnsReport, type InstanceRegistration, type RegistryWrite, type Store, type WriteOutcome } from '../store/index.js';
 import type { registrySection } from './config.js';
 import { LeaseTable, type Lease } from './leases.js';
 import { NodeLiveness } from './node-liveness.js';
@@ -34,7 +34,9 @@ export interface RegistrarOptions {
   /** This dns's id in the store (instances.owner, dns_nodes.node_id). */
   nodeId: string;
   /** Where this dns listens, for people reading dns_nodes. */
-  address: string;
+  address: () => string;
+  /** What it serves and to whom, written with each beat. */
+  report?: () => DnsReport;
   logger: Logger;
   metrics: MetricsRegistry;
   /** A store write changed routes: poll now. */
@@ -252,7 +254,7 @@ export class Registrar {
   private async watchNodes(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.registry.beat({ nodeId: this.options.nodeId, address: this.options.address, startedAt: this.startedAt });
+      await this.registry.beat({ nodeId: this.options.nodeId, address: this.options.address(), startedAt: this.startedAt, report: this.options.report?.() });
       this.counters.storeTransactions.inc(1, { kind: 'liveness' });
       for (const node of this.liveness.observe(await this.registry.nodes(), this.now())) {
         const expired = await this.registry.expireOwnedBy(node.nodeId);

@@ -17,7 +17,7 @@ import { configFrom, tcpServerLimits, type ConfigOf } from '../reactor/config.js
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { MetricsRegistry, type Counter } from '../reactor/metrics.js';
 import { TcpServer, type TcpConnection } from '../reactor/tcp-server.js';
-import { ChangeLog, RouteReader, type Store } from '../store/index.js';
+import { ChangeLog, DNS_REPORT_PEERS, RouteReader, type DnsReport, type Store } from '../store/index.js';
 import { DNS_CONFIG_SECTIONS, type DnsConfigInput } from './config.js';
 import { RouteSync, type RouteSource, type SyncHealth } from './route-sync.js';
 import type { RouteSnapshot } from './route-snapshot.js';
@@ -74,6 +74,8 @@ class Dns implements DnsService {
   private readonly registrar: Registrar;
   private readonly loadPushes: PushThrottle;
   private readonly nodeId = `${hostname().slice(0, 32)}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  /** Unix ms of the last push to each connection, for the report; gone with the connection. */
+  private readonly lastPushAt = new WeakMap<Conn, number>();
   private pruneTimer: NodeJS.Timeout | undefined;
   private loadPushTimer: NodeJS.Timeout | undefined;
 
@@ -121,7 +123,9 @@ class Dns implements DnsService {
       server: this.server,
       config: options.registry,
       nodeId: this.nodeId,
-      address: options.listen === false ? `worker pid ${process.pid}` : `${options.host}:${options.port}`,
+      // The bound port, once listening (port 0 picks one).
+      address: () => (options.listen === false ? `worker pid ${process.pid}` : `${options.host}:${this.address?.port ?? options.port}`),
+      report: () => this.report(),
       logger: this.log,
       metrics,
       onWritten: () => void this.sync.poll().catch(() => undefined),
@@ -162,6 +166,25 @@ class Dns implements DnsService {
 
   syncNow(): Promise<void> {
     return this.sync.poll();
+  }
+
+  /** What this dns serves and to whom, written with each liveness beat (docs/console.md, "Connected"). */
+  private report(): DnsReport {
+    const peers: DnsReport['peers'] = [];
+    let subscribed = 0;
+    for (const [conn, routes] of this.subscriptions.connections()) {
+      subscribed += 1;
+      if (peers.length >= DNS_REPORT_PEERS) continue;
+      const pushed = this.lastPushAt.get(conn);
+      peers.push({ address: conn.remote, since: Math.floor(conn.connectedAt / 1000), routes, lastPushAt: pushed === undefined ? null : Math.floor(pushed / 1000) });
+    }
+    return {
+      routeVersion: this.sync.snapshot.version,
+      connections: this.server.connectionCount,
+      subscribedRoutes: this.subscriptions.routeCount,
+      peers,
+      morePeers: subscribed - peers.length,
+    };
   }
 
   async close(): Promise<void> {
@@ -216,7 +239,11 @@ class Dns implements DnsService {
       if (conns.size === 0) continue;
       const { modid, cmdid } = routeIdOf(key);
       const frame = snapshot.responseFrame(modid, cmdid);
-      for (const conn of conns) if (conn.sendFrame(frame)) sent += 1;
+      for (const conn of conns) {
+        if (!conn.sendFrame(frame)) continue;
+        sent += 1;
+        this.lastPushAt.set(conn, now);
+      }
     }
     this.counters.pushes.inc(sent);
     if (sent > 0) this.log.info('pushed', { version: snapshot.version, frames: sent });

@@ -64,6 +64,11 @@ export class Subscriptions<Conn> {
     return this.byRoute.size;
   }
 
+  /** Every subscribed connection with how many routes it asked for. */
+  *connections(): IterableIterator<[Conn, number]> {
+    for (const [conn, state] of this.byConn) yield [conn, state.keys.size];
+  }
+
   get connectionCount(): number {
     return this.byConn.size;
   }

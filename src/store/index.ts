@@ -28,6 +28,9 @@ export { CallStatus, type HostStatus, type StatusRow, type StatusSample, type Se
 export { Users, ensureAdminUser, type Role, type UserInfo, type UserRef } from './users.js';
 export {
   InstanceRegistry,
+  DNS_REPORT_PEERS,
+  type DnsReport,
+  type DnsNodeView,
   type InstanceKey,
   type InstanceRegistration,
   type InstanceInfo,

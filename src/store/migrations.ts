@@ -273,7 +273,13 @@ const tokenLimits: Migration = {
   ],
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain, changeSnapshots, auditEvents, tokenLimits];
+/** Each dns writes what it serves and to whom with its liveness beat (docs/console.md, "Connected"), so the console can show it. */
+const dnsReport: Migration = {
+  id: '0009_dns_report',
+  statements: (db) => [db.schema.alterTable('dns_nodes').addColumn('report', 'text')],
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain, changeSnapshots, auditEvents, tokenLimits, dnsReport];
 
 /** Before Kysely's Migrator, applied ids were kept here. */
 const LEGACY_TABLE = 'lars_migrations';

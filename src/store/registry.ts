@@ -62,6 +62,28 @@ export interface DnsNode {
   heartbeatAt: number;
 }
 
+/** What a dns reports with each beat, for people (the console's Connected page). */
+export interface DnsReport {
+  /** The route version of the snapshot it serves. */
+  routeVersion: number;
+  connections: number;
+  subscribedRoutes: number;
+  /** Subscribed connections, at most DNS_REPORT_PEERS of them: ip:port, connected since, routes asked for, last push (unix seconds, null: none yet). */
+  peers: { address: string; since: number; routes: number; lastPushAt: number | null }[];
+  /** How many subscribed connections the list leaves out. */
+  morePeers: number;
+}
+
+/** Peers a dns lists in its report: enough to find an agent, bounded so a beat stays small. */
+export const DNS_REPORT_PEERS = 200;
+
+/** A live dns as people see it: its node row with its last report. */
+export interface DnsNodeView extends DnsNode {
+  /** Unix seconds. */
+  startedAt: number;
+  report: DnsReport | null;
+}
+
 /** A registered instance, for people (`lars instances`, the console). */
 export interface InstanceInfo {
   modid: number;
@@ -183,18 +205,32 @@ export class InstanceRegistry {
   }
 
   /** A dns's liveness write: its row created or its beats advanced. */
-  async beat(node: { nodeId: string; address: string; startedAt: number }): Promise<void> {
+  async beat(node: { nodeId: string; address: string; startedAt: number; report?: DnsReport }): Promise<void> {
     const now = Math.floor(this.clock() / 1000);
+    const report = node.report === undefined ? null : JSON.stringify(node.report);
     const result = await this.db
       .updateTable('dns_nodes')
-      .set((eb) => ({ beats: eb('beats', '+', 1), heartbeat_at: now, address: node.address }))
+      .set((eb) => ({ beats: eb('beats', '+', 1), heartbeat_at: now, address: node.address, report }))
       .where('node_id', '=', node.nodeId)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) > 0) return;
     await this.db
       .insertInto('dns_nodes')
-      .values({ node_id: node.nodeId, address: node.address, started_at: Math.floor(node.startedAt / 1000), heartbeat_at: now, beats: 1 })
+      .values({ node_id: node.nodeId, address: node.address, started_at: Math.floor(node.startedAt / 1000), heartbeat_at: now, beats: 1, report })
       .execute();
+  }
+
+  /** Every dns with its last report, for people. */
+  async nodeViews(): Promise<DnsNodeView[]> {
+    const rows = await this.db.selectFrom('dns_nodes').select(['node_id', 'address', 'beats', 'heartbeat_at', 'started_at', 'report']).orderBy('node_id').execute();
+    return rows.map((r) => ({
+      nodeId: r.node_id,
+      address: r.address,
+      beats: Number(r.beats),
+      heartbeatAt: Number(r.heartbeat_at),
+      startedAt: Number(r.started_at),
+      report: r.report === null ? null : (JSON.parse(r.report) as DnsReport),
+    }));
   }
 
   async nodes(): Promise<DnsNode[]> {

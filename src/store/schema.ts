@@ -195,6 +195,8 @@ export interface DnsNodesTable {
   started_at: number;
   heartbeat_at: number;
   beats: number;
+  /** What it serves and to whom (DnsReport JSON), written with each beat, for people (migration 0009). */
+  report: Defaulted<string | null>;
 }
 
 export interface Database {

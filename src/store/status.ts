@@ -248,6 +248,21 @@ export class CallStatus {
     return rows.map((r) => ({ ...callsOf(r), overload: Number(r.overload) !== 0, reportedAt: Number(r.reported_at) }));
   }
 
+  /** Every caller (agent host) that has reported, with how many host rows it keeps and its latest report: "who reports". */
+  async callers(): Promise<{ caller: string; hosts: number; routes: number; lastReportAt: number }[]> {
+    const rows = await this.db
+      .selectFrom('call_status')
+      .select('caller')
+      .select((eb) => [eb.fn.countAll<number>().as('hosts'), eb.fn.max<number>('reported_at').as('last')])
+      .groupBy('caller')
+      .orderBy('caller')
+      .execute();
+    const routes = await this.db.selectFrom('call_status').select(['caller', 'modid', 'cmdid']).distinct().execute();
+    const routeCount = new Map<number, number>();
+    for (const r of routes) routeCount.set(Number(r.caller), (routeCount.get(Number(r.caller)) ?? 0) + 1);
+    return rows.map((r) => ({ caller: intToIp(r.caller), hosts: Number(r.hosts), routes: routeCount.get(Number(r.caller)) ?? 0, lastReportAt: Number(r.last) }));
+  }
+
   /**
    * Successes and errors per host and caller in the windows ending in
    * (from, to], every service's or one's: what `lars status` shows beside

@@ -75,7 +75,7 @@ await forEachEngine('console REST API', (store) => {
   });
 
   test('reads need a login too', async () => {
-    for (const path of ['/api/v1/export', '/api/v1/hosts?ip=10.0.0.1', '/api/v1/modules', '/api/v1/strategies', '/api/v1/modules/1/1/hosts', '/api/v1/modules/1/1/status', '/api/v1/changes', '/api/v1/tokens', '/api/v1/session']) {
+    for (const path of ['/api/v1/connections', '/api/v1/export', '/api/v1/hosts?ip=10.0.0.1', '/api/v1/modules', '/api/v1/strategies', '/api/v1/modules/1/1/hosts', '/api/v1/modules/1/1/status', '/api/v1/changes', '/api/v1/tokens', '/api/v1/session']) {
       assert.equal((await admin().request('GET', path, { auth: { kind: 'none' } })).status, 401, path);
       assert.equal((await asViewer.request('GET', path)).status, 200, `${path} as a viewer`);
     }

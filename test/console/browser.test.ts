@@ -363,6 +363,13 @@ if (!existsSync(CHROMIUM)) {
     assert.deepEqual((await new RouteAdmin(store).listHosts({ modid: 44, cmdid: 1 })).hosts.map((h) => h.weight), [3]);
     await page.getByRole('link', { name: 'Modules' }).click();
 
+    // Who is connected: the dns on this store with the subscribed test agent.
+    await page.getByRole('link', { name: 'Connected' }).click();
+    await page.locator('table.dns-peers', { hasText: `127.0.0.1:${agent.localPort}` }).waitFor({ timeout: UI_TIMEOUT_MS });
+    assert.match(await page.locator('section.card', { has: page.locator('table.dns-peers') }).first().innerText(), /route version \d+ \(in sync\)|behind the store/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'connected.png'), fullPage: true });
+    await page.getByRole('link', { name: 'Modules' }).click();
+
     await page.locator('input[name=import-file]').setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"format": ') });
     await page.getByText(/^broken\.json is not JSON: /).waitFor();
   });

@@ -3,6 +3,7 @@
 import { ApiError, del, get, setCsrfToken, whenUnauthorized } from './api.js';
 import { h, replace } from './dom.js';
 import { changesPage } from './pages/changes.js';
+import { connectedPage } from './pages/connected.js';
 import { loginPage } from './pages/login.js';
 import { modulesPage } from './pages/modules.js';
 import { routePage } from './pages/route.js';
@@ -24,11 +25,13 @@ const ROUTES = [
   { pattern: /^\/changes$/, page: changesPage, nav: '/changes' },
   { pattern: /^\/tokens$/, page: tokensPage, nav: '/tokens' },
   { pattern: /^\/users$/, page: usersPage, nav: '/users' },
+  { pattern: /^\/connected$/, page: connectedPage, nav: '/connected' },
 ];
 
 const NAV = [
   { path: '/modules', label: 'Modules' },
   { path: '/changes', label: 'Changes' },
+  { path: '/connected', label: 'Connected' },
   { path: '/tokens', label: 'API tokens' },
   { path: '/users', label: 'Users', adminOnly: true },
 ];
