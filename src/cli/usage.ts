@@ -29,7 +29,7 @@ administration
               | revert MODID CMDID VERSION [--dry-run]             the module as it was at that route version
   lars instances [MODID CMDID] | drain MODID CMDID IP PORT | weight MODID CMDID IP PORT W
               | undrain MODID CMDID IP PORT                        servers registered with dns (--help for each)
-  lars user   add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | del NAME | list
+  lars user   add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | disable|enable NAME | del NAME | list
   lars export [--output FILE]                      every module and configured host as one JSON document
   lars import json FILE|- [--dry-run] [--prune]    make the store hold what such a document states (all or nothing)
   lars status [MODID CMDID] [--window 5m]        per host and caller: calls in the window, latest state

@@ -159,9 +159,16 @@ export const newUserBody = object({
 export interface UserPatchBody {
   role?: 'admin' | 'viewer';
   password?: string;
+  disabled?: boolean;
 }
-export const userPatchBody = { ...object({ role: roleSchema, password: { type: 'string', minLength: 1, maxLength: USER_LIMITS.passwordMax } }, ['role', 'password']), minProperties: 1 } as const;
-export const userInfoSchema = object({ name: { type: 'string' }, role: roleSchema, createdAt: unixSeconds, updatedAt: unixSeconds });
+export const userPatchBody = {
+  ...object(
+    { role: roleSchema, password: { type: 'string', minLength: 1, maxLength: USER_LIMITS.passwordMax }, disabled: { type: 'boolean', description: 'true: may not sign in, sessions ended, tokens refused' } },
+    ['role', 'password', 'disabled'],
+  ),
+  minProperties: 1,
+} as const;
+export const userInfoSchema = object({ name: { type: 'string' }, role: roleSchema, createdAt: unixSeconds, updatedAt: unixSeconds, disabled: { type: 'boolean' } });
 export const userListSchema = object({ users: arrayOf(userInfoSchema) });
 
 export const connectionsSchema = object({

@@ -19,6 +19,8 @@ export const AUDIT_KINDS = [
   'user_added',
   'user_role_changed',
   'user_password_reset',
+  'user_disabled',
+  'user_enabled',
   'user_deleted',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];

@@ -279,7 +279,13 @@ const dnsReport: Migration = {
   statements: (db) => [db.schema.alterTable('dns_nodes').addColumn('report', 'text')],
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain, changeSnapshots, auditEvents, tokenLimits, dnsReport];
+/** An account an admin disabled (docs/console.md, "Security model"): kept with its tokens, but it cannot act until enabled. */
+const userDisabled: Migration = {
+  id: '0010_user_disabled',
+  statements: (db) => [db.schema.alterTable('users').addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))],
+};
+
+export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain, changeSnapshots, auditEvents, tokenLimits, dnsReport, userDisabled];
 
 /** Before Kysely's Migrator, applied ids were kept here. */
 const LEGACY_TABLE = 'lars_migrations';

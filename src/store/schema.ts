@@ -111,6 +111,8 @@ export interface UsersTable {
   role: string;
   created_at: number;
   updated_at: number;
+  /** 1: may not sign in, its sessions ended and its tokens refused, until enabled (migration 0010). */
+  disabled: Defaulted<number>;
 }
 
 /** The console's audit trail (audit.ts), migration 0007. */

@@ -19,6 +19,16 @@ export interface UserInfo {
   /** Unix seconds. */
   createdAt: number;
   updatedAt: number;
+  /** May not sign in; its sessions were ended and its tokens are refused until it is enabled. */
+  disabled: boolean;
+}
+
+/** The password was right but an admin disabled the account: the caller may be told, a guesser never gets here. */
+export class AccountDisabledError extends Error {
+  constructor(readonly user: string) {
+    super(`the account ${user} is disabled; an admin can enable it`);
+    this.name = 'AccountDisabledError';
+  }
 }
 
 /** Who is acting: a user and their current role. */
@@ -165,13 +175,14 @@ export interface UsersOptions {
   clock?: () => number;
 }
 
-type UserRow = { name: string; role: string; created_at: number; updated_at: number };
+type UserRow = { name: string; role: string; created_at: number; updated_at: number; disabled: number };
 
 const toUserInfo = (row: UserRow): UserInfo => ({
   name: row.name,
   role: row.role as Role,
   createdAt: Number(row.created_at),
   updatedAt: Number(row.updated_at),
+  disabled: Number(row.disabled) !== 0,
 });
 
 const toTokenInfo = (row: { id: number; name: string; user_name: string; created_at: number; revoked_at: number | null; expires_at: number | null; scope: string }): ApiTokenInfo => ({
@@ -199,8 +210,9 @@ function checkTokenLimits(options: { expiresInDays?: number | null; scope?: stri
   return { expiresInDays: days, scope: scope as TokenScope };
 }
 
+/** Admins who can act: a disabled one does not count, so the last one standing is kept. */
 async function countAdmins(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').executeTakeFirst();
+  const row = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').where('disabled', '=', 0).executeTakeFirst();
   return Number(row?.n ?? 0);
 }
 
@@ -227,7 +239,7 @@ export class Users {
   }
 
   async list(): Promise<UserInfo[]> {
-    const rows = await this.db.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at']).orderBy('name').execute();
+    const rows = await this.db.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at', 'disabled']).orderBy('name').execute();
     return rows.map(toUserInfo);
   }
 
@@ -242,7 +254,7 @@ export class Users {
       }
       await trx.insertInto('users').values({ name, role, password_hash: passwordHash, created_at: now, updated_at: now }).execute();
     });
-    return { name, role, createdAt: now, updatedAt: now };
+    return { name, role, createdAt: now, updatedAt: now, disabled: false };
   }
 
   /** Sets a new password and ends the user's sessions (API tokens stay valid). */
@@ -269,9 +281,9 @@ export class Users {
     checkUserName(name);
     const next = checkRole(role);
     return this.db.transaction().execute(async (trx) => {
-      const user = await trx.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at']).where('name', '=', name).executeTakeFirst();
+      const user = await trx.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at', 'disabled']).where('name', '=', name).executeTakeFirst();
       if (!user) throw new NotFoundError(`user ${name} does not exist`);
-      if (user.role === 'admin' && next !== 'admin' && (await countAdmins(trx)) === 1) {
+      if (user.role === 'admin' && !user.disabled && next !== 'admin' && (await countAdmins(trx)) === 1) {
         throw new ConflictError(`user ${name} is the last admin; make another user admin first`);
       }
       const now = this.now();
@@ -280,13 +292,32 @@ export class Users {
     });
   }
 
+  /**
+   * Disables an account (it cannot sign in, its sessions end, its tokens are
+   * refused) or enables it again. The last enabled admin stays enabled.
+   */
+  async setDisabled(name: string, disabled: boolean): Promise<UserInfo> {
+    checkUserName(name);
+    return this.db.transaction().execute(async (trx) => {
+      const user = await trx.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at', 'disabled']).where('name', '=', name).executeTakeFirst();
+      if (!user) throw new NotFoundError(`user ${name} does not exist`);
+      if (disabled && user.role === 'admin' && !user.disabled && (await countAdmins(trx)) === 1) {
+        throw new ConflictError(`user ${name} is the last admin; make another user admin first`);
+      }
+      const now = this.now();
+      await trx.updateTable('users').set({ disabled: disabled ? 1 : 0, updated_at: now }).where('name', '=', name).execute();
+      if (disabled) await trx.deleteFrom('sessions').where('user_name', '=', name).execute();
+      return toUserInfo({ ...user, disabled: disabled ? 1 : 0, updated_at: now });
+    });
+  }
+
   /** Deletes the user with their sessions and tokens; the last admin cannot be deleted. */
   async delete(name: string): Promise<void> {
     checkUserName(name);
     await this.db.transaction().execute(async (trx) => {
-      const user = await trx.selectFrom('users').select('role').where('name', '=', name).executeTakeFirst();
+      const user = await trx.selectFrom('users').select(['role', 'disabled']).where('name', '=', name).executeTakeFirst();
       if (!user) throw new NotFoundError(`user ${name} does not exist`);
-      if (user.role === 'admin' && (await countAdmins(trx)) === 1) {
+      if (user.role === 'admin' && !user.disabled && (await countAdmins(trx)) === 1) {
         throw new ConflictError(`user ${name} is the last admin; add another admin first`);
       }
       // The foreign keys cascade too; explicit deletes do not depend on SQLite's foreign_keys pragma.
@@ -298,15 +329,18 @@ export class Users {
 
   /**
    * The user when the password matches, undefined otherwise. An unknown user
-   * costs one scrypt too, so timing does not tell which names exist.
+   * costs one scrypt too, so timing does not tell which names exist. The
+   * right password of a disabled account is an AccountDisabledError.
    */
   async authenticate(name: string, password: string): Promise<UserRef | undefined> {
-    const row = await this.db.selectFrom('users').select(['name', 'role', 'password_hash']).where('name', '=', name).executeTakeFirst();
+    const row = await this.db.selectFrom('users').select(['name', 'role', 'password_hash', 'disabled']).where('name', '=', name).executeTakeFirst();
     if (!row) {
       await verifyPassword(password, await (decoyHash ??= hashPassword(generatePassword())));
       return undefined;
     }
-    return (await verifyPassword(password, row.password_hash)) ? { name: row.name, role: row.role as Role } : undefined;
+    if (!(await verifyPassword(password, row.password_hash))) return undefined;
+    if (Number(row.disabled) !== 0) throw new AccountDisabledError(row.name);
+    return { name: row.name, role: row.role as Role };
   }
 
   // ---------------------------------------------------------------- sessions
@@ -331,6 +365,7 @@ export class Users {
       .select(['u.name', 'u.role', 's.csrf_token', 's.expires_at'])
       .where('s.id_hash', '=', sha256(id))
       .where('s.expires_at', '>', this.now())
+      .where('u.disabled', '=', 0)
       .executeTakeFirst();
     if (!row) return undefined;
     return { user: { name: row.name, role: row.role as Role }, csrfToken: row.csrf_token, expiresAt: Number(row.expires_at) };
@@ -379,6 +414,7 @@ export class Users {
       .select(['t.id', 'u.name', 'u.role', 't.scope'])
       .where('t.token_hash', '=', sha256(token))
       .where('t.revoked_at', 'is', null)
+      .where('u.disabled', '=', 0)
       .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', this.now())]))
       .executeTakeFirst();
     if (!row) return undefined;

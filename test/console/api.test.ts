@@ -201,6 +201,14 @@ await forEachEngine('console REST API', (store) => {
     assert.equal((await carol.request('GET', '/api/v1/session')).status, 401, 'a reset password ends the sessions');
     assert.equal((await carol.login({ name: 'carol', password: 'carol-password-3' })).status, 200);
     assert.equal((await carol.request('DELETE', `/api/v1/users/carol`)).status, 409, 'not one\'s own account');
+    assert.equal((await carol.request('PATCH', '/api/v1/users/carol', { body: { disabled: true } })).status, 409, 'nor disable it');
+    const disabled = await asAdmin.request('PATCH', '/api/v1/users/carol', { body: { disabled: true } });
+    assert.deepEqual([disabled.status, disabled.body.disabled], [200, true]);
+    assert.equal((await carol.request('GET', '/api/v1/session')).status, 401, 'a disabled account is signed out');
+    const refused = await admin().login({ name: 'carol', password: 'carol-password-3' });
+    assert.deepEqual([refused.status, refused.body.error], [403, 'the account carol is disabled; an admin can enable it']);
+    assert.equal((await asAdmin.request('PATCH', '/api/v1/users/carol', { body: { disabled: false } })).body.disabled, false);
+    assert.equal((await carol.login({ name: 'carol', password: 'carol-password-3' })).status, 200);
     const names = (await asAdmin.request('GET', '/api/v1/users')).body.users.map((u: { name: string }) => u.name);
     assert.ok(names.includes('carol') && names.includes(ADMIN.name), names.join(','));
     assert.equal((await asAdmin.request('DELETE', '/api/v1/users/carol')).status, 204);
@@ -220,6 +228,8 @@ await forEachEngine('console REST API', (store) => {
     const changes = events.filter((e) => e.subject === 'carol').map((e) => [e.kind, e.actor, e.detail]).reverse();
     assert.deepEqual(changes.slice(0, 2), [['user_added', ADMIN.name, 'role viewer'], ['login', 'carol', '']]);
     assert.ok(changes.some(([kind]) => kind === 'user_role_changed') && changes.some(([kind]) => kind === 'user_password_reset'));
+    assert.ok(changes.some(([kind]) => kind === 'user_disabled') && changes.some(([kind]) => kind === 'user_enabled'));
+    assert.ok(events.some((e) => e.kind === 'login_failed' && e.subject === 'carol' && e.detail === 'account disabled'));
     assert.deepEqual(changes.at(-1), ['user_deleted', ADMIN.name, '']);
   });
 

@@ -276,12 +276,17 @@ if (!existsSync(CHROMIUM)) {
     await edit('PATCH', '/api/v1/users/browser-user', () => userRow.getByRole('button', { name: 'Set password' }).click());
     await page.getByText('Password of browser-user reset').waitFor();
     assert.ok(await new Users(store).authenticate('browser-user', 'browser-password-2'));
+    await edit('PATCH', '/api/v1/users/browser-user', () => userRow.getByRole('button', { name: 'Disable' }).click());
+    await userRow.locator('.badge', { hasText: 'disabled' }).waitFor();
+    await assert.rejects(new Users(store).authenticate('browser-user', 'browser-password-2'), /disabled/);
     await page.screenshot({ path: join(SCREENSHOTS, 'users.png'), fullPage: true });
+    await edit('PATCH', '/api/v1/users/browser-user', () => userRow.getByRole('button', { name: 'Enable' }).click());
+    await userRow.getByRole('button', { name: 'Disable' }).waitFor();
     await userRow.getByRole('button', { name: 'Delete' }).click();
     await edit('DELETE', '/api/v1/users/browser-user', () => userRow.getByRole('button', { name: 'Confirm delete' }).click());
     await page.getByText('Deleted browser-user').waitFor();
     const trail = await page.locator('#audit-table').innerText();
-    assert.match(trail, /user deleted\s+\S+\s+browser-user[\s\S]*password reset[\s\S]*role changed[\s\S]*user added/, 'the audit trail, newest first');
+    assert.match(trail, /user deleted\s+\S+\s+browser-user[\s\S]*user enabled[\s\S]*user disabled[\s\S]*password reset[\s\S]*role changed[\s\S]*user added/, 'the audit trail, newest first');
     assert.equal(await page.locator(`#users-table tr[data-user="${ADMIN.name}"]`).getByRole('button', { name: 'Delete' }).count(), 0, 'no Delete on one\'s own row');
   });
 

@@ -75,6 +75,10 @@ describe('lars user and lars console', () => {
     assert.equal((await lars(['user', 'role', 'eve', 'viewer', '--store', store])).stdout, 'eve is now a viewer (from their next request)\n');
     assert.equal((await lars(['user', 'role', 'eve', 'root', '--store', store])).code, 2);
     assert.equal((await lars(['user', 'role', 'nobody', 'admin', '--store', store])).code, 1);
+    assert.equal((await lars(['user', 'disable', 'eve', '--store', store])).stdout, 'disabled eve: their console sessions were ended and their API tokens are refused\n');
+    assert.match((await lars(['user', 'list', '--store', store])).stdout, /\neve +viewer +\S+ +\S+ +disabled\n/);
+    assert.deepEqual(jsonOutput(await lars(['user', 'enable', 'eve', '--store', store, '--json'])), { action: 'enable', name: 'eve' });
+    assert.equal((await lars(['user', 'disable', 'ops', '--store', store])).code, 1, 'the last admin stays enabled');
     const lastAdmin = await lars(['user', 'del', 'ops', '--store', store]);
     assert.equal(lastAdmin.code, 1);
     assert.match(lastAdmin.stderr, /last admin/);

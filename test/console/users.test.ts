@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConflictError, NotFoundError, ValidationError } from '../../src/store/errors.js';
-import { ensureAdminUser, hashPassword, Users, verifyPassword } from '../../src/store/users.js';
+import { AccountDisabledError, ensureAdminUser, hashPassword, Users, verifyPassword } from '../../src/store/users.js';
 import { kyselyOf } from '../../src/store/store.js';
 import { forEachEngine } from '../support/engines.js';
 
@@ -94,6 +94,27 @@ await forEachEngine('console users', (store) => {
     assert.equal(reader.expiresAt, null, 'until revoked unless asked');
     await assert.rejects(timed.createToken('admin', 'x', { expiresInDays: 0 }), (e) => e instanceof ValidationError && e.field === 'expiresInDays');
     await assert.rejects(timed.createToken('admin', 'x', { scope: 'write' }), (e) => e instanceof ValidationError && e.field === 'scope');
+  });
+
+  test('a disabled account cannot sign in (the right password says why), its sessions end, its tokens are refused; enabling restores the tokens; the last enabled admin stays', async () => {
+    await users.add({ name: 'dora', role: 'admin', password: 'dora-password-1' });
+    const session = await users.createSession({ name: 'dora', role: 'admin' }, 3600);
+    const token = await users.createToken('dora', 'ci');
+    const disabled = await users.setDisabled('dora', true);
+    assert.equal(disabled.disabled, true);
+    await assert.rejects(users.authenticate('dora', 'dora-password-1'), AccountDisabledError);
+    assert.equal(await users.authenticate('dora', 'wrong-password'), undefined, 'a wrong password learns nothing');
+    assert.equal(await users.findSession(session.id), undefined);
+    assert.equal(await users.findToken(token.token), undefined);
+    assert.equal((await users.list()).find((u) => u.name === 'dora')?.disabled, true);
+    await users.setDisabled('dora', false);
+    assert.equal((await users.findToken(token.token))?.user.name, 'dora');
+    assert.ok(await users.authenticate('dora', 'dora-password-1'));
+    // admin and dora are the admins; with dora disabled, admin is the last one who can act.
+    await users.setDisabled('dora', true);
+    await assert.rejects(users.setDisabled('admin', true), (e) => e instanceof ConflictError && /last admin/.test(e.message));
+    await assert.rejects(users.setRole('admin', 'viewer'), ConflictError);
+    await users.delete('dora');
   });
 
   test('del removes sessions and tokens; the last admin stays', async () => {

@@ -10,6 +10,7 @@ import { forEachEngine, type TestEngine } from '../support/engines.js';
 /** The schema's tables; Kysely's own kysely_migration and kysely_migration_lock are not listed by introspection. */
 const TABLES = [
   'api_tokens',
+  'audit_events',
   'call_series',
   'call_status',
   'dns_nodes',

@@ -1,5 +1,5 @@
 /**
- * lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | del NAME | list
+ * lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | disable|enable NAME | del NAME | list
  * Console accounts. The password is read from stdin when it is not a
  * terminal (first line), and prompted for twice without echo when it is; it
  * never appears on the command line, where `ps` would show it.
@@ -9,7 +9,7 @@ import { ROLES, Users, checkRole } from '../../store/users.js';
 import { ValidationError } from '../../store/errors.js';
 import { STORE_OPTIONS, withStore } from './db.js';
 
-const FORMS = 'lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | del NAME | list';
+const FORMS = 'lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | disable|enable NAME | del NAME | list';
 
 /** Reads what a script piped in, up to the first line break. */
 async function readPipedPassword(): Promise<string> {
@@ -103,6 +103,18 @@ async function role(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** lars user disable|enable NAME: a disabled account cannot sign in; its sessions end and its tokens are refused until enabled. */
+function disableCommand(disabled: boolean) {
+  return async (argv: string[]): Promise<number> => {
+    const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+    const name = nameArg(positionals);
+    await withStore(values, 'write', (store) => new Users(store).setDisabled(name, disabled));
+    if (values.json) printJson({ action: disabled ? 'disable' : 'enable', name });
+    else process.stdout.write(disabled ? `disabled ${name}: their console sessions were ended and their API tokens are refused\n` : `enabled ${name}\n`);
+    return 0;
+  };
+}
+
 async function del(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   const name = nameArg(positionals);
@@ -120,7 +132,7 @@ async function list(argv: string[]): Promise<number> {
     printJson({ users });
   } else {
     const date = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-    printTable(['NAME', 'ROLE', 'CREATED', 'UPDATED'], users.map((u) => [u.name, u.role, date(u.createdAt), date(u.updatedAt)]), `(no users in ${where})`);
+    printTable(['NAME', 'ROLE', 'CREATED', 'UPDATED', 'STATE'], users.map((u) => [u.name, u.role, date(u.createdAt), date(u.updatedAt), u.disabled ? 'disabled' : 'enabled']), `(no users in ${where})`);
   }
   return 0;
 }
@@ -134,6 +146,10 @@ export async function run(argv: string[]): Promise<number> {
       return passwd(rest);
     case 'role':
       return role(rest);
+    case 'disable':
+      return disableCommand(true)(rest);
+    case 'enable':
+      return disableCommand(false)(rest);
     case 'del':
       return del(rest);
     case 'list':

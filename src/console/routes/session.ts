@@ -4,10 +4,11 @@ import { clearSessionCookie, principalOf, setSessionCookie } from '../auth.js';
 import type { ConsoleContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { loginBody, sessionSchema, withErrors, type LoginBody } from '../schemas.js';
+import { AccountDisabledError } from '../../store/users.js';
 
 export function registerSessionRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   const logins = ctx.metrics.counter('lars_console_logins_total', 'console logins that succeeded');
-  const failures = ctx.metrics.counter('lars_console_login_failures_total', 'console logins refused (wrong credentials or throttled)');
+  const failures = ctx.metrics.counter('lars_console_login_failures_total', 'console logins refused (wrong credentials, throttled, or a disabled account)');
   const ttlSeconds = ctx.config.session_ttl_hours * 3600;
 
   app.post<{ Body: LoginBody }>(
@@ -17,7 +18,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ConsoleContext)
       schema: {
         summary: 'Log in: sets the session cookie and returns the CSRF token',
         body: loginBody,
-        response: withErrors({ 200: sessionSchema }, [400, 401, 429, 503]),
+        response: withErrors({ 200: sessionSchema }, [400, 401, 403, 429, 503]),
       },
     },
     async (request, reply) => {
@@ -30,7 +31,13 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ConsoleContext)
         const seconds = Math.ceil(waitMs / 1000);
         throw new HttpError(429, `too many failed logins; try again in ${seconds} s`, { 'retry-after': String(seconds) });
       }
-      const user = await ctx.users.authenticate(username, password);
+      const user = await ctx.users.authenticate(username, password).catch(async (err: unknown) => {
+        if (!(err instanceof AccountDisabledError)) throw err;
+        failures.inc(1, { reason: 'disabled' });
+        ctx.logger.warn('login_failed', { address, reason: 'disabled' });
+        await ctx.audit.record({ kind: 'login_failed', actor: null, subject: err.user, address, detail: 'account disabled' });
+        throw new HttpError(403, err.message);
+      });
       if (!user) {
         ctx.throttle.recordFailure(username, address);
         failures.inc(1, { reason: 'credentials' });

@@ -61,7 +61,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ConsoleContext): v
     USER,
     {
       config: { access: 'admin' },
-      schema: { summary: "Change an account's role, reset its password (ending its sessions), or both", params: userParams, body: userPatchBody, response: withErrors({ 200: userInfoSchema }) },
+      schema: { summary: "Change an account's role, reset its password (ending its sessions), disable or enable it", params: userParams, body: userPatchBody, response: withErrors({ 200: userInfoSchema }) },
     },
     async (request) => {
       const { name } = request.params;
@@ -70,6 +70,12 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ConsoleContext): v
         await ctx.users.setPassword(name, request.body.password);
         ctx.logger.info('user_password_reset', { user: name, by });
         await ctx.audit.record({ kind: 'user_password_reset', actor: by, subject: name, address: request.ip, detail: 'sessions ended' });
+      }
+      if (request.body.disabled !== undefined) {
+        if (request.body.disabled && name === by) throw new HttpError(409, 'you cannot disable your own account; another admin can, or lars user disable');
+        await ctx.users.setDisabled(name, request.body.disabled);
+        ctx.logger.info(request.body.disabled ? 'user_disabled' : 'user_enabled', { user: name, by });
+        await ctx.audit.record({ kind: request.body.disabled ? 'user_disabled' : 'user_enabled', actor: by, subject: name, address: request.ip });
       }
       if (request.body.role !== undefined) {
         await ctx.users.setRole(name, request.body.role);

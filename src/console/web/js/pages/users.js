@@ -18,6 +18,8 @@ const AUDIT_LABELS = {
   user_added: 'user added',
   user_role_changed: 'role changed',
   user_password_reset: 'password reset',
+  user_disabled: 'user disabled',
+  user_enabled: 'user enabled',
   user_deleted: 'user deleted',
 };
 
@@ -100,6 +102,23 @@ export function usersPage(root, ctx) {
       h('button', { type: 'button', class: 'button ghost small', text: 'Reset password', onclick: () => resetForm(user, actions) }),
       user.name === me
         ? null
+        : h('button', {
+            type: 'button',
+            class: 'button ghost small',
+            text: user.disabled ? 'Enable' : 'Disable',
+            title: user.disabled ? `let ${user.name} sign in again` : `${user.name} cannot sign in; their sessions end and their tokens are refused`,
+            onclick: async () => {
+              try {
+                await patch(`/users/${encodeURIComponent(user.name)}`, { disabled: !user.disabled });
+                message.notice(user.disabled ? `Enabled ${user.name}.` : `Disabled ${user.name}: their sessions were ended and their tokens are refused.`);
+              } catch (err) {
+                message.error(err);
+              }
+              await load();
+            },
+          }),
+      user.name === me
+        ? null
         : confirmButton('Delete', 'Confirm delete', async () => {
             try {
               await del(`/users/${encodeURIComponent(user.name)}`);
@@ -113,7 +132,7 @@ export function usersPage(root, ctx) {
     return h(
       'tr',
       { 'data-user': user.name },
-      h('td', { class: 'strong' }, user.name, user.name === me ? h('span', { class: 'muted small' }, ' (you)') : null),
+      h('td', { class: 'strong' }, user.name, user.name === me ? h('span', { class: 'muted small' }, ' (you)') : null, user.disabled ? h('span', { class: 'badge health-none' }, 'disabled') : null),
       h('td', null, role),
       h('td', null, timeCell(user.createdAt, now)),
       h('td', null, timeCell(user.updatedAt, now)),
