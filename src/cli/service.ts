@@ -93,18 +93,39 @@ export function announce(logger: Logger, fields: Record<string, unknown>, admin:
 }
 
 /**
+ * A signal this soon after the first is the same request arriving twice: a
+ * supervisor (systemd, timeout, a container runtime) or a terminal's Ctrl-C
+ * signals the whole process group, and `npm start` forwards it again.
+ */
+const SIGNAL_ECHO_MS = 1000;
+
+/** Tells each stop signal apart: the first, an echo of it (within SIGNAL_ECHO_MS), or a real second request. */
+export function stopSignals(now: () => number = Date.now): () => 'first' | 'echo' | 'again' {
+  let since: number | undefined;
+  return () => {
+    if (since === undefined) {
+      since = now();
+      return 'first';
+    }
+    return now() - since < SIGNAL_ECHO_MS ? 'echo' : 'again';
+  };
+}
+
+/**
  * Resolves with exit code 0 after SIGINT or SIGTERM once `stop` finished; a
- * second signal while stopping exits at once with 1.
+ * second signal while stopping, later than SIGNAL_ECHO_MS after the first,
+ * exits at once with 1.
  */
 export function runUntilSignal(logger: Logger, stop: () => Promise<void>): Promise<number> {
   return new Promise((resolve) => {
-    let stopping = false;
+    const classify = stopSignals();
     const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      const kind = classify();
+      if (kind === 'echo') return;
+      if (kind === 'again') {
         logger.warn('forced_exit', { signal });
         process.exit(1);
       }
-      stopping = true;
       logger.info('stopping', { signal });
       stop().then(
         () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopSignals } from '../../src/cli/service.js';
 import { lars, REPO } from '../support/cli.js';
 
 const COMMANDS = ['up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status', 'export', 'import', 'serve', 'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate'];
@@ -77,4 +78,14 @@ test('lars --help shows the flags operators look for: status --window/--series, 
     assert.ok(help.includes(flag), `lars --help names ${flag}`);
   }
   assert.match((await lars(['status', '--help'])).stdout, /--window 5m[\s\S]*--series/);
+});
+
+test('stopSignals: the first stop signal, its echo within a second (a group signal npm forwards again), and a real second request', () => {
+  let now = 1_000;
+  const classify = stopSignals(() => now);
+  assert.equal(classify(), 'first');
+  now += 200;
+  assert.equal(classify(), 'echo');
+  now += 1_000;
+  assert.equal(classify(), 'again');
 });

@@ -20,6 +20,7 @@ import {
   UsageError,
   type ParsedCommand,
 } from '../args.js';
+import { stopSignals } from '../service.js';
 
 const OPTIONS = {
   listen: { type: 'string', multiple: true },
@@ -130,7 +131,7 @@ async function superviseWorkers(listen: Endpoint[], values: Values, command: str
 /**
  * Listens for SIGTERM/SIGINT from the start, so a signal during startup is
  * not fatal. `stopped` resolves on the first one, or when the supervisor that
- * started this process is gone; a second signal calls `force`.
+ * started this process is gone; a second signal (not its echo) calls `force`.
  */
 interface StopControl {
   stopped: Promise<void>;
@@ -140,10 +141,11 @@ interface StopControl {
 function listenForStop(log: Logger): StopControl {
   let resolveStopped!: () => void;
   const control: StopControl = { stopped: new Promise<void>((resolve) => (resolveStopped = resolve)), force: () => {} };
-  let stopping = false;
+  const classify = stopSignals();
   const onSignal = (signal: string) => {
-    if (stopping) return control.force();
-    stopping = true;
+    const kind = classify();
+    if (kind === 'echo') return;
+    if (kind === 'again') return control.force();
     log.info('stopping', { signal });
     resolveStopped();
   };
