@@ -116,6 +116,11 @@ export function printTable(columns: string[], rows: (string | number | boolean |
 }
 
 /** How long ago a unix-seconds time was, for tables: "3s ago", "5m ago", "2h ago", "4d ago". */
+/** Unix seconds as UTC to the second, e.g. 2026-12-03T07:50:07Z. */
+export function isoSeconds(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
 export function ageText(unixSeconds: number, nowSeconds: number): string {
   const s = Math.max(0, Math.round(nowSeconds - unixSeconds));
   if (s < 120) return `${s}s ago`;

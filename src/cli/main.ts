@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { CommandError, UsageError } from './args.js';
 
 const COMMANDS = new Set([
-  'up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status', 'export', 'import',
+  'up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status', 'export', 'import', 'connected', 'token',
   'serve', 'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate',
 ]);
 

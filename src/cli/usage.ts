@@ -30,6 +30,9 @@ administration
   lars instances [MODID CMDID] | drain MODID CMDID IP PORT | weight MODID CMDID IP PORT W
               | undrain MODID CMDID IP PORT                        servers registered with dns (--help for each)
   lars user   add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | disable|enable NAME | del NAME | list
+              | audit [--limit N]                                  sign-ins and account changes, newest first
+  lars token  add NAME --user USER [--expires-days N|never] [--scope full|read] | list [--user USER] | revoke ID
+  lars connected                                   each dns with its agents; the agent hosts that report calls
   lars export [--output FILE]                      every module and configured host as one JSON document
   lars import json FILE|- [--dry-run] [--prune]    make the store hold what such a document states (all or nothing)
   lars status [MODID CMDID] [--window 5m]        per host and caller: calls in the window, latest state

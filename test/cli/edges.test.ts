@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { stopSignals } from '../../src/cli/service.js';
 import { lars, REPO } from '../support/cli.js';
 
-const COMMANDS = ['up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status', 'export', 'import', 'serve', 'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate'];
+const COMMANDS = ['up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status', 'export', 'import', 'connected', 'token', 'serve', 'gethost', 'getroute', 'report', 'simulator', 'qps', 'simulate'];
 
 let dir: string;
 let store: string[];

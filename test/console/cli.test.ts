@@ -79,6 +79,26 @@ describe('lars user and lars console', () => {
     assert.match((await lars(['user', 'list', '--store', store])).stdout, /\neve +viewer +\S+ +\S+ +disabled\n/);
     assert.deepEqual(jsonOutput(await lars(['user', 'enable', 'eve', '--store', store, '--json'])), { action: 'enable', name: 'eve' });
     assert.equal((await lars(['user', 'disable', 'ops', '--store', store])).code, 1, 'the last admin stays enabled');
+    // API tokens from the command line: the secret once, then listed without it; revoked.
+    const token = jsonOutput(await lars(['token', 'add', 'nightly', '--user', 'eve', '--scope', 'read', '--expires-days', '7', '--store', store, '--json'])) as { id: number; token: string; scope: string; expiresAt: number; createdAt: number };
+    assert.deepEqual([token.scope, token.expiresAt - token.createdAt], ['read', 7 * 86_400]);
+    assert.match(token.token, /^lars_/);
+    const human = await lars(['token', 'add', 'forever', '--user', 'ops', '--expires-days', 'never', '--store', store]);
+    assert.match(human.stdout, /^lars_\S+\ntoken \d+ "forever" of ops, scope full, expires never; shown only now/);
+    const tokens = await lars(['token', 'list', '--store', store]);
+    assert.match(tokens.stdout, /nightly +eve +read +\S+ +\S+ +active/);
+    assert.doesNotMatch(tokens.stdout, /lars_/, 'secrets are never listed');
+    assert.match((await lars(['token', 'revoke', String(token.id), '--store', store])).stdout, /^revoked token \d+ "nightly" of eve\n$/);
+    assert.equal((await lars(['token', 'add', 'x', '--user', 'nobody', '--store', store])).code, 1);
+    assert.equal((await lars(['token', 'add', 'x', '--user', 'eve', '--scope', 'write', '--store', store])).code, 2);
+    // Account and token changes made here are in the audit trail too, by cli:<login>.
+    const trail = jsonOutput(await lars(['user', 'audit', '--limit', '100', '--store', store, '--json'])) as { events: { kind: string; actor: string; subject: string }[] };
+    const kinds = trail.events.map((e) => `${e.kind} ${e.subject}`);
+    for (const expected of ['user_added ops', 'user_password_reset eve', 'user_role_changed eve', 'user_disabled eve', 'user_enabled eve', 'token_created nightly', 'token_revoked nightly']) {
+      assert.ok(kinds.includes(expected), `${expected} in ${kinds.join(', ')}`);
+    }
+    assert.ok(trail.events.every((e) => e.actor.startsWith('cli:')));
+    assert.match((await lars(['user', 'audit', '--store', store])).stdout, /^WHEN +WHAT +WHO +ACCOUNT +FROM +DETAIL\n\S+ +token_revoked +cli:\S+ +nightly +- +token \d+ of eve\n/);
     const lastAdmin = await lars(['user', 'del', 'ops', '--store', store]);
     assert.equal(lastAdmin.code, 1);
     assert.match(lastAdmin.stderr, /last admin/);

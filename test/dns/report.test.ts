@@ -10,6 +10,7 @@ import { MsgId } from '../../src/protocol/msgid.js';
 import { InstanceRegistry } from '../../src/store/registry.js';
 import { RouteAdmin } from '../../src/store/route-admin.js';
 import { forEachEngine } from '../support/engines.js';
+import { jsonOutput, lars } from '../support/cli.js';
 import { RawTcpClient, waitFor } from '../support/net.js';
 import { startDnsHere } from '../support/services.js';
 
@@ -34,6 +35,11 @@ await forEachEngine('dns report for people', (store, _engine, { url }) => {
       const node = await waitFor(async () => ((await mine())?.report?.routeVersion === version ? mine() : undefined), { message: 'the served route version' });
       assert.deepEqual([node!.report!.connections, node!.report!.subscribedRoutes, node!.report!.morePeers], [1, 2, 0]);
       assert.equal(node!.address, `127.0.0.1:${dns.port}`, 'the bound port, not 0');
+      // The same from the command line.
+      const cli = jsonOutput(await lars(['connected', '--store', url, '--json'])) as { dns: { nodeId: string; report: { peers: { address: string }[] } }[] };
+      assert.ok(cli.dns.find((n) => n.nodeId === node!.nodeId)?.report.peers.some((p) => p.address === `127.0.0.1:${agent.localPort}`));
+      const table = await lars(['connected', '--store', url]);
+      assert.match(table.stdout, new RegExp(`\\nagents of ${node!.nodeId}:\\nAGENT +CONNECTED +ROUTES +LAST PUSH\\n127\\.0\\.0\\.1:${agent.localPort} `));
     } finally {
       await agent.close();
       await dns.stop();

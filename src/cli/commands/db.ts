@@ -7,6 +7,7 @@ import { userInfo } from 'node:os';
 import { CommandError, UsageError, parseCommand, parseIntArg, printJson, storeNamed, storeUrl } from '../args.js';
 import { StoreUrlError } from '../../store/errors.js';
 import type { HostRef } from '../../store/route-admin.js';
+import { AuditLog, type AuditEntry } from '../../store/audit.js';
 import { openStore, type Store } from '../../store/store.js';
 import { parseStoreUrl, SQLITE_MEMORY } from '../../store/url.js';
 
@@ -80,6 +81,11 @@ export function integerArg(name: string, text: string | undefined): number {
 /** MODID CMDID IP PORT; the IP and the ranges are RouteAdmin's to check. */
 export function hostRefArgs([modid, cmdid, ip, port]: string[]): HostRef {
   return { modid: integerArg('MODID', modid), cmdid: integerArg('CMDID', cmdid), ip: ip!, port: integerArg('PORT', port) };
+}
+
+/** Records an account or token change made from this command line in the console's audit trail, naming cliActor(). */
+export function auditFromCli(store: Store, entry: Omit<AuditEntry, 'actor' | 'address'>): Promise<void> {
+  return new AuditLog(store).record({ ...entry, actor: cliActor(), address: null });
 }
 
 /** Who the change log names for edits made from this command line. */

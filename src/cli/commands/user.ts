@@ -1,15 +1,17 @@
 /**
- * lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | disable|enable NAME | del NAME | list
+ * lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | disable|enable NAME | del NAME | list | audit [--limit N]
  * Console accounts. The password is read from stdin when it is not a
  * terminal (first line), and prompted for twice without echo when it is; it
  * never appears on the command line, where `ps` would show it.
  */
-import { CommandError, UsageError, parseCommand, printJson, printTable } from '../args.js';
+import { CommandError, UsageError, isoSeconds, parseCommand, parseIntArg, printJson, printTable } from '../args.js';
+import { subcommands } from '../edit-command.js';
+import { AuditLog } from '../../store/audit.js';
 import { ROLES, Users, checkRole } from '../../store/users.js';
 import { ValidationError } from '../../store/errors.js';
-import { STORE_OPTIONS, withStore } from './db.js';
+import { STORE_OPTIONS, auditFromCli, withStore } from './db.js';
 
-const FORMS = 'lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | disable|enable NAME | del NAME | list';
+const FORMS = 'lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | disable|enable NAME | del NAME | list | audit [--limit N]';
 
 /** Reads what a script piped in, up to the first line break. */
 async function readPipedPassword(): Promise<string> {
@@ -77,7 +79,11 @@ async function add(argv: string[]): Promise<number> {
   if (values.role === undefined) throw new UsageError(`add needs --role ${ROLES.join('|')}: ${FORMS}`);
   roleArg('--role', values.role);
   const password = await readNewPassword(name);
-  const user = await withStore(values, 'write', (store) => new Users(store).add({ name, role: values.role!, password }));
+  const user = await withStore(values, 'write', async (store) => {
+    const added = await new Users(store).add({ name, role: values.role!, password });
+    await auditFromCli(store, { kind: 'user_added', subject: added.name, detail: `role ${added.role}` });
+    return added;
+  });
   if (values.json) printJson({ action: 'add', name: user.name, role: user.role });
   else process.stdout.write(`added user ${user.name} (${user.role})\n`);
   return 0;
@@ -87,7 +93,10 @@ async function passwd(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   const name = nameArg(positionals);
   const password = await readNewPassword(name);
-  await withStore(values, 'write', (store) => new Users(store).setPassword(name, password));
+  await withStore(values, 'write', async (store) => {
+    await new Users(store).setPassword(name, password);
+    await auditFromCli(store, { kind: 'user_password_reset', subject: name, detail: 'sessions ended' });
+  });
   if (values.json) printJson({ action: 'passwd', name });
   else process.stdout.write(`changed the password of ${name}; their console sessions were ended\n`);
   return 0;
@@ -97,7 +106,11 @@ async function role(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   if (positionals.length !== 2) throw new UsageError(`expected role NAME admin|viewer: ${FORMS}`);
   const [name, text] = positionals as [string, string];
-  const user = await withStore(values, 'write', (store) => new Users(store).setRole(name, roleArg('ROLE', text)));
+  const user = await withStore(values, 'write', async (store) => {
+    const changed = await new Users(store).setRole(name, roleArg('ROLE', text));
+    await auditFromCli(store, { kind: 'user_role_changed', subject: name, detail: `role ${changed.role}` });
+    return changed;
+  });
   if (values.json) printJson({ action: 'role', name: user.name, role: user.role });
   else process.stdout.write(`${user.name} is now ${user.role === 'admin' ? 'an admin' : 'a viewer'} (from their next request)\n`);
   return 0;
@@ -108,7 +121,10 @@ function disableCommand(disabled: boolean) {
   return async (argv: string[]): Promise<number> => {
     const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
     const name = nameArg(positionals);
-    await withStore(values, 'write', (store) => new Users(store).setDisabled(name, disabled));
+    await withStore(values, 'write', async (store) => {
+      await new Users(store).setDisabled(name, disabled);
+      await auditFromCli(store, { kind: disabled ? 'user_disabled' : 'user_enabled', subject: name });
+    });
     if (values.json) printJson({ action: disabled ? 'disable' : 'enable', name });
     else process.stdout.write(disabled ? `disabled ${name}: their console sessions were ended and their API tokens are refused\n` : `enabled ${name}\n`);
     return 0;
@@ -118,7 +134,10 @@ function disableCommand(disabled: boolean) {
 async function del(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
   const name = nameArg(positionals);
-  await withStore(values, 'write', (store) => new Users(store).delete(name));
+  await withStore(values, 'write', async (store) => {
+    await new Users(store).delete(name);
+    await auditFromCli(store, { kind: 'user_deleted', subject: name });
+  });
   if (values.json) printJson({ action: 'del', name });
   else process.stdout.write(`deleted user ${name} with their sessions and API tokens\n`);
   return 0;
@@ -131,30 +150,32 @@ async function list(argv: string[]): Promise<number> {
   if (values.json) {
     printJson({ users });
   } else {
-    const date = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
-    printTable(['NAME', 'ROLE', 'CREATED', 'UPDATED', 'STATE'], users.map((u) => [u.name, u.role, date(u.createdAt), date(u.updatedAt), u.disabled ? 'disabled' : 'enabled']), `(no users in ${where})`);
+    printTable(['NAME', 'ROLE', 'CREATED', 'UPDATED', 'STATE'], users.map((u) => [u.name, u.role, isoSeconds(u.createdAt), isoSeconds(u.updatedAt), u.disabled ? 'disabled' : 'enabled']), `(no users in ${where})`);
   }
   return 0;
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  switch (sub) {
-    case 'add':
-      return add(rest);
-    case 'passwd':
-      return passwd(rest);
-    case 'role':
-      return role(rest);
-    case 'disable':
-      return disableCommand(true)(rest);
-    case 'enable':
-      return disableCommand(false)(rest);
-    case 'del':
-      return del(rest);
-    case 'list':
-      return list(rest);
-    default:
-      throw new UsageError(sub ? `unknown user command ${JSON.stringify(sub)}: ${FORMS}` : FORMS);
+/** lars user audit [--limit N]: the console's audit trail, newest first (docs/console.md, "Audit trail"). */
+async function audit(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(argv, { ...STORE_OPTIONS, limit: { type: 'string' } });
+  if (positionals.length !== 0) throw new UsageError(`audit takes no arguments: ${FORMS}`);
+  const limit = values.limit === undefined ? 50 : parseIntArg('--limit', values.limit, 1, 10_000);
+  const { events, where } = await withStore(values, 'read', async (store) => ({ events: await new AuditLog(store).list({ limit }), where: store.describe() }));
+  if (values.json) {
+    printJson({ events });
+    return 0;
   }
+  printTable(['WHEN', 'WHAT', 'WHO', 'ACCOUNT', 'FROM', 'DETAIL'], events.map((e) => [isoSeconds(e.at), e.kind, e.actor, e.subject, e.address, e.detail || null]), `(nothing recorded in ${where})`);
+  return 0;
 }
+
+export const run = subcommands('user', FORMS, {
+  add,
+  passwd,
+  role,
+  disable: disableCommand(true),
+  enable: disableCommand(false),
+  del,
+  list,
+  audit,
+});
