@@ -176,6 +176,7 @@ export interface UsersOptions {
 }
 
 type UserRow = { name: string; role: string; created_at: number; updated_at: number; disabled: number };
+const USER_COLUMNS = ['name', 'role', 'created_at', 'updated_at', 'disabled'] as const;
 
 const toUserInfo = (row: UserRow): UserInfo => ({
   name: row.name,
@@ -231,7 +232,13 @@ export class Users {
 
   /** Whether an account of this name exists (a failed sign-in names it in the audit trail only then: a typed password is no name). */
   async exists(name: string): Promise<boolean> {
-    return (await this.db.selectFrom('users').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
+    return (await this.find(name)) !== undefined;
+  }
+
+  /** One account, or undefined when there is none of that name. */
+  async find(name: string): Promise<UserInfo | undefined> {
+    const row = await this.db.selectFrom('users').select(USER_COLUMNS).where('name', '=', name).executeTakeFirst();
+    return row && toUserInfo(row);
   }
 
   async hasAny(): Promise<boolean> {
@@ -239,7 +246,7 @@ export class Users {
   }
 
   async list(): Promise<UserInfo[]> {
-    const rows = await this.db.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at', 'disabled']).orderBy('name').execute();
+    const rows = await this.db.selectFrom('users').select(USER_COLUMNS).orderBy('name').execute();
     return rows.map(toUserInfo);
   }
 
@@ -281,7 +288,7 @@ export class Users {
     checkUserName(name);
     const next = checkRole(role);
     return this.db.transaction().execute(async (trx) => {
-      const user = await trx.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at', 'disabled']).where('name', '=', name).executeTakeFirst();
+      const user = await trx.selectFrom('users').select(USER_COLUMNS).where('name', '=', name).executeTakeFirst();
       if (!user) throw new NotFoundError(`user ${name} does not exist`);
       if (user.role === 'admin' && !user.disabled && next !== 'admin' && (await countAdmins(trx)) === 1) {
         throw new ConflictError(`user ${name} is the last admin; make another user admin first`);
@@ -299,7 +306,7 @@ export class Users {
   async setDisabled(name: string, disabled: boolean): Promise<UserInfo> {
     checkUserName(name);
     return this.db.transaction().execute(async (trx) => {
-      const user = await trx.selectFrom('users').select(['name', 'role', 'created_at', 'updated_at', 'disabled']).where('name', '=', name).executeTakeFirst();
+      const user = await trx.selectFrom('users').select(USER_COLUMNS).where('name', '=', name).executeTakeFirst();
       if (!user) throw new NotFoundError(`user ${name} does not exist`);
       if (disabled && user.role === 'admin' && !user.disabled && (await countAdmins(trx)) === 1) {
         throw new ConflictError(`user ${name} is the last admin; make another user admin first`);

@@ -45,9 +45,11 @@ async function edit(argv: string[], action: EditAction): Promise<number> {
       return admin.delHost(host, cliActor());
     };
     const version = await edited();
-    return { version, strategy: (await admin.findModule(host.modid, host.cmdid))?.strategy ?? null };
+    // The module's strategy matters only to a weight that could give a share: read it then only.
+    const gives = weight !== undefined && weight > 0;
+    return { version, strategy: gives ? ((await admin.findModule(host.modid, host.cmdid))?.strategy ?? null) : undefined };
   });
-  const note = weight === undefined || weight === 0 ? undefined : weightNote(host, strategy);
+  const note = strategy === undefined ? undefined : weightNote(host, strategy);
   if (values.json) {
     printJson({ action, ...host, ...(action === 'del' ? {} : { weight: weight ?? DEFAULT_WEIGHT }), version, ...(note === undefined ? {} : { note }) });
   } else {

@@ -82,7 +82,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ConsoleContext): v
         ctx.logger.info('user_role_changed', { user: name, role: request.body.role, by });
         await ctx.audit.record({ kind: 'user_role_changed', actor: by, subject: name, address: request.ip, detail: `role ${request.body.role}` });
       }
-      const user = (await ctx.users.list()).find((u) => u.name === name);
+      const user = await ctx.users.find(name);
       if (!user) throw new HttpError(404, `user ${name} does not exist`);
       return user;
     },
