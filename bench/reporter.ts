@@ -32,7 +32,7 @@ import { encodeBody, type HostCallResult } from '../src/protocol/messages.js';
 import { MsgId } from '../src/protocol/msgid.js';
 import { configFrom } from '../src/reactor/config.js';
 import { REPORTER_CONFIG_SECTIONS } from '../src/reporter/config.js';
-import { upsertStatus, type StatusRow } from '../src/store/status.js';
+import { NO_DURATIONS, upsertStatus, type StatusRow } from '../src/store/status.js';
 import { kyselyOf, openStore } from '../src/store/store.js';
 import type { StoreKind } from '../src/store/url.js';
 import { processRssMiB, rssMiB, table } from './stats.js';
@@ -117,7 +117,7 @@ async function oneStatementPerResult(db: ScratchDatabase, seconds: number, write
       const k = next++;
       const report = reportNumber(Math.floor(k / HOSTS_PER_REPORT), baseTs);
       const h = k % HOSTS_PER_REPORT;
-      const row: StatusRow = { ...report, ip: (10 << 24) | (h + 1), port: 8000 + h, succ: k % 1000, err: k % 7, overload: 0 };
+      const row: StatusRow = { ...report, ip: (10 << 24) | (h + 1), port: 8000 + h, succ: k % 1000, err: k % 7, overload: 0, ...NO_DURATIONS };
       await upsertStatus(kyselyOf(store), store.kind, [row]);
       done += 1;
       // SQLite answers synchronously: without a real yield the progress timer would never run.

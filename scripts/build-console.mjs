@@ -12,6 +12,6 @@ if (!existsSync(`${source}/index.html`)) {
   process.exit(1);
 }
 rmSync(target, { recursive: true, force: true });
-// tsconfig.json only type-checks the browser code; it is not served.
-cpSync(source, target, { recursive: true, filter: (path) => basename(path) !== 'tsconfig.json' });
+// tsconfig.json and the .d.ts files only type-check the browser code; they are not served.
+cpSync(source, target, { recursive: true, filter: (path) => basename(path) !== 'tsconfig.json' && !path.endsWith('.d.ts') });
 console.log(`build-console: ${source} -> ${target}`);

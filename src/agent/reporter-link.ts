@@ -105,7 +105,7 @@ export class ReporterLink {
           modid: route.modid,
           cmdid: route.cmdid,
           caller: this.caller,
-          results: route.hosts.map(({ ip, port, succ, err, overload }) => ({ ip, port, succ, err, overload })),
+          results: route.hosts.map(({ ip, port, succ, err, overload, timed, durationUs, maxDurationUs }) => ({ ip, port, succ, err, overload, timed, durationUs, maxDurationUs })),
           ts,
           seq,
         }),

@@ -40,6 +40,9 @@ export abstract class RegisteredHost {
   readonly picked: PickResult;
   succSinceTake = 0;
   errSinceTake = 0;
+  timedSinceTake = 0;
+  durationUsSinceTake = 0;
+  maxDurationUsSinceTake = 0;
 
   constructor(addr: HostAddr, weight: number) {
     this.addr = addr;
@@ -69,15 +72,33 @@ export abstract class RegisteredHost {
   recordCall(ok: boolean, now: number, latencyMs: number | undefined): HealthEvent {
     if (ok) this.succSinceTake++;
     else this.errSinceTake++;
+    if (latencyMs !== undefined) {
+      const us = Math.round(latencyMs * 1000);
+      this.timedSinceTake++;
+      this.durationUsSinceTake += us;
+      if (us > this.maxDurationUsSinceTake) this.maxDurationUsSinceTake = us;
+    }
     return this.judge(ok, now, latencyMs);
   }
 
   /** Returns the counts since the last take (null when there were no calls) and zeroes them. */
   takeStats(): HostStats | null {
     if (this.succSinceTake === 0 && this.errSinceTake === 0) return null;
-    const stats = { ip: this.addr.ip, port: this.addr.port, succ: this.succSinceTake, err: this.errSinceTake, overload: this.unavailable };
+    const stats = {
+      ip: this.addr.ip,
+      port: this.addr.port,
+      succ: this.succSinceTake,
+      err: this.errSinceTake,
+      overload: this.unavailable,
+      timed: this.timedSinceTake,
+      durationUs: this.durationUsSinceTake,
+      maxDurationUs: this.maxDurationUsSinceTake,
+    };
     this.succSinceTake = 0;
     this.errSinceTake = 0;
+    this.timedSinceTake = 0;
+    this.durationUsSinceTake = 0;
+    this.maxDurationUsSinceTake = 0;
     return stats;
   }
 }

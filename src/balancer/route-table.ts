@@ -116,6 +116,18 @@ function takeRouteStats(route: Route): HostStats[] {
   return hosts;
 }
 
+/** One host's counts of two takes as one; `newer` carries the current overload state. */
+function addStats(older: HostStats, newer: HostStats): HostStats {
+  return {
+    ...newer,
+    succ: older.succ + newer.succ,
+    err: older.err + newer.err,
+    timed: older.timed + newer.timed,
+    durationUs: older.durationUs + newer.durationUs,
+    maxDurationUs: Math.max(older.maxDurationUs, newer.maxDurationUs),
+  };
+}
+
 /** Two stats lists of one route as one, a host in both counted once; `newer` carries the current overload state. */
 function mergeStats(older: readonly HostStats[], newer: HostStats[]): HostStats[] {
   if (older.length === 0) return newer;
@@ -123,7 +135,7 @@ function mergeStats(older: readonly HostStats[], newer: HostStats[]): HostStats[
   for (const h of newer) {
     const key = hostKey(h.ip, h.port);
     const before = merged.get(key);
-    merged.set(key, before ? { ...h, succ: before.succ + h.succ, err: before.err + h.err } : h);
+    merged.set(key, before ? addStats(before, h) : h);
   }
   return [...merged.values()];
 }

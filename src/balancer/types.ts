@@ -136,6 +136,10 @@ export interface HostStats {
   readonly err: number;
   /** The host's state when the stats were taken (as of its last report). */
   readonly overload: boolean;
+  /** Of succ + err, the calls reported with a duration; their durations summed and the longest, µs (docs/reporter.md, "Call durations"). */
+  readonly timed: number;
+  readonly durationUs: number;
+  readonly maxDurationUs: number;
 }
 
 export interface RejectedHost {

@@ -373,12 +373,19 @@ export const editSchema = object(
   ['module', 'host', 'instance'],
 );
 
+/** Mean and longest call duration, ms, of the calls that reported one; null when none did (docs/reporter.md, "Call durations"). */
+const latencyFields = {
+  latencyMs: { type: ['number', 'null'], description: 'mean duration, ms, of the calls whose report carried one; null when none did' },
+  maxLatencyMs: { type: ['number', 'null'], description: 'the longest of those calls, ms' },
+};
+
 export const callerStatusSchema = object({
   caller: ipv4,
   succ: { type: 'integer' },
   err: { type: 'integer' },
   overload: { type: 'boolean' },
   reportedAt: unixSeconds,
+  ...latencyFields,
 });
 
 export const hostStatusSchema = object({
@@ -395,7 +402,7 @@ export const seriesSchema = object({
   from: unixSeconds,
   to: unixSeconds,
   bucketSeconds: { type: 'integer' },
-  points: arrayOf(object({ ip: ipv4, port, bucket: unixSeconds, succ: { type: 'integer' }, err: { type: 'integer' } })),
+  points: arrayOf(object({ ip: ipv4, port, bucket: unixSeconds, succ: { type: 'integer' }, err: { type: 'integer' }, ...latencyFields })),
 });
 
 export const changeSchema = object({

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -27,6 +28,16 @@ export const ASSET_ROUTE = '/assets/*';
 /** The paths the browser app draws; anything else outside /api and /assets is a 404. */
 export const PAGE_PATHS = ['/', '/login', '/modules', '/modules/:modid/:cmdid', '/changes', '/tokens', '/users', '/connected'];
 
+/**
+ * Front-end libraries served from their npm packages, which are dependencies
+ * of this one, so a build copies nothing and an install carries them: asset
+ * path -> module (docs/console.md, "Charts").
+ */
+const PACKAGED_ASSETS: Record<string, string> = {
+  '/vendor/uplot.js': 'uplot/dist/uPlot.esm.js',
+  '/vendor/uplot.css': 'uplot/dist/uPlot.min.css',
+};
+
 interface Asset {
   body: Buffer;
   type: string;
@@ -40,6 +51,11 @@ function walk(dir: string): string[] {
   });
 }
 
+function assetOf(file: string, type: string): Asset {
+  const body = readFileSync(file);
+  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+}
+
 export function loadAssets(dir: string): Map<string, Asset> {
   let files: string[];
   try {
@@ -51,10 +67,10 @@ export function loadAssets(dir: string): Map<string, Asset> {
   for (const file of files) {
     const type = TYPES[extname(file)];
     if (!type) continue; // tsconfig.json for type-checking the front end, and the like
-    const body = readFileSync(file);
-    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
-    assets.set('/' + relative(dir, file).split(sep).join('/'), { body, type, etag });
+    assets.set('/' + relative(dir, file).split(sep).join('/'), assetOf(file, type));
   }
+  const resolve = createRequire(import.meta.url).resolve;
+  for (const [path, module] of Object.entries(PACKAGED_ASSETS)) assets.set(path, assetOf(resolve(module), TYPES[extname(module)]!));
   if (!assets.has('/index.html')) throw new Error(`console front-end incomplete: no index.html in ${dir}; run npm run build`);
   return assets;
 }

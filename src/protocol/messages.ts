@@ -48,6 +48,14 @@ export interface HostCallResult {
   succ: number;
   err: number;
   overload: boolean;
+  /**
+   * Extension fields 6-8 (docs/protocol.md, "Call durations"): of succ + err,
+   * the calls reported with a duration, their durations summed and the
+   * longest, µs. 0 or left out when none, and then not sent.
+   */
+  timed?: number;
+  durationUs?: number;
+  maxDurationUs?: number;
 }
 export interface ReportStatusRequest {
   modid: number;
@@ -176,7 +184,9 @@ export interface DecodedGetRouteResponse extends GetRouteResponse {
   /** null when field 4 was absent. */
   strategy: string | null;
 }
+export type DecodedHostCallResult = Required<HostCallResult>;
 export interface DecodedReportStatusRequest extends ReportStatusRequest {
+  results: DecodedHostCallResult[];
   /** 0 when field 6 was absent. */
   seq: number;
 }
@@ -292,7 +302,17 @@ const reportStatusRequest = protobuf<ReportStatusRequest, DecodedReportStatusReq
     modid: m.modid ?? 0,
     cmdid: m.cmdid ?? 0,
     caller: m.caller ?? 0,
-    results: (m.results ?? []).map((r) => ({ ip: r.ip ?? 0, port: r.port ?? 0, succ: r.succ ?? 0, err: r.err ?? 0, overload: r.overload ?? false })),
+    results: (m.results ?? []).map((r) => ({
+      ip: r.ip ?? 0,
+      port: r.port ?? 0,
+      succ: r.succ ?? 0,
+      err: r.err ?? 0,
+      overload: r.overload ?? false,
+      timed: r.timed ?? 0,
+      // A uint64 decodes to a Long (long.js is installed) whatever the typings say; Number() reads either, exact below 2^53.
+      durationUs: Number(r.durationUs ?? 0),
+      maxDurationUs: r.maxDurationUs ?? 0,
+    })),
     ts: m.ts ?? 0,
     seq: m.seq ?? 0,
   }),

@@ -3,8 +3,8 @@
  * result, with the wire's signed int32 addresses made unsigned and the
  * report's time settled. Pure: the receive time is passed in.
  */
-import type { ReportStatusRequest } from '../protocol/messages.js';
-import type { StatusRow } from '../store/status.js';
+import type { HostCallResult, ReportStatusRequest } from '../protocol/messages.js';
+import { NO_DURATIONS, type StatusRow } from '../store/status.js';
 
 export interface ConvertedReport {
   rows: StatusRow[];
@@ -23,6 +23,17 @@ export function reportTime(ts: number, receivedAt: number, maxSkewSeconds: numbe
   if (ts === 0) return { ts: receivedAt, skewed: false };
   if (maxSkewSeconds > 0 && ts > receivedAt + maxSkewSeconds) return { ts: receivedAt, skewed: true };
   return { ts, skewed: false };
+}
+
+/**
+ * A result's call durations (docs/reporter.md, "Call durations"), kept
+ * within what the columns hold: timed at most the calls counted, the sum a
+ * safe integer. A result without timed calls has no durations.
+ */
+function durationsOf(result: HostCallResult): Pick<StatusRow, 'timed' | 'duration_us' | 'max_duration_us'> {
+  const timed = Math.min(result.timed ?? 0, (result.succ >>> 0) + (result.err >>> 0));
+  if (!(timed > 0)) return NO_DURATIONS;
+  return { timed, duration_us: Math.min(result.durationUs ?? 0, Number.MAX_SAFE_INTEGER), max_duration_us: (result.maxDurationUs ?? 0) >>> 0 };
 }
 
 /** receivedAt is unix seconds. */
@@ -45,6 +56,7 @@ export function toStatusRows(report: ReportStatusRequest, receivedAt: number, ma
       succ: result.succ >>> 0,
       err: result.err >>> 0,
       overload: result.overload ? 1 : 0,
+      ...durationsOf(result),
       ts,
     });
   }

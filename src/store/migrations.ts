@@ -285,7 +285,32 @@ const userDisabled: Migration = {
   statements: (db) => [db.schema.alterTable('users').addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))],
 };
 
-export const MIGRATIONS: readonly Migration[] = [initialSchema, weightZero, moduleStrategy, registry, routeDrain, changeSnapshots, auditEvents, tokenLimits, dnsReport, userDisabled];
+/**
+ * Call durations beside the counts (docs/reporter.md, "Call durations"): how
+ * many calls carried one, their sum and the longest, µs. One column per
+ * statement: SQLite adds one at a time.
+ */
+const callDurations: Migration = {
+  id: '0011_call_durations',
+  statements: (db) =>
+    ['call_status', 'call_series'].flatMap((table) =>
+      ['timed', 'duration_us', 'max_duration_us'].map((column) => db.schema.alterTable(table).addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0))),
+    ),
+};
+
+export const MIGRATIONS: readonly Migration[] = [
+  initialSchema,
+  weightZero,
+  moduleStrategy,
+  registry,
+  routeDrain,
+  changeSnapshots,
+  auditEvents,
+  tokenLimits,
+  dnsReport,
+  userDisabled,
+  callDurations,
+];
 
 /** Before Kysely's Migrator, applied ids were kept here. */
 const LEGACY_TABLE = 'lars_migrations';

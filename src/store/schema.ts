@@ -91,6 +91,10 @@ export interface CallStatusTable {
   /** 0 or 1. */
   overload: number;
   reported_at: number;
+  /** Of succ + err, the calls reported with a duration; their durations summed and the longest, µs (migration 0011). */
+  timed: Defaulted<number>;
+  duration_us: Defaulted<number>;
+  max_duration_us: Defaulted<number>;
 }
 
 /** Per-window call counts for charts; the key includes window_ts so a re-sent window is an upsert. */
@@ -103,6 +107,10 @@ export interface CallSeriesTable {
   window_ts: number;
   succ: number;
   err: number;
+  /** As in CallStatusTable, for the window (migration 0011). */
+  timed: Defaulted<number>;
+  duration_us: Defaulted<number>;
+  max_duration_us: Defaulted<number>;
 }
 
 export interface UsersTable {

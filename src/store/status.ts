@@ -14,7 +14,7 @@
  * one transaction per batch, rows in key order (consistent lock order between
  * concurrent writers on MySQL and PostgreSQL).
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
 import { routeKey, type RouteKey } from '../protocol/route-key.js';
 import type { CallStatusTable, Database } from './schema.js';
@@ -22,16 +22,19 @@ import { kyselyOf, type Store } from './store.js';
 import type { StoreKind } from './url.js';
 
 /** One host result of one report, as stored: ip and caller are unsigned 32-bit values. */
-export type StatusRow = Omit<CallStatusTable, 'reported_at'> & {
+export type StatusRow = { [K in Exclude<keyof CallStatusTable, 'reported_at'>]: number } & {
   /** Unix seconds: the end of the report's window. */
   ts: number;
 };
 
+/** The duration fields of a result that carried no durations (Lars's agents). */
+export const NO_DURATIONS: Readonly<Pick<StatusRow, 'timed' | 'duration_us' | 'max_duration_us'>> = Object.freeze({ timed: 0, duration_us: 0, max_duration_us: 0 });
+
 /** Fields of a StatusRow in a fixed order, for packing rows into numeric arrays. */
-export const STATUS_ROW_FIELDS = ['modid', 'cmdid', 'ip', 'port', 'caller', 'succ', 'err', 'overload', 'ts'] as const;
+export const STATUS_ROW_FIELDS = ['modid', 'cmdid', 'ip', 'port', 'caller', 'succ', 'err', 'overload', 'timed', 'duration_us', 'max_duration_us', 'ts'] as const;
 
 /**
- * Rows per INSERT statement. call_status binds 9 parameters per row, so 1000
+ * Rows per INSERT statement. call_status binds 12 parameters per row, so 1000
  * rows stay far below SQLite's 32766 and the 65535 of MySQL and PostgreSQL.
  */
 export const ROWS_PER_STATEMENT = 1000;
@@ -82,8 +85,12 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 /** One report's counts under its key; call_status stamps it reported_at, call_series window_ts. */
 function countsOf(row: StatusRow) {
-  return { modid: row.modid, cmdid: row.cmdid, ip: row.ip, port: row.port, caller: row.caller, succ: row.succ, err: row.err };
+  const { modid, cmdid, ip, port, caller, succ, err, timed, duration_us, max_duration_us } = row;
+  return { modid, cmdid, ip, port, caller, succ, err, timed, duration_us, max_duration_us };
 }
+
+/** The columns a newer report or a re-sent window replaces, besides overload and reported_at. */
+const COUNT_COLUMNS = ['succ', 'err', 'timed', 'duration_us', 'max_duration_us'] as const;
 
 const statusValues = (row: StatusRow) => ({ ...countsOf(row), overload: row.overload, reported_at: row.ts });
 const seriesValues = (row: StatusRow) => ({ ...countsOf(row), window_ts: row.ts });
@@ -103,11 +110,10 @@ export async function upsertStatus(db: Db, kind: StoreKind, rows: readonly Statu
     // MySQL applies the assignments left to right: reported_at must come last,
     // so the comparisons before it still see the stored value.
     const newer = sql`values(reported_at) >= reported_at`;
+    const ifNewer = (column: string) => sql`if(${newer}, values(${sql.ref(column)}), ${sql.ref(column)})`;
     await insert
       .onDuplicateKeyUpdate({
-        succ: sql`if(${newer}, values(succ), succ)`,
-        err: sql`if(${newer}, values(err), err)`,
-        overload: sql`if(${newer}, values(overload), overload)`,
+        ...Object.fromEntries([...COUNT_COLUMNS, 'overload'].map((column) => [column, ifNewer(column)])),
         reported_at: sql`greatest(reported_at, values(reported_at))`,
       })
       .execute();
@@ -118,8 +124,7 @@ export async function upsertStatus(db: Db, kind: StoreKind, rows: readonly Statu
       oc
         .columns([...STATUS_KEY])
         .doUpdateSet((eb) => ({
-          succ: eb.ref('excluded.succ'),
-          err: eb.ref('excluded.err'),
+          ...EXCLUDED_COUNTS,
           overload: eb.ref('excluded.overload'),
           reported_at: eb.ref('excluded.reported_at'),
         }))
@@ -128,19 +133,35 @@ export async function upsertStatus(db: Db, kind: StoreKind, rows: readonly Statu
     .execute();
 }
 
+/** Each count column set from the conflicting row: `excluded.C` (SQLite and PostgreSQL) or `values(C)` (MySQL). */
+function countsFrom(source: (column: RawBuilder<unknown>) => RawBuilder<number>): Record<(typeof COUNT_COLUMNS)[number], RawBuilder<number>> {
+  return Object.fromEntries(COUNT_COLUMNS.map((column) => [column, source(sql.ref(column))])) as Record<(typeof COUNT_COLUMNS)[number], RawBuilder<number>>;
+}
+const EXCLUDED_COUNTS = countsFrom((column) => sql<number>`excluded.${column}`);
+const VALUES_COUNTS = countsFrom((column) => sql<number>`values(${column})`);
+
 /** Series upsert: a window's counts replace what was stored for it. */
 async function upsertSeries(db: Db, kind: StoreKind, rows: readonly StatusRow[]): Promise<void> {
   if (rows.length === 0) return;
   const insert = db.insertInto('call_series').values(rows.map(seriesValues));
   if (kind === 'mysql') {
-    await insert.onDuplicateKeyUpdate({ succ: sql`values(succ)`, err: sql`values(err)` }).execute();
+    await insert.onDuplicateKeyUpdate(VALUES_COUNTS).execute();
     return;
   }
-  await insert
-    .onConflict((oc) =>
-      oc.columns([...SERIES_KEY]).doUpdateSet((eb) => ({ succ: eb.ref('excluded.succ'), err: eb.ref('excluded.err') })),
-    )
-    .execute();
+  await insert.onConflict((oc) => oc.columns([...SERIES_KEY]).doUpdateSet(EXCLUDED_COUNTS)).execute();
+}
+
+/** Mean and longest duration of the calls that reported one, ms; null when none did (docs/reporter.md, "Call durations"). */
+export interface CallLatency {
+  latencyMs: number | null;
+  maxLatencyMs: number | null;
+}
+
+/** Durations as stored (sums maybe as strings) to what readers get; µs to ms, kept to the µs. */
+export function latencyOf(timed: number | string, durationUs: number | string, maxDurationUs: number | string): CallLatency {
+  const count = Number(timed);
+  if (!(count > 0)) return { latencyMs: null, maxLatencyMs: null };
+  return { latencyMs: Math.round(Number(durationUs) / count) / 1000, maxLatencyMs: Number(maxDurationUs) / 1000 };
 }
 
 /** A latest report: one caller's (HostStatus), or one host's with every caller folded in (samplesByRoute). */
@@ -153,7 +174,7 @@ export interface StatusSample {
 }
 
 /** Latest status of one host as seen by one caller, for people and the console. */
-export interface HostStatus extends StatusSample {
+export interface HostStatus extends StatusSample, CallLatency {
   modid: number;
   cmdid: number;
   /** Dotted IPv4. */
@@ -166,9 +187,31 @@ export interface HostStatus extends StatusSample {
 /** Calls of one host as seen by one caller, summed over a range of windows. */
 export type CallTotals = Omit<HostStatus, 'overload' | 'reportedAt'>;
 
+type Count = number | string;
+
 /** A host and caller's counts as read (addresses as integers, sums maybe as strings) to what callers get. */
-function callsOf(r: { modid: number; cmdid: number; ip: number; port: number; caller: number; succ: number | string; err: number | string }): CallTotals {
-  return { modid: r.modid, cmdid: r.cmdid, ip: intToIp(r.ip), port: r.port, caller: intToIp(r.caller), succ: Number(r.succ), err: Number(r.err) };
+function callsOf(r: { modid: number; cmdid: number; ip: number; port: number; caller: number; succ: Count; err: Count; timed: Count; duration_us: Count; max_duration_us: Count }): CallTotals {
+  return {
+    modid: r.modid,
+    cmdid: r.cmdid,
+    ip: intToIp(r.ip),
+    port: r.port,
+    caller: intToIp(r.caller),
+    succ: Number(r.succ),
+    err: Number(r.err),
+    ...latencyOf(r.timed, r.duration_us, r.max_duration_us),
+  };
+}
+
+/** Sums of the count columns and the longest duration, for a GROUP BY over call_series. */
+function summedCounts(eb: ExpressionBuilder<Database, 'call_series'>) {
+  return [
+    eb.fn.sum<Count>('succ').as('succ'),
+    eb.fn.sum<Count>('err').as('err'),
+    eb.fn.sum<Count>('timed').as('timed'),
+    eb.fn.sum<Count>('duration_us').as('duration_us'),
+    eb.fn.max<Count>('max_duration_us').as('max_duration_us'),
+  ];
 }
 
 /** Chart bucket sizes, seconds: 1 minute, 5 minutes, 1 hour. */
@@ -191,7 +234,7 @@ export interface SeriesQuery {
   bucketSeconds?: number;
 }
 
-export interface SeriesPoint {
+export interface SeriesPoint extends CallLatency {
   /** Dotted IPv4. */
   ip: string;
   port: number;
@@ -237,7 +280,7 @@ export class CallStatus {
   async list(filter?: { modid: number; cmdid: number }): Promise<HostStatus[]> {
     let query = this.db
       .selectFrom('call_status')
-      .select(['modid', 'cmdid', 'ip', 'port', 'caller', 'succ', 'err', 'overload', 'reported_at'])
+      .select(['modid', 'cmdid', 'ip', 'port', 'caller', 'succ', 'err', 'overload', 'reported_at', 'timed', 'duration_us', 'max_duration_us'])
       .orderBy('modid')
       .orderBy('cmdid')
       .orderBy('ip')
@@ -272,7 +315,7 @@ export class CallStatus {
     let select = this.db
       .selectFrom('call_series')
       .select(['modid', 'cmdid', 'ip', 'port', 'caller'])
-      .select((eb) => [eb.fn.sum<number>('succ').as('succ'), eb.fn.sum<number>('err').as('err')])
+      .select(summedCounts)
       .where('window_ts', '>', query.from)
       .where('window_ts', '<=', query.to);
     if (query.modid !== undefined && query.cmdid !== undefined) select = select.where('modid', '=', query.modid).where('cmdid', '=', query.cmdid);
@@ -281,7 +324,8 @@ export class CallStatus {
   }
 
   /**
-   * Success and error counts per host per bucket, summed across callers. A
+   * Success and error counts per host per bucket, summed across callers,
+   * with the mean and longest call duration of the bucket. A
    * window is counted in the bucket holding its last second (window_ts - 1): a
    * one-minute window ending at 12:01:00 belongs to the 12:00 bucket.
    */
@@ -295,7 +339,7 @@ export class CallStatus {
     const rows = await this.db
       .selectFrom('call_series')
       .select(['ip', 'port'])
-      .select((eb) => [bucket.as('bucket'), eb.fn.sum<number>('succ').as('succ'), eb.fn.sum<number>('err').as('err')])
+      .select((eb) => [bucket.as('bucket'), ...summedCounts(eb)])
       .where('modid', '=', query.modid)
       .where('cmdid', '=', query.cmdid)
       .where('window_ts', '>', query.from)
@@ -307,7 +351,14 @@ export class CallStatus {
       .execute();
     return {
       bucketSeconds,
-      points: rows.map((r) => ({ ip: intToIp(r.ip), port: r.port, bucket: Number(r.bucket), succ: Number(r.succ), err: Number(r.err) })),
+      points: rows.map((r) => ({
+        ip: intToIp(r.ip),
+        port: r.port,
+        bucket: Number(r.bucket),
+        succ: Number(r.succ),
+        err: Number(r.err),
+        ...latencyOf(r.timed, r.duration_us, r.max_duration_us),
+      })),
     };
   }
 

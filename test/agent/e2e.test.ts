@@ -117,18 +117,22 @@ describe('lars agent end to end (dns, reporter, agent as processes)', () => {
     assert.ok(hosts.some((h) => h.ip === '10.0.0.6' && h.port === 9006));
   });
 
-  test('reported calls reach the store through the reporter, counted exactly (lars status)', async () => {
+  test('reported calls reach the store through the reporter, counted exactly with their durations (lars status)', async () => {
     const expected = new Map<string, { succ: number; err: number }>();
+    const durations = new Map<string, number[]>();
     for (let i = 0; i < 20; i++) {
       const answer = await client.getHost(3, 1);
       assert.equal(answer.retcode, RetCode.SUCC);
       const ok = i % 4 !== 0;
-      client.report(3, 1, answer.host!, ok ? RetCode.SUCC : RetCode.SYSTEM_ERROR);
+      // Every other call says how long it took: 1.5, 3.5, ... ms.
+      const durationMs = i % 2 === 1 ? i + 0.5 : undefined;
+      client.report(3, 1, answer.host!, ok ? RetCode.SUCC : RetCode.SYSTEM_ERROR, { durationMs });
       const counts = expected.get(answer.host!.ip) ?? { succ: 0, err: 0 };
       counts[ok ? 'succ' : 'err']++;
       expected.set(answer.host!.ip, counts);
+      if (durationMs !== undefined) durations.set(answer.host!.ip, [...(durations.get(answer.host!.ip) ?? []), durationMs]);
     }
-    type Row = { ip: string; caller: string; succ: number; err: number };
+    type Row = { ip: string; caller: string; succ: number; err: number; windowLatencyMs: number | null; windowMaxLatencyMs: number | null };
     type Point = { ip: string; succ: number; err: number };
     const totals = await waitFor(async () => {
       const series = await lars(['status', '3', '1', '--series', '1h', '--store', storeUrl, '--json']);
@@ -150,6 +154,12 @@ describe('lars agent end to end (dns, reporter, agent as processes)', () => {
     const rows = (JSON.parse(status.stdout) as { status: Row[] }).status;
     assert.deepEqual([...new Set(rows.map((row) => row.caller))], ['10.20.30.40'], 'the agent reports as its --caller');
     assert.deepEqual(rows.map((row) => row.ip).sort(), [...expected.keys()].sort());
+    for (const row of rows) {
+      const reported = durations.get(row.ip) ?? [];
+      const mean = reported.length === 0 ? null : Math.round((1000 * reported.reduce((a, b) => a + b, 0)) / reported.length) / 1000;
+      const longest = reported.length === 0 ? null : Math.max(...reported);
+      assert.deepEqual([row.windowLatencyMs, row.windowMaxLatencyMs], [mean, longest], `${row.ip}: the mean and longest of the durations reported for it (${reported.join(', ')} ms)`);
+    }
   });
 
   test('lars simulator: a host failing every call goes to overload and back (overload_timeout 2 s)', async () => {

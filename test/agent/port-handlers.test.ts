@@ -12,6 +12,7 @@ import { MsgId } from '../../src/protocol/msgid.js';
 import { RetCode } from '../../src/protocol/retcode.js';
 import { createLogger } from '../../src/reactor/log.js';
 import { captureLogs, type LogCapture } from '../support/net.js';
+import { UNTIMED } from '../balancer/helpers.js';
 import { FakeTimers } from './helpers.js';
 
 const HOST = { ip: 0x0a000001, port: 9001 };
@@ -119,7 +120,7 @@ describe('port handlers: the route wait', () => {
     report(1, { ...HOST, port: 1 });
     report(1, null);
     assert.deepEqual([tally.counts.report, tally.counts.unknownReports], [4, 3]);
-    assert.deepEqual(handlers.takeStats().routes, [{ modid: 1, cmdid: 2, hosts: [{ ...HOST, succ: 1, err: 0, overload: false }] }]);
+    assert.deepEqual(handlers.takeStats().routes, [{ modid: 1, cmdid: 2, hosts: [{ ...HOST, succ: 1, err: 0, overload: false, ...UNTIMED }] }]);
   });
 
   test('a report\'s duration reaches the route\'s balancer as latencyMs (µs / 1000), none as unknown; timed reports are counted', () => {
@@ -138,7 +139,7 @@ describe('port handlers: the route wait', () => {
     report(7, HOST, 2000);
     report(1, null, 2000);
     assert.deepEqual([tally.counts.report, tally.counts.timedReport, tally.counts.unknownReports], [6, 5, 2], 'every report with a duration counts, known route or not');
-    assert.deepEqual(handlers.takeStats().routes, [{ modid: 1, cmdid: 2, hosts: [{ ...HOST, succ: 4, err: 0, overload: false }] }]);
+    assert.deepEqual(handlers.takeStats().routes, [{ modid: 1, cmdid: 2, hosts: [{ ...HOST, succ: 4, err: 0, overload: false, timed: 3, durationUs: 1500 + 0xffffffff, maxDurationUs: 0xffffffff }] }], 'the reporter gets the durations of the known route\'s timed reports');
   });
 });
 

@@ -5,7 +5,7 @@ import { createBalancer } from '../../src/balancer/factory.js';
 import type { LoadBalanceParams } from '../../src/balancer/params.js';
 import type { HostAddr, HostInput } from '../../src/balancer/types.js';
 import { RetCode } from '../../src/protocol/retcode.js';
-import { host, hosts, label, params } from './helpers.js';
+import { host, hosts, label, params, UNTIMED } from './helpers.js';
 
 const KEYS = Array.from({ length: 20_000 }, (_, i) => `user-${i}`);
 const TEN = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
@@ -152,7 +152,7 @@ describe('consistent hash: health (Lars rules per host)', () => {
     assert.equal(lb.report(host(7), true, 0), 'unknown_host');
     lb.report(host(1), true, 0);
     lb.report(host(1), false, 0);
-    assert.deepEqual(lb.takeStats(), [{ ...host(1), succ: 1, err: 1, overload: false }]);
+    assert.deepEqual(lb.takeStats(), [{ ...host(1), succ: 1, err: 1, overload: false, ...UNTIMED }]);
     assert.deepEqual(lb.takeStats(), []);
   });
 });

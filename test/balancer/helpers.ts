@@ -9,6 +9,9 @@ export function params(overrides: Partial<LoadBalanceParams> = {}): LoadBalanceP
 }
 
 /** Host n: 10.0.0.n:(9000+n); n >= 200 lands above 128.0.0.0 so its int32 ip is negative. */
+/** The duration fields of HostStats when no report carried a duration. */
+export const UNTIMED = Object.freeze({ timed: 0, durationUs: 0, maxDurationUs: 0 });
+
 export function host(n: number): HostAddr {
   const dotted = n < 200 ? `10.0.0.${n}` : `200.1.0.${n - 200}`;
   return { ip: ipToInt32(dotted), port: 9000 + n };

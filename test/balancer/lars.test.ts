@@ -4,7 +4,7 @@ import { LarsBalancer } from '../../src/balancer/lars.js';
 import type { LoadBalanceParams } from '../../src/balancer/params.js';
 import type { HostAddr } from '../../src/balancer/types.js';
 import { RetCode } from '../../src/protocol/retcode.js';
-import { FakeClock, host, hosts, label, nameOf, params } from './helpers.js';
+import { FakeClock, host, hosts, label, nameOf, params, UNTIMED } from './helpers.js';
 
 function setup(ns: number[], overrides: Partial<LoadBalanceParams> = {}) {
   const clock = new FakeClock();
@@ -207,19 +207,19 @@ describe('lars: statistics for the reporter', () => {
     fail(host(2), 15);
     const stats = lb.takeStats().sort((a, b) => a.port - b.port);
     assert.deepEqual(stats, [
-      { ...host(1), succ: 4, err: 1, overload: false },
-      { ...host(2), succ: 0, err: 15, overload: true },
+      { ...host(1), succ: 4, err: 1, overload: false, ...UNTIMED },
+      { ...host(2), succ: 0, err: 15, overload: true, ...UNTIMED },
     ]);
     assert.deepEqual(lb.takeStats(), [], 'nothing new');
     succeed(host(3));
-    assert.deepEqual(lb.takeStats(), [{ ...host(3), succ: 1, err: 0, overload: false }]);
+    assert.deepEqual(lb.takeStats(), [{ ...host(3), succ: 1, err: 0, overload: false, ...UNTIMED }]);
   });
 
   test('a removed host has its last counts delivered once by the next take', () => {
     const { lb, fail } = setup([1, 2]);
     fail(host(1), 2);
     lb.setHosts(hosts(2), 0);
-    assert.deepEqual(lb.takeStats(), [{ ...host(1), succ: 0, err: 2, overload: false }]);
+    assert.deepEqual(lb.takeStats(), [{ ...host(1), succ: 0, err: 2, overload: false, ...UNTIMED }]);
     assert.deepEqual(lb.takeStats(), []);
   });
 });

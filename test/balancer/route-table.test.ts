@@ -7,7 +7,7 @@ import { STRATEGY_NAMES } from '../../src/balancer/types.js';
 import { decodeBody } from '../../src/protocol/messages.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { hexBytes } from '../support/net.js';
-import { FakeClock, host, hosts, label, params } from './helpers.js';
+import { FakeClock, host, hosts, label, params, UNTIMED } from './helpers.js';
 
 function setup(overrides: Partial<LoadBalanceParams> = {}, maxUnknownRoutes?: number) {
   const clock = new FakeClock();
@@ -272,8 +272,8 @@ describe('route table: strategies and stats', () => {
     assert.deepEqual(
       stats?.hosts.sort((a, b) => a.port - b.port),
       [
-        { ...host(1), succ: 2, err: 1, overload: false },
-        { ...host(2), succ: 0, err: 1, overload: false },
+        { ...host(1), succ: 2, err: 1, overload: false, ...UNTIMED },
+        { ...host(2), succ: 0, err: 1, overload: false, ...UNTIMED },
       ],
     );
     assert.deepEqual(table.takeStats(), []);
@@ -281,7 +281,22 @@ describe('route table: strategies and stats', () => {
     table.report(1, 2, host(1), true, clock.now);
     table.applyDnsAnswer(1, 2, hosts(1), clock.now, 'least_request');
     table.applyDnsAnswer(1, 2, [], clock.now);
-    assert.deepEqual(table.takeStats(), [{ modid: 1, cmdid: 2, hosts: [{ ...host(1), succ: 1, err: 0, overload: false }] }], 'a route dropped after a switch reports them too');
+    assert.deepEqual(table.takeStats(), [{ modid: 1, cmdid: 2, hosts: [{ ...host(1), succ: 1, err: 0, overload: false, ...UNTIMED }] }], 'a route dropped after a switch reports them too');
+  });
+
+  test('call durations are summed per host across a replaced balancer, the longest kept; untimed calls add none', () => {
+    const { table, clock } = setup();
+    table.applyDnsAnswer(1, 2, hosts(1), clock.now);
+    table.report(1, 2, host(1), true, clock.now, 2.5);
+    table.report(1, 2, host(1), false, clock.now, 40);
+    table.applyDnsAnswer(1, 2, hosts(1), clock.now, 'adaptive');
+    table.report(1, 2, host(1), true, clock.now, 7.25);
+    table.report(1, 2, host(1), true, clock.now);
+    assert.deepEqual(table.takeStats(), [
+      { modid: 1, cmdid: 2, hosts: [{ ...host(1), succ: 3, err: 1, overload: false, timed: 3, durationUs: 2500 + 40_000 + 7250, maxDurationUs: 40_000 }] },
+    ]);
+    table.report(1, 2, host(1), true, clock.now);
+    assert.deepEqual(table.takeStats()[0]?.hosts, [{ ...host(1), succ: 1, err: 0, overload: false, ...UNTIMED }], 'a take starts the durations again');
   });
 
   test('a strategy this build does not know runs params.strategy, and is reported on the first answer that names it only', () => {
@@ -307,8 +322,8 @@ describe('route table: strategies and stats', () => {
     table.applyDnsAnswer(3, 4, [], clock.now);
     const stats = table.takeStats().sort((a, b) => a.modid - b.modid);
     assert.deepEqual(stats, [
-      { modid: 1, cmdid: 2, hosts: [{ ...host(1), succ: 1, err: 0, overload: false }] },
-      { modid: 3, cmdid: 4, hosts: [{ ...host(2), succ: 0, err: 1, overload: false }] },
+      { modid: 1, cmdid: 2, hosts: [{ ...host(1), succ: 1, err: 0, overload: false, ...UNTIMED }] },
+      { modid: 3, cmdid: 4, hosts: [{ ...host(2), succ: 0, err: 1, overload: false, ...UNTIMED }] },
     ]);
     assert.deepEqual(table.takeStats(), []);
   });

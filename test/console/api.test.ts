@@ -376,16 +376,16 @@ await forEachEngine('console REST API', (store) => {
     assert.equal((await asAdmin.request('DELETE', '/api/v1/modules/9/9')).status, 200);
   });
 
-  test('status and series: latest per host and caller with health; success and error counts per host over time', async () => {
+  test('status and series: latest per host and caller with health and call durations; counts and durations per host over time', async () => {
     const now = Math.floor(Date.now() / 1000);
     await asAdmin.request('POST', '/api/v1/modules/1/1/hosts', { body: { ip: '10.0.0.3', port: 81 } });
     await insertStatus(store, [
-      { modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.0.1', succ: 90, err: 1, reportedAt: now - 5 },
+      { modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.0.1', succ: 90, err: 1, reportedAt: now - 5, timed: 50, durationUs: 50 * 1250, maxDurationUs: 7000 },
       { modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.0.2', succ: 80, err: 2, reportedAt: now - 7 },
       { modid: 1, cmdid: 1, ip: '10.0.0.3', port: 81, caller: '10.9.0.1', succ: 1, err: 30, overload: true, reportedAt: now - 5 },
       { modid: 1, cmdid: 1, ip: '10.0.0.200', port: 80, caller: '10.9.0.1', succ: 5, err: 0, reportedAt: now - 9 },
     ]);
-    await insertSeries(store, { modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.0.1' }, 10, now, (m) => ({ succ: 100 + m, err: m % 2 }));
+    await insertSeries(store, { modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.0.1' }, 10, now, (m) => ({ succ: 100 + m, err: m % 2, timed: 10, durationUs: 10 * 5000, maxDurationUs: 9000 + m }));
     await insertSeries(store, { modid: 1, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.0.2' }, 10, now, () => ({ succ: 1, err: 0 }));
 
     const status = await asViewer.request('GET', '/api/v1/modules/1/1/status');
@@ -395,7 +395,10 @@ await forEachEngine('console REST API', (store) => {
     const first = byHost.get('10.0.0.1:80') as any;
     assert.equal(first.inRoute, true);
     assert.equal(first.health.state, 'ok');
-    assert.deepEqual(first.callers.map((c: { caller: string; succ: number }) => [c.caller, c.succ]), [['10.9.0.1', 90], ['10.9.0.2', 80]]);
+    assert.deepEqual(first.callers.map((c: { caller: string; succ: number; latencyMs: number | null; maxLatencyMs: number | null }) => [c.caller, c.succ, c.latencyMs, c.maxLatencyMs]), [
+      ['10.9.0.1', 90, 1.25, 7],
+      ['10.9.0.2', 80, null, null],
+    ]);
     assert.equal((byHost.get('10.0.0.3:81') as any).health.state, 'down');
     assert.equal((byHost.get('10.0.0.200:80') as any).inRoute, false, 'a host that left the route still shows its last reports');
 
@@ -412,6 +415,7 @@ await forEachEngine('console REST API', (store) => {
     assert.equal(points.reduce((n: number, p: { succ: number }) => n + p.succ, 0) > 0, true);
     const latest = points[points.length - 1];
     assert.equal(latest.succ, 101, 'the callers are summed per bucket');
+    assert.deepEqual([latest.latencyMs, latest.maxLatencyMs], [5, 9], 'durations of the caller that reports them: the mean over its timed calls, the longest');
     const week = await asViewer.request('GET', '/api/v1/modules/1/1/series?range=week');
     assert.equal(week.body.bucketSeconds, 3600);
   });

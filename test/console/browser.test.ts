@@ -57,6 +57,32 @@ function weightsOf(client: RawTcpClient, from: number, ip: string, port: number)
     .map((f) => decodeBody(MsgId.GetRouteResponse, f.body).host.find((h) => h.ip === ipToInt32(ip) && h.port === port)?.weight);
 }
 
+/**
+ * The lines a uPlot chart drew: per legend entry, the canvas pixels in that
+ * entry's colour, once at least `lines` of them are drawn.
+ */
+async function drawnLines(page: Page, chart: string, lines = 2): Promise<Record<string, number>> {
+  await page.locator(`${chart} canvas`).waitFor();
+  const count = () =>
+    page.locator(chart).evaluate((box) => {
+      const canvas = box.querySelector('canvas')!;
+      const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+      const pixels: Record<string, number> = {};
+      // The first entry is the time axis, which has no line.
+      for (const row of [...box.querySelectorAll('.u-legend .u-series')].slice(1)) {
+        const [r, g, b] = (box.ownerDocument.defaultView!.getComputedStyle(row.querySelector('.u-marker')!).borderColor.match(/\d+/g) ?? []).map(Number) as [number, number, number];
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i]! - r) + Math.abs(data[i + 1]! - g) + Math.abs(data[i + 2]! - b) < 40 && data[i + 3]! > 200) n++;
+        pixels[row.querySelector('.u-label')!.textContent!] = n;
+      }
+      return pixels;
+    });
+  return waitFor(async () => {
+    const pixels = await count();
+    return Object.values(pixels).filter((n) => n > 0).length >= lines ? pixels : undefined;
+  }, { message: `${chart} to draw ${lines} line(s)` });
+}
+
 if (!existsSync(CHROMIUM)) {
   // A test, not a suite, so the runner's summary counts it as skipped or failed.
   if (process.env.CI === 'true') {
@@ -88,7 +114,13 @@ if (!existsSync(CHROMIUM)) {
     for (const ip of ['10.5.0.1', '10.5.0.2']) {
       await routes.addHost({ modid: 5, cmdid: 1, ip, port: 5000 }, 'fixture');
       await insertStatus(store, [{ modid: 5, cmdid: 1, ip, port: 5000, caller: '10.9.9.9', succ: 120, err: ip === '10.5.0.2' ? 30 : 1, overload: ip === '10.5.0.2', reportedAt: now - 3 }]);
-      await insertSeries(store, { modid: 5, cmdid: 1, ip, port: 5000, caller: '10.9.9.9' }, 30, now, (m) => ({ succ: 100 + ((m * 7) % 40), err: ip === '10.5.0.2' ? 10 + (m % 5) : 0 }));
+      // 10.5.0.1's callers report durations (mean 2-4.9 ms, longest 20 ms); 10.5.0.2's report none.
+      await insertSeries(store, { modid: 5, cmdid: 1, ip, port: 5000, caller: '10.9.9.9' }, 30, now, (m) => ({
+        // Apart, so that neither line hides the other.
+        succ: ip === '10.5.0.2' ? 40 + ((m * 5) % 30) : 100 + ((m * 7) % 40),
+        err: ip === '10.5.0.2' ? 10 + (m % 5) : 0,
+        ...(ip === '10.5.0.1' ? { timed: 100, durationUs: 100 * (2000 + 100 * m), maxDurationUs: 20_000 } : {}),
+      }));
     }
     server = await startConsoleHere({ store });
     dns = await startDnsHere({ store: url });
@@ -386,7 +418,7 @@ if (!existsSync(CHROMIUM)) {
       narrow.on('pageerror', (err) => pageErrors.push(err.message));
       await narrow.goto(`${server.service.url}modules/5/1`);
       await narrow.locator('#hosts-table tr[data-host="10.5.0.2:5000"]').waitFor();
-      await narrow.locator('#chart-succ path.series-line').first().waitFor();
+      await narrow.locator('#chart-succ canvas').waitFor();
       await narrow.screenshot({ path: join(SCREENSHOTS, 'narrow-400px.png') });
       const inView = async (locator: ReturnType<Page['locator']>, what: string) => {
         const box = await locator.boundingBox();
@@ -411,11 +443,50 @@ if (!existsSync(CHROMIUM)) {
   test('the charts of a route with call status render and keep their data; a missing module says so', async () => {
     await page.goto(`${server.service.url}modules/5/1`);
     await page.locator('#hosts-table tr[data-host="10.5.0.2:5000"]').waitFor();
-    await page.locator('#chart-succ path.series-line').first().waitFor();
-    const lines = await page.locator('#chart-succ path.series-line').evaluateAll((paths) => paths.map((p) => ({ host: p.getAttribute('data-series'), points: (p.getAttribute('d') ?? '').split('L').length })));
-    assert.deepEqual(lines.map((l) => l.host).sort(), ['10.5.0.1:5000', '10.5.0.2:5000']);
-    assert.ok(lines.every((l) => l.points >= 25), `points per line: ${JSON.stringify(lines)}`);
-    assert.equal(await page.locator('#chart-err path.series-line').count(), 2, 'both charts draw the same hosts');
+    // uPlot draws on a canvas: each host's line is the pixels in its legend colour.
+    const succ = await drawnLines(page, '#chart-succ');
+    assert.deepEqual(Object.keys(succ).sort(), ['10.5.0.1:5000', '10.5.0.2:5000']);
+    assert.ok(Object.values(succ).every((pixels) => pixels > 200), `pixels per line: ${JSON.stringify(succ)}`);
+    const err = await drawnLines(page, '#chart-err');
+    assert.deepEqual(Object.keys(err).sort(), ['10.5.0.1:5000', '10.5.0.2:5000'], 'both charts draw the same hosts');
+    // Durations: 10.5.0.1 reports them, 10.5.0.2 does not, so only one line is drawn.
+    const latency = await drawnLines(page, '#chart-latency', 1);
+    assert.ok(latency['10.5.0.1:5000']! > 200 && latency['10.5.0.2:5000'] === 0, `duration lines: ${JSON.stringify(latency)}`);
+    assert.equal(await page.locator('#chart-latency h3').innerText(), 'Mean call duration per 1 min, over callers');
+    // The legend reads each host out at the cursor: a mean in ms for one, none for the other.
+    await page.locator('#chart-latency').scrollIntoViewIfNeeded();
+    const over = (await page.locator('#chart-latency .u-over').boundingBox())!;
+    // The fixture's calls fill the last 30 minutes of the hour shown: point into them.
+    await page.mouse.move(over.x + over.width * 0.75, over.y + over.height / 2);
+    const readOut = async () => Object.fromEntries(await page.locator('#chart-latency .u-legend .u-series').evaluateAll((rows) => rows.map((r) => [r.querySelector('.u-label')?.textContent, r.querySelector('.u-value')?.textContent])));
+    const values = await waitFor(async () => {
+      const v = await readOut();
+      return /^\d+(\.\d+)? ms$/.test(v['10.5.0.1:5000'] ?? '') ? v : undefined;
+    }, { message: 'the legend to read out a duration at the cursor' });
+    assert.equal(values['10.5.0.2:5000'], '–');
+    const mean = Number.parseFloat(values['10.5.0.1:5000']!);
+    assert.ok(mean >= 2 && mean <= 4.9, `a mean within the fixture's 2-4.9 ms: ${mean}`);
+    await page.locator('#chart-latency').getByRole('button', { name: 'Longest' }).click();
+    assert.equal(await page.locator('#chart-latency h3').innerText(), 'Longest call duration per 1 min, over callers');
+    await page.mouse.move(over.x + over.width * 0.75, over.y + over.height / 2 + 1);
+    await waitFor(async () => ((await readOut())['10.5.0.1:5000'] === '20.0 ms' ? true : undefined), { message: 'the longest duration at the cursor' });
+    // Drag across a chart zooms into that span: the time read-out of the left edge moves later.
+    const edgeTime = async () => {
+      await page.mouse.move(over.x + 2, over.y + over.height / 2);
+      return Date.parse((await page.locator('#chart-latency .u-legend .u-series').first().locator('.u-value').textContent()) ?? '');
+    };
+    const before = await edgeTime();
+    await page.mouse.move(over.x + over.width * 0.5, over.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.8, over.y + 20, { steps: 5 });
+    await page.mouse.up();
+    const after = await waitFor(async () => {
+      const t = await edgeTime();
+      return t > before ? t : undefined;
+    }, { message: 'the zoomed chart to start later' });
+    assert.ok(after - before > 5 * 60_000, `zoomed from ${new Date(before).toISOString()} to ${new Date(after).toISOString()}`);
+    await page.locator('#chart-latency .u-over').dblclick();
+    await waitFor(async () => ((await edgeTime()) === before ? true : undefined), { message: 'a double-click to zoom out again' });
     assert.match(await page.locator('#hosts-table tr[data-host="10.5.0.2:5000"]').innerText(), /Overloaded/);
     assert.match(await page.locator('#callers-table').innerText(), /10\.9\.9\.9[\s\S]*Overloaded/);
     // The charts say their window; the tables say theirs is the latest report.
@@ -426,7 +497,7 @@ if (!existsSync(CHROMIUM)) {
     const dayAnswer = page.waitForResponse((r) => r.url().includes('/series?range=day') && r.status() === 200);
     await page.getByRole('button', { name: 'Last day' }).click();
     await dayAnswer;
-    await page.locator('#chart-succ path.series-line').first().waitFor();
+    await drawnLines(page, '#chart-succ');
 
     await page.goto(`${server.service.url}modules/99/99`);
     await page.getByText('Module 99:99 does not exist').waitFor();

@@ -5,7 +5,7 @@
  * request must leave alone.
  */
 import { ipToUint32 } from '../../src/protocol/ip.js';
-import type { HostStatus } from '../../src/store/status.js';
+import type { CallLatency, HostStatus } from '../../src/store/status.js';
 import { kyselyOf, type Store } from '../../src/store/store.js';
 import { Users } from '../../src/store/users.js';
 
@@ -65,25 +65,50 @@ export class ApiClient {
 }
 
 /** A status row as the console reads it; overload defaults to false. */
-export type StatusInput = Omit<HostStatus, 'overload'> & { overload?: boolean };
+export type StatusInput = Omit<HostStatus, 'overload' | keyof CallLatency> & { overload?: boolean; timed?: number; durationUs?: number; maxDurationUs?: number };
 
 export async function insertStatus(store: Store, rows: StatusInput[]): Promise<void> {
   for (const r of rows) {
     await kyselyOf(store)
       .insertInto('call_status')
-      .values({ modid: r.modid, cmdid: r.cmdid, ip: ipToUint32(r.ip), port: r.port, caller: ipToUint32(r.caller), succ: r.succ, err: r.err, overload: r.overload ? 1 : 0, reported_at: r.reportedAt })
+      .values({
+        modid: r.modid,
+        cmdid: r.cmdid,
+        ip: ipToUint32(r.ip),
+        port: r.port,
+        caller: ipToUint32(r.caller),
+        succ: r.succ,
+        err: r.err,
+        overload: r.overload ? 1 : 0,
+        reported_at: r.reportedAt,
+        timed: r.timed,
+        duration_us: r.durationUs,
+        max_duration_us: r.maxDurationUs,
+      })
       .execute();
   }
 }
 
 /** One call_series row per minute for the last `minutes` minutes, ending at the last whole minute before now. */
-export async function insertSeries(store: Store, host: { modid: number; cmdid: number; ip: string; port: number; caller: string }, minutes: number, now: number, counts: (minute: number) => { succ: number; err: number }): Promise<void> {
+export async function insertSeries(store: Store, host: { modid: number; cmdid: number; ip: string; port: number; caller: string }, minutes: number, now: number, counts: (minute: number) => { succ: number; err: number; timed?: number; durationUs?: number; maxDurationUs?: number }): Promise<void> {
   const end = Math.floor(now / 60) * 60;
   for (let m = 0; m < minutes; m++) {
-    const { succ, err } = counts(m);
+    const { succ, err, timed = 0, durationUs = 0, maxDurationUs = 0 } = counts(m);
     await kyselyOf(store)
       .insertInto('call_series')
-      .values({ modid: host.modid, cmdid: host.cmdid, ip: ipToUint32(host.ip), port: host.port, caller: ipToUint32(host.caller), window_ts: end - m * 60, succ, err })
+      .values({
+        modid: host.modid,
+        cmdid: host.cmdid,
+        ip: ipToUint32(host.ip),
+        port: host.port,
+        caller: ipToUint32(host.caller),
+        window_ts: end - m * 60,
+        succ,
+        err,
+        timed,
+        duration_us: durationUs,
+        max_duration_us: maxDurationUs,
+      })
       .execute();
   }
 }

@@ -33,10 +33,22 @@ describe('decoded messages', () => {
     // ReportStatusRequest with one empty HostCallResult; GetHostResponse with an empty HostInfo.
     const report = decodeBody(MsgId.ReportStatusRequest, hexBytes('22 00'));
     assertPlain(report);
-    assert.deepEqual(report.results, [{ ip: 0, port: 0, succ: 0, err: 0, overload: false }]);
+    assert.deepEqual(report.results, [{ ip: 0, port: 0, succ: 0, err: 0, overload: false, timed: 0, durationUs: 0, maxDurationUs: 0 }]);
     const answer = decodeBody(MsgId.GetHostResponse, hexBytes('2a 00'));
     assertPlain(answer);
     assert.deepEqual(answer.host, { ip: 0, port: 0, weight: 1 });
+  });
+});
+
+describe('HostCallResult call durations (extension fields 6-8)', () => {
+  test('a duration sum past 2^32 µs comes back as the same plain number; a result without timed calls is Lars\'s bytes', () => {
+    const timed = { ip: 1, port: 80, succ: 3, err: 0, overload: false, timed: 3, durationUs: 2 ** 40 + 7, maxDurationUs: 0xffffffff };
+    const decoded = decodeBody(MsgId.ReportStatusRequest, encodeBody(MsgId.ReportStatusRequest, { modid: 1, cmdid: 1, caller: 1, ts: 1, results: [timed] }));
+    assertPlain(decoded);
+    assert.deepEqual(decoded.results, [timed]);
+    const untimed = { ip: 1, port: 80, succ: 3, err: 0, overload: false };
+    const bytes = (result: object) => hex(encodeBody(MsgId.ReportStatusRequest, { modid: 1, cmdid: 1, caller: 1, ts: 1, results: [result as typeof untimed] }));
+    assert.equal(bytes({ ...untimed, timed: 0, durationUs: 0, maxDurationUs: 0 }), bytes(untimed));
   });
 });
 

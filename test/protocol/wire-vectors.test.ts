@@ -326,6 +326,33 @@ const vectors = [
       14 00 00 00   # body length 20
       0a 12 74 6f 6b 65 6e 20 6e 6f 74 20 61 63 63 65 70 74 65 64   # 1: reason, 18 bytes`,
   } satisfies Vector<typeof MsgId.AuthRefused>,
+  {
+    name: 'ReportStatusRequest with call durations (extension fields 6-8 of HostCallResult)',
+    msgid: MsgId.ReportStatusRequest,
+    message: {
+      modid: 1,
+      cmdid: 2,
+      caller: 3,
+      results: [{ ip: ipToInt32('10.0.0.1'), port: 80, succ: 10, err: 2, overload: true, timed: 2, durationUs: 3500, maxDurationUs: 3000 }],
+      ts: 1700000000,
+    },
+    frame: `
+      03 00 00 00   # msgid 3
+      23 00 00 00   # body length 35
+      08 01         # 1: modid 1
+      10 02         # 2: cmdid 2
+      18 03         # 3: caller 3
+      22 15         # 4: results, 21 bytes
+        08 81 80 80 50      # 1: ip 0x0a000001
+        10 50               # 2: port 80
+        18 0a               # 3: succ 10
+        20 02               # 4: err 2
+        28 01               # 5: overload true
+        30 02               # 6: timed 2
+        38 ac 1b            # 7: duration_us 3500
+        40 b8 17            # 8: max_duration_us 3000
+      28 80 e2 cf aa 06   # 5: ts 1700000000`,
+  } satisfies Vector<typeof MsgId.ReportStatusRequest>,
 ] as const;
 
 /**

@@ -21,6 +21,7 @@ import { startLars, type LarsProcess } from '../support/cli.js';
 import { forEachEngine } from '../support/engines.js';
 import { FrameDecoder } from '../../src/protocol/frame.js';
 import { captureLogs, RawTcpClient, unusedPort, waitFor } from '../support/net.js';
+import { UNTIMED } from '../balancer/helpers.js';
 import { recentTs, reportOf } from './helpers.js';
 
 const logs = captureLogs('info');
@@ -62,9 +63,9 @@ test('to a reporter that answers no keepalive (Lars), reports written count as d
   link.start();
   try {
     await waitFor(() => link.connected);
-    link.send([{ modid: 1, cmdid: 1, hosts: [{ ip: 1, port: 2, succ: 3, err: 0, overload: false }] }], recentTs());
+    link.send([{ modid: 1, cmdid: 1, hosts: [{ ip: 1, port: 2, succ: 3, err: 0, overload: false, ...UNTIMED }] }], recentTs());
     await waitFor(() => link.queued === 0, { message: 'the link to learn the reporter does not acknowledge' });
-    link.send([{ modid: 1, cmdid: 1, hosts: [{ ip: 1, port: 2, succ: 4, err: 0, overload: false }] }], recentTs());
+    link.send([{ modid: 1, cmdid: 1, hosts: [{ ip: 1, port: 2, succ: 4, err: 0, overload: false, ...UNTIMED }] }], recentTs());
     assert.equal(link.queued, 0, 'written to a Lars reporter: not kept');
     await waitFor(() => reports.length === 2);
     for (const s of sockets) s.destroy();
@@ -122,7 +123,7 @@ await forEachEngine('report acknowledgements', (store, _engine, { url }) => {
     let sent = 0;
     const sendReports = (count: number, firstTs: number) => {
       for (let i = 0; i < count; i++) {
-        const hosts = Array.from({ length: 5 }, (_, h) => ({ ip: (10 << 24) | (h + 1), port: 80 + h, succ: 10 + i, err: 1, overload: false }));
+        const hosts = Array.from({ length: 5 }, (_, h) => ({ ip: (10 << 24) | (h + 1), port: 80 + h, succ: 10 + i, err: 1, overload: false, ...UNTIMED }));
         sent += hosts.reduce((sum, h) => sum + h.succ, 0);
         const route: RouteStats = { modid: 50, cmdid: 1, hosts };
         link.send([route], firstTs + i);

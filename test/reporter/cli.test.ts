@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CallStatus } from '../../src/store/status.js';
+import { CallStatus, NO_DURATIONS } from '../../src/store/status.js';
 import { kyselyOf, openStore } from '../../src/store/store.js';
 import { lars, larsArgs } from '../support/cli.js';
 import { forEachEngine } from '../support/engines.js';
@@ -88,8 +88,12 @@ const field = (no: number, value: number | bigint) => [...varint(BigInt((no << 3
 const nested = (no: number, body: number[]) => [...varint(BigInt((no << 3) | 2)), ...varint(BigInt(body.length)), ...body];
 
 /** modid 77 cmdid 1, caller 10.1.1.1, two hosts: 192.168.0.1:8080 (negative int32 on the wire) and 10.0.0.2:9090. */
+/** The duration fields of a host whose calls carried none. */
+const untimed = { latencyMs: null, maxLatencyMs: null, windowLatencyMs: null, windowMaxLatencyMs: null };
+
 function handBuiltReport(ts: number): Buffer {
-  const host1 = [...field(1, -1062731775), ...field(2, 8080), ...field(3, 42), ...field(4, 3), ...field(5, 1)];
+  // 192.168.0.1:8080, 42 ok, 3 failed, overloaded; 40 of the calls timed, 180 ms in all, the longest 25 ms (fields 6-8).
+  const host1 = [...field(1, -1062731775), ...field(2, 8080), ...field(3, 42), ...field(4, 3), ...field(5, 1), ...field(6, 40), ...field(7, 180_000), ...field(8, 25_000)];
   const host2 = [...field(1, 0x0a000002), ...field(2, 9090), ...field(3, 7)];
   const body = [...field(1, 77), ...field(2, 1), ...field(3, 0x0a010101), ...nested(4, host1), ...nested(4, host2), ...field(5, ts)];
   const header = Buffer.alloc(8);
@@ -125,20 +129,37 @@ describe('lars reporter and lars status (SQLite file)', () => {
       );
       t.diagnostic(`report visible in lars status --json ${Date.now() - sentAt} ms after sending (includes starting lars status)`);
       assert.deepEqual(doc.status, [
-        { modid: 77, cmdid: 1, ip: '10.0.0.2', port: 9090, caller: '10.1.1.1', succ: 7, err: 0, overload: false, reportedAt: ts, windowSucc: 7, windowErr: 0 },
-        { modid: 77, cmdid: 1, ip: '192.168.0.1', port: 8080, caller: '10.1.1.1', succ: 42, err: 3, overload: true, reportedAt: ts, windowSucc: 42, windowErr: 3 },
+        { ...untimed, modid: 77, cmdid: 1, ip: '10.0.0.2', port: 9090, caller: '10.1.1.1', succ: 7, err: 0, overload: false, reportedAt: ts, windowSucc: 7, windowErr: 0 },
+        {
+          modid: 77,
+          cmdid: 1,
+          ip: '192.168.0.1',
+          port: 8080,
+          caller: '10.1.1.1',
+          succ: 42,
+          err: 3,
+          overload: true,
+          reportedAt: ts,
+          latencyMs: 4.5,
+          maxLatencyMs: 25,
+          windowSucc: 42,
+          windowErr: 3,
+          windowLatencyMs: 4.5,
+          windowMaxLatencyMs: 25,
+        },
       ]);
       const table = await lars(['status', '--store', store]);
       assert.equal(table.code, 0);
-      assert.match(table.stdout, /^SUCC, ERR: calls in the last 5m \(--window\); STATE: the latest report's\nMODID +CMDID +HOST +CALLER +SUCC +ERR +ERR% +STATE +REPORTED\n/);
-      assert.match(table.stdout, /77 +1 +10\.0\.0\.2:9090 +10\.1\.1\.1 +7 +0 +0\.0 +healthy +\d{4}-\d\d-\d\dT/);
-      assert.match(table.stdout, /77 +1 +192\.168\.0\.1:8080 +10\.1\.1\.1 +42 +3 +6\.7 +overloaded +\d{4}-\d\d-\d\dT/);
+      assert.match(table.stdout, /^SUCC, ERR: calls in the last 5m \(--window\); MEAN MS, MAX MS: their durations, where callers report them; STATE: the latest report's\n/);
+      assert.match(table.stdout, /\nMODID +CMDID +HOST +CALLER +SUCC +ERR +ERR% +MEAN MS +MAX MS +STATE +REPORTED\n/);
+      assert.match(table.stdout, /77 +1 +10\.0\.0\.2:9090 +10\.1\.1\.1 +7 +0 +0\.0 +- +- +healthy +\d{4}-\d\d-\d\dT/);
+      assert.match(table.stdout, /77 +1 +192\.168\.0\.1:8080 +10\.1\.1\.1 +42 +3 +6\.7 +4\.50 +25\.0 +overloaded +\d{4}-\d\d-\d\dT/);
       // A window that ends before the report holds none of its calls; the state is still the latest report's.
       const earlier = await lars(['status', '77', '1', '--window', '5s', '--store', store]);
-      assert.match(earlier.stdout, /192\.168\.0\.1:8080 +10\.1\.1\.1 +0 +0 +- +overloaded /);
+      assert.match(earlier.stdout, /192\.168\.0\.1:8080 +10\.1\.1\.1 +0 +0 +- +- +- +overloaded /);
       const series = await lars(['status', '77', '1', '--series', '1h', '--store', store, '--json']);
-      const points = (JSON.parse(series.stdout) as { points: { ip: string; succ: number }[] }).points;
-      assert.deepEqual(points.map((p) => [p.ip, p.succ]), [['10.0.0.2', 7], ['192.168.0.1', 42]]);
+      const points = (JSON.parse(series.stdout) as { points: { ip: string; succ: number; latencyMs: number | null }[] }).points;
+      assert.deepEqual(points.map((p) => [p.ip, p.succ, p.latencyMs]), [['10.0.0.2', 7, null], ['192.168.0.1', 42, 4.5]]);
       const picture = await lars(['status', '77', '1', '--series', '1h', '--store', store]);
       assert.equal(picture.code, 0, picture.stderr);
       // 1 h in 1-minute buckets: 61 columns merge two by two into 31 characters per line.
@@ -156,8 +177,8 @@ describe('lars reporter and lars status (SQLite file)', () => {
     try {
       const caller = 0x0a010101;
       await new CallStatus(check).write([
-        { modid: 79, cmdid: 1, ip: 0x0a000001, port: 80, caller, succ: 0, err: 50, overload: 1, ts },
-        { modid: 79, cmdid: 1, ip: 0x0a000002, port: 80, caller, succ: 50, err: 0, overload: 0, ts },
+        { modid: 79, cmdid: 1, ip: 0x0a000001, port: 80, caller, succ: 0, err: 50, overload: 1, ...NO_DURATIONS, ts },
+        { modid: 79, cmdid: 1, ip: 0x0a000002, port: 80, caller, succ: 50, err: 0, overload: 0, ...NO_DURATIONS, ts },
       ]);
     } finally {
       await check.close();

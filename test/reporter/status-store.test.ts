@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import { ipToUint32 } from '../../src/protocol/ip.js';
 import { routeKey } from '../../src/protocol/route-key.js';
 import { RouteAdmin } from '../../src/store/route-admin.js';
-import { CallStatus, chooseBucket, coalesceRows, isDataError, type StatusRow } from '../../src/store/status.js';
+import { CallStatus, chooseBucket, coalesceRows, isDataError, NO_DURATIONS, type StatusRow } from '../../src/store/status.js';
 import { forEachEngine } from '../support/engines.js';
 
+const NO_LATENCY = { latencyMs: null, maxLatencyMs: null };
+
 function row(fields: Partial<StatusRow> & Pick<StatusRow, 'ts'>): StatusRow {
-  return { modid: 1, cmdid: 1, ip: ipToUint32('10.0.0.1'), port: 80, caller: ipToUint32('10.9.9.9'), succ: 0, err: 0, overload: 0, ...fields };
+  return { modid: 1, cmdid: 1, ip: ipToUint32('10.0.0.1'), port: 80, caller: ipToUint32('10.9.9.9'), succ: 0, err: 0, overload: 0, ...NO_DURATIONS, ...fields };
 }
 
 test('coalesceRows keeps the newest status per host and the last row per window, in key order', () => {
@@ -62,7 +64,7 @@ await forEachEngine('call status store', (store) => {
     await calls.write([row({ modid: 2, ip: high, ts: 900, succ: 99, err: 99 })]);
     let status = await calls.list({ modid: 2, cmdid: 1 });
     assert.deepEqual(status, [
-      { modid: 2, cmdid: 1, ip: '200.1.2.3', port: 80, caller: '10.9.9.9', succ: 10, err: 1, overload: true, reportedAt: 1000 },
+      { modid: 2, cmdid: 1, ip: '200.1.2.3', port: 80, caller: '10.9.9.9', succ: 10, err: 1, overload: true, reportedAt: 1000, ...NO_LATENCY },
     ]);
     await calls.write([row({ modid: 2, ip: high, ts: 1000, succ: 11, err: 0 })]);
     await calls.write([row({ modid: 2, ip: high, ts: 1010, succ: 5, err: 5 })]);
@@ -81,8 +83,8 @@ await forEachEngine('call status store', (store) => {
     assert.deepEqual(series, {
       bucketSeconds: 60,
       points: [
-        { ip: '10.0.0.1', port: 80, bucket: 1020, succ: 7, err: 1 },
-        { ip: '10.0.0.1', port: 80, bucket: 1080, succ: 3, err: 0 },
+        { ip: '10.0.0.1', port: 80, bucket: 1020, succ: 7, err: 1, ...NO_LATENCY },
+        { ip: '10.0.0.1', port: 80, bucket: 1080, succ: 3, err: 0, ...NO_LATENCY },
       ],
     });
   });
@@ -101,8 +103,8 @@ await forEachEngine('call status store', (store) => {
     const minutes = await calls.series({ modid: 4, cmdid: 1, from: base, to: base + 120 });
     assert.equal(minutes.bucketSeconds, 60);
     assert.deepEqual(minutes.points, [
-      { ip: '10.0.0.1', port: 80, bucket: base, succ: 1 + 2 + 3 + 4 + 5 + 6 + 600, err: 6 },
-      { ip: '10.0.0.1', port: 80, bucket: base + 60, succ: 7 + 8 + 9 + 10 + 11 + 12 + 600, err: 6 },
+      { ip: '10.0.0.1', port: 80, bucket: base, succ: 1 + 2 + 3 + 4 + 5 + 6 + 600, err: 6, ...NO_LATENCY },
+      { ip: '10.0.0.1', port: 80, bucket: base + 60, succ: 7 + 8 + 9 + 10 + 11 + 12 + 600, err: 6, ...NO_LATENCY },
     ]);
     const hours = await calls.series({ modid: 4, cmdid: 1, from: base, to: base + 3600, bucketSeconds: 3600 });
     assert.deepEqual(
@@ -129,8 +131,8 @@ await forEachEngine('call status store', (store) => {
     const sorted = <T extends { modid: number; caller: string }>(list: T[]) => list.sort((a, b) => key(a).localeCompare(key(b)));
     // Windows ending in (10_020, 10_050]: i = 3, 4, 5.
     assert.deepEqual(sorted(await calls.totals({ from: 10_020, to: 10_050, modid: 9, cmdid: 1 })), [
-      { modid: 9, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.9.1', succ: 3 + 4 + 5, err: 2 },
-      { modid: 9, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.9.2', succ: 30, err: 0 },
+      { modid: 9, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.9.1', succ: 3 + 4 + 5, err: 2, ...NO_LATENCY },
+      { modid: 9, cmdid: 1, ip: '10.0.0.1', port: 80, caller: '10.9.9.2', succ: 30, err: 0, ...NO_LATENCY },
     ]);
     const all = sorted((await calls.totals({ from: 10_000, to: 10_060 })).filter((t) => t.modid === 9 || t.modid === 10));
     assert.deepEqual(all.map((t) => [t.modid, t.caller, t.succ, t.err]), [
@@ -138,6 +140,32 @@ await forEachEngine('call status store', (store) => {
       [9, '10.9.9.1', 21, 3],
       [9, '10.9.9.2', 60, 0],
     ]);
+  });
+
+  test('call durations: the latest report\'s mean and longest, summed over callers and windows in series and totals, replaced with the counts', async () => {
+    const callerA = ipToUint32('10.9.9.1');
+    const callerB = ipToUint32('10.9.9.2');
+    const timed = (fields: Partial<StatusRow> & Pick<StatusRow, 'ts'>) => row({ modid: 12, succ: 10, err: 0, ...fields });
+    await calls.write([
+      timed({ caller: callerA, ts: 1030, timed: 4, duration_us: 4000, max_duration_us: 2500 }),
+      timed({ caller: callerA, ts: 1040, timed: 2, duration_us: 30_000, max_duration_us: 20_000 }),
+      timed({ caller: callerB, ts: 1040, timed: 0 }),
+      // Sent again with other figures: the window's durations are replaced, as its counts are.
+      timed({ caller: callerB, ts: 1050, timed: 1, duration_us: 999_999, max_duration_us: 999_999 }),
+    ]);
+    await calls.write([timed({ caller: callerB, ts: 1050, timed: 4, duration_us: 6000, max_duration_us: 3000 })]);
+    const latest = await calls.list({ modid: 12, cmdid: 1 });
+    assert.deepEqual(latest.map((s) => [s.caller, s.latencyMs, s.maxLatencyMs]), [
+      ['10.9.9.1', 15, 20],
+      ['10.9.9.2', 1.5, 3],
+    ]);
+    const { points } = await calls.series({ modid: 12, cmdid: 1, from: 1020, to: 1080, bucketSeconds: 60 });
+    assert.deepEqual(points.map((p) => [p.succ, p.latencyMs, p.maxLatencyMs]), [[40, 40_000 / 10 / 1000, 20]]);
+    const totals = await calls.totals({ from: 1020, to: 1080, modid: 12, cmdid: 1 });
+    assert.deepEqual(totals.map((t) => [t.caller, t.latencyMs, t.maxLatencyMs]), [
+      ['10.9.9.1', 34_000 / 6 / 1000, 20],
+      ['10.9.9.2', 1.5, 3],
+    ].map(([caller, mean, max]) => [caller, Math.round((mean as number) * 1000) / 1000, max]));
   });
 
   test('a batch larger than one statement is written whole', async () => {

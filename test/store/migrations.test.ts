@@ -118,7 +118,7 @@ await forEachEngine('migrations', (store, _engineName, { engine }) => {
     const db = kyselyOf(store);
     await db.insertInto('call_series').values([{ ...row, window_ts: 60 }, { ...row, window_ts: 120 }]).execute();
     const back = await db.selectFrom('call_series').selectAll().where('window_ts', '=', 60).executeTakeFirstOrThrow();
-    assert.deepEqual(back, { ...row, window_ts: 60 });
+    assert.deepEqual(back, { ...row, window_ts: 60, timed: 0, duration_us: 0, max_duration_us: 0 }, 'durations default to 0 (migration 0011)');
     const totals = await db
       .selectFrom('call_series')
       .select((eb) => [eb.fn.sum<number>('succ').as('succ'), eb.fn.countAll<number>().as('windows'), eb.fn.max('window_ts').as('last')])

@@ -3,7 +3,7 @@
  *     per host and caller: the calls of the last DURATION (default 5m) and
  *     the state of the latest report (docs/reporter.md, "Reading the status")
  * lars status MODID CMDID --series DURATION [--json]
- *     success and error counts per host over the last DURATION (e.g. 30m, 6h,
+ *     success and error counts and call durations per host over the last DURATION (e.g. 30m, 6h,
  *     7d), in 1-minute, 5-minute or 1-hour buckets depending on the range.
  */
 import { UsageError, parseCommand, printJson, printTable } from '../args.js';
@@ -29,16 +29,33 @@ function parseDuration(flag: string, text: string): number {
   return seconds;
 }
 
-/** A latest report with the calls of the window beside it (0 where the window holds none). */
+/** A latest report with the calls of the window beside it (0, or null durations, where the window holds none). */
 interface StatusRow extends HostStatus {
   windowSucc: number;
   windowErr: number;
+  windowLatencyMs: number | null;
+  windowMaxLatencyMs: number | null;
 }
 
 function withTotals(latest: HostStatus[], totals: CallTotals[]): StatusRow[] {
   const key = (r: CallTotals) => `${r.modid}/${r.cmdid}/${r.ip}/${r.port}/${r.caller}`;
   const sums = new Map(totals.map((t) => [key(t), t]));
-  return latest.map((r) => ({ ...r, windowSucc: sums.get(key(r))?.succ ?? 0, windowErr: sums.get(key(r))?.err ?? 0 }));
+  return latest.map((r) => {
+    const window = sums.get(key(r));
+    return {
+      ...r,
+      windowSucc: window?.succ ?? 0,
+      windowErr: window?.err ?? 0,
+      windowLatencyMs: window?.latencyMs ?? null,
+      windowMaxLatencyMs: window?.maxLatencyMs ?? null,
+    };
+  });
+}
+
+/** A duration in ms for a table cell: '-' when no call reported one. */
+function formatMs(ms: number | null): string {
+  if (ms === null) return '-';
+  return ms >= 100 ? ms.toFixed(0) : ms.toPrecision(3);
 }
 
 /** Unix seconds as UTC, to the second. */
@@ -48,9 +65,11 @@ function formatTime(seconds: number): string {
 
 /** where: the store read, named when there is nothing to show (an empty store reads as lost data). */
 function printStatus(rows: StatusRow[], window: string, where: string): void {
-  if (rows.length > 0) process.stdout.write(`SUCC, ERR: calls in the last ${window} (--window); STATE: the latest report's\n`);
+  if (rows.length > 0) {
+    process.stdout.write(`SUCC, ERR: calls in the last ${window} (--window); MEAN MS, MAX MS: their durations, where callers report them; STATE: the latest report's\n`);
+  }
   printTable(
-    ['MODID', 'CMDID', 'HOST', 'CALLER', 'SUCC', 'ERR', 'ERR%', 'STATE', 'REPORTED'],
+    ['MODID', 'CMDID', 'HOST', 'CALLER', 'SUCC', 'ERR', 'ERR%', 'MEAN MS', 'MAX MS', 'STATE', 'REPORTED'],
     rows.map((r) => [
       r.modid,
       r.cmdid,
@@ -59,6 +78,8 @@ function printStatus(rows: StatusRow[], window: string, where: string): void {
       r.windowSucc,
       r.windowErr,
       r.windowSucc + r.windowErr === 0 ? '-' : ((100 * r.windowErr) / (r.windowSucc + r.windowErr)).toFixed(1),
+      formatMs(r.windowLatencyMs),
+      formatMs(r.windowMaxLatencyMs),
       hostStateName(r.overload),
       formatTime(r.reportedAt),
     ]),
@@ -69,8 +90,8 @@ function printStatus(rows: StatusRow[], window: string, where: string): void {
 function printSeries(series: SeriesResult, from: number, to: number): void {
   process.stdout.write(`${formatTime(from)} .. ${formatTime(to)} in ${series.bucketSeconds} s buckets, summed over callers\n`);
   printTable(
-    ['HOST', 'BUCKET', 'SUCC', 'ERR'],
-    series.points.map((p) => [`${p.ip}:${p.port}`, formatTime(p.bucket), p.succ, p.err]),
+    ['HOST', 'BUCKET', 'SUCC', 'ERR', 'MEAN MS', 'MAX MS'],
+    series.points.map((p) => [`${p.ip}:${p.port}`, formatTime(p.bucket), p.succ, p.err, formatMs(p.latencyMs), formatMs(p.maxLatencyMs)]),
     '(no calls in this range)',
   );
   if (series.points.length > 0) printSeriesPicture(series, from, to);

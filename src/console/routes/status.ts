@@ -51,7 +51,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ConsoleContext):
         return {
           ...host,
           health: summarizeHealth(reports, now, staleAfter),
-          callers: reports.map(({ caller, succ, err, overload, reportedAt }) => ({ caller, succ, err, overload, reportedAt })),
+          callers: reports.map(({ caller, succ, err, overload, reportedAt, latencyMs, maxLatencyMs }) => ({ caller, succ, err, overload, reportedAt, latencyMs, maxLatencyMs })),
         };
       });
       const routeSamples = entries.filter((e) => e.inRoute && e.callers.length > 0).map((e) => mergeSamples(e.callers));
@@ -64,7 +64,7 @@ export function registerStatusRoutes(app: FastifyInstance, ctx: ConsoleContext):
     {
       config: { access: 'user' },
       schema: {
-        summary: 'Success and error counts per host over the last hour, day or week (buckets of 1 min, 5 min, 1 h)',
+        summary: 'Success and error counts and mean and longest call duration per host over the last hour, day or week (buckets of 1 min, 5 min, 1 h)',
         params: moduleParams,
         querystring: seriesQuery,
         response: withErrors({ 200: seriesSchema }, [400, 401, 404, 503]),

@@ -296,6 +296,15 @@ export namespace lars {
         /** HostCallResult overload. */
         overload: boolean;
 
+        /** HostCallResult timed. */
+        timed: number;
+
+        /** HostCallResult durationUs. */
+        durationUs: number;
+
+        /** HostCallResult maxDurationUs. */
+        maxDurationUs: number;
+
         /**
          * Creates a new HostCallResult instance using the specified properties.
          * @param [properties] Properties to set
@@ -349,6 +358,15 @@ export namespace lars {
 
             /** HostCallResult overload */
             overload?: (boolean|null);
+
+            /** HostCallResult timed */
+            timed?: (number|null);
+
+            /** HostCallResult durationUs */
+            durationUs?: (number|null);
+
+            /** HostCallResult maxDurationUs */
+            maxDurationUs?: (number|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];

@@ -685,6 +685,9 @@ export const lars = $root.lars = (() => {
          * @property {number|null} [succ] HostCallResult succ
          * @property {number|null} [err] HostCallResult err
          * @property {boolean|null} [overload] HostCallResult overload
+         * @property {number|null} [timed] HostCallResult timed
+         * @property {number|null} [durationUs] HostCallResult durationUs
+         * @property {number|null} [maxDurationUs] HostCallResult maxDurationUs
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -757,6 +760,30 @@ export const lars = $root.lars = (() => {
         HostCallResult.prototype.overload = false;
 
         /**
+         * HostCallResult timed.
+         * @member {number} timed
+         * @memberof lars.HostCallResult
+         * @instance
+         */
+        HostCallResult.prototype.timed = 0;
+
+        /**
+         * HostCallResult durationUs.
+         * @member {number} durationUs
+         * @memberof lars.HostCallResult
+         * @instance
+         */
+        HostCallResult.prototype.durationUs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+        /**
+         * HostCallResult maxDurationUs.
+         * @member {number} maxDurationUs
+         * @memberof lars.HostCallResult
+         * @instance
+         */
+        HostCallResult.prototype.maxDurationUs = 0;
+
+        /**
          * Creates a new HostCallResult instance using the specified properties.
          * @function create
          * @memberof lars.HostCallResult
@@ -798,6 +825,12 @@ export const lars = $root.lars = (() => {
                 writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.err);
             if (message.overload != null && $Object.hasOwnProperty.call(message, "overload") && message.overload !== false)
                 writer.uint32(/* id 5, wireType 0 =*/40).bool(message.overload);
+            if (message.timed != null && $Object.hasOwnProperty.call(message, "timed") && message.timed !== 0)
+                writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.timed);
+            if (message.durationUs != null && $Object.hasOwnProperty.call(message, "durationUs") && (typeof message.durationUs === "object" ? message.durationUs.low || message.durationUs.high : message.durationUs !== 0))
+                writer.uint32(/* id 7, wireType 0 =*/56).uint64(message.durationUs);
+            if (message.maxDurationUs != null && $Object.hasOwnProperty.call(message, "maxDurationUs") && message.maxDurationUs !== 0)
+                writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.maxDurationUs);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -885,6 +918,33 @@ export const lars = $root.lars = (() => {
                             message.overload = value;
                         else
                             delete message.overload;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.timed = value;
+                        else
+                            delete message.timed;
+                        continue;
+                    }
+                case 7: {
+                        if (wireType !== 0)
+                            break;
+                        if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                            message.durationUs = value;
+                        else
+                            delete message.durationUs;
+                        continue;
+                    }
+                case 8: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.maxDurationUs = value;
+                        else
+                            delete message.maxDurationUs;
                         continue;
                     }
                 }

@@ -1,42 +1,17 @@
-// A small SVG line chart: one line per series over evenly spaced time
-// buckets, a y axis from zero, local-time x ticks, and a hover read-out.
-// It redraws itself when its box changes size.
-import { fmtCompact, fmtNumber, h, replace, svg } from './dom.js';
+// A time-series line chart drawn by uPlot (docs/console.md, "Charts"): one
+// line per series over time buckets, a y axis from zero, a live legend that
+// reads out every series at the cursor, drag to zoom into a span and
+// double-click to zoom out. It follows its box's width.
+import uPlot from '../vendor/uplot.js';
+import { fmtCompact, h } from './dom.js';
 
 /**
- * @typedef {{ name: string, color: string, values: number[] }} Series
- * @typedef {{ buckets: number[], bucketSeconds: number, from: number, to: number, series: Series[], empty?: string }} ChartData
+ * @typedef {{ name: string, color: string, values: (number | null)[], dash?: boolean }} Series
+ * @typedef {{ buckets: number[], series: Series[], empty?: string }} ChartData
+ * @typedef {{ title: string, format: (value: number) => string, empty: string }} ChartOptions
  */
 
 const HEIGHT = 200;
-const MARGIN = { left: 46, right: 14, top: 10, bottom: 24 };
-const TIME_STEPS = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800];
-
-/** The smallest "round" number (1, 2, 2.5, 5 times a power of ten) with 4 steps covering max. @param {number} max */
-function niceTop(max) {
-  if (max <= 0) return 4;
-  const raw = max / 4;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
-  return Math.max(step * 4, 4);
-}
-
-/** Tick times aligned to the local clock (whole minutes, hours, days). @param {number} from @param {number} to @param {number} width */
-function timeTicks(from, to, width) {
-  const maxTicks = Math.max(2, Math.floor(width / 90));
-  const step = TIME_STEPS.find((s) => (to - from) / s <= maxTicks) ?? 172800;
-  const offset = new Date(from * 1000).getTimezoneOffset() * 60;
-  const ticks = [];
-  for (let t = Math.ceil((from + offset) / step) * step - offset; t <= to; t += step) ticks.push(t);
-  return { ticks, step };
-}
-
-/** @param {number} t @param {number} step */
-function tickLabel(t, step) {
-  const date = new Date(t * 1000);
-  if (step >= 86400) return date.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric' });
-  return date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-}
 
 /** A small coloured square naming a series. @param {string} color */
 export function swatch(color) {
@@ -45,99 +20,83 @@ export function swatch(color) {
   return el;
 }
 
-/** @param {HTMLElement} container @param {string} title */
-export function lineChart(container, title) {
-  const box = h('div', { class: 'chart' });
-  const tooltip = h('div', { class: 'chart-tooltip', hidden: true });
+/** The y range: zero up to a little over the largest value, so a flat line is not drawn on the top edge. @param {number | null} max @returns {[number, number]} */
+function fromZero(max) {
+  return [0, max === null || max <= 0 ? 1 : max * 1.08];
+}
+
+/**
+ * @param {HTMLElement} container
+ * @param {ChartOptions} options
+ */
+export function lineChart(container, options) {
+  const box = h('div', { class: 'chart', role: 'figure', 'aria-label': options.title });
+  const empty = h('p', { class: 'chart-empty', hidden: true });
   container.append(box);
-  /** @type {ChartData | null} */
-  let data = null;
-  let lastWidth = 0;
+  /** @type {uPlot | null} */
+  let plot = null;
+  /** The series drawn, to know when the chart must be built again rather than given new data. */
+  let shape = '';
+  /** True after a drag zoomed in: new data keeps the span until a double-click. */
+  let zoomed = false;
 
-  const draw = () => {
-    if (!data) return;
-    const width = Math.max(280, box.clientWidth || 600);
-    lastWidth = width;
-    const { buckets, series, from, to } = data;
-    const plotW = width - MARGIN.left - MARGIN.right;
-    const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-    const span = Math.max(1, to - from);
-    const x = (/** @type {number} */ t) => MARGIN.left + ((t - from) / span) * plotW;
-    const max = Math.max(0, ...series.flatMap((s) => s.values));
-    const top = niceTop(max);
-    const y = (/** @type {number} */ v) => MARGIN.top + plotH - (v / top) * plotH;
+  const width = () => Math.max(280, box.clientWidth || 600);
 
-    const root = svg('svg', { viewBox: `0 0 ${width} ${HEIGHT}`, width, height: HEIGHT, role: 'img', 'aria-label': title, class: 'chart-svg' });
-    for (let i = 0; i <= 4; i++) {
-      const v = (top / 4) * i;
-      root.append(
-        svg('line', { class: 'grid', x1: MARGIN.left, x2: width - MARGIN.right, y1: y(v), y2: y(v) }),
-        svg('text', { class: 'axis-label', x: MARGIN.left - 6, y: y(v) + 4, 'text-anchor': 'end' }),
-      );
-      root.lastChild.textContent = fmtCompact(v);
-    }
-    const { ticks, step } = timeTicks(from, to, plotW);
-    for (const t of ticks) {
-      root.append(svg('line', { class: 'tick', x1: x(t), x2: x(t), y1: MARGIN.top + plotH, y2: MARGIN.top + plotH + 4 }));
-      // Labels near either end are anchored inwards so they stay inside the box.
-      const anchor = x(t) > width - MARGIN.right - 30 ? 'end' : x(t) < MARGIN.left + 30 ? 'start' : 'middle';
-      const label = svg('text', { class: 'axis-label', x: x(t), y: HEIGHT - 6, 'text-anchor': anchor });
-      label.textContent = tickLabel(t, step);
-      root.append(label);
-    }
-    root.append(svg('line', { class: 'axis', x1: MARGIN.left, x2: width - MARGIN.right, y1: MARGIN.top + plotH, y2: MARGIN.top + plotH }));
-
-    if (max === 0) {
-      const note = svg('text', { class: 'chart-empty', x: MARGIN.left + plotW / 2, y: MARGIN.top + plotH / 2, 'text-anchor': 'middle' });
-      note.textContent = data.empty ?? 'No calls reported in this period';
-      root.append(note);
-    }
-    for (const s of series) {
-      const d = s.values.map((v, i) => `${i === 0 ? 'M' : 'L'}${x(buckets[i]).toFixed(1)},${y(v).toFixed(1)}`).join('');
-      root.append(svg('path', { class: 'series-line', d, stroke: s.color, 'data-series': s.name }));
-    }
-
-    const cursor = svg('line', { class: 'cursor', x1: 0, x2: 0, y1: MARGIN.top, y2: MARGIN.top + plotH, visibility: 'hidden' });
-    const overlay = svg('rect', { class: 'overlay', x: MARGIN.left, y: MARGIN.top, width: plotW, height: plotH });
-    root.append(cursor, overlay);
-    overlay.addEventListener('mousemove', (event) => {
-      if (buckets.length === 0) return;
-      const rect = root.getBoundingClientRect();
-      const t = from + ((event.clientX - rect.left - MARGIN.left) / plotW) * span;
-      const i = Math.min(buckets.length - 1, Math.max(0, Math.round((t - buckets[0]) / data.bucketSeconds)));
-      const cx = x(buckets[i]);
-      cursor.setAttribute('x1', String(cx));
-      cursor.setAttribute('x2', String(cx));
-      cursor.setAttribute('visibility', 'visible');
-      const rows = series
-        .map((s) => ({ s, v: s.values[i] ?? 0 }))
-        .sort((a, b) => b.v - a.v)
-        .slice(0, 8)
-        .map(({ s, v }) => h('div', { class: 'tip-row' }, swatch(s.color), h('span', null, s.name), h('b', null, fmtNumber(v))));
-      replace(tooltip, h('div', { class: 'tip-time' }, new Date(buckets[i] * 1000).toLocaleString()), rows);
-      tooltip.hidden = false;
-      tooltip.style.left = `${Math.min(cx + 12, width - 190)}px`;
-    });
-    overlay.addEventListener('mouseleave', () => {
-      cursor.setAttribute('visibility', 'hidden');
-      tooltip.hidden = true;
-    });
-    replace(box, root, tooltip);
+  /** @param {ChartData} data */
+  const build = (data) => {
+    plot?.destroy();
+    plot = new uPlot(
+      {
+        width: width(),
+        height: HEIGHT,
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => fromZero(max) } },
+        series: [
+          { label: 'Time', value: (_u, t) => (t === null ? '' : new Date(t * 1000).toLocaleString()) },
+          ...data.series.map((s) => ({
+            label: s.name,
+            stroke: s.color,
+            width: 2,
+            dash: s.dash ? [6, 4] : undefined,
+            points: { show: false },
+            value: (_u, v) => (v === null || v === undefined ? '–' : options.format(v)),
+          })),
+        ],
+        axes: [{ stroke: '#667085', grid: { stroke: '#eaecf0' } }, { stroke: '#667085', grid: { stroke: '#eaecf0' }, size: 52, values: (_u, splits) => splits.map(fmtCompact) }],
+        cursor: { drag: { x: true, y: false } },
+        legend: { live: true },
+        hooks: { setSelect: [(u) => (zoomed = u.select.width > 0)] },
+      },
+      [data.buckets, ...data.series.map((s) => s.values)],
+      box,
+    );
+    plot.over.addEventListener('dblclick', () => (zoomed = false));
+    box.append(empty);
   };
 
   const resize = new ResizeObserver(() => {
-    if (box.clientWidth !== lastWidth) draw();
+    if (plot && plot.width !== width()) plot.setSize({ width: width(), height: HEIGHT });
   });
   resize.observe(box);
 
   return {
-    /** @param {ChartData} next */
-    update(next) {
-      data = next;
-      draw();
+    /** @param {ChartData} data */
+    update(data) {
+      const nextShape = data.series.map((s) => `${s.name} ${s.color} ${s.dash}`).join('|');
+      if (plot === null || nextShape !== shape) {
+        shape = nextShape;
+        zoomed = false;
+        build(data);
+      } else {
+        plot.setData([data.buckets, ...data.series.map((s) => s.values)], !zoomed);
+      }
+      const nothing = data.series.every((s) => s.values.every((v) => !v));
+      empty.textContent = data.empty ?? options.empty;
+      empty.hidden = !nothing;
     },
     destroy() {
       resize.disconnect();
+      plot?.destroy();
+      plot = null;
     },
   };
 }

@@ -40,18 +40,11 @@ export function replace(el, ...children) {
   append(el, children);
 }
 
-const SVG_NS = 'http://www.w3.org/2000/svg';
-
-/** @param {string} tag @param {Record<string, string | number>} [attrs] @param {...Node} children */
-export function svg(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG_NS, tag);
-  for (const [key, value] of Object.entries(attrs)) el.setAttribute(key, String(value));
-  for (const child of children) el.appendChild(child);
-  return el;
-}
-
 const numberFormat = new Intl.NumberFormat();
 const compactFormat = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+
+/** A call duration: to three digits below 100 ms, whole ms above. @param {number} ms */
+export const fmtMs = (ms) => `${ms >= 100 ? numberFormat.format(Math.round(ms)) : ms.toPrecision(3)} ms`;
 
 /** @param {number} n */
 export const fmtNumber = (n) => numberFormat.format(n);
