@@ -29,7 +29,8 @@ administration
               | revert MODID CMDID VERSION [--dry-run]             the module as it was at that route version
   lars instances [MODID CMDID] | drain MODID CMDID IP PORT | weight MODID CMDID IP PORT W
               | undrain MODID CMDID IP PORT                        servers registered with dns (--help for each)
-  lars user   add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | disable|enable NAME | del NAME | list
+  lars user   add NAME --role admin|editor|viewer | passwd NAME | role NAME admin|editor|viewer | disable|enable NAME | del NAME | list
+              | grant|ungrant NAME MODID[:CMDID]                  the modules an editor may change (MODID alone: every cmdid)
               | audit [--limit N]                                  sign-ins and account changes, newest first
   lars token  add NAME --user USER [--expires-days N|never] [--scope full|read] | list [--user USER] | revoke ID
   lars connected                                   each dns with its agents; the agent hosts that report calls

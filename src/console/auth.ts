@@ -1,17 +1,24 @@
 /**
  * Who is calling, and may they. Every route declares `config.access`:
- * public, user (any logged-in user) or admin. One onRequest hook, before the
- * body is even read, authenticates (Bearer API token, else the session
- * cookie; 401 without either), enforces CSRF on every state-changing request
- * made with a session (403 without the session's X-CSRF-Token) and the role
- * (403). A Bearer token needs no CSRF token: a browser never sends one by itself.
+ * public, user (any logged-in user), module-write (an edit of one module:
+ * admin, or an editor granted that module; docs/console.md, "Roles") or
+ * admin. One onRequest hook, before the body is even read, authenticates
+ * (Bearer API token, else the session cookie; 401 without either), enforces
+ * CSRF on every state-changing request made with a session (403 without the
+ * session's X-CSRF-Token) and the role (403). A Bearer token needs no CSRF
+ * token: a browser never sends one by itself. A module-write route names its
+ * module in the path, or in the body when it creates the module; the body is
+ * read only after onRequest, so the grant is checked by a preHandler, once
+ * the schema has made modid and cmdid integers.
  */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, FastifySchema } from 'fastify';
+import { grantText, mayChangeModule } from '../store/grants.js';
 import type { UserRef, Users } from '../store/users.js';
+import type { ModuleKey } from '../store/validate.js';
 import { HttpError } from './errors.js';
 
-export type Access = 'public' | 'user' | 'admin';
+export type Access = 'public' | 'user' | 'module-write' | 'admin';
 
 export interface Principal {
   user: UserRef;
@@ -69,11 +76,44 @@ export function accessHook(users: Users) {
         throw new HttpError(403, 'missing or wrong X-CSRF-Token header (it comes with the login answer and GET /api/v1/session)');
       }
     }
-    if (access === 'admin' && principal.user.role !== 'admin') {
-      throw new HttpError(403, `user ${principal.user.name} has the ${principal.user.role} role; this needs admin`);
+    const { user } = principal;
+    if (access === 'admin' && user.role !== 'admin') throw new HttpError(403, `user ${user.name} has the ${user.role} role; this needs admin`);
+    if (access === 'module-write' && user.role !== 'admin' && user.role !== 'editor') {
+      throw new HttpError(403, `user ${user.name} has the ${user.role} role; this needs admin, or editor with a grant of the module`);
     }
     request.principal = principal;
   };
+}
+
+/** Where a module-write route names its module: the path, else (a module being created) the body. */
+function moduleSource(schema: FastifySchema | undefined): 'params' | 'body' | undefined {
+  const names = (part: unknown) => ['modid', 'cmdid'].every((key) => (part as { required?: string[] } | undefined)?.required?.includes(key));
+  if (names(schema?.params)) return 'params';
+  return names(schema?.body) ? 'body' : undefined;
+}
+
+/** Registration-time check: a module-write route whose schema names no module could not be judged. */
+export function checkModuleWriteRoute(url: string, schema: FastifySchema | undefined): void {
+  if (moduleSource(schema) === undefined) throw new Error(`console route ${url} is module-write, but neither its params nor its body schema requires modid and cmdid`);
+}
+
+/** "module 7:*", "modules 7:* and 8:1", "modules 7:*, 8:1 and 9:2". */
+function grantList(user: UserRef): string {
+  const texts = user.grants.map(grantText);
+  if (texts.length === 0) return 'no module yet';
+  const last = texts.pop()!;
+  return texts.length === 0 ? `module ${last}` : `modules ${texts.join(', ')} and ${last}`;
+}
+
+/** The preHandler of module-write routes: admin passes, an editor only on a module its grants cover (other roles were refused on request). */
+export async function moduleWriteHook(request: FastifyRequest): Promise<void> {
+  if (request.routeOptions.config.access !== 'module-write') return;
+  const { user } = principalOf(request);
+  const source = request[moduleSource(request.routeOptions.schema)!] as ModuleKey;
+  const module = { modid: source.modid, cmdid: source.cmdid };
+  if (!mayChangeModule(user, module)) {
+    throw new HttpError(403, `user ${user.name} (${user.role}) may change ${grantList(user)}; not ${module.modid}:${module.cmdid}`);
+  }
 }
 
 /** The caller of a route whose access is not public. */

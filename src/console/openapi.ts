@@ -37,7 +37,7 @@ const STATUS_TEXT: Record<string, string> = {
   204: 'No content',
   400: 'Bad input; `field` names the offending field',
   401: 'Not logged in, or the token is unknown or revoked',
-  403: 'Missing or wrong X-CSRF-Token (session requests), or the role does not allow it',
+  403: "Missing or wrong X-CSRF-Token (session requests), or the role (an editor's grants) does not allow it",
   404: 'No such module, host or token',
   409: 'Already exists',
   429: 'Too many failed logins; see Retry-After',
@@ -45,6 +45,12 @@ const STATUS_TEXT: Record<string, string> = {
 };
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const ACCESS_NOTES: Record<Exclude<Access, 'public'>, string> = {
+  user: 'Needs a logged-in user (any role).',
+  'module-write': 'Needs the admin role, or the editor role with a grant of this modid:cmdid (or of every cmdid of the modid).',
+  admin: 'Needs the admin role.',
+};
 
 function responseEntry(status: string, schema: { type?: unknown; description?: string }): object {
   const description = schema.description ?? STATUS_TEXT[status] ?? 'Response';
@@ -65,7 +71,7 @@ function operationOf(op: Operation): object {
     })),
   ];
   const notes: string[] = [];
-  if (op.access !== 'public') notes.push(op.access === 'admin' ? 'Needs the admin role.' : 'Needs a logged-in user (any role).');
+  if (op.access !== 'public') notes.push(ACCESS_NOTES[op.access]);
   if (op.access !== 'public' && !SAFE_METHODS.has(op.method)) notes.push('Session requests must send X-CSRF-Token; Bearer requests need not.');
   return {
     summary: schema.summary,

@@ -8,7 +8,8 @@ import { STRATEGY_NAMES } from '../balancer/types.js';
 import { AUDIT_KINDS } from '../store/audit.js';
 import { ROUTE_DOCUMENT_FORMAT, ROUTE_DOCUMENT_VERSION } from '../store/route-document.js';
 import { DEFAULT_STRATEGY, LIMITS } from '../store/validate.js';
-import { TOKEN_MAX_DAYS, TOKEN_SCOPES, USER_LIMITS } from '../store/users.js';
+import { EVERY_CMDID } from '../store/grants.js';
+import { ROLES, TOKEN_MAX_DAYS, TOKEN_SCOPES, USER_LIMITS, type Role } from '../store/users.js';
 
 export const int32 = { type: 'integer', minimum: LIMITS.idMin, maximum: LIMITS.idMax } as const;
 const port = { type: 'integer', minimum: LIMITS.portMin, maximum: LIMITS.portMax } as const;
@@ -138,16 +139,35 @@ export const seriesQuery = object({ range: { type: 'string', enum: Object.keys(S
 
 // ---------------------------------------------------------------- responses
 
-const roleSchema = { type: 'string', enum: ['admin', 'viewer'] } as const;
-export const userSchema = object({ name: { type: 'string' }, role: roleSchema });
+const roleSchema = { type: 'string', enum: [...ROLES], description: 'admin: everything; editor: the modules of its grants; viewer: reads only' } as const;
+/** A module an editor may change (docs/console.md, "Roles"). */
+const grantSchema = object({ modid: int32, cmdid: { type: ['integer', 'null'], minimum: LIMITS.idMin, maximum: LIMITS.idMax, description: 'null: every cmdid of the modid' } });
+export const userSchema = object({
+  name: { type: 'string' },
+  role: roleSchema,
+  grants: { ...arrayOf(grantSchema), description: 'the modules this caller may change as an editor; empty for every other role and for a read-only token' },
+});
 
+const userName = { type: 'string', minLength: 1, maxLength: USER_LIMITS.nameMax } as const;
 export interface UserParams {
   name: string;
 }
-export const userParams = object({ name: { type: 'string', minLength: 1, maxLength: USER_LIMITS.nameMax } });
+export const userParams = object({ name: userName });
+
+export interface GrantParams extends UserParams {
+  modid: number;
+  /** "*": every cmdid of the modid. */
+  cmdid: number | typeof EVERY_CMDID;
+}
+export const grantParams = object({
+  name: userName,
+  modid: int32,
+  cmdid: { anyOf: [int32, { type: 'string', enum: [EVERY_CMDID] }], description: `a cmdid, or ${EVERY_CMDID} for every cmdid of the modid` },
+});
+
 export interface NewUserBody {
   username: string;
-  role: 'admin' | 'viewer';
+  role: Role;
   password: string;
 }
 /** Users checks the name's characters and the password's length again, naming the field (as login does: username). */
@@ -157,7 +177,7 @@ export const newUserBody = object({
   password: { type: 'string', minLength: 1, maxLength: USER_LIMITS.passwordMax },
 });
 export interface UserPatchBody {
-  role?: 'admin' | 'viewer';
+  role?: Role;
   password?: string;
   disabled?: boolean;
 }
@@ -168,7 +188,14 @@ export const userPatchBody = {
   ),
   minProperties: 1,
 } as const;
-export const userInfoSchema = object({ name: { type: 'string' }, role: roleSchema, createdAt: unixSeconds, updatedAt: unixSeconds, disabled: { type: 'boolean' } });
+export const userInfoSchema = object({
+  name: { type: 'string' },
+  role: roleSchema,
+  createdAt: unixSeconds,
+  updatedAt: unixSeconds,
+  disabled: { type: 'boolean' },
+  grants: { ...arrayOf(grantSchema), description: 'the modules it may change, kept whatever the role; they apply while the role is editor' },
+});
 export const userListSchema = object({ users: arrayOf(userInfoSchema) });
 
 export const connectionsSchema = object({

@@ -17,7 +17,7 @@ import { RouteAdmin } from '../store/route-admin.js';
 import { CallStatus } from '../store/status.js';
 import type { Store } from '../store/store.js';
 import { Users } from '../store/users.js';
-import { accessHook } from './auth.js';
+import { accessHook, checkModuleWriteRoute, moduleWriteHook } from './auth.js';
 import { CONSOLE_CONFIG_SECTIONS, DEFAULT_CONSOLE_HOST, DEFAULT_CONSOLE_PORT, isLoopback, type ConsoleConfigInput } from './config.js';
 import type { ConsoleContext } from './context.js';
 import { errorResponse } from './errors.js';
@@ -78,6 +78,7 @@ const API_OR_META = /^\/(api\/|healthz$|metrics$)/;
 function checkRoute(route: RouteOptions): void {
   const access = (route.config as { access?: unknown } | undefined)?.access;
   if (access === undefined) throw new Error(`console route ${route.url} declares no config.access`);
+  if (access === 'module-write') checkModuleWriteRoute(route.url, route.schema);
   if (API_OR_META.test(route.url) && !(route.schema as { response?: unknown } | undefined)?.response) {
     throw new Error(`console route ${route.url} has no response schema`);
   }
@@ -143,6 +144,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleServ
   app.decorateRequest('principal', null);
   await app.register(cookie);
   app.addHook('onRequest', accessHook(ctx.users));
+  app.addHook('preHandler', moduleWriteHook);
   addSecurityHeaders(app, ctx.secureCookies);
   addRequestLog(app, logger, ctx.metrics);
   app.setErrorHandler((err, request, reply) => {

@@ -1,6 +1,7 @@
 /**
  * The console's audit trail (docs/console.md, "Audit trail"): sign-ins,
- * failed and throttled sign-ins, sign-outs, API tokens and account changes,
+ * failed and throttled sign-ins, sign-outs, API tokens and account changes
+ * (an editor's grants among them),
  * with who, from where and when. Route edits have their own log
  * (change-log.ts), which dns reads; this one is for people only and is
  * pruned by age.
@@ -18,6 +19,8 @@ export const AUDIT_KINDS = [
   'token_revoked',
   'user_added',
   'user_role_changed',
+  'user_granted',
+  'user_ungranted',
   'user_password_reset',
   'user_disabled',
   'user_enabled',

@@ -298,6 +298,27 @@ const callDurations: Migration = {
     ),
 };
 
+/**
+ * What an editor may change (docs/console.md, "Roles"): a user's grants, each
+ * one module or every cmdid of a modid (cmdid null). No engine finds two
+ * NULLs equal in a unique key, so the key takes cmdid_key, the cmdid with
+ * NULL written as a number no int32 cmdid can be: a grant is stored once on
+ * every engine. (A generated column may not be in SQLite's primary key, so
+ * it is a unique key.) The grants go with their user, like sessions and tokens.
+ */
+const userGrants: Migration = {
+  id: '0012_user_grants',
+  statements: (db, kind) => [
+    createTable(db, kind, 'user_grants')
+      .addColumn('user_name', 'varchar(64)', (c) => c.notNull())
+      .addColumn('modid', 'integer', (c) => c.notNull())
+      .addColumn('cmdid', 'integer')
+      .addColumn('cmdid_key', 'bigint', (c) => c.generatedAlwaysAs(sql`coalesce(cmdid, ${sql.lit(UINT32_MAX + 1)})`).stored())
+      .addUniqueConstraint('user_grants_once', ['user_name', 'modid', 'cmdid_key'])
+      .addForeignKeyConstraint('user_grants_user_fk', ['user_name'], 'users', ['name'], (fk) => fk.onDelete('cascade')),
+  ],
+};
+
 export const MIGRATIONS: readonly Migration[] = [
   initialSchema,
   weightZero,
@@ -310,6 +331,7 @@ export const MIGRATIONS: readonly Migration[] = [
   dnsReport,
   userDisabled,
   callDurations,
+  userGrants,
 ];
 
 /** Before Kysely's Migrator, applied ids were kept here. */

@@ -123,6 +123,16 @@ export interface UsersTable {
   disabled: Defaulted<number>;
 }
 
+/** What an editor may change (grants.ts), migration 0012: one row per grant. */
+export interface UserGrantsTable {
+  user_name: string;
+  modid: number;
+  /** null: every cmdid of the modid. */
+  cmdid: number | null;
+  /** Generated from cmdid (NULL as 2^32) for the unique key; never written. */
+  cmdid_key: ColumnType<number, never, never>;
+}
+
 /** The console's audit trail (audit.ts), migration 0007. */
 export interface AuditEventsTable {
   id: Generated<number>;
@@ -221,6 +231,7 @@ export interface Database {
   call_status: CallStatusTable;
   call_series: CallSeriesTable;
   users: UsersTable;
+  user_grants: UserGrantsTable;
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
   sessions: SessionsTable;

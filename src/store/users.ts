@@ -1,17 +1,20 @@
 /**
- * Console accounts over the users, sessions and api_tokens tables: users with
- * a role and a scrypt password hash, browser sessions and API tokens. Secrets
+ * Console accounts over the users, user_grants, sessions and api_tokens
+ * tables: users with a role and a scrypt password hash, the modules an editor
+ * may change (grants.ts), browser sessions and API tokens. Secrets
  * handed to people (session ids, API tokens) are random and stored only as
  * SHA-256 hashes; passwords only as salted scrypt hashes. Nothing here logs.
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
+import { checkGrant, compareGrants, grantText, type Grant } from './grants.js';
 import type { Database } from './schema.js';
 import { kyselyOf, type Store } from './store.js';
 
-export type Role = 'admin' | 'viewer';
-export const ROLES: readonly Role[] = ['admin', 'viewer'];
+/** admin: everything; editor: the modules granted to it (docs/console.md, "Roles"); viewer: reads only. */
+export type Role = 'admin' | 'editor' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'editor', 'viewer'];
 
 export interface UserInfo {
   name: string;
@@ -21,6 +24,8 @@ export interface UserInfo {
   updatedAt: number;
   /** May not sign in; its sessions were ended and its tokens are refused until it is enabled. */
   disabled: boolean;
+  /** The modules it may change, kept whatever the role; they apply while the role is editor. */
+  grants: Grant[];
 }
 
 /** The password was right but an admin disabled the account: the caller may be told, a guesser never gets here. */
@@ -31,10 +36,12 @@ export class AccountDisabledError extends Error {
   }
 }
 
-/** Who is acting: a user and their current role. */
+/** Who is acting: a user, their current role and what that lets them change. */
 export interface UserRef {
   name: string;
   role: Role;
+  /** The modules it may change as an editor: its grants for an editor, none for any other role (or a read-only token). */
+  grants: Grant[];
 }
 
 export interface SessionInfo {
@@ -178,13 +185,37 @@ export interface UsersOptions {
 type UserRow = { name: string; role: string; created_at: number; updated_at: number; disabled: number };
 const USER_COLUMNS = ['name', 'role', 'created_at', 'updated_at', 'disabled'] as const;
 
-const toUserInfo = (row: UserRow): UserInfo => ({
+const toUserInfo = (row: UserRow, grants: Grant[]): UserInfo => ({
   name: row.name,
   role: row.role as Role,
   createdAt: Number(row.created_at),
   updatedAt: Number(row.updated_at),
   disabled: Number(row.disabled) !== 0,
+  grants,
 });
+
+const noSuchUser = (name: string) => new NotFoundError(`user ${name} does not exist`);
+
+async function hasUser(db: Kysely<Database>, name: string): Promise<boolean> {
+  return (await db.selectFrom('users').select('name').where('name', '=', name).executeTakeFirst()) !== undefined;
+}
+
+const toGrants = (rows: { modid: number; cmdid: number | null }[]): Grant[] =>
+  rows.map((r) => ({ modid: Number(r.modid), cmdid: r.cmdid === null ? null : Number(r.cmdid) })).sort(compareGrants);
+
+/** The user's grants, in grant order (sorted here: engines order NULLs differently). */
+async function grantsOf(db: Kysely<Database>, name: string): Promise<Grant[]> {
+  return toGrants(await db.selectFrom('user_grants').select(['modid', 'cmdid']).where('user_name', '=', name).execute());
+}
+
+/** The row of exactly this grant of the user (NULL, every cmdid, is matched with IS). */
+const grantRow = (name: string, grant: Grant) => (eb: ExpressionBuilder<Database, 'user_grants'>) =>
+  eb.and([eb('user_name', '=', name), eb('modid', '=', grant.modid), eb('cmdid', grant.cmdid === null ? 'is' : '=', grant.cmdid)]);
+
+/** The acting user: an editor comes with its grants, every other role with none. */
+async function actingUser(db: Kysely<Database>, name: string, role: Role): Promise<UserRef> {
+  return { name, role, grants: role === 'editor' ? await grantsOf(db, name) : [] };
+}
 
 const toTokenInfo = (row: { id: number; name: string; user_name: string; created_at: number; revoked_at: number | null; expires_at: number | null; scope: string }): ApiTokenInfo => ({
   id: Number(row.id),
@@ -232,13 +263,13 @@ export class Users {
 
   /** Whether an account of this name exists (a failed sign-in names it in the audit trail only then: a typed password is no name). */
   async exists(name: string): Promise<boolean> {
-    return (await this.find(name)) !== undefined;
+    return hasUser(this.db, name);
   }
 
   /** One account, or undefined when there is none of that name. */
   async find(name: string): Promise<UserInfo | undefined> {
     const row = await this.db.selectFrom('users').select(USER_COLUMNS).where('name', '=', name).executeTakeFirst();
-    return row && toUserInfo(row);
+    return row && toUserInfo(row, await grantsOf(this.db, name));
   }
 
   async hasAny(): Promise<boolean> {
@@ -246,8 +277,11 @@ export class Users {
   }
 
   async list(): Promise<UserInfo[]> {
-    const rows = await this.db.selectFrom('users').select(USER_COLUMNS).orderBy('name').execute();
-    return rows.map(toUserInfo);
+    const [rows, grantRows] = await Promise.all([
+      this.db.selectFrom('users').select(USER_COLUMNS).orderBy('name').execute(),
+      this.db.selectFrom('user_grants').select(['user_name', 'modid', 'cmdid']).execute(),
+    ]);
+    return rows.map((row) => toUserInfo(row, toGrants(grantRows.filter((g) => g.user_name === row.name))));
   }
 
   async add(input: { name: string; role: string; password: string }): Promise<UserInfo> {
@@ -261,7 +295,7 @@ export class Users {
       }
       await trx.insertInto('users').values({ name, role, password_hash: passwordHash, created_at: now, updated_at: now }).execute();
     });
-    return { name, role, createdAt: now, updatedAt: now, disabled: false };
+    return { name, role, createdAt: now, updatedAt: now, disabled: false, grants: [] };
   }
 
   /** Sets a new password and ends the user's sessions (API tokens stay valid). */
@@ -282,7 +316,7 @@ export class Users {
   /**
    * Gives the user another role; it applies to their next request (sessions
    * and tokens act with the user's current role). The last admin cannot
-   * become a viewer.
+   * become a viewer. Grants stay: they apply again when the user is an editor again.
    */
   async setRole(name: string, role: string): Promise<UserInfo> {
     checkUserName(name);
@@ -295,7 +329,7 @@ export class Users {
       }
       const now = this.now();
       await trx.updateTable('users').set({ role: next, updated_at: now }).where('name', '=', name).execute();
-      return toUserInfo({ ...user, role: next, updated_at: now });
+      return toUserInfo({ ...user, role: next, updated_at: now }, await grantsOf(trx, name));
     });
   }
 
@@ -314,11 +348,11 @@ export class Users {
       const now = this.now();
       await trx.updateTable('users').set({ disabled: disabled ? 1 : 0, updated_at: now }).where('name', '=', name).execute();
       if (disabled) await trx.deleteFrom('sessions').where('user_name', '=', name).execute();
-      return toUserInfo({ ...user, disabled: disabled ? 1 : 0, updated_at: now });
+      return toUserInfo({ ...user, disabled: disabled ? 1 : 0, updated_at: now }, await grantsOf(trx, name));
     });
   }
 
-  /** Deletes the user with their sessions and tokens; the last admin cannot be deleted. */
+  /** Deletes the user with their grants, sessions and tokens; the last admin cannot be deleted. */
   async delete(name: string): Promise<void> {
     checkUserName(name);
     await this.db.transaction().execute(async (trx) => {
@@ -330,6 +364,7 @@ export class Users {
       // The foreign keys cascade too; explicit deletes do not depend on SQLite's foreign_keys pragma.
       await trx.deleteFrom('sessions').where('user_name', '=', name).execute();
       await trx.deleteFrom('api_tokens').where('user_name', '=', name).execute();
+      await trx.deleteFrom('user_grants').where('user_name', '=', name).execute();
       await trx.deleteFrom('users').where('name', '=', name).execute();
     });
   }
@@ -347,7 +382,48 @@ export class Users {
     }
     if (!(await verifyPassword(password, row.password_hash))) return undefined;
     if (Number(row.disabled) !== 0) throw new AccountDisabledError(row.name);
-    return { name: row.name, role: row.role as Role };
+    return actingUser(this.db, row.name, row.role as Role);
+  }
+
+  // ---------------------------------------------------------------- grants
+
+  /**
+   * Lets the user change a module, or every cmdid of a modid (cmdid absent or
+   * null). Any role may hold grants; they apply while it is an editor (an
+   * admin changes everything anyway, a viewer nothing), so a demoted
+   * editor keeps them for when it is an editor again. True when the grant
+   * is new, false when the user had it already.
+   */
+  async grant(name: string, input: { modid: unknown; cmdid?: unknown }): Promise<boolean> {
+    checkUserName(name);
+    const grant = checkGrant(input);
+    return this.db.transaction().execute(async (trx) => {
+      if (!(await hasUser(trx, name))) throw noSuchUser(name);
+      const held = await trx.selectFrom('user_grants').select('modid').where(grantRow(name, grant)).executeTakeFirst();
+      if (held) return false;
+      await trx.insertInto('user_grants').values({ user_name: name, modid: grant.modid, cmdid: grant.cmdid }).execute();
+      return true;
+    });
+  }
+
+  /** Takes back a grant exactly as given: an unknown user or a grant the user does not hold is a NotFoundError. */
+  async revoke(name: string, input: { modid: unknown; cmdid?: unknown }): Promise<void> {
+    checkUserName(name);
+    const grant = checkGrant(input);
+    await this.db.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom('user_grants').where(grantRow(name, grant)).executeTakeFirst();
+      if (result.numDeletedRows > 0n) return;
+      if (!(await hasUser(trx, name))) throw noSuchUser(name);
+      const held = (await grantsOf(trx, name)).map(grantText);
+      throw new NotFoundError(`user ${name} has no grant ${grantText(grant)} (${held.length > 0 ? `their grants: ${held.join(', ')}` : 'they have none'})`);
+    });
+  }
+
+  /** The user's grants, by modid then cmdid (every cmdid first); NotFoundError for an unknown user. */
+  async grants(name: string): Promise<Grant[]> {
+    const user = await this.find(name);
+    if (!user) throw noSuchUser(name);
+    return user.grants;
   }
 
   // ---------------------------------------------------------------- sessions
@@ -364,7 +440,7 @@ export class Users {
     return { id, csrfToken, expiresAt, user };
   }
 
-  /** The live session for a cookie value, with the user's current role. */
+  /** The live session for a cookie value, with the user's current role (and an editor's grants). */
   async findSession(id: string): Promise<SessionInfo | undefined> {
     const row = await this.db
       .selectFrom('sessions as s')
@@ -375,7 +451,7 @@ export class Users {
       .where('u.disabled', '=', 0)
       .executeTakeFirst();
     if (!row) return undefined;
-    return { user: { name: row.name, role: row.role as Role }, csrfToken: row.csrf_token, expiresAt: Number(row.expires_at) };
+    return { user: await actingUser(this.db, row.name, row.role as Role), csrfToken: row.csrf_token, expiresAt: Number(row.expires_at) };
   }
 
   async deleteSession(id: string): Promise<void> {
@@ -411,7 +487,8 @@ export class Users {
 
   /**
    * The owner of a live token (not revoked, not expired), with the role it
-   * acts with: its user's, or viewer for a read-only token.
+   * acts with: its user's (an editor's with its grants), or viewer for a
+   * read-only token.
    */
   async findToken(token: string): Promise<{ id: number; user: UserRef; scope: TokenScope } | undefined> {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
@@ -426,7 +503,7 @@ export class Users {
       .executeTakeFirst();
     if (!row) return undefined;
     const scope = row.scope as TokenScope;
-    return { id: Number(row.id), user: { name: row.name, role: scope === 'read' ? 'viewer' : (row.role as Role) }, scope };
+    return { id: Number(row.id), user: await actingUser(this.db, row.name, scope === 'read' ? 'viewer' : (row.role as Role)), scope };
   }
 
   /** Every token, or one user's, newest first. */

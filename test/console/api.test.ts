@@ -348,7 +348,7 @@ await forEachEngine('console REST API', (store) => {
     const changes = await anonymous.request('GET', '/api/v1/changes?limit=1', { auth: bearer });
     assert.equal(changes.body.changes[0].actor, ADMIN.name, 'the token acts as its user');
     const session = await anonymous.request('GET', '/api/v1/session', { auth: bearer });
-    assert.deepEqual(session.body, { user: { name: ADMIN.name, role: 'admin' }, via: 'token' });
+    assert.deepEqual(session.body, { user: { name: ADMIN.name, role: 'admin', grants: [] }, via: 'token' });
     const listed = await asAdmin.request('GET', '/api/v1/tokens');
     const entry = listed.body.tokens.find((t: { id: number }) => t.id === created.body.id);
     assert.deepEqual(Object.keys(entry).sort(), ['createdAt', 'expiresAt', 'id', 'name', 'revokedAt', 'scope', 'user'], 'the secret is never listed');
@@ -434,7 +434,7 @@ await forEachEngine('console REST API', (store) => {
 
     const ok = await client.login(ADMIN);
     assert.equal(ok.status, 200);
-    assert.deepEqual(ok.body.user, { name: ADMIN.name, role: 'admin' });
+    assert.deepEqual(ok.body.user, { name: ADMIN.name, role: 'admin', grants: [] });
     const cookie = ok.headers.get('set-cookie')!;
     assert.match(cookie, /^lars_session=[A-Za-z0-9_-]{43};/);
     assert.match(cookie, /HttpOnly/);

@@ -4,7 +4,9 @@
  * strategy and the weight and delete the host inline, see a server's
  * registered instance with its load and drain and undrain it, see a missing module's page,
  * see the charts of a route that has call status, and check that dns, on
- * the same store, pushes each edit to a subscribed raw TCP client. How soon
+ * the same store, pushes each edit to a subscribed raw TCP client; an admin
+ * makes an editor and grants it a module, and the editor sees edit controls
+ * on that module only. How soon
  * is the dns benchmark's business (BENCHMARKS.md), not a deadline here: the
  * test machine is small and shared. A screenshot of every page goes to
  * test-output/console/.
@@ -516,6 +518,74 @@ if (!existsSync(CHROMIUM)) {
     assert.match(await page.locator('tr', { hasText: 'browser-token' }).innerText(), /read only\s+\w{3} \d{1,2}, \d{4}[\s\S]*active/);
     await page.screenshot({ path: join(SCREENSHOTS, 'tokens.png'), fullPage: true });
 
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/login/);
+    assert.deepEqual(pageErrors, [], 'no script errors in the pages');
+  });
+
+  test('an admin makes an editor and grants it modules on the Users page; the editor sees edit controls on its granted module only', async () => {
+    const logIn = async (name: string, password: string) => {
+      await page.goto(`${server.service.url}login`);
+      await page.fill('input[name=username]', name);
+      await page.fill('input[name=password]', password);
+      await page.click('button[type=submit]');
+      await page.waitForURL(/\/modules$/);
+    };
+    await logIn(ADMIN.name, ADMIN.password);
+    await page.getByRole('navigation').getByRole('link', { name: 'Users' }).click();
+    await page.fill('form.inline-form input[name=username]', 'browser-editor');
+    await page.selectOption('form.inline-form select[name=role]', 'editor');
+    await page.fill('form.inline-form input[name=password]', 'editor-password-1');
+    await edit('POST', '/api/v1/users', () => page.getByRole('button', { name: 'Add user' }).click());
+    const userRow = page.locator('#users-table tr[data-user="browser-editor"]');
+    await userRow.getByText('no module yet').waitFor();
+    const grantInput = userRow.getByLabel('module to grant browser-editor');
+    await grantInput.fill('5:one');
+    await userRow.getByRole('button', { name: 'Grant' }).click();
+    await userRow.getByText('A grant is a modid for every cmdid of it (7), or modid:cmdid for one (7:1); got "5:one".').waitFor();
+    await userRow.locator('input[name=grant].invalid').waitFor();
+    for (const typed of ['5', '43:2']) {
+      await userRow.getByLabel('module to grant browser-editor').fill(typed);
+      await edit('PUT', '/api/v1/users/browser-editor/grants/', () => userRow.getByRole('button', { name: 'Grant' }).click());
+    }
+    await userRow.locator('.grant[data-grant="43:2"]').waitFor();
+    await page.getByText('browser-editor may change 43:2 (from their next request).').waitFor();
+    await edit('DELETE', '/api/v1/users/browser-editor/grants/43/2', () => userRow.getByRole('button', { name: 'take 43:2 back from browser-editor' }).click());
+    await waitFor(async () => (await userRow.locator('.grant').allInnerTexts()).map((t) => t.replace(/\s*×$/, '')).join(' ') === '5:*', { timeoutMs: UI_TIMEOUT_MS, message: 'the one grant 5:* left' });
+    assert.deepEqual((await new Users(store).grants('browser-editor')), [{ modid: 5, cmdid: null }]);
+    await page.screenshot({ path: join(SCREENSHOTS, 'users-editor.png'), fullPage: true });
+    assert.match(await page.locator('#audit-table').innerText(), /grant taken back[\s\S]*module granted/);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/login/);
+
+    await logIn('browser-editor', 'editor-password-1');
+    await page.locator('.who .badge', { hasText: 'editor' }).waitFor();
+    assert.equal(await page.getByRole('navigation').getByRole('link', { name: 'Users' }).count(), 0, 'Users is for admins');
+    await page.getByRole('button', { name: 'Add module' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Import' }).count(), 0, 'import is for admins');
+
+    await page.goto(`${server.service.url}modules/5/1`);
+    const granted = page.locator('#hosts-table tr[data-host="10.5.0.1:5000"]');
+    await granted.getByRole('button', { name: 'Edit weight' }).waitFor();
+    await page.locator('form.add-host').waitFor();
+    await page.getByRole('button', { name: 'Delete module' }).waitFor();
+    await page.locator('.module-info').getByRole('button', { name: 'Edit' }).click();
+    await page.fill('.module-info input[name=description]', 'edited by an editor');
+    await edit('PATCH', '/api/v1/modules/5/1', () => page.locator('.module-info button[type=submit]').click());
+    await page.locator('.module-info', { hasText: 'edited by an editor' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'route-editor.png'), fullPage: true });
+
+    await page.goto(`${server.service.url}modules/43/1`);
+    await page.locator('.module-info', { hasText: 'self-registered service' }).waitFor();
+    assert.equal(await page.locator('.module-info').getByRole('button', { name: 'Edit' }).count(), 0, 'no module edit on 43:1');
+    assert.equal(await page.locator('form.add-host').count(), 0, 'no add-host form on 43:1');
+    assert.equal(await page.getByRole('button', { name: 'Delete module' }).count(), 0, 'no module delete on 43:1');
+    assert.equal(await page.locator('#instances-table').getByRole('button').count(), 0, 'no drain on 43:1');
+
+    await page.getByRole('link', { name: 'Changes' }).click();
+    const reverts = (module: string) => page.locator('#changes-table tbody tr', { hasText: module }).getByRole('button', { name: 'Revert to here' });
+    await reverts('5:1').first().waitFor();
+    assert.equal(await reverts('43:1').count(), 0, 'no revert of 43:1');
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/login/);
     assert.deepEqual(pageErrors, [], 'no script errors in the pages');

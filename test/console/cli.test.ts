@@ -76,7 +76,7 @@ describe('lars user and lars console', () => {
     assert.equal((await lars(['user', 'role', 'eve', 'root', '--store', store])).code, 2);
     assert.equal((await lars(['user', 'role', 'nobody', 'admin', '--store', store])).code, 1);
     assert.equal((await lars(['user', 'disable', 'eve', '--store', store])).stdout, 'disabled eve: their console sessions were ended and their API tokens are refused\n');
-    assert.match((await lars(['user', 'list', '--store', store])).stdout, /\neve +viewer +\S+ +\S+ +disabled\n/);
+    assert.match((await lars(['user', 'list', '--store', store])).stdout, /\neve +viewer +\S+ +\S+ +disabled +-\n/);
     assert.deepEqual(jsonOutput(await lars(['user', 'enable', 'eve', '--store', store, '--json'])), { action: 'enable', name: 'eve' });
     assert.equal((await lars(['user', 'disable', 'ops', '--store', store])).code, 1, 'the last admin stays enabled');
     // API tokens from the command line: the secret once, then listed without it; revoked.
@@ -105,6 +105,33 @@ describe('lars user and lars console', () => {
     assert.equal((await lars(['user', 'del', 'eve', '--store', store])).code, 0);
     assert.equal((await lars(['user', 'del', 'eve', '--store', store])).code, 1);
     for (const run of [added, duplicate, passwd, list]) assert.doesNotMatch(run.stdout + run.stderr, /first-password|third-password|another-password/);
+  });
+
+  test('user add --role editor, grant and ungrant MODID[:CMDID], list shows the grants; bad forms are usage errors; changes are audited', async () => {
+    assert.equal((await larsWithInput(['user', 'add', 'ed', '--role', 'editor', '--store', store], 'editor-password\n')).code, 0);
+    const granted = jsonOutput(await lars(['user', 'grant', 'ed', '7', '--store', store, '--json']));
+    assert.deepEqual(granted, { action: 'grant', name: 'ed', grant: { modid: 7, cmdid: null }, changed: true, grants: [{ modid: 7, cmdid: null }] });
+    assert.equal((await lars(['user', 'grant', 'ed', '8:1', '--store', store])).stdout, 'ed may change 8:1 (from their next request)\n');
+    assert.equal((await lars(['user', 'grant', 'ed', '7:*', '--store', store])).stdout, 'ed may change 7:* already; nothing changed\n', '7 and 7:* are one grant');
+    assert.match((await lars(['user', 'list', '--store', store])).stdout, /\ned +editor +\S+ +\S+ +enabled +7:\*,8:1\n/);
+    const listed = jsonOutput(await lars(['user', 'list', '--store', store, '--json'])) as { users: { name: string; grants: unknown[] }[] };
+    assert.deepEqual(listed.users.find((u) => u.name === 'ed')?.grants, [{ modid: 7, cmdid: null }, { modid: 8, cmdid: 1 }]);
+    assert.equal((await lars(['user', 'ungrant', 'ed', '8:1', '--store', store])).stdout, 'ed may no longer change 8:1\n');
+    const notHeld = await lars(['user', 'ungrant', 'ed', '8:1', '--store', store]);
+    assert.deepEqual([notHeld.code, notHeld.stderr.trim()], [1, 'lars user: user ed has no grant 8:1 (their grants: 7:*)']);
+    assert.match((await lars(['user', 'grant', 'ops', '9', '--store', store])).stdout, /^ops may change 9:\* \(from their next request\); it applies while they are an editor, and they are an admin\n$/);
+    assert.equal((await lars(['user', 'ungrant', 'ops', '9:*', '--store', store])).code, 0);
+    for (const bad of [['grant', 'ed', '7:x'], ['grant', 'ed', '07'], ['grant', 'ed'], ['ungrant', 'ed', '1:2:3'], ['grant', 'ed', '2147483648']]) {
+      const run = await lars(['user', ...bad, '--store', store]);
+      assert.equal(run.code, 2, `${bad.join(' ')}: ${run.stderr}`);
+    }
+    assert.equal((await lars(['user', 'grant', 'nobody', '1', '--store', store])).code, 1);
+    assert.equal((await lars(['user', 'role', 'ed', 'viewer', '--store', store])).stdout, 'ed is now a viewer (from their next request)\n');
+    assert.equal((await lars(['user', 'role', 'ed', 'editor', '--store', store])).stdout, 'ed is now an editor (from their next request)\n');
+    const trail = jsonOutput(await lars(['user', 'audit', '--limit', '20', '--store', store, '--json'])) as { events: { kind: string; subject: string; detail: string }[] };
+    const grants = trail.events.filter((e) => e.kind === 'user_granted' || e.kind === 'user_ungranted').map((e) => `${e.kind} ${e.subject} ${e.detail}`).reverse();
+    assert.deepEqual(grants, ['user_granted ed grant 7:*', 'user_granted ed grant 8:1', 'user_ungranted ed grant 8:1', 'user_granted ops grant 9:*', 'user_ungranted ops grant 9:*']);
+    assert.equal((await lars(['user', 'del', 'ed', '--store', store])).code, 0);
   });
 
   test('lars console: ready line with its address, serves the API, stops cleanly on SIGTERM', async () => {

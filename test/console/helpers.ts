@@ -1,8 +1,8 @@
 /**
  * Console test helpers: an HTTP client that logs in like a browser (cookie +
- * CSRF token) or uses a Bearer token, fixed users, status rows inserted the
- * way the reporter stores them, and a snapshot of everything a refused
- * request must leave alone.
+ * CSRF token) or uses a Bearer token, fixed users (and an editor with
+ * grants), status rows inserted the way the reporter stores them, and a
+ * snapshot of everything a refused request must leave alone.
  */
 import { ipToUint32 } from '../../src/protocol/ip.js';
 import type { CallLatency, HostStatus } from '../../src/store/status.js';
@@ -16,6 +16,15 @@ export async function addTestUsers(store: Store): Promise<void> {
   const users = new Users(store);
   await users.add({ name: ADMIN.name, role: 'admin', password: ADMIN.password });
   await users.add({ name: VIEWER.name, role: 'viewer', password: VIEWER.password });
+}
+
+export const EDITOR = { name: 'eddie-editor', password: 'editor-password-1' };
+
+/** The editor, granted these modules (no cmdid: every cmdid of the modid). */
+export async function addTestEditor(store: Store, grants: { modid: number; cmdid?: number }[]): Promise<void> {
+  const users = new Users(store);
+  await users.add({ name: EDITOR.name, role: 'editor', password: EDITOR.password });
+  for (const grant of grants) await users.grant(EDITOR.name, grant);
 }
 
 export interface Answer {

@@ -22,6 +22,7 @@ const TABLES = [
   'route_version',
   'routes',
   'sessions',
+  'user_grants',
   'users',
 ];
 

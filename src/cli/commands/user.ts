@@ -1,17 +1,21 @@
 /**
- * lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | disable|enable NAME | del NAME | list | audit [--limit N]
- * Console accounts. The password is read from stdin when it is not a
+ * lars user add NAME --role admin|editor|viewer | passwd NAME | role NAME admin|editor|viewer
+ *   | grant|ungrant NAME MODID[:CMDID] | disable|enable NAME | del NAME | list | audit [--limit N]
+ * Console accounts, and the modules an editor may change (docs/console.md,
+ * "Roles"). The password is read from stdin when it is not a
  * terminal (first line), and prompted for twice without echo when it is; it
  * never appears on the command line, where `ps` would show it.
  */
 import { CommandError, UsageError, isoSeconds, parseCommand, parseIntArg, printJson, printTable } from '../args.js';
 import { subcommands } from '../edit-command.js';
 import { AuditLog } from '../../store/audit.js';
-import { ROLES, Users, checkRole } from '../../store/users.js';
+import { grantText, parseGrant, type Grant } from '../../store/grants.js';
+import { ROLES, Users, checkRole, type Role } from '../../store/users.js';
 import { ValidationError } from '../../store/errors.js';
 import { STORE_OPTIONS, auditFromCli, withStore } from './db.js';
 
-const FORMS = 'lars user add NAME --role admin|viewer | passwd NAME | role NAME admin|viewer | disable|enable NAME | del NAME | list | audit [--limit N]';
+const ROLE_FORM = ROLES.join('|');
+const FORMS = `lars user add NAME --role ${ROLE_FORM} | passwd NAME | role NAME ${ROLE_FORM} | grant|ungrant NAME MODID[:CMDID] | disable|enable NAME | del NAME | list | audit [--limit N]`;
 
 /** Reads what a script piped in, up to the first line break. */
 async function readPipedPassword(): Promise<string> {
@@ -63,20 +67,33 @@ function nameArg(positionals: string[]): string {
   return positionals[0]!;
 }
 
-/** A role as typed; anything but admin or viewer is a usage error. */
+/** A role as typed; anything but admin, editor or viewer is a usage error. */
 function roleArg(flag: string, text: string): string {
   try {
     return checkRole(text);
   } catch (err) {
-    if (err instanceof ValidationError) throw new UsageError(`${flag} must be ${ROLES.join(' or ')}, got ${JSON.stringify(text)}`);
+    if (err instanceof ValidationError) throw new UsageError(`${flag} must be ${ROLES.slice(0, -1).join(', ')} or ${ROLES.at(-1)}, got ${JSON.stringify(text)}`);
     throw err;
   }
 }
 
+/** A grant as typed (7, 7:* or 7:1); anything else is a usage error. */
+function grantArg(text: string): Grant {
+  try {
+    return parseGrant(text);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** "an admin", "an editor", "a viewer". */
+const withArticle = (role: Role) => `${role === 'viewer' ? 'a' : 'an'} ${role}`;
+
 async function add(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, { ...STORE_OPTIONS, role: { type: 'string' } });
   const name = nameArg(positionals);
-  if (values.role === undefined) throw new UsageError(`add needs --role ${ROLES.join('|')}: ${FORMS}`);
+  if (values.role === undefined) throw new UsageError(`add needs --role ${ROLE_FORM}: ${FORMS}`);
   roleArg('--role', values.role);
   const password = await readNewPassword(name);
   const user = await withStore(values, 'write', async (store) => {
@@ -104,7 +121,7 @@ async function passwd(argv: string[]): Promise<number> {
 
 async function role(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
-  if (positionals.length !== 2) throw new UsageError(`expected role NAME admin|viewer: ${FORMS}`);
+  if (positionals.length !== 2) throw new UsageError(`expected role NAME ${ROLE_FORM}: ${FORMS}`);
   const [name, text] = positionals as [string, string];
   const user = await withStore(values, 'write', async (store) => {
     const changed = await new Users(store).setRole(name, roleArg('ROLE', text));
@@ -112,8 +129,42 @@ async function role(argv: string[]): Promise<number> {
     return changed;
   });
   if (values.json) printJson({ action: 'role', name: user.name, role: user.role });
-  else process.stdout.write(`${user.name} is now ${user.role === 'admin' ? 'an admin' : 'a viewer'} (from their next request)\n`);
+  else process.stdout.write(`${user.name} is now ${withArticle(user.role)} (from their next request)\n`);
   return 0;
+}
+
+/**
+ * lars user grant|ungrant NAME MODID[:CMDID]: a module an editor may change,
+ * MODID alone (or MODID:*) for every cmdid of it. Any role may hold grants;
+ * they apply while it is an editor. Granting one held already changes (and
+ * records) nothing; taking back one not held is an error.
+ */
+function grantCommand(granting: boolean) {
+  const action = granting ? 'grant' : 'ungrant';
+  return async (argv: string[]): Promise<number> => {
+    const { values, positionals } = parseCommand(argv, STORE_OPTIONS);
+    if (positionals.length !== 2) throw new UsageError(`expected ${action} NAME MODID[:CMDID]: ${FORMS}`);
+    const [name, text] = positionals as [string, string];
+    const grant = grantArg(text);
+    const { changed, user } = await withStore(values, 'write', async (store) => {
+      const users = new Users(store);
+      let changed = true;
+      if (granting) changed = await users.grant(name, grant);
+      else await users.revoke(name, grant);
+      if (changed) await auditFromCli(store, { kind: granting ? 'user_granted' : 'user_ungranted', subject: name, detail: `grant ${grantText(grant)}` });
+      // The grant or revoke above found the user.
+      return { changed, user: (await users.find(name))! };
+    });
+    if (values.json) {
+      printJson({ action, name, grant, changed, grants: user.grants });
+      return 0;
+    }
+    const what = grantText(grant);
+    if (!granting) process.stdout.write(`${name} may no longer change ${what}\n`);
+    else if (!changed) process.stdout.write(`${name} may change ${what} already; nothing changed\n`);
+    else process.stdout.write(`${name} may change ${what} (from their next request)${user.role === 'editor' ? '' : `; it applies while they are an editor, and they are ${withArticle(user.role)}`}\n`);
+    return 0;
+  };
 }
 
 /** lars user disable|enable NAME: a disabled account cannot sign in; its sessions end and its tokens are refused until enabled. */
@@ -150,7 +201,11 @@ async function list(argv: string[]): Promise<number> {
   if (values.json) {
     printJson({ users });
   } else {
-    printTable(['NAME', 'ROLE', 'CREATED', 'UPDATED', 'STATE'], users.map((u) => [u.name, u.role, isoSeconds(u.createdAt), isoSeconds(u.updatedAt), u.disabled ? 'disabled' : 'enabled']), `(no users in ${where})`);
+    printTable(
+      ['NAME', 'ROLE', 'CREATED', 'UPDATED', 'STATE', 'GRANTS'],
+      users.map((u) => [u.name, u.role, isoSeconds(u.createdAt), isoSeconds(u.updatedAt), u.disabled ? 'disabled' : 'enabled', u.grants.map(grantText).join(',') || null]),
+      `(no users in ${where})`,
+    );
   }
   return 0;
 }
@@ -173,6 +228,8 @@ export const run = subcommands('user', FORMS, {
   add,
   passwd,
   role,
+  grant: grantCommand(true),
+  ungrant: grantCommand(false),
   disable: disableCommand(true),
   enable: disableCommand(false),
   del,

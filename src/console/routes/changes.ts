@@ -23,7 +23,7 @@ export function registerChangeRoutes(app: FastifyInstance, ctx: ConsoleContext):
   app.post<{ Params: ModuleParams; Body: RevertBody }>(
     '/api/v1/modules/:modid/:cmdid/revert',
     {
-      config: { access: 'admin' },
+      config: { access: 'module-write' },
       schema: {
         summary: 'Put a module back as the change log recorded it at a version (dryRun: the edits only, as a diff); one transaction',
         params: moduleParams,

@@ -56,7 +56,7 @@ export function registerHostRoutes(app: FastifyInstance, ctx: ConsoleContext): v
   app.post<{ Params: ModuleParams; Body: HostBody }>(
     HOSTS,
     {
-      config: { access: 'admin' },
+      config: { access: 'module-write' },
       schema: { summary: 'Add a host to a route (weight defaults to 1)', params: moduleParams, body: hostBody, response: withErrors({ 201: editSchema }) },
     },
     async (request, reply) => {
@@ -70,7 +70,7 @@ export function registerHostRoutes(app: FastifyInstance, ctx: ConsoleContext): v
   app.patch<{ Params: HostParams; Body: HostPatchBody }>(
     `${HOSTS}/:ip/:port`,
     {
-      config: { access: 'admin' },
+      config: { access: 'module-write' },
       schema: { summary: "Change a host's weight", params: hostParams, body: hostPatchBody, response: withErrors({ 200: editSchema }) },
     },
     async (request) => {
@@ -89,7 +89,7 @@ export function registerHostRoutes(app: FastifyInstance, ctx: ConsoleContext): v
       return { version, host: { ip, port } };
     };
     const options = {
-      config: { access: 'admin' as const },
+      config: { access: 'module-write' as const },
       schema: {
         summary: drain ? 'Drain a host for maintenance: served with weight 0, its weight kept (409 when drained already)' : 'Undrain a host: served with its weight again (409 when not drained)',
         params: hostParams,
@@ -103,7 +103,7 @@ export function registerHostRoutes(app: FastifyInstance, ctx: ConsoleContext): v
   app.delete<{ Params: HostParams }>(
     `${HOSTS}/:ip/:port`,
     {
-      config: { access: 'admin' },
+      config: { access: 'module-write' },
       schema: { summary: 'Remove a host from a route', params: hostParams, response: withErrors({ 200: editSchema }) },
     },
     async (request) => {

@@ -44,7 +44,7 @@ export function registerInstanceRoutes(app: FastifyInstance, ctx: ConsoleContext
   app.put<{ Params: HostParams; Body: HostPatchBody }>(
     WEIGHT,
     {
-      config: { access: 'admin' },
+      config: { access: 'module-write' },
       schema: {
         summary: "Set the operator's weight for a registered instance (0 drains it); it holds across re-registrations",
         params: hostParams,
@@ -63,7 +63,7 @@ export function registerInstanceRoutes(app: FastifyInstance, ctx: ConsoleContext
   app.delete<{ Params: HostParams }>(
     WEIGHT,
     {
-      config: { access: 'admin' },
+      config: { access: 'module-write' },
       schema: {
         summary: "Remove the operator's weight (undrain): the instance serves with the weight it registers",
         params: hostParams,

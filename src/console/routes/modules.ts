@@ -55,7 +55,7 @@ export function registerModuleRoutes(app: FastifyInstance, ctx: ConsoleContext):
   app.post<{ Body: ModuleBody }>(
     '/api/v1/modules',
     {
-      config: { access: 'admin' },
+      config: { access: 'module-write' },
       schema: { summary: 'Add a module (a service without hosts yet)', body: moduleBody, response: withErrors({ 201: editSchema }) },
     },
     async (request, reply) => {
@@ -82,7 +82,7 @@ export function registerModuleRoutes(app: FastifyInstance, ctx: ConsoleContext):
   app.patch<{ Params: ModuleParams; Body: ModulePatchBody }>(
     '/api/v1/modules/:modid/:cmdid',
     {
-      config: { access: 'admin' },
+      config: { access: 'module-write' },
       schema: {
         summary: "Change a module's description, its strategy (dns pushes it to the agents) or both",
         params: moduleParams,
@@ -101,7 +101,7 @@ export function registerModuleRoutes(app: FastifyInstance, ctx: ConsoleContext):
   app.delete<{ Params: ModuleParams }>(
     '/api/v1/modules/:modid/:cmdid',
     {
-      config: { access: 'admin' },
+      config: { access: 'module-write' },
       schema: { summary: 'Delete a module and all its hosts', params: moduleParams, response: withErrors({ 200: editSchema }) },
     },
     async (request) => {

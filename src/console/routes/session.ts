@@ -63,7 +63,7 @@ export function registerSessionRoutes(app: FastifyInstance, ctx: ConsoleContext)
     '/api/v1/session',
     {
       config: { access: 'user' },
-      schema: { summary: 'The caller: user, role and (for sessions) the CSRF token', response: withErrors({ 200: sessionSchema }, [401, 503]) },
+      schema: { summary: 'The caller: user, role, what an editor may change, and (for sessions) the CSRF token', response: withErrors({ 200: sessionSchema }, [401, 503]) },
     },
     async (request) => {
       const principal = principalOf(request);

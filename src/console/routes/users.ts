@@ -1,16 +1,20 @@
 /**
  * Console accounts, for admins: list, add, change the role, reset the
- * password (which ends that user's sessions), delete (with their sessions
- * and tokens); and the audit trail of sign-ins and account changes. The same rules as `lars user` (src/store/users.ts): the last
- * admin stays an admin; an admin does not delete their own account here.
+ * password (which ends that user's sessions), grant and take back the
+ * modules an editor may change, delete (with their grants, sessions and
+ * tokens); and the audit trail of sign-ins and account changes. The same
+ * rules as `lars user` (src/store/users.ts): the last admin stays an admin;
+ * an admin does not delete their own account here.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { EVERY_CMDID, grantText } from '../../store/grants.js';
 import { principalOf } from '../auth.js';
 import type { ConsoleContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import {
   auditListSchema,
   auditQuery,
+  grantParams,
   newUserBody,
   userInfoSchema,
   userListSchema,
@@ -18,14 +22,22 @@ import {
   userPatchBody,
   withErrors,
   type AuditQuery,
+  type GrantParams,
   type NewUserBody,
   type UserParams,
   type UserPatchBody,
 } from '../schemas.js';
 
 const USER = '/api/v1/users/:name';
+const GRANT = `${USER}/grants/:modid/:cmdid`;
 
 export function registerUserRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
+  const account = async (name: string) => {
+    const user = await ctx.users.find(name);
+    if (!user) throw new HttpError(404, `user ${name} does not exist`);
+    return user;
+  };
+
   app.get<{ Querystring: AuditQuery }>(
     '/api/v1/audit',
     {
@@ -41,7 +53,7 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ConsoleContext): v
 
   app.get(
     '/api/v1/users',
-    { config: { access: 'admin' }, schema: { summary: 'Every console account, by name', response: withErrors({ 200: userListSchema }, [401, 403, 503]) } },
+    { config: { access: 'admin' }, schema: { summary: 'Every console account, by name, with its grants', response: withErrors({ 200: userListSchema }, [401, 403, 503]) } },
     async () => ({ users: await ctx.users.list() }),
   );
 
@@ -82,15 +94,41 @@ export function registerUserRoutes(app: FastifyInstance, ctx: ConsoleContext): v
         ctx.logger.info('user_role_changed', { user: name, role: request.body.role, by });
         await ctx.audit.record({ kind: 'user_role_changed', actor: by, subject: name, address: request.ip, detail: `role ${request.body.role}` });
       }
-      const user = await ctx.users.find(name);
-      if (!user) throw new HttpError(404, `user ${name} does not exist`);
-      return user;
+      return account(name);
     },
   );
 
+  for (const granting of [true, false]) {
+    const handler = async (request: FastifyRequest<{ Params: GrantParams }>) => {
+      const { name, modid } = request.params;
+      const grant = { modid, cmdid: request.params.cmdid === EVERY_CMDID ? null : request.params.cmdid };
+      const by = principalOf(request).user.name;
+      if (granting) {
+        // A grant held already changes nothing, so nothing is recorded.
+        if (!(await ctx.users.grant(name, grant))) return account(name);
+      } else await ctx.users.revoke(name, grant);
+      const kind = granting ? 'user_granted' : 'user_ungranted';
+      ctx.logger.info(kind, { user: name, grant: grantText(grant), by });
+      await ctx.audit.record({ kind, actor: by, subject: name, address: request.ip, detail: `grant ${grantText(grant)}` });
+      return account(name);
+    };
+    const options = {
+      config: { access: 'admin' as const },
+      schema: {
+        summary: granting
+          ? `Let an account change a module (cmdid ${EVERY_CMDID}: every cmdid of the modid); it applies while the account is an editor. Granting one held already changes nothing`
+          : 'Take back a grant exactly as it was given (404 when the account does not hold it)',
+        params: grantParams,
+        response: withErrors({ 200: userInfoSchema }),
+      },
+    };
+    if (granting) app.put<{ Params: GrantParams }>(GRANT, options, handler);
+    else app.delete<{ Params: GrantParams }>(GRANT, options, handler);
+  }
+
   app.delete<{ Params: UserParams }>(
     USER,
-    { config: { access: 'admin' }, schema: { summary: 'Delete an account with its sessions and API tokens', params: userParams, response: withErrors({ 204: { type: 'null' } }) } },
+    { config: { access: 'admin' }, schema: { summary: 'Delete an account with its grants, sessions and API tokens', params: userParams, response: withErrors({ 204: { type: 'null' } }) } },
     async (request, reply) => {
       const { name } = request.params;
       const by = principalOf(request).user.name;

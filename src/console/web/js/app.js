@@ -2,6 +2,7 @@
 // page per path, drawn from the JSON API. Links are followed without reloads.
 import { ApiError, del, get, setCsrfToken, whenUnauthorized } from './api.js';
 import { h, replace } from './dom.js';
+import { mayChangeModule } from './grants.js';
 import { changesPage } from './pages/changes.js';
 import { connectedPage } from './pages/connected.js';
 import { loginPage } from './pages/login.js';
@@ -11,9 +12,17 @@ import { tokensPage } from './pages/tokens.js';
 import { usersPage } from './pages/users.js';
 
 /**
- * @typedef {{ name: string, role: 'admin' | 'viewer' }} User
+ * @typedef {{ name: string, role: 'admin' | 'editor' | 'viewer', grants: import('./grants.js').Grant[] }} User
  * @typedef {{ user: User, csrfToken: string }} Session
- * @typedef {{ session: Session | null, params: string[], query: URLSearchParams, navigate: (path: string, options?: { replace?: boolean }) => void, login: (session: Session) => void, isAdmin: boolean }} PageContext
+ * @typedef {{
+ *   session: Session | null, params: string[], query: URLSearchParams,
+ *   navigate: (path: string, options?: { replace?: boolean }) => void, login: (session: Session) => void,
+ *   isAdmin: boolean,
+ *   mayChange: (modid: number, cmdid: number) => boolean,
+ *   mayAddModules: boolean,
+ * }} PageContext
+ * isAdmin: imports, every token, Users. mayChange: a module's edit controls (admins, editors granted it).
+ * mayAddModules: the Add module form (admins, editors with a grant: the server checks the new module against them).
  * @typedef {(root: HTMLElement, ctx: PageContext) => (void | (() => void))} Page
  */
 
@@ -144,6 +153,8 @@ async function render() {
     navigate,
     login,
     isAdmin: session?.user.role === 'admin',
+    mayChange: (modid, cmdid) => session !== null && mayChangeModule(session.user, modid, cmdid),
+    mayAddModules: session?.user.role === 'admin' || (session?.user.role === 'editor' && session.user.grants.length > 0),
   };
   if (route.public) {
     replace(root);

@@ -1,6 +1,7 @@
 // The route change log: who changed what and when, newest first, with a
-// filter and paging to older changes; admins put a route back as a change
-// left it (the diff first, then one transaction).
+// filter and paging to older changes; those who may change a module (admins,
+// editors granted it) put it back as a change left it (the diff first, then
+// one transaction).
 import { get, post } from '../api.js';
 import { fmtTime, h, replace, timeCell } from '../dom.js';
 import { messageLine } from '../ui.js';
@@ -99,7 +100,7 @@ export function changesPage(root, ctx) {
               h(
                 'td',
                 { class: 'actions' },
-                ctx.isAdmin && c.revertible
+                ctx.mayChange(c.modid, c.cmdid) && c.revertible
                   ? h('button', { type: 'button', class: 'button ghost small', text: 'Revert to here', title: `put ${c.modid}:${c.cmdid} back as this change left it`, onclick: () => showRevert(c) })
                   : null,
               ),

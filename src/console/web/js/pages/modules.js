@@ -186,7 +186,7 @@ export function modulesPage(root, ctx) {
         { class: 'head-actions' },
         h('a', { class: 'button ghost', href: '/api/v1/export?download=true', download: '', title: 'every module and configured host as one JSON document (lars export)' }, 'Export'),
         importer?.button,
-        ctx.isAdmin ? h('button', { type: 'button', class: 'button primary', text: 'Add module', onclick: showForm }) : null,
+        ctx.mayAddModules ? h('button', { type: 'button', class: 'button primary', text: 'Add module', onclick: showForm }) : null,
       ),
     ),
     formSlot,

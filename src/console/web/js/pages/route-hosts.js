@@ -1,5 +1,6 @@
 // The "Hosts" card of a route: each host with its weight, health and latest
-// counts; admins add a host, edit a weight and delete a host inline.
+// counts; those who may change the module (admins, editors granted it) add a
+// host, edit a weight and delete a host inline.
 import { del, patch, post, put } from '../api.js';
 import { swatch } from '../chart.js';
 import { errorShare, fmtNumber, h, healthBadge, LATEST_CALLS_HEADING, replace, timeCell } from '../dom.js';
@@ -69,12 +70,12 @@ function addHostForm(options) {
 }
 
 /**
- * The card: the table, with the add form below it for admins.
- * @param {Editing & { isAdmin: boolean, colorOf: (host: string) => string, onError: (err: unknown) => void }} options
+ * The card: the table, with the add form below it for those who may change the module.
+ * @param {Editing & { mayEdit: boolean, colorOf: (host: string) => string, onError: (err: unknown) => void }} options
  */
 export function routeHosts(options) {
-  const { base, isAdmin } = options;
-  const headCells = ['Host', 'Weight', 'Health', LATEST_CALLS_HEADING, 'Last report', ...(isAdmin ? [''] : [])];
+  const { base, mayEdit } = options;
+  const headCells = ['Host', 'Weight', 'Health', LATEST_CALLS_HEADING, 'Last report', ...(mayEdit ? [''] : [])];
   const versionSlot = h('span', { class: 'pill' });
   const body = h('tbody');
   const addSlot = h('div');
@@ -98,7 +99,7 @@ export function routeHosts(options) {
       h('td', { class: 'num' }, s && s.health.succ + s.health.err > 0 ? `${fmtNumber(s.health.succ)} / ${fmtNumber(s.health.err)} (${errorShare(s.health.succ, s.health.err)})` : h('span', { class: 'muted' }, '—')),
       h('td', null, timeCell(s?.health.lastReportAt ?? null, status?.now ?? 0)),
     ];
-    if (isAdmin) {
+    if (mayEdit) {
       cells.push(
         h(
           'td',
@@ -155,7 +156,7 @@ export function routeHosts(options) {
     replace(
       body,
       hosts.length === 0
-        ? h('tr', null, h('td', { colspan: headCells.length, class: 'empty' }, isAdmin ? 'No configured hosts yet: add the first one below (registered instances have their own card).' : 'No configured hosts.'))
+        ? h('tr', null, h('td', { colspan: headCells.length, class: 'empty' }, mayEdit ? 'No configured hosts yet: add the first one below (registered instances have their own card).' : 'No configured hosts.'))
         : hosts.map(row),
     );
   };
@@ -180,7 +181,7 @@ export function routeHosts(options) {
     el,
     /** @param {any} route @param {any} nextStatus */
     update(route, nextStatus) {
-      if (hosts === null && isAdmin) replace(addSlot, addHostForm(options));
+      if (hosts === null && mayEdit) replace(addSlot, addHostForm(options));
       hosts = route.hosts;
       status = nextStatus;
       versionSlot.textContent = `route version ${route.version}`;

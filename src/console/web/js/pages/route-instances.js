@@ -1,7 +1,8 @@
 // The "Registered instances" card of a route: servers that registered
 // themselves with dns, with the weight served, the load they last reported
-// and their last heartbeat; admins drain and undrain one. The operator's
-// weight is kept apart from the instance, so a drain holds when it registers again.
+// and their last heartbeat; those who may change the module (admins, editors
+// granted it) drain and undrain one. The operator's weight is kept apart from
+// the instance, so a drain holds when it registers again.
 import { del, put } from '../api.js';
 import { fmtNumber, h, replace, timeCell } from '../dom.js';
 import { card, confirmButton } from '../ui.js';
@@ -25,11 +26,11 @@ function loadCell(i) {
 }
 
 /**
- * @param {{ base: string, isAdmin: boolean, onSaved: (version: number, what: string) => void, onChanged: () => Promise<void>, onError: (err: unknown) => void }} options
+ * @param {{ base: string, mayEdit: boolean, onSaved: (version: number, what: string) => void, onChanged: () => Promise<void>, onError: (err: unknown) => void }} options
  */
 export function routeInstances(options) {
-  const { base, isAdmin } = options;
-  const headCells = ['Instance', 'Weight', 'Load score', 'Last heartbeat', 'Registered', 'dns', ...(isAdmin ? [''] : [])];
+  const { base, mayEdit } = options;
+  const headCells = ['Instance', 'Weight', 'Load score', 'Last heartbeat', 'Registered', 'dns', ...(mayEdit ? [''] : [])];
   const body = h('tbody');
   /** @type {any} */
   let answer = null;
@@ -72,7 +73,7 @@ export function routeInstances(options) {
       h('td', { class: 'heartbeat' }, timeCell(i.lastHeartbeat, answer.now)),
       h('td', null, timeCell(i.registeredAt, answer.now)),
       h('td', { class: 'mono small' }, i.owner),
-      isAdmin ? actions(i) : null,
+      mayEdit ? actions(i) : null,
     );
   };
 

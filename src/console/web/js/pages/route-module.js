@@ -1,12 +1,13 @@
-// The route page's module: its description and its strategy, which admins
-// edit inline together (one PATCH, one route version).
+// The route page's module: its description and its strategy, which those who
+// may change the module (admins, editors granted it) edit inline together
+// (one PATCH, one route version).
 import { patch } from '../api.js';
 import { h, replace } from '../dom.js';
 import { AGENT_DEFAULT, strategyLabel, strategySelect } from '../strategy.js';
 import { cancelOnEscape, messageLine, showFormError } from '../ui.js';
 
 /**
- * @param {{ base: string, isAdmin: boolean, onSaved: (version: number, what: string) => void }} options
+ * @param {{ base: string, mayEdit: boolean, onSaved: (version: number, what: string) => void }} options
  */
 export function routeModule(options) {
   const el = h('div', { class: 'module-info' });
@@ -15,7 +16,7 @@ export function routeModule(options) {
   let drawn = false;
 
   const draw = () => {
-    const edit = options.isAdmin ? h('button', { type: 'button', class: 'button ghost small', text: 'Edit', onclick: startEditing }) : null;
+    const edit = options.mayEdit ? h('button', { type: 'button', class: 'button ghost small', text: 'Edit', onclick: startEditing }) : null;
     replace(
       el,
       h('span', { class: module.description ? 'description' : 'description muted' }, module.description || 'No description'),

@@ -38,9 +38,10 @@ export function routePage(root, ctx) {
   /** @type {any} */
   let route = null;
   const healthSlot = h('span');
-  const module = routeModule({ base, isAdmin: ctx.isAdmin, onSaved });
-  const hosts = routeHosts({ base, isAdmin: ctx.isAdmin, colorOf, onSaved, onChanged: () => refresh(), onError });
-  const instances = routeInstances({ base, isAdmin: ctx.isAdmin, onSaved, onChanged: () => refresh(), onError });
+  const mayEdit = ctx.mayChange(modid, cmdid);
+  const module = routeModule({ base, mayEdit, onSaved });
+  const hosts = routeHosts({ base, mayEdit, colorOf, onSaved, onChanged: () => refresh(), onError });
+  const instances = routeInstances({ base, mayEdit, onSaved, onChanged: () => refresh(), onError });
   const callers = routeCallers();
   const charts = routeCharts(`${base}/series`, { colorOf, routeHosts: () => route?.hosts.map(hostName) ?? [], onError });
 
@@ -56,7 +57,7 @@ export function routePage(root, ctx) {
     if (first) charts.start();
   };
 
-  const deleteModule = ctx.isAdmin
+  const deleteModule = mayEdit
     ? confirmButton('Delete module', 'Confirm: delete module and all hosts', async () => {
         try {
           const answer = await del(base);

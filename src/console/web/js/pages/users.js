@@ -1,12 +1,14 @@
-// Console accounts, for admins: add one, change a role, reset a password
-// (which ends that user's sessions), delete. The same rules as `lars user`:
-// the last admin stays an admin, and nobody deletes their own account here.
+// Console accounts, for admins: add one, change a role, grant an editor the
+// modules it may change and take them back, reset a password (which ends
+// that user's sessions), delete. The same rules as `lars user`: the last
+// admin stays an admin, and nobody deletes their own account here.
 // Below them the audit trail: sign-ins (failed ones too) and account changes.
-import { ApiError, del, get, patch, post } from '../api.js';
+import { ApiError, del, get, patch, post, put } from '../api.js';
 import { h, replace, timeCell } from '../dom.js';
+import { EVERY_CMDID, grantText, parseGrant } from '../grants.js';
 import { cancelOnEscape, card, clearFormError, confirmButton, field, FORM_ERROR_EVENT, messageLine, showFormError } from '../ui.js';
 
-const ROLES = ['viewer', 'admin'];
+const ROLES = ['viewer', 'editor', 'admin'];
 const AUDIT_SHOWN = 50;
 const AUDIT_LABELS = {
   login: 'signed in',
@@ -17,11 +19,18 @@ const AUDIT_LABELS = {
   token_revoked: 'token revoked',
   user_added: 'user added',
   user_role_changed: 'role changed',
+  user_granted: 'module granted',
+  user_ungranted: 'grant taken back',
   user_password_reset: 'password reset',
   user_disabled: 'user disabled',
   user_enabled: 'user enabled',
   user_deleted: 'user deleted',
 };
+
+/** "an admin", "an editor", "a viewer". @param {string} role */
+function withArticle(role) {
+  return `${role === 'viewer' ? 'a' : 'an'} ${role}`;
+}
 
 /** @param {string} current */
 function roleSelect(current) {
@@ -83,6 +92,62 @@ export function usersPage(root, ctx) {
     password.focus();
   };
 
+  /**
+   * What the user may change: an editor's grants, each with its remove
+   * button, and a field to grant one more; another role's grants are kept
+   * but do nothing until it is an editor.
+   * @param {any} user
+   */
+  const grantsCell = (user) => {
+    const cell = h('td', { class: 'grants' });
+    const path = (/** @type {import('../grants.js').Grant} */ grant) => `/users/${encodeURIComponent(user.name)}/grants/${grant.modid}/${grant.cmdid ?? EVERY_CMDID}`;
+    const kept = user.grants.map(grantText).join(', ');
+    if (user.role !== 'editor') {
+      const none = h('span', { class: 'muted' }, user.role === 'admin' ? 'every module' : 'nothing (reads only)');
+      replace(cell, none, kept ? h('span', { class: 'muted small', title: 'kept; they apply while the role is editor' }, ` · grants kept for editor: ${kept}`) : null);
+      return cell;
+    }
+    const rowMessage = messageLine();
+    const input = h('input', { name: 'grant', placeholder: 'M or M:C', size: 9, autocomplete: 'off', 'aria-label': `module to grant ${user.name}` });
+    const form = h('form', { class: 'inline-edit grant-form', novalidate: true }, input, h('button', { type: 'submit', class: 'button ghost small', text: 'Grant' }), rowMessage.el);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        const grant = parseGrant(input.value);
+        await put(path(grant));
+        message.notice(`${user.name} may change ${grantText(grant)} (from their next request).`);
+        await load();
+      } catch (err) {
+        showFormError(form, rowMessage, err);
+      }
+    });
+    const chips = user.grants.map((/** @type {import('../grants.js').Grant} */ grant) =>
+      h(
+        'span',
+        { class: 'grant', 'data-grant': grantText(grant) },
+        h('span', { class: 'mono' }, grantText(grant)),
+        h('button', {
+          type: 'button',
+          class: 'remove',
+          text: '×',
+          'aria-label': `take ${grantText(grant)} back from ${user.name}`,
+          title: `${user.name} may no longer change ${grantText(grant)}`,
+          onclick: async () => {
+            try {
+              await del(path(grant));
+              message.notice(`${user.name} may no longer change ${grantText(grant)}.`);
+            } catch (err) {
+              message.error(err);
+            }
+            await load();
+          },
+        }),
+      ),
+    );
+    replace(cell, h('div', { class: 'grant-list' }, chips.length > 0 ? chips : h('span', { class: 'muted small' }, 'no module yet')), form);
+    return cell;
+  };
+
   /** @param {any} user @param {number} now */
   const row = (user, now) => {
     const role = roleSelect(user.role);
@@ -90,7 +155,7 @@ export function usersPage(root, ctx) {
     role.addEventListener('change', async () => {
       try {
         await patch(`/users/${encodeURIComponent(user.name)}`, { role: role.value });
-        message.notice(`${user.name} is now ${role.value === 'admin' ? 'an admin' : 'a viewer'} (from their next request).`);
+        message.notice(`${user.name} is now ${withArticle(role.value)} (from their next request).`);
       } catch (err) {
         message.error(err);
       }
@@ -134,6 +199,7 @@ export function usersPage(root, ctx) {
       { 'data-user': user.name },
       h('td', { class: 'strong' }, user.name, user.name === me ? h('span', { class: 'muted small' }, ' (you)') : null, user.disabled ? h('span', { class: 'badge health-none' }, 'disabled') : null),
       h('td', null, role),
+      grantsCell(user),
       h('td', null, timeCell(user.createdAt, now)),
       h('td', null, timeCell(user.updatedAt, now)),
       actions,
@@ -186,7 +252,7 @@ export function usersPage(root, ctx) {
     card(
       'Accounts',
       [],
-      h('table', { class: 'table', id: 'users-table' }, h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'Role'), h('th', null, 'Created'), h('th', null, 'Changed'), h('th', null, ''))), tbody),
+      h('table', { class: 'table', id: 'users-table' }, h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'Role'), h('th', null, 'May change'), h('th', null, 'Created'), h('th', null, 'Changed'), h('th', null, ''))), tbody),
     ),
     card(
       'Audit trail',
