@@ -35,6 +35,7 @@ export interface ErrorResponse {
 interface SchemaFailure {
   keyword: string;
   instancePath: string;
+  schemaPath: string;
   message?: string;
   params: Record<string, unknown>;
 }
@@ -75,12 +76,22 @@ function requirement(failure: SchemaFailure, value: unknown): string {
   return failure.message ?? 'is invalid';
 }
 
-function validationResponse(failure: SchemaFailure, part: string | undefined, input: unknown): ErrorResponse {
+/** The failures of each branch of the anyOf that failed with `failure`, when it is one of them (ajv lists the branches, then the anyOf). */
+function anyOfBranches(failure: SchemaFailure, failures: readonly SchemaFailure[]): SchemaFailure[] {
+  const anyOf = failures.find((f) => f.keyword === 'anyOf' && f.instancePath === failure.instancePath && failure.schemaPath.startsWith(`${f.schemaPath}/`));
+  return anyOf ? failures.filter((f) => f.instancePath === anyOf.instancePath && f.schemaPath.startsWith(`${anyOf.schemaPath}/`)) : [failure];
+}
+
+function validationResponse(failures: readonly SchemaFailure[], part: string | undefined, input: unknown): ErrorResponse {
+  const failure = failures[0]!;
   const field = failedField(failure);
   let message: string;
   if (failure.keyword === 'additionalProperties') message = `${field} is not a known field`;
   else if (failure.keyword === 'required') message = `${field} is required`;
-  else message = `${field || part || 'request'} ${requirement(failure, failedValue(failure, input))}`;
+  else {
+    const value = failedValue(failure, input);
+    message = `${field || part || 'request'} ${anyOfBranches(failure, failures).map((f) => requirement(f, value)).join(', or ')}`;
+  }
   return { status: 400, body: field ? { error: message, field } : { error: message }, headers: {}, unexpected: false };
 }
 
@@ -122,7 +133,7 @@ export function errorResponse(err: unknown, request: { body?: unknown; params?: 
   if (Array.isArray(e?.validation) && e.validation.length > 0) {
     const part = e.validationContext;
     const input = part === 'body' ? request.body : part === 'params' ? request.params : part === 'querystring' ? request.query : undefined;
-    return validationResponse(e.validation[0]!, part, input);
+    return validationResponse(e.validation, part, input);
   }
   if (err instanceof HttpError) return plain(err.statusCode, err.message, err.headers);
   if (err instanceof ValidationError) return { status: 400, body: { error: err.message, field: err.field }, headers: {}, unexpected: false };

@@ -11,6 +11,7 @@ import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { checkGrant, compareGrants, grantText, type Grant } from './grants.js';
 import type { Database } from './schema.js';
 import { kyselyOf, type Store } from './store.js';
+import type { StoreKind } from './url.js';
 
 /** admin: everything; editor: the modules granted to it (docs/console.md, "Roles"); viewer: reads only. */
 export type Role = 'admin' | 'editor' | 'viewer';
@@ -250,10 +251,12 @@ async function countAdmins(db: Kysely<Database>): Promise<number> {
 
 export class Users {
   private readonly db: Kysely<Database>;
+  private readonly kind: StoreKind;
   private readonly clock: () => number;
 
   constructor(store: Store, options: UsersOptions = {}) {
     this.db = kyselyOf(store);
+    this.kind = store.kind;
     this.clock = options.clock ?? Date.now;
   }
 
@@ -399,10 +402,10 @@ export class Users {
     const grant = checkGrant(input);
     return this.db.transaction().execute(async (trx) => {
       if (!(await hasUser(trx, name))) throw noSuchUser(name);
-      const held = await trx.selectFrom('user_grants').select('modid').where(grantRow(name, grant)).executeTakeFirst();
-      if (held) return false;
-      await trx.insertInto('user_grants').values({ user_name: name, modid: grant.modid, cmdid: grant.cmdid }).execute();
-      return true;
+      // The unique key (migration 0012) decides, so two admins giving the same grant at once both succeed: one inserts, one finds it held.
+      const insert = trx.insertInto('user_grants').values({ user_name: name, modid: grant.modid, cmdid: grant.cmdid });
+      const result = await (this.kind === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.doNothing())).executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
     });
   }
 

@@ -155,6 +155,10 @@ await forEachEngine('console roles: editors and grants', (store) => {
       const answer = await asAdmin.request('PUT', path);
       assert.deepEqual([answer.status, answer.body.field], [400, field], `${path}: ${JSON.stringify(answer.body)}`);
     }
+    const starred = await asAdmin.request('PUT', `${grants}/1/**`);
+    assert.deepEqual(starred.body, { error: 'cmdid must be an integer, or must be one of *', field: 'cmdid' }, 'a path cmdid names both ways to write one');
+    const tooBig = await asAdmin.request('PUT', `${grants}/1/2147483648`);
+    assert.equal(tooBig.body.error, 'cmdid must be at most 2147483647, or must be one of *');
     assert.equal((await asAdmin.request('PUT', '/api/v1/users/ghost/grants/1/1')).status, 404);
     assert.equal((await asAdmin.request('DELETE', '/api/v1/users/ghost/grants/1/*')).status, 404);
     assert.equal((await asViewer.request('PUT', `${grants}/9/1`)).status, 403);

@@ -167,6 +167,14 @@ await forEachEngine('console users', (store) => {
     await users.revoke('vera', { modid: 9 });
   });
 
+  test('the same grant given twice at once is made once, and neither caller fails', async () => {
+    const results = await Promise.all(Array.from({ length: 4 }, () => users.grant('vera', { modid: 11, cmdid: 2 })));
+    assert.deepEqual(results.filter(Boolean).length, 1, `one call inserts, the others find it held: ${results}`);
+    const rows = await kyselyOf(store).selectFrom('user_grants').select('modid').where('user_name', '=', 'vera').where('modid', '=', 11).execute();
+    assert.equal(rows.length, 1);
+    await users.revoke('vera', { modid: 11, cmdid: 2 });
+  });
+
   test('del removes sessions and tokens; the last admin stays', async () => {
     await users.createSession({ name: 'vera', role: 'viewer', grants: [] }, 3600);
     await users.createToken('vera', 'x');
