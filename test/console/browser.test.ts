@@ -561,7 +561,9 @@ if (!existsSync(CHROMIUM)) {
     await logIn('browser-editor', 'editor-password-1');
     await page.locator('.who .badge', { hasText: 'editor' }).waitFor();
     assert.equal(await page.getByRole('navigation').getByRole('link', { name: 'Users' }).count(), 0, 'Users is for admins');
-    await page.getByRole('button', { name: 'Add module' }).waitFor();
+    await page.getByRole('button', { name: 'Add module' }).click();
+    assert.equal(await page.locator('form.inline-form [data-allowed-modules]').textContent(), 'Your grants let you add 5:* (a * is every cmdid of that modid).', 'the form says which modules the editor may add');
+    await page.getByRole('button', { name: 'Cancel' }).click();
     assert.equal(await page.getByRole('button', { name: 'Import' }).count(), 0, 'import is for admins');
 
     await page.goto(`${server.service.url}modules/5/1`);

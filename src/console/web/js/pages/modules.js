@@ -4,6 +4,7 @@
 import { get, post } from '../api.js';
 import { errorShare, fmtNumber, h, HEALTH_LABELS, healthBadge, LATEST_CALLS_HEADING, replace, timeCell } from '../dom.js';
 import { strategyLabel, strategySelect } from '../strategy.js';
+import { grantText } from '../grants.js';
 import { cancelOnEscape, field, messageLine, poll, segmented, showFormError } from '../ui.js';
 import { hostSearch } from './modules-host-search.js';
 import { importControl } from './modules-import.js';
@@ -17,9 +18,14 @@ function matches(m, text) {
   return `${m.modid}:${m.cmdid}`.includes(needle) || `${m.modid} ${m.cmdid}`.includes(needle) || m.description.toLowerCase().includes(needle);
 }
 
-/** @param {() => void} onAdded @param {() => void} onCancel */
-function addModuleForm(onAdded, onCancel) {
+/** @param {import('../app.js').PageContext} ctx @param {() => void} onAdded @param {() => void} onCancel */
+function addModuleForm(ctx, onAdded, onCancel) {
   const message = messageLine();
+  const user = ctx.session?.user;
+  // An editor creates only modules its grants cover (docs/console.md, "Roles"): say which before the server refuses.
+  const allowed = user?.role === 'editor'
+    ? h('p', { class: 'muted small', 'data-allowed-modules': '' }, `Your grants let you add ${user.grants.map(grantText).join(', ')} (a * is every cmdid of that modid).`)
+    : null;
   const modid = h('input', { name: 'modid', inputmode: 'numeric', placeholder: 'e.g. 1', required: true });
   const cmdid = h('input', { name: 'cmdid', inputmode: 'numeric', placeholder: 'e.g. 1', required: true });
   const description = h('input', { name: 'description', maxlength: 255, placeholder: 'what this service does' });
@@ -28,6 +34,7 @@ function addModuleForm(onAdded, onCancel) {
     'form',
     { class: 'inline-form', novalidate: true },
     h('div', { class: 'form-row' }, field('modid', modid), field('cmdid', cmdid), h('div', { class: 'grow' }, field('Description', description)), field('Strategy', strategy)),
+    allowed,
     message.el,
     h(
       'div',
@@ -168,6 +175,7 @@ export function modulesPage(root, ctx) {
 
   const showForm = () => {
     replace(formSlot, addModuleForm(
+      ctx,
       async () => {
         replace(formSlot);
         await load();
