@@ -51,7 +51,9 @@ function entriesBelow(entries: readonly string[], folder: string): string[] {
   return entries.filter((path) => path.startsWith(`${folder}/`)).map((path) => path.slice(folder.length + 1)).sort();
 }
 
-describe('the npm package', { skip: ENABLED ? false : 'set LARS_TEST_PACKAGE=1 (.ci/run does, as its own step after npm test)' }, () => {
+// A test, not a suite, when left out: the runner's summary counts it as skipped.
+if (!ENABLED) test('the npm package', { skip: 'set LARS_TEST_PACKAGE=1 (.ci/run does, as its own step after npm test)' }, () => {});
+else describe('the npm package', () => {
   let dir = '';
   let prefix = '';
   let entries: string[] = [];
