@@ -32,6 +32,10 @@ export function larsArgs(args: string[], compiled = TEST_COMPILED): string[] {
 export interface StartOptions extends WaitOptions {
   /** Run dist/ (the build) whatever TEST_COMPILED says (benchmarks). */
   compiled?: boolean;
+  /** An installed `lars` executable to run instead of this repository's (the package test). */
+  bin?: string;
+  /** Working directory; the repository by default. */
+  cwd?: string;
 }
 
 export interface Run {
@@ -104,9 +108,10 @@ function parseFields(line: string): Record<string, string> {
 
 /** Starts `lars ARGS` and resolves once it logged "<ARGS[0]> ready"; rejects with its output if it exits first. */
 export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, options: StartOptions = {}): Promise<LarsProcess> {
-  const { compiled = TEST_COMPILED, ...waitOptions } = options;
-  const child = spawn(process.execPath, larsArgs(args, compiled), {
-    cwd: REPO,
+  const { compiled = TEST_COMPILED, bin, cwd = REPO, ...waitOptions } = options;
+  const [program, argv] = bin === undefined ? [process.execPath, larsArgs(args, compiled)] : [bin, args];
+  const child = spawn(program, argv, {
+    cwd,
     env: { ...process.env, LARS_STORE: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -159,6 +164,16 @@ export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, opt
     throw err;
   }
   return proc;
+}
+
+/** What `lars up` prints, by name: "  console     http://127.0.0.1:PORT/" -> { console: "http://..." }. */
+export function parseSummary(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const match = /^ {2}(\S+(?: \S+)?)\s{2,}(.*)$/.exec(line);
+    if (match) fields[match[1]!] = match[2]!;
+  }
+  return fields;
 }
 
 /** "HOST:PORT" -> port. */

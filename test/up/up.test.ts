@@ -9,22 +9,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lars, startLars, type LarsProcess } from '../support/cli.js';
+import { lars, parseSummary, startLars, type LarsProcess } from '../support/cli.js';
 import { occupiedPort, waitFor } from '../support/net.js';
 
 let dir: string;
 let up: LarsProcess;
 let output: Record<string, string>;
-
-/** "  console     http://127.0.0.1:PORT/" -> { console: "http://..." } */
-function parseSummary(text: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const match = /^ {2}(\S+(?: \S+)?)\s{2,}(.*)$/.exec(line);
-    if (match) fields[match[1]!] = match[2]!;
-  }
-  return fields;
-}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lars-up-'));
