@@ -87,10 +87,11 @@ else describe('the npm package', () => {
 
   test('the tarball holds the build, the addon sources and the unit files, and nothing else', () => {
     const strays = entries.filter(
-      (path) => !/^(package\.json|README\.md|binding\.gyp|native\/[\w-]+\.c|deploy\/systemd\/[\w./-]+|dist\/src\/.+)$/.test(path) || /\.map$/.test(path) || /(?<!\.d)\.ts$/.test(path),
+      (path) => !/^(package\.json|README\.md|LICENSE|binding\.gyp|native\/[\w-]+\.c|deploy\/systemd\/[\w./-]+|dist\/src\/.+)$/.test(path) || /\.map$/.test(path) || /(?<!\.d)\.ts$/.test(path),
     );
     assert.deepEqual(strays, [], 'no tests, benches, TypeScript sources or source maps');
     assert.ok(entries.includes(PACKAGE.bin.lars), `the bin, ${PACKAGE.bin.lars}`);
+    assert.ok(entries.includes('LICENSE'), 'the licence package.json names');
     // Modules loaded by URL rather than imported: the worker threads.
     for (const module of ['dist/src/agent/port-thread.js', 'dist/src/reactor/worker-entry.js', 'dist/src/reporter/sqlite-tasks.js']) assert.ok(entries.includes(module), module);
     assert.deepEqual(entriesBelow(entries, 'dist/src/protocol/generated'), filesBelow(join(REPO, 'src/protocol/generated')), 'the generated codec');
