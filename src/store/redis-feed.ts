@@ -1,0 +1,100 @@
+/**
+ * The change feed over Redis pub/sub: one connection SUBSCRIBEd to the
+ * channel (a subscribed connection can do nothing else), and one opened on
+ * the first publish for PUBLISH, dropped when it fails and opened again by
+ * the next publish.
+ */
+import type { Logger } from '../reactor/log.js';
+import { RespConnection, type RespValue } from '../reactor/resp.js';
+import type { ChangeFeed } from './change-feed.js';
+import { NotifySettingError } from './errors.js';
+import { RemoteFeed, type Link, type LinkEvents, type Transport } from './remote-feed.js';
+
+export const DEFAULT_REDIS_CHANNEL = 'lars:route-changes';
+
+export interface RedisLocation {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  /** Several deployments on one Redis each take their own (?channel=NAME). */
+  channel: string;
+  /** host:port and channel, no password. */
+  where: string;
+}
+
+/** redis://[USER[:PASSWORD]@]HOST[:PORT][/DB][?channel=NAME]; the database number is accepted and irrelevant (pub/sub spans them). */
+export function parseRedisUrl(text: string): RedisLocation {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new NotifySettingError('malformed Redis URL (expected redis://HOST:PORT)');
+  }
+  if (url.protocol !== 'redis:') throw new NotifySettingError(`${url.protocol}// is not supported: use redis://HOST:PORT (TLS to Redis is not implemented)`);
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  const port = url.port ? Number(url.port) : 6379;
+  const channel = url.searchParams.get('channel') || DEFAULT_REDIS_CHANNEL;
+  return {
+    host,
+    port,
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    channel,
+    where: `redis://${url.host} channel ${channel}`,
+  };
+}
+
+async function open(location: RedisLocation, connectTimeoutMs: number, events: Pick<LinkEvents, 'lost'>, onPush?: (value: RespValue) => void): Promise<RespConnection> {
+  const connection = await RespConnection.connect({ host: location.host, port: location.port, connectTimeoutMs, onPush, onClose: (err) => events.lost(err) });
+  try {
+    if (location.password !== undefined) await connection.command(['AUTH', ...(location.username ? [location.username] : []), location.password]);
+    return connection;
+  } catch (err) {
+    connection.close();
+    throw err;
+  }
+}
+
+async function listen(location: RedisLocation, connectTimeoutMs: number, events: LinkEvents): Promise<Link> {
+  const onPush = (value: RespValue) => {
+    if (Array.isArray(value) && value[0] === 'message' && value[1] === location.channel) events.message(typeof value[2] === 'string' ? value[2] : '');
+  };
+  const connection = await open(location, connectTimeoutMs, events, onPush);
+  try {
+    await connection.command(['SUBSCRIBE', location.channel]);
+  } catch (err) {
+    connection.close();
+    throw err;
+  }
+  return connection;
+}
+
+export function redisFeed(location: RedisLocation, options: { logger: Logger; retry: { initialMs: number; maxMs: number }; connectTimeoutMs: number }): ChangeFeed {
+  let publisher: Promise<RespConnection> | undefined;
+  /** Closes a publisher connection, and forgets it unless a newer one took its place. */
+  const drop = (which: Promise<RespConnection> | undefined) => {
+    if (publisher === which) publisher = undefined;
+    void which?.then((connection) => connection.close(), () => undefined);
+  };
+  const transport: Transport = {
+    name: 'redis',
+    where: location.where,
+    listen: (events) => listen(location, options.connectTimeoutMs, events),
+    send: async (text) => {
+      if (!publisher) {
+        const opening: Promise<RespConnection> = open(location, options.connectTimeoutMs, { lost: () => drop(opening) });
+        publisher = opening;
+      }
+      const using = publisher;
+      try {
+        await (await using).command(['PUBLISH', location.channel, text]);
+      } catch (err) {
+        drop(using);
+        throw err;
+      }
+    },
+    close: async () => drop(publisher),
+  };
+  return new RemoteFeed(transport, options.logger, options.retry);
+}
