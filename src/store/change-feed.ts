@@ -9,6 +9,7 @@
  * hint: the store stays the source of truth, so a lost, late or duplicate
  * message changes nothing but when the dns looks.
  */
+import type { BackoffOptions } from '../reactor/backoff.js';
 import type { Logger } from '../reactor/log.js';
 import { NotifySettingError } from './errors.js';
 import type { StoreKind } from './url.js';
@@ -37,11 +38,16 @@ export interface NotifyOptions {
   /** Every service runs in this process (lars up): an in-process feed reaches them all. */
   oneProcess?: boolean;
   logger: Logger;
-  /** Reconnect backoff of a remote transport's link. */
-  retry?: { initialMs: number; maxMs: number };
+  /** Reconnect backoff of a remote transport's link (random: tests pin the jitter). */
+  retry?: BackoffOptions;
+  /** How the choice is logged: info by default; a one-shot command says it at debug. */
+  choiceLevel?: 'info' | 'debug';
 }
 
 export const DEFAULT_FEED_RETRY = { initialMs: 100, maxMs: 10_000 };
+
+/** A link's connect attempt gives up after this: a one-shot command must not hang on a Redis that is not there. */
+export const FEED_CONNECT_TIMEOUT_MS = 3000;
 
 export type FeedChoice = { transport: Exclude<FeedTransport, 'redis'>; reason: string } | { transport: 'redis'; url: string; reason: string };
 

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
+import type { BackoffOptions } from '../reactor/backoff.js';
 import type { Logger } from '../reactor/log.js';
 import type { ChangeFeed } from './change-feed.js';
 import { RemoteFeed, type Link, type LinkEvents, type Transport } from './remote-feed.js';
@@ -43,7 +44,7 @@ async function listen(location: PostgresLocation, connectTimeoutMs: number, even
 export function postgresFeed(
   location: PostgresLocation,
   db: Kysely<Database>,
-  options: { logger: Logger; retry: { initialMs: number; maxMs: number }; connectTimeoutMs: number },
+  options: { logger: Logger; retry: BackoffOptions; connectTimeoutMs: number },
 ): ChangeFeed {
   const transport: Transport = {
     name: 'postgres',

@@ -4,6 +4,7 @@
  * the first publish for PUBLISH, dropped when it fails and opened again by
  * the next publish.
  */
+import type { BackoffOptions } from '../reactor/backoff.js';
 import type { Logger } from '../reactor/log.js';
 import { RespConnection, type RespValue } from '../reactor/resp.js';
 import type { ChangeFeed } from './change-feed.js';
@@ -11,6 +12,8 @@ import { NotifySettingError } from './errors.js';
 import { RemoteFeed, type Link, type LinkEvents, type Transport } from './remote-feed.js';
 
 export const DEFAULT_REDIS_CHANNEL = 'lars:route-changes';
+/** How the listening connection shows in CLIENT LIST. */
+export const REDIS_LISTENER_NAME = 'lars-notify';
 
 export interface RedisLocation {
   host: string;
@@ -62,6 +65,7 @@ async function listen(location: RedisLocation, connectTimeoutMs: number, events:
   };
   const connection = await open(location, connectTimeoutMs, events, onPush);
   try {
+    await connection.command(['CLIENT', 'SETNAME', REDIS_LISTENER_NAME]);
     await connection.command(['SUBSCRIBE', location.channel]);
   } catch (err) {
     connection.close();
@@ -70,7 +74,7 @@ async function listen(location: RedisLocation, connectTimeoutMs: number, events:
   return connection;
 }
 
-export function redisFeed(location: RedisLocation, options: { logger: Logger; retry: { initialMs: number; maxMs: number }; connectTimeoutMs: number }): ChangeFeed {
+export function redisFeed(location: RedisLocation, options: { logger: Logger; retry: BackoffOptions; connectTimeoutMs: number }): ChangeFeed {
   let publisher: Promise<RespConnection> | undefined;
   /** Closes a publisher connection, and forgets it unless a newer one took its place. */
   const drop = (which: Promise<RespConnection> | undefined) => {

@@ -6,7 +6,7 @@
  * it is back the feed says so and wakes every subscriber once, since an edit
  * made meanwhile was heard by nobody (docs/dns.md, "Notification").
  */
-import { Backoff } from '../reactor/backoff.js';
+import { Backoff, type BackoffOptions } from '../reactor/backoff.js';
 import { rateLimited, type Logger } from '../reactor/log.js';
 import { changeMessage, Listeners, parseChangeMessage, PublishQueue, type ChangeFeed, type ChangeListener } from './change-feed.js';
 import { errorReason } from './errors.js';
@@ -58,7 +58,7 @@ export class RemoteFeed implements ChangeFeed {
   constructor(
     private readonly wire: Transport,
     private readonly logger: Logger,
-    retry: { initialMs: number; maxMs: number },
+    retry: BackoffOptions,
   ) {
     this.transport = wire.name;
     this.listeners = new Listeners(logger);

@@ -6,7 +6,7 @@
  * Kysely handle stays inside src/store (docs/store.md).
  */
 import type { Kysely } from 'kysely';
-import { chooseChangeFeed, DEFAULT_FEED_RETRY, InProcessFeed, NO_FEED, type ChangeFeed, type NotifyOptions } from './change-feed.js';
+import { chooseChangeFeed, DEFAULT_FEED_RETRY, FEED_CONNECT_TIMEOUT_MS, InProcessFeed, NO_FEED, type ChangeFeed, type NotifyOptions } from './change-feed.js';
 import type { Dialect, DialectOptions } from './dialects/dialect.js';
 import { runMigrations } from './migrations.js';
 import type { Database } from './schema.js';
@@ -76,7 +76,7 @@ async function openFeed(location: StoreLocation, db: Kysely<Database>, notify: N
   const choice = chooseChangeFeed(notify.setting, location.kind, notify.oneProcess ?? false);
   const logger = notify.logger;
   const options = { logger, retry: notify.retry ?? DEFAULT_FEED_RETRY, connectTimeoutMs };
-  logger.info('notify', { transport: choice.transport, reason: choice.reason });
+  logger[notify.choiceLevel ?? 'info']('notify', { transport: choice.transport, reason: choice.reason });
   switch (choice.transport) {
     case 'none':
       return NO_FEED;
@@ -103,7 +103,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const dialect = await openDialect(location, { connectTimeoutMs, poolSize: options.poolSize ?? 10 });
   let changes: ChangeFeed;
   try {
-    changes = options.notify ? await openFeed(location, dialect.db, options.notify, connectTimeoutMs) : NO_FEED;
+    changes = options.notify ? await openFeed(location, dialect.db, options.notify, Math.min(connectTimeoutMs, FEED_CONNECT_TIMEOUT_MS)) : NO_FEED;
   } catch (err) {
     await dialect.close();
     throw err;
