@@ -35,7 +35,8 @@ export function parseRedisUrl(text: string): RedisLocation {
     throw new NotifySettingError('malformed Redis URL (expected redis://HOST:PORT)');
   }
   if (url.protocol !== 'redis:') throw new NotifySettingError(`${url.protocol}// is not supported: use redis://HOST:PORT (TLS to Redis is not implemented)`);
-  const host = url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1';
+  if (!url.hostname) throw new NotifySettingError('a Redis URL needs a host, e.g. redis://127.0.0.1:6379');
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = url.port ? Number(url.port) : 6379;
   const channel = url.searchParams.get('channel') || DEFAULT_REDIS_CHANNEL;
   return {
