@@ -32,23 +32,28 @@ async function command(url: string, args: string[]): Promise<RespValue> {
   }
 }
 
+/** The test Redis with a channel of its own when it answers PING; otherwise why not (deliberate: left out with none). */
+export async function findRedis(): Promise<TestRedis | { missing: string; deliberate: boolean }> {
+  const server = serverUrl();
+  if (server === 'none') return { missing: `${URL_VAR}=none`, deliberate: true };
+  try {
+    await command(server, ['PING']);
+  } catch (err) {
+    return { missing: `Redis at ${server} unreachable (${(err as Error).message}; set ${URL_VAR} to another server or to none)`, deliberate: false };
+  }
+  const channel = `lars-test-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return { url: `${server.replace(/\/$/, '')}/?channel=${channel}`, channel, command: (args) => command(server, args) };
+}
+
 /** Runs suite(redis) as describe(name) when Redis answers PING; otherwise one skipped (or, under CI=true, failing) test naming why. */
 export async function describeWithRedis(name: string, suite: (redis: TestRedis) => void): Promise<void> {
-  const server = serverUrl();
-  let missing: string | undefined;
-  if (server === 'none') missing = `${URL_VAR}=none`;
-  else {
-    try {
-      await command(server, ['PING']);
-    } catch (err) {
-      missing = `Redis at ${server} unreachable (${(err as Error).message}; set ${URL_VAR} to another server or to none)`;
-    }
+  const redis = await findRedis();
+  if ('url' in redis) {
+    describe(name, () => suite(redis));
+    return;
   }
-  if (missing === undefined) {
-    const channel = `lars-test-${process.pid}-${randomBytes(4).toString('hex')}`;
-    const url = `${server.replace(/\/$/, '')}/?channel=${channel}`;
-    describe(name, () => suite({ url, channel, command: (args) => command(server, args) }));
-  } else if (process.env.CI === 'true' && server !== 'none') {
+  const { missing, deliberate } = redis;
+  if (process.env.CI === 'true' && !deliberate) {
     console.log(`FAIL ${name}: ${missing}; CI=true requires it`);
     test(name, () => {
       throw new Error(`${missing}: CI must provide Redis`);
