@@ -22,8 +22,9 @@ async function listen(location: PostgresLocation, connectTimeoutMs: number, even
     connectionString: location.connectionString,
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: POSTGRES_LISTENER_NAME,
-    // A link that died without a FIN (a host gone) is noticed by the kernel's probes.
+    // A link that died without a FIN (a host gone) is noticed by the kernel's probes, slowly; the poll covers meanwhile.
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
   client.on('error', (err) => events.lost(err));
   client.on('end', () => events.lost(new Error('connection closed')));
