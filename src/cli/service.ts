@@ -69,6 +69,11 @@ export async function openServiceStore(flags: { store?: string; 'no-migrate'?: b
   }
 }
 
+/** Once the service runs: which transport tells it of route edits, and why (docs/dns.md, "Notification"). */
+export function logNotify(logger: Logger, store: Store): void {
+  logger.info('notify', { transport: store.changes.transport, reason: store.changes.reason });
+}
+
 /** --admin HOST:PORT, the default when absent, or "off". */
 export async function startAdmin(
   flag: string | undefined,
@@ -288,6 +293,7 @@ export async function runStoreService<S extends readonly Section[], T extends St
   const attachment = worker ? attachWorker((socket) => service.adopt(socket)) : undefined;
   const admin = await startAdmin(values.admin, command.defaultAdmin, metrics, () => service.health(), command.adminPages?.(service));
   const addr = service.address ? formatEndpoint({ host: service.address.address, port: service.address.port }) : 'dispatcher';
+  if (notify) logNotify(log, store);
   announce(log, { addr, store: store.describe() }, admin);
   return runUntilSignal(log, async () => {
     await attachment?.close();

@@ -21,6 +21,8 @@ export type ChangeListener = (version: number | undefined) => void;
 
 export interface ChangeFeed {
   readonly transport: FeedTransport;
+  /** Why this transport (chooseChangeFeed): what the service logs once it runs. */
+  readonly reason: string;
   /** True while notifications can arrive; false with no transport, or while its link is down (the poll carries edits then). */
   readonly live: boolean;
   /** Tells every subscriber the transport reaches that the route version is now `version`. Never throws: a lost message is the poll's to catch. */
@@ -40,8 +42,6 @@ export interface NotifyOptions {
   logger: Logger;
   /** Reconnect backoff of a remote transport's link (random: tests pin the jitter). */
   retry?: BackoffOptions;
-  /** How the choice is logged: info by default; a one-shot command says it at debug. */
-  choiceLevel?: 'info' | 'debug';
 }
 
 export const DEFAULT_FEED_RETRY = { initialMs: 100, maxMs: 10_000 };
@@ -153,13 +153,9 @@ export class PublishQueue {
 }
 
 /** No transport: edits reach dns at its next poll. */
-export const NO_FEED: ChangeFeed = {
-  transport: 'none',
-  live: false,
-  publish: () => undefined,
-  subscribe: () => () => undefined,
-  close: async () => undefined,
-};
+export function noFeed(reason: string): ChangeFeed {
+  return { transport: 'none', reason, live: false, publish: () => undefined, subscribe: () => () => undefined, close: async () => undefined };
+}
 
 /** Every service shares this process's store (lars up): a publish reaches the subscribers on the next tick. */
 export class InProcessFeed implements ChangeFeed {
@@ -167,7 +163,10 @@ export class InProcessFeed implements ChangeFeed {
   readonly live = true;
   private readonly listeners: Listeners;
 
-  constructor(logger: Logger) {
+  constructor(
+    logger: Logger,
+    readonly reason: string,
+  ) {
     this.listeners = new Listeners(logger);
   }
 

@@ -29,7 +29,7 @@ export const NOTIFY_ENV = 'LARS_NOTIFY';
  * The one path from flag, environment and config to a store's NotifyOptions:
  * --notify, then $LARS_NOTIFY, then [notify] url.
  */
-export function notifyOptions(flag: string | undefined, config: NotifyConfig, logger: Logger, extra: Pick<NotifyOptions, 'oneProcess' | 'choiceLevel'> = {}): NotifyOptions {
+export function notifyOptions(flag: string | undefined, config: NotifyConfig, logger: Logger, extra: Pick<NotifyOptions, 'oneProcess'> = {}): NotifyOptions {
   return {
     setting: flag ?? process.env[NOTIFY_ENV] ?? config.url,
     logger,

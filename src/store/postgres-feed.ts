@@ -5,10 +5,8 @@
  */
 import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
-import type { BackoffOptions } from '../reactor/backoff.js';
-import type { Logger } from '../reactor/log.js';
 import type { ChangeFeed } from './change-feed.js';
-import { RemoteFeed, type Link, type LinkEvents, type Transport } from './remote-feed.js';
+import { RemoteFeed, type FeedOptions, type Link, type LinkEvents, type Transport } from './remote-feed.js';
 import type { Database } from './schema.js';
 import { describeLocation, type PostgresLocation } from './url.js';
 
@@ -45,7 +43,7 @@ async function listen(location: PostgresLocation, connectTimeoutMs: number, even
 export function postgresFeed(
   location: PostgresLocation,
   db: Kysely<Database>,
-  options: { logger: Logger; retry: BackoffOptions; connectTimeoutMs: number },
+  options: FeedOptions,
 ): ChangeFeed {
   const transport: Transport = {
     name: 'postgres',
@@ -56,5 +54,5 @@ export function postgresFeed(
     },
     close: async () => undefined,
   };
-  return new RemoteFeed(transport, options.logger, options.retry);
+  return new RemoteFeed(transport, options.logger, options.retry, options.reason);
 }

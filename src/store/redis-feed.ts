@@ -4,12 +4,10 @@
  * the first publish for PUBLISH, dropped when it fails and opened again by
  * the next publish.
  */
-import type { BackoffOptions } from '../reactor/backoff.js';
-import type { Logger } from '../reactor/log.js';
 import { RespConnection, type RespValue } from '../reactor/resp.js';
 import type { ChangeFeed } from './change-feed.js';
 import { NotifySettingError } from './errors.js';
-import { RemoteFeed, type Link, type LinkEvents, type Transport } from './remote-feed.js';
+import { RemoteFeed, type FeedOptions, type Link, type LinkEvents, type Transport } from './remote-feed.js';
 
 export const DEFAULT_REDIS_CHANNEL = 'lars:route-changes';
 /** How the listening connection shows in CLIENT LIST. */
@@ -75,7 +73,7 @@ async function listen(location: RedisLocation, connectTimeoutMs: number, events:
   return connection;
 }
 
-export function redisFeed(location: RedisLocation, options: { logger: Logger; retry: BackoffOptions; connectTimeoutMs: number }): ChangeFeed {
+export function redisFeed(location: RedisLocation, options: FeedOptions): ChangeFeed {
   let publisher: Promise<RespConnection> | undefined;
   /** Closes a publisher connection, and forgets it unless a newer one took its place. */
   const drop = (which: Promise<RespConnection> | undefined) => {
@@ -101,5 +99,5 @@ export function redisFeed(location: RedisLocation, options: { logger: Logger; re
     },
     close: async () => drop(publisher),
   };
-  return new RemoteFeed(transport, options.logger, options.retry);
+  return new RemoteFeed(transport, options.logger, options.retry, options.reason);
 }

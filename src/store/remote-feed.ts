@@ -36,6 +36,14 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/** What a remote transport's feed is made with. */
+export interface FeedOptions {
+  logger: Logger;
+  retry: BackoffOptions;
+  connectTimeoutMs: number;
+  reason: string;
+}
+
 /** Messages that are not ours are logged at most this often. */
 const GARBAGE_LOG_MS = 10_000;
 
@@ -59,6 +67,7 @@ export class RemoteFeed implements ChangeFeed {
     private readonly wire: Transport,
     private readonly logger: Logger,
     retry: BackoffOptions,
+    readonly reason: string,
   ) {
     this.transport = wire.name;
     this.listeners = new Listeners(logger);

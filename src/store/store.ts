@@ -6,7 +6,7 @@
  * Kysely handle stays inside src/store (docs/store.md).
  */
 import type { Kysely } from 'kysely';
-import { chooseChangeFeed, DEFAULT_FEED_RETRY, FEED_CONNECT_TIMEOUT_MS, InProcessFeed, NO_FEED, type ChangeFeed, type NotifyOptions } from './change-feed.js';
+import { chooseChangeFeed, DEFAULT_FEED_RETRY, FEED_CONNECT_TIMEOUT_MS, InProcessFeed, noFeed, type ChangeFeed, type NotifyOptions } from './change-feed.js';
 import type { Dialect, DialectOptions } from './dialects/dialect.js';
 import { runMigrations } from './migrations.js';
 import type { Database } from './schema.js';
@@ -16,7 +16,7 @@ export interface Store {
   readonly kind: StoreKind;
   /** The URL with any password replaced by ***, for logs and messages. */
   describe(): string;
-  /** Where route edits made through this store are announced (docs/dns.md, "Notification"); NO_FEED unless openStore was given notify. */
+  /** Where route edits made through this store are announced (docs/dns.md, "Notification"); none unless openStore was given notify. */
   readonly changes: ChangeFeed;
   /** Applies pending migrations (safe to run from several processes at once); returns the ids applied. */
   migrate(): Promise<string[]>;
@@ -71,17 +71,16 @@ async function openDialect(location: StoreLocation, options: DialectOptions): Pr
   }
 }
 
-/** The feed chooseChangeFeed picks, with its reason logged. */
+/** The feed chooseChangeFeed picks, carrying its reason for the service to log. */
 async function openFeed(location: StoreLocation, db: Kysely<Database>, notify: NotifyOptions, connectTimeoutMs: number): Promise<ChangeFeed> {
   const choice = chooseChangeFeed(notify.setting, location.kind, notify.oneProcess ?? false);
   const logger = notify.logger;
-  const options = { logger, retry: notify.retry ?? DEFAULT_FEED_RETRY, connectTimeoutMs };
-  logger[notify.choiceLevel ?? 'info']('notify', { transport: choice.transport, reason: choice.reason });
+  const options = { logger, retry: notify.retry ?? DEFAULT_FEED_RETRY, connectTimeoutMs, reason: choice.reason };
   switch (choice.transport) {
     case 'none':
-      return NO_FEED;
+      return noFeed(choice.reason);
     case 'in-process':
-      return new InProcessFeed(logger);
+      return new InProcessFeed(logger, choice.reason);
     case 'postgres':
       if (location.kind !== 'postgres') throw new Error('chooseChangeFeed picked postgres for another engine');
       return (await import('./postgres-feed.js')).postgresFeed(location, db, options);
@@ -103,7 +102,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   const dialect = await openDialect(location, { connectTimeoutMs, poolSize: options.poolSize ?? 10 });
   let changes: ChangeFeed;
   try {
-    changes = options.notify ? await openFeed(location, dialect.db, options.notify, Math.min(connectTimeoutMs, FEED_CONNECT_TIMEOUT_MS)) : NO_FEED;
+    changes = options.notify ? await openFeed(location, dialect.db, options.notify, Math.min(connectTimeoutMs, FEED_CONNECT_TIMEOUT_MS)) : noFeed('opened without notify');
   } catch (err) {
     await dialect.close();
     throw err;

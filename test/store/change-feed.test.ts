@@ -71,7 +71,7 @@ test('a failed publish is reported and the next one still goes out', async () =>
 });
 
 test('in-process: every subscriber hears each publish after the publisher returned; an unsubscribed one no longer does', async () => {
-  const feed = new InProcessFeed(createLogger('test'));
+  const feed = new InProcessFeed(createLogger('test'), 'test');
   const heard: [string, number | undefined][] = [];
   const stopA = feed.subscribe((v) => heard.push(['a', v]));
   feed.subscribe((v) => heard.push(['b', v]));

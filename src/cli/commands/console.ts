@@ -7,7 +7,7 @@ import { MetricsRegistry } from '../../reactor/metrics.js';
 import { Users } from '../../store/users.js';
 import { CommandError, parseEndpointArg, UsageError } from '../args.js';
 import { notifyOptions, notifySection } from '../../store/config.js';
-import { NOTIFY_OPTION, openServiceStore, runUntilSignal, serviceConfig, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
+import { logNotify, NOTIFY_OPTION, openServiceStore, runUntilSignal, serviceConfig, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
 
 const USAGE = `usage: lars console --store URL [--listen HOST:PORT] [--allow-remote] [--tls-cert FILE --tls-key FILE]
                     [--notify auto|off|postgres|redis://HOST:PORT] [--config FILE] [--set console.KEY=VALUE ...] [--no-migrate]
@@ -65,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new CommandError(`cannot start the console on ${listen.host}:${listen.port}: ${(err as Error).message}`);
   });
   if (!(await new Users(store).hasAny())) log.warn('no_users', { hint: 'nobody can log in yet: lars user add NAME --role admin' });
+  logNotify(log, store);
   log.info('ready', { addr: `${server.address.address}:${server.address.port}`, url: server.url, store: store.describe() });
   return runUntilSignal(log, async () => {
     await server.close();

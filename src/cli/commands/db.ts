@@ -62,7 +62,7 @@ export async function withStore<T>(
     const url = storeUrl(flags.store, flags['data-dir']);
     checkStoreExists(url, flags, access);
     // A command that may write announces its route edits; it only sends, so it holds no listening link.
-    const notify = access === 'read' ? undefined : notifyOptions(flags.notify, NOTIFY_DEFAULTS, createLogger('cli'), { choiceLevel: 'debug' });
+    const notify = access === 'read' ? undefined : notifyOptions(flags.notify, NOTIFY_DEFAULTS, createLogger('cli'));
     store = await openStore(url, { ...options, notify });
   } catch (err) {
     throw toCommandError(err);

@@ -24,7 +24,7 @@ import { RouteAdmin, type Store } from '../../store/index.js';
 import { ensureAdminUser } from '../../store/users.js';
 import { CommandError, dataDir, parseIntArg, type ParsedCommand } from '../args.js';
 import { notifyOptions, notifySection } from '../../store/config.js';
-import { NOTIFY_OPTION, openServiceStore, runUntilSignal, serviceConfig, startAdmin, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
+import { logNotify, NOTIFY_OPTION, openServiceStore, runUntilSignal, serviceConfig, startAdmin, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
 
 /** The combined /healthz and /metrics of every service. */
 const DEFAULT_UP_ADMIN = '127.0.0.1:17777';
@@ -221,6 +221,7 @@ export async function run(argv: string[]): Promise<number> {
     // Only once everything listens: a start that fails must not make an admin whose password nobody saw.
     const adminUser = await ensureAdminUser(store);
     process.stdout.write(summaryLines({ store, host, services, admin, demoSeeded, adminUser }).join('\n') + '\n');
+    logNotify(log, store);
     log.info('ready', {
       dns: formatEndpoint({ host, port: services.dns.address!.port }),
       reporter: formatEndpoint({ host, port: services.reporter.address!.port }),
