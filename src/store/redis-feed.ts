@@ -10,8 +10,10 @@ import { NotifySettingError } from './errors.js';
 import { RemoteFeed, type FeedOptions, type Link, type LinkEvents, type Transport } from './remote-feed.js';
 
 export const DEFAULT_REDIS_CHANNEL = 'lars:route-changes';
-/** How the listening connection shows in CLIENT LIST. */
-export const REDIS_LISTENER_NAME = 'lars-notify';
+/** How the listening connection shows in CLIENT LIST: lars-notify-CHANNEL (a name may hold no spaces). */
+export function redisListenerName(channel: string): string {
+  return `lars-notify-${channel.replace(/[^\w:.-]/g, '_')}`;
+}
 
 export interface RedisLocation {
   host: string;
@@ -64,7 +66,7 @@ async function listen(location: RedisLocation, connectTimeoutMs: number, events:
   };
   const connection = await open(location, connectTimeoutMs, events, onPush);
   try {
-    await connection.command(['CLIENT', 'SETNAME', REDIS_LISTENER_NAME]);
+    await connection.command(['CLIENT', 'SETNAME', redisListenerName(location.channel)]);
     await connection.command(['SUBSCRIBE', location.channel]);
   } catch (err) {
     connection.close();

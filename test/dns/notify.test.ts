@@ -18,7 +18,7 @@ import { createLogger } from '../../src/reactor/log.js';
 import type { BackoffOptions } from '../../src/reactor/backoff.js';
 import { openStore, RouteAdmin, type Store } from '../../src/store/index.js';
 import { POSTGRES_LISTENER_NAME } from '../../src/store/postgres-feed.js';
-import { REDIS_LISTENER_NAME } from '../../src/store/redis-feed.js';
+import { redisListenerName } from '../../src/store/redis-feed.js';
 import { lars } from '../support/cli.js';
 import { discoverEngines } from '../support/engines.js';
 import { captureLogs, RawTcpClient, waitFor } from '../support/net.js';
@@ -203,7 +203,7 @@ await describeWithRedis('notify over Redis pub/sub (SQLite store)', (redis) => {
     setting: redis.url,
     kill: async () => {
       const list = String(await redis.command(['CLIENT', 'LIST', 'TYPE', 'pubsub']));
-      const ours = [...list.matchAll(/^id=(\d+) .*\bname=(\S*)/gm)].filter((m) => m[2] === REDIS_LISTENER_NAME).map((m) => m[1]!);
+      const ours = [...list.matchAll(/^id=(\d+) .*\bname=(\S*)/gm)].filter((m) => m[2] === redisListenerName(redis.channel)).map((m) => m[1]!);
       for (const id of ours) await redis.command(['CLIENT', 'KILL', 'ID', id]);
       return ours.length;
     },
