@@ -23,6 +23,7 @@ import { lars } from '../support/cli.js';
 import { discoverEngines } from '../support/engines.js';
 import { captureLogs, RawTcpClient, waitFor } from '../support/net.js';
 import { describeWithRedis } from '../support/redis.js';
+import { registerOverTcp } from '../support/registration.js';
 
 const logs = captureLogs('info');
 after(() => logs.restore());
@@ -119,6 +120,14 @@ function remoteFeedTests(transport: () => Transport): void {
     assert.equal(run.code, 0, run.stderr);
     hosts.push('10.0.0.2:80');
     await pushedUntil(a, hosts);
+  });
+
+  test('a server that registers with one dns is pushed by the other at once', async () => {
+    const b = await client(second);
+    const server = await registerOverTcp(first.address!.port, { ...MODULE, ip: '10.0.0.9', port: 80, ttlMs: 60_000 });
+    clients.push(server.client);
+    hosts.push('10.0.0.9:80');
+    await pushedUntil(b, hosts);
   });
 
   test('a message that is not ours is ignored with one log line per dns, and the next edit still arrives', async () => {
