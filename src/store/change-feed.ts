@@ -96,10 +96,6 @@ export class Listeners {
 
   constructor(private readonly logger: Logger) {}
 
-  get size(): number {
-    return this.all.size;
-  }
-
   add(listener: ChangeListener): () => void {
     this.all.add(listener);
     return () => this.all.delete(listener);

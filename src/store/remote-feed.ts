@@ -44,8 +44,8 @@ export interface FeedOptions {
   reason: string;
 }
 
-/** Messages that are not ours are logged at most this often. */
-const GARBAGE_LOG_MS = 10_000;
+/** Messages that are not ours, and failed publishes, are logged at most this often. */
+const LOG_EVERY_MS = 10_000;
 
 export class RemoteFeed implements ChangeFeed {
   readonly transport: 'postgres' | 'redis';
@@ -72,7 +72,7 @@ export class RemoteFeed implements ChangeFeed {
     this.transport = wire.name;
     this.listeners = new Listeners(logger);
     this.backoff = new Backoff(retry);
-    this.logLimited = rateLimited(logger, GARBAGE_LOG_MS);
+    this.logLimited = rateLimited(logger, LOG_EVERY_MS);
     this.publishes = new PublishQueue(
       (version) => wire.send(changeMessage(version)),
       (err) => this.logLimited('warn', 'notify_publish_failed', { transport: this.transport, to: wire.where, error: errorReason(err), fallback: 'the next poll' }),
