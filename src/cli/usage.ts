@@ -51,8 +51,7 @@ balancing quality (a seeded simulation, no sockets)
   lars simulate [--scenario NAME[,NAME...]] [--strategy NAME[,NAME...]] [--seed N] [--svg DIR]
 
 --store defaults to $LARS_STORE, then to sqlite:lars-data/lars.db. Commands that print data take --json.
---notify SETTING (lars up, dns, console and the commands that edit): auto, off, postgres, in-process or redis://HOST:PORT;
-  defaults to $LARS_NOTIFY, then [notify] url, then auto (the store's LISTEN/NOTIFY on PostgreSQL, in-process under lars up).
+--notify SETTING (up, dns, console, module, route, instances, import): auto, off, postgres, in-process or redis://HOST:PORT; default $LARS_NOTIFY, then [notify] url, then auto.
 lars --version prints the version; lars COMMAND --help a command's form.
 `;
 
@@ -69,5 +68,5 @@ export function commandUsage(name: string): string {
     else if (!/^ {4,}/.test(line)) inside = false;
     if (inside) picked.push(line);
   }
-  return `usage:\n${picked.join('\n')}\n\n${lines.filter((l) => l.startsWith('--store')).join('\n')}\n`;
+  return `usage:\n${picked.join('\n')}\n\n${lines.filter((l) => l.startsWith('--store') || l.startsWith('--notify')).join('\n')}\n`;
 }
