@@ -10,7 +10,7 @@ export const USAGE = `usage: lars COMMAND [ARGS]
 services
   lars up [--data-dir DIR] [--store URL]           every service on one machine (embedded SQLite by default)
           [--host H] [--dns-port ${DEFAULT_DNS_PORT}] [--reporter-port ${DEFAULT_REPORTER_PORT}] [--udp-base-port ${DEFAULT_AGENT_BASE_PORT}] [--console-port ${DEFAULT_CONSOLE_PORT}] [--no-demo]
-          [--notify SETTING]                       how edits reach dns at once (default: in-process)
+          [--notify SETTING]                       how edits reach dns at once (auto: in-process, or a PostgreSQL store's own)
   lars dns      --store URL [--listen HOST:PORT]   default 0.0.0.0:${DEFAULT_DNS_PORT}
                 [--notify SETTING]                 hear of route edits at once
   lars reporter --store URL [--listen HOST:PORT]   default 0.0.0.0:${DEFAULT_REPORTER_PORT}

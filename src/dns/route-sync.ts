@@ -123,11 +123,13 @@ export class RouteSync {
 
   /**
    * A notification (docs/dns.md, "Notification"): polls now, unless the
-   * snapshot already holds `version`. A burst shares one poll (poll()); the
-   * timer's polls go on as before, so nothing depends on the notification.
+   * snapshot already holds `version`, or the store is failing (the backoff's
+   * retries are paced; a wake must not add to them). A burst shares one poll
+   * (poll()); the timer's polls go on as before, so nothing depends on the
+   * notification.
    */
   wake(version?: number): void {
-    if (this.stopped || (version !== undefined && this.loaded && version <= this.current.version)) return;
+    if (this.stopped || this.backoff.attempts > 0 || (version !== undefined && this.loaded && version <= this.current.version)) return;
     this.poll().catch(() => undefined);
   }
 

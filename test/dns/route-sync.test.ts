@@ -55,10 +55,11 @@ await forEachEngine('route sync', (store) => {
   test('a burst of notifications is one poll, and one for a version already held is none', async () => {
     const reader = new RouteReader(store);
     let versionReads = 0;
+    let storeAway = false;
     const counting: RouteSource = {
       readVersion: () => {
         versionReads += 1;
-        return reader.readVersion();
+        return storeAway ? Promise.reject(new Error('store away')) : reader.readVersion();
       },
       loadRoutes: () => reader.loadRoutes(),
       loadRoutesOf: (routes) => reader.loadRoutesOf(routes),
@@ -82,7 +83,15 @@ await forEachEngine('route sync', (store) => {
     assert.equal(versionReads, 1, 'the snapshot already holds those versions');
     sync.wake(undefined);
     await sync.poll();
-    assert.equal(versionReads, 2, 'a wake without a version always looks');
+    assert.equal(versionReads, 2, 'a wake without a version looks');
+
+    storeAway = true;
+    await assert.rejects(sync.poll());
+    sync.wake(undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(versionReads, 3, 'while the store fails, only the paced retries ask it');
+    storeAway = false;
+    await sync.poll();
   });
 
   test('a change row whose route kept its hosts is applied without reporting that route', async () => {
