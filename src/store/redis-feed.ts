@@ -49,30 +49,38 @@ export function parseRedisUrl(text: string): RedisLocation {
   };
 }
 
-async function open(location: RedisLocation, connectTimeoutMs: number, events: Pick<LinkEvents, 'lost'>, onPush?: (value: RespValue) => void): Promise<RespConnection> {
-  const connection = await RespConnection.connect({ host: location.host, port: location.port, connectTimeoutMs, onPush, onClose: (err) => events.lost(err) });
+/**
+ * A connection that has run its set-up commands (AUTH first when the URL has
+ * a password). Only a loss after that is reported: a failed set-up rejects
+ * with its own error instead.
+ */
+async function open(location: RedisLocation, connectTimeoutMs: number, events: Pick<LinkEvents, 'lost'>, setup: string[][] = [], onPush?: (value: RespValue) => void): Promise<RespConnection> {
+  let ready = false;
+  const connection = await RespConnection.connect({
+    host: location.host,
+    port: location.port,
+    connectTimeoutMs,
+    onPush,
+    onClose: (err) => {
+      if (ready) events.lost(err);
+    },
+  });
+  const auth = location.password === undefined ? [] : [['AUTH', ...(location.username ? [location.username] : []), location.password]];
   try {
-    if (location.password !== undefined) await connection.command(['AUTH', ...(location.username ? [location.username] : []), location.password]);
-    return connection;
+    for (const command of [...auth, ...setup]) await connection.command(command);
   } catch (err) {
     connection.close();
     throw err;
   }
+  ready = true;
+  return connection;
 }
 
-async function listen(location: RedisLocation, connectTimeoutMs: number, events: LinkEvents): Promise<Link> {
+function listen(location: RedisLocation, connectTimeoutMs: number, events: LinkEvents): Promise<Link> {
   const onPush = (value: RespValue) => {
     if (Array.isArray(value) && value[0] === 'message' && value[1] === location.channel) events.message(typeof value[2] === 'string' ? value[2] : '');
   };
-  const connection = await open(location, connectTimeoutMs, events, onPush);
-  try {
-    await connection.command(['CLIENT', 'SETNAME', redisListenerName(location.channel)]);
-    await connection.command(['SUBSCRIBE', location.channel]);
-  } catch (err) {
-    connection.close();
-    throw err;
-  }
-  return connection;
+  return open(location, connectTimeoutMs, events, [['CLIENT', 'SETNAME', redisListenerName(location.channel)], ['SUBSCRIBE', location.channel]], onPush);
 }
 
 export function redisFeed(location: RedisLocation, options: FeedOptions): ChangeFeed {
