@@ -20,7 +20,8 @@ import { ConfigError, loadConfig, parseSettings, type ConfigOf, type Section } f
 import { formatEndpoint } from '../reactor/endpoint.js';
 import { createLogger, type Logger } from '../reactor/log.js';
 import { MetricsRegistry } from '../reactor/metrics.js';
-import { openStore, StoreUrlError, type Store } from '../store/index.js';
+import { NotifySettingError, openStore, StoreUrlError, type NotifyOptions, type Store } from '../store/index.js';
+import { notifyOptions, notifySection } from '../store/config.js';
 import { CommandError, parseCommand, parseEndpointArg, storeUrl, UsageError, type ParsedCommand } from './args.js';
 
 /** parseArgs options every service command accepts. */
@@ -37,6 +38,9 @@ export const STORE_SERVICE_OPTIONS = {
   store: { type: 'string' },
   'no-migrate': { type: 'boolean' },
 } as const;
+
+/** The services that edit or serve routes: how edits are announced (docs/dns.md, "Notification"). */
+export const NOTIFY_OPTION = { notify: { type: 'string' } } as const;
 
 export interface ServiceFlags {
   config?: string;
@@ -55,14 +59,19 @@ export function serviceConfig<const S extends readonly Section[]>(sections: S, f
   }
 }
 
-export async function openServiceStore(flags: { store?: string; 'no-migrate'?: boolean }, options: { poolSize?: number } = {}): Promise<Store> {
+export async function openServiceStore(flags: { store?: string; 'no-migrate'?: boolean }, options: { poolSize?: number; notify?: NotifyOptions } = {}): Promise<Store> {
   const url = storeUrl(flags.store);
   try {
     return await openStore(url, { migrate: !flags['no-migrate'], ...options });
   } catch (err) {
-    if (err instanceof StoreUrlError) throw new UsageError(err.message);
+    if (err instanceof StoreUrlError || err instanceof NotifySettingError) throw new UsageError(err.message);
     throw new CommandError((err as Error).message);
   }
+}
+
+/** Once the service runs: which transport tells it of route edits, and why (docs/dns.md, "Notification"). */
+export function logNotify(logger: Logger, store: Store): void {
+  logger.info('notify', { transport: store.changes.transport, reason: store.changes.reason });
 }
 
 /** --admin HOST:PORT, the default when absent, or "off". */
@@ -237,6 +246,8 @@ export interface StoreServiceCommand<S extends readonly Section[], T extends Sto
   defaultListen: string;
   defaultAdmin: string;
   poolSize?: (config: ConfigOf<S>) => number;
+  /** The service hears of route edits: it takes --notify and [notify], and its store gets a change feed. */
+  notifies?: boolean;
   /** Gets the loaded sections spread in, one option per section, as every service takes them. */
   start(
     context: {
@@ -263,14 +274,16 @@ export async function runStoreService<S extends readonly Section[], T extends St
   argv: string[],
   command: StoreServiceCommand<S, T>,
 ): Promise<number> {
-  const values = parseServiceArgs(argv, { ...STORE_SERVICE_OPTIONS, ...WORKERS_OPTION, listen: { type: 'string' } }, command.usage);
+  const values = parseServiceArgs(argv, { ...STORE_SERVICE_OPTIONS, ...WORKERS_OPTION, ...(command.notifies ? NOTIFY_OPTION : {}), listen: { type: 'string' } }, command.usage);
   if (!values) return 0;
   const log = createLogger(command.name);
-  const config = serviceConfig(command.sections, values, log);
+  // One load of every section: a file or --set naming [notify] must not read as an unknown section.
+  const config: ConfigOf<S> & Partial<ConfigOf<[typeof notifySection]>> = serviceConfig(command.notifies ? [...command.sections, notifySection] : command.sections, values, log);
+  const notify = config.notify && notifyOptions((values as { notify?: string }).notify, config.notify, log);
   const listen = parseEndpointArg(values.listen ?? command.defaultListen, '0.0.0.0');
   if (values.workers !== undefined) return superviseWorkers(command.name, argv, listen, values.workers, values.admin, log);
 
-  const store = await openServiceStore(values, { poolSize: command.poolSize?.(config) });
+  const store = await openServiceStore(values, { poolSize: command.poolSize?.(config), notify });
   const metrics = new MetricsRegistry();
   const worker = isDispatcherWorker();
   const service = await command.start({ ...config, store, ...listen, listen: !worker, logger: log, metrics }).catch(async (err: Error) => {
@@ -280,6 +293,7 @@ export async function runStoreService<S extends readonly Section[], T extends St
   const attachment = worker ? attachWorker((socket) => service.adopt(socket)) : undefined;
   const admin = await startAdmin(values.admin, command.defaultAdmin, metrics, () => service.health(), command.adminPages?.(service));
   const addr = service.address ? formatEndpoint({ host: service.address.address, port: service.address.port }) : 'dispatcher';
+  if (notify) logNotify(log, store);
   announce(log, { addr, store: store.describe() }, admin);
   return runUntilSignal(log, async () => {
     await attachment?.close();

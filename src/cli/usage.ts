@@ -10,10 +10,13 @@ export const USAGE = `usage: lars COMMAND [ARGS]
 services
   lars up [--data-dir DIR] [--store URL]           every service on one machine (embedded SQLite by default)
           [--host H] [--dns-port ${DEFAULT_DNS_PORT}] [--reporter-port ${DEFAULT_REPORTER_PORT}] [--udp-base-port ${DEFAULT_AGENT_BASE_PORT}] [--console-port ${DEFAULT_CONSOLE_PORT}] [--no-demo]
+          [--notify SETTING]                       how edits reach dns at once (auto: in-process, or a PostgreSQL store's own)
   lars dns      --store URL [--listen HOST:PORT]   default 0.0.0.0:${DEFAULT_DNS_PORT}
+                [--notify SETTING]                 hear of route edits at once
   lars reporter --store URL [--listen HOST:PORT]   default 0.0.0.0:${DEFAULT_REPORTER_PORT}
   lars agent    --dns HOST:PORT[,...] --reporter HOST:PORT[,...] [--udp-host H] [--udp-base-port ${DEFAULT_AGENT_BASE_PORT}]
   lars console  --store URL [--listen HOST:PORT]   default ${DEFAULT_CONSOLE_HOST}:${DEFAULT_CONSOLE_PORT}
+                [--notify SETTING]                 announce each edit to every dns at once
   lars dispatch --listen HOST:PORT --socket PATH [--workers N -- COMMAND...]
   lars serve    --listen HOST:PORT --register MODID CMDID --dns HOST:PORT[,...] [--ttl SECONDS] [--weight W] [--auth-token-file FILE]
                                                    a line-echo server that registers itself
@@ -48,6 +51,7 @@ balancing quality (a seeded simulation, no sockets)
   lars simulate [--scenario NAME[,NAME...]] [--strategy NAME[,NAME...]] [--seed N] [--svg DIR]
 
 --store defaults to $LARS_STORE, then to sqlite:lars-data/lars.db. Commands that print data take --json.
+--notify SETTING (up, dns, console, module, route, instances, import): auto, off, postgres, in-process or redis://HOST:PORT; default $LARS_NOTIFY, then [notify] url, then auto.
 lars --version prints the version; lars COMMAND --help a command's form.
 `;
 
@@ -64,5 +68,5 @@ export function commandUsage(name: string): string {
     else if (!/^ {4,}/.test(line)) inside = false;
     if (inside) picked.push(line);
   }
-  return `usage:\n${picked.join('\n')}\n\n${lines.filter((l) => l.startsWith('--store')).join('\n')}\n`;
+  return `usage:\n${picked.join('\n')}\n\n${lines.filter((l) => l.startsWith('--store') || l.startsWith('--notify')).join('\n')}\n`;
 }

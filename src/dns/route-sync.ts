@@ -13,6 +13,9 @@
  * written since; those only update scores in the snapshot, reported through
  * onLoads so the service can push them at its own pace.
  *
+ * A notification of an edit (wake) polls at once instead of at the next
+ * interval; the interval's polls stay, for edits nobody announced.
+ *
  * When the store is away the last snapshot keeps serving; polls back off and
  * the service catches up on the first poll that succeeds.
  */
@@ -116,6 +119,18 @@ export class RouteSync {
     this.waiting = run;
     this.last = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * A notification (docs/dns.md, "Notification"): polls now, unless the
+   * snapshot already holds `version`, or the store is failing (the backoff's
+   * retries are paced; a wake must not add to them). A burst shares one poll
+   * (poll()); the timer's polls go on as before, so nothing depends on the
+   * notification.
+   */
+  wake(version?: number): void {
+    if (this.stopped || this.backoff.attempts > 0 || (version !== undefined && this.loaded && version <= this.current.version)) return;
+    this.poll().catch(() => undefined);
   }
 
   private async pollOnce(): Promise<void> {

@@ -17,7 +17,7 @@ import { configFrom, tcpServerLimits, type ConfigOf } from '../reactor/config.js
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { MetricsRegistry, type Counter } from '../reactor/metrics.js';
 import { TcpServer, type TcpConnection } from '../reactor/tcp-server.js';
-import { ChangeLog, DNS_REPORT_PEERS, RouteReader, type DnsReport, type Store } from '../store/index.js';
+import { ChangeLog, DNS_REPORT_PEERS, RouteReader, type DnsReport, type FeedTransport, type Store } from '../store/index.js';
 import { DNS_CONFIG_SECTIONS, type DnsConfigInput } from './config.js';
 import { RouteSync, type RouteSource, type SyncHealth } from './route-sync.js';
 import type { RouteSnapshot } from './route-snapshot.js';
@@ -38,7 +38,8 @@ export interface DnsOptions extends DnsConfigInput {
   listen?: boolean;
 }
 
-export type DnsHealth = SyncHealth & { connections: number; subscribedRoutes: number; leases: number; node: string };
+/** notify: the change feed's transport; notifyLive: whether notifications arrive now (false: edits wait for the poll). */
+export type DnsHealth = SyncHealth & { connections: number; subscribedRoutes: number; leases: number; node: string; notify: FeedTransport; notifyLive: boolean };
 
 export interface DnsService {
   /** The bound address; undefined when started with listen: false. */
@@ -78,6 +79,7 @@ class Dns implements DnsService {
   private readonly lastPushAt = new WeakMap<Conn, number>();
   private pruneTimer: NodeJS.Timeout | undefined;
   private loadPushTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: ResolvedOptions) {
     this.log = options.logger ?? createLogger('dns');
@@ -137,11 +139,14 @@ class Dns implements DnsService {
   }
 
   async start(): Promise<void> {
+    // Every edit announced on the store's feed is fetched at once (docs/dns.md, "Notification").
+    this.unsubscribe = this.options.store.changes.subscribe((version) => this.sync.wake(version));
     this.sync.start();
     if (this.options.listen !== false) {
       try {
         this.address = await this.server.listen();
       } catch (err) {
+        this.unsubscribe();
         await this.sync.stop();
         throw err;
       }
@@ -161,6 +166,8 @@ class Dns implements DnsService {
       subscribedRoutes: this.subscriptions.routeCount,
       leases: this.registrar.leaseCount,
       node: this.nodeId,
+      notify: this.options.store.changes.transport,
+      notifyLive: this.options.store.changes.live,
     };
   }
 
@@ -190,6 +197,7 @@ class Dns implements DnsService {
   async close(): Promise<void> {
     clearInterval(this.pruneTimer);
     clearTimeout(this.loadPushTimer);
+    this.unsubscribe?.();
     await this.registrar.close();
     await this.sync.stop();
     await this.server.close();

@@ -68,10 +68,11 @@ export async function appendChange(trx: Kysely<Database>, change: ChangeRecord):
 
 /**
  * Advances the version by one per change and appends them, one version each
- * (versions stay dense: coversVersions). Call after lockVersion.
+ * (versions stay dense: coversVersions). Call after lockVersion. Returns the
+ * new version, or undefined when there was nothing to append.
  */
-export async function appendChanges(trx: Kysely<Database>, changes: readonly Omit<ChangeRecord, 'version'>[]): Promise<void> {
-  if (changes.length === 0) return;
+export async function appendChanges(trx: Kysely<Database>, changes: readonly Omit<ChangeRecord, 'version'>[]): Promise<number | undefined> {
+  if (changes.length === 0) return undefined;
   const newest = await advanceVersion(trx, changes.length);
   const first = newest - changes.length + 1;
   // Chunked to stay far below every engine's bound-parameter limit.
@@ -79,6 +80,7 @@ export async function appendChanges(trx: Kysely<Database>, changes: readonly Omi
     const rows = changes.slice(i, i + 500).map((change, j) => changeRow({ ...change, version: first + i + j }));
     await trx.insertInto('route_changes').values(rows).execute();
   }
+  return newest;
 }
 
 function changeRow(change: ChangeRecord) {

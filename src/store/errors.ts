@@ -62,3 +62,11 @@ export function errorReason(err: unknown): string {
   }
   return String(err);
 }
+
+/** The notify setting (--notify, LARS_NOTIFY, [notify] url) cannot be used: unknown, malformed, or not for this store. */
+export class NotifySettingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotifySettingError';
+  }
+}

@@ -8,7 +8,9 @@ export {
   ConflictError,
   StoreUrlError,
   StoreUnavailableError,
+  NotifySettingError,
 } from './errors.js';
+export { chooseChangeFeed, type ChangeFeed, type ChangeListener, type FeedTransport, type NotifyOptions } from './change-feed.js';
 export { DEFAULT_STRATEGY, DEFAULT_WEIGHT, LIMITS } from './validate.js';
 export {
   RouteAdmin,

@@ -10,6 +10,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
+import type { ChangeFeed } from './change-feed.js';
 import { appendChanges, lockVersion, readVersion } from './change-log.js';
 import type { ChangeAction, Database } from './schema.js';
 import { kyselyOf, readConsistently, type Store } from './store.js';
@@ -132,9 +133,11 @@ function loadColumns(load: StoredLoad) {
 export class InstanceRegistry {
   private readonly db: Kysely<Database>;
   private readonly clock: () => number;
+  private readonly feed: ChangeFeed;
 
   constructor(store: Store, options: InstanceRegistryOptions = {}) {
     this.db = kyselyOf(store);
+    this.feed = store.changes;
     this.clock = options.clock ?? Date.now;
   }
 
@@ -146,8 +149,9 @@ export class InstanceRegistry {
    * then written in bulk: a batch costs a few statements, not a few per
    * instance, whatever the engine's round trip.
    */
-  write(owner: string, writes: readonly RegistryWrite[]): Promise<WriteOutcome[]> {
-    return this.db.transaction().execute(async (trx) => {
+  async write(owner: string, writes: readonly RegistryWrite[]): Promise<WriteOutcome[]> {
+    let version: number | undefined;
+    const outcomes = await this.db.transaction().execute(async (trx) => {
       await lockVersion(trx);
       const now = Math.floor(this.clock() / 1000);
       const registrations = writes.flatMap((w) => (w.kind === 'register' ? [w.instance] : []));
@@ -175,9 +179,12 @@ export class InstanceRegistry {
         return 'written';
       });
       await applyRows(trx, before, after, owner, now);
-      await appendChanges(trx, changes.map((c) => ({ ...c, actor: ACTOR, changedAt: now })));
+      version = await appendChanges(trx, changes.map((c) => ({ ...c, actor: ACTOR, changedAt: now })));
       return outcomes;
     });
+    // Instances that came or went are route changes for every other dns too; loads are not (they wait for the poll).
+    if (version !== undefined) this.feed.publish(version);
+    return outcomes;
   }
 
   /** Writes changed loads (and refreshed heartbeat times) of instances `owner` holds; returns the rows written. */

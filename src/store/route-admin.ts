@@ -8,6 +8,7 @@
  */
 import type { Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
+import type { ChangeFeed } from './change-feed.js';
 import { appendChange, appendChanges, bumpVersion, ChangeLog, lockVersion, readVersion } from './change-log.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { selectInstances, type InstanceInfo } from './registry.js';
@@ -218,10 +219,12 @@ export class RouteAdmin {
   private readonly clock: () => number;
 
   private readonly changes: ChangeLog;
+  private readonly feed: ChangeFeed;
 
   constructor(store: Store, options: RouteAdminOptions = {}) {
     this.db = kyselyOf(store);
     this.changes = new ChangeLog(store);
+    this.feed = store.changes;
     this.clock = options.clock ?? Date.now;
   }
 
@@ -476,7 +479,7 @@ export class RouteAdmin {
     if (options.dryRun) {
       return readConsistently(this.db, async (trx) => ({ dryRun: true, version: await readVersion(trx), edits: planImport(wanted, await currentModules(trx), options).map(editView) }));
     }
-    return this.db.transaction().execute(async (trx) => {
+    const result = await this.db.transaction().execute(async (trx) => {
       await lockVersion(trx);
       const current = await currentModules(trx);
       const edits = planImport(wanted, current, options);
@@ -499,6 +502,8 @@ export class RouteAdmin {
       await appendChanges(trx, changes);
       return { dryRun: false, version: await readVersion(trx), edits: edits.map(editView) };
     });
+    if (result.edits.length > 0) this.feed.publish(result.version);
+    return result;
   }
 
   /**
@@ -537,9 +542,13 @@ export class RouteAdmin {
     }));
   }
 
-  /** One edit transaction: version first (it orders concurrent edits), then the change, then its log row with the module as it left it. */
+  /**
+   * One edit transaction: version first (it orders concurrent edits), then
+   * the change, then its log row with the module as it left it; announced
+   * once committed, so whoever hears of it can read it.
+   */
   private async edit(target: EditTarget, change: (trx: Kysely<Database>, now: number) => Promise<string>): Promise<number> {
-    return this.db.transaction().execute(async (trx) => {
+    const committed = await this.db.transaction().execute(async (trx) => {
       const version = await bumpVersion(trx);
       const now = Math.floor(this.clock() / 1000);
       const detail = await change(trx, now);
@@ -555,5 +564,7 @@ export class RouteAdmin {
       });
       return version;
     });
+    this.feed.publish(committed);
+    return committed;
   }
 }

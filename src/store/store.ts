@@ -6,6 +6,7 @@
  * Kysely handle stays inside src/store (docs/store.md).
  */
 import type { Kysely } from 'kysely';
+import { chooseChangeFeed, DEFAULT_FEED_RETRY, FEED_CONNECT_TIMEOUT_MS, InProcessFeed, noFeed, type ChangeFeed, type NotifyOptions } from './change-feed.js';
 import type { Dialect, DialectOptions } from './dialects/dialect.js';
 import { runMigrations } from './migrations.js';
 import type { Database } from './schema.js';
@@ -15,6 +16,8 @@ export interface Store {
   readonly kind: StoreKind;
   /** The URL with any password replaced by ***, for logs and messages. */
   describe(): string;
+  /** Where route edits made through this store are announced (docs/dns.md, "Notification"); none unless openStore was given notify. */
+  readonly changes: ChangeFeed;
   /** Applies pending migrations (safe to run from several processes at once); returns the ids applied. */
   migrate(): Promise<string[]>;
   /** Idempotent. */
@@ -28,6 +31,8 @@ export interface OpenStoreOptions {
   connectTimeoutMs?: number;
   /** Network engines: pool size (default 10). */
   poolSize?: number;
+  /** Announce route edits, and hear them (dns): the feed is chosen from these and the engine, and the choice logged. */
+  notify?: NotifyOptions;
 }
 
 const handles = new WeakMap<Store, Kysely<Database>>();
@@ -66,23 +71,50 @@ async function openDialect(location: StoreLocation, options: DialectOptions): Pr
   }
 }
 
+/** The feed chooseChangeFeed picks, carrying its reason for the service to log. */
+async function openFeed(location: StoreLocation, db: Kysely<Database>, notify: NotifyOptions, connectTimeoutMs: number): Promise<ChangeFeed> {
+  const choice = chooseChangeFeed(notify.setting, location.kind, notify.oneProcess ?? false);
+  const logger = notify.logger;
+  const options = { logger, retry: notify.retry ?? DEFAULT_FEED_RETRY, connectTimeoutMs, reason: choice.reason };
+  switch (choice.transport) {
+    case 'none':
+      return noFeed(choice.reason);
+    case 'in-process':
+      return new InProcessFeed(logger, choice.reason);
+    case 'postgres':
+      if (location.kind !== 'postgres') throw new Error('chooseChangeFeed picked postgres for another engine');
+      return (await import('./postgres-feed.js')).postgresFeed(location, db, options);
+    case 'redis': {
+      const { parseRedisUrl, redisFeed } = await import('./redis-feed.js');
+      return redisFeed(parseRedisUrl(choice.url), options);
+    }
+  }
+}
+
 /**
  * Opens (and by default migrates) the store at url. Throws StoreUrlError for
- * an unknown or malformed URL, StoreUnavailableError when the database cannot
- * be reached.
+ * an unknown or malformed URL, NotifySettingError for a notify setting that
+ * cannot be used, StoreUnavailableError when the database cannot be reached.
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   const location = parseStoreUrl(url);
-  const dialect = await openDialect(location, {
-    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
-    poolSize: options.poolSize ?? 10,
-  });
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const dialect = await openDialect(location, { connectTimeoutMs, poolSize: options.poolSize ?? 10 });
+  let changes: ChangeFeed;
+  try {
+    changes = options.notify ? await openFeed(location, dialect.db, options.notify, Math.min(connectTimeoutMs, FEED_CONNECT_TIMEOUT_MS)) : noFeed('opened without notify');
+  } catch (err) {
+    await dialect.close();
+    throw err;
+  }
   let closing: Promise<void> | undefined;
   const store: Store = {
     kind: location.kind,
+    changes,
     describe: () => describeLocation(location),
     migrate: () => runMigrations(dialect, location.kind),
-    close: () => (closing ??= dialect.close()),
+    // The feed first: what it is still publishing goes through the pool.
+    close: () => (closing ??= changes.close().then(() => dialect.close())),
   };
   handles.set(store, dialect.db);
   if (options.migrate ?? true) {

@@ -5,7 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableEngines } from '../support/engines.js';
-import { lars, portOf, startLars, type LarsProcess } from '../support/cli.js';
+import { assertUsageError, lars, portOf, startLars, type LarsProcess } from '../support/cli.js';
 import { hexBytes, occupiedPort, RawTcpClient, waitFor } from '../support/net.js';
 import { requestStatus } from '../../src/dispatcher/index.js';
 import { MsgId } from '../../src/protocol/msgid.js';
@@ -125,4 +125,21 @@ test('a port already in use exits 1 with one line naming the address', async () 
   } finally {
     await taken.close();
   }
+});
+
+test('the notify setting: --notify wins over LARS_NOTIFY, which wins over [notify] url; the choice is logged with its reason; one that cannot be used is a usage error', async () => {
+  const store = await database();
+  const flagged = await startLars(['dns', '--store', store, '--listen', '127.0.0.1:0', '--admin', 'off', '--notify', 'off', '--set', 'notify.url=bogus'], { LARS_NOTIFY: 'bogus' });
+  started.push(flagged);
+  assert.match(await flagged.waitForLine(/ notify transport=/), /transport=none reason="notify=off: edits reach dns at its next poll"/);
+  const fromEnv = await startLars(['dns', '--store', store, '--listen', '127.0.0.1:0', '--admin', 'off', '--set', 'notify.url=bogus'], { LARS_NOTIFY: 'in-process' });
+  started.push(fromEnv);
+  assert.match(await fromEnv.waitForLine(/ notify transport=/), /transport=in-process /);
+  const auto = await startLars(['dns', '--store', store, '--listen', '127.0.0.1:0', '--admin', 'off']);
+  started.push(auto);
+  assert.match(await auto.waitForLine(/ notify transport=/), /transport=none reason="a sqlite store cannot notify and no Redis is configured/);
+
+  assertUsageError(await lars(['dns', '--store', store, '--admin', 'off', '--set', 'notify.url=kafka://broker']), /unknown notify setting "kafka:\/\/broker"/);
+  assertUsageError(await lars(['route', 'add', '1', '1', '10.0.0.1', '80', '--store', store, '--notify', 'postgres']), /notify=postgres needs a PostgreSQL store, not sqlite/);
+  assertUsageError(await lars(['module', 'add', '1', '1', '--store', store], { LARS_NOTIFY: 'rediss://cache:6380' }), /rediss:\/\/ is not supported/);
 });

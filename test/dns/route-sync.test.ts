@@ -6,7 +6,7 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RouteSync } from '../../src/dns/route-sync.js';
+import { RouteSync, type RouteSource } from '../../src/dns/route-sync.js';
 import type { RouteSnapshot } from '../../src/dns/route-snapshot.js';
 import { ipToUint32 } from '../../src/protocol/ip.js';
 import { createLogger } from '../../src/reactor/log.js';
@@ -23,13 +23,13 @@ after(() => logs.restore());
 const FULL_RELOAD_MS = 60_000;
 
 /** A sync over the store with its own clock; `reported` collects each onChange's routes, sorted, `loadReports` each onLoads's. */
-function syncOver(store: Store) {
+function syncOver(store: Store, source: RouteSource = new RouteReader(store)) {
   const clock = { now: 0 };
   const reported: string[][] = [];
   const loadReports: string[][] = [];
   let loads = 0;
   const sync = new RouteSync({
-    source: new RouteReader(store),
+    source,
     pollIntervalMs: 1000,
     fullReloadIntervalMs: FULL_RELOAD_MS,
     maxRetryMs: 1000,
@@ -51,6 +51,48 @@ const hostsOf = (snapshot: RouteSnapshot, modid: number, cmdid: number) => snaps
 
 await forEachEngine('route sync', (store) => {
   const admin = new RouteAdmin(store);
+
+  test('a burst of notifications is one poll, and one for a version already held is none', async () => {
+    const reader = new RouteReader(store);
+    let versionReads = 0;
+    let storeAway = false;
+    const counting: RouteSource = {
+      readVersion: () => {
+        versionReads += 1;
+        return storeAway ? Promise.reject(new Error('store away')) : reader.readVersion();
+      },
+      loadRoutes: () => reader.loadRoutes(),
+      loadRoutesOf: (routes) => reader.loadRoutesOf(routes),
+      changesSince: (version) => reader.changesSince(version),
+      readRegistryVersion: () => reader.readRegistryVersion(),
+      loadsSince: (revision) => reader.loadsSince(revision),
+    };
+    const { sync, reported } = syncOver(store, counting);
+    await sync.poll();
+    await admin.addModule({ modid: 40, cmdid: 1 });
+    let version = 0;
+    for (let port = 1; port <= 20; port += 1) version = await admin.addHost({ modid: 40, cmdid: 1, ip: '10.4.0.1', port });
+    for (let v = version - 19; v <= version; v += 1) sync.wake(v);
+    await sync.poll();
+    assert.equal(versionReads, 1, 'twenty wakes and a poll share one poll');
+    assert.equal(sync.snapshot.version, version);
+    assert.deepEqual(reported, [[routeKey(40, 1)]]);
+    sync.wake(version);
+    sync.wake(version - 5);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(versionReads, 1, 'the snapshot already holds those versions');
+    sync.wake(undefined);
+    await sync.poll();
+    assert.equal(versionReads, 2, 'a wake without a version looks');
+
+    storeAway = true;
+    await assert.rejects(sync.poll());
+    sync.wake(undefined);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(versionReads, 3, 'while the store fails, only the paced retries ask it');
+    storeAway = false;
+    await sync.poll();
+  });
 
   test('a change row whose route kept its hosts is applied without reporting that route', async () => {
     await admin.addModule({ modid: 1, cmdid: 1 });

@@ -50,7 +50,7 @@ export function lars(args: string[], env: NodeJS.ProcessEnv = {}, cwd = REPO): P
     execFile(
       process.execPath,
       larsArgs(args),
-      { cwd, env: { ...process.env, LARS_STORE: undefined, LARS_DATA_DIR: undefined, ...env }, timeout: 120_000 },
+      { cwd, env: { ...process.env, LARS_STORE: undefined, LARS_DATA_DIR: undefined, LARS_NOTIFY: undefined, ...env }, timeout: 120_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
         resolve({ code, stdout, stderr });
@@ -112,7 +112,7 @@ export async function startLars(args: string[], env: NodeJS.ProcessEnv = {}, opt
   const [program, argv] = bin === undefined ? [process.execPath, larsArgs(args, compiled)] : [bin, args];
   const child = spawn(program, argv, {
     cwd,
-    env: { ...process.env, LARS_STORE: undefined, ...env },
+    env: { ...process.env, LARS_STORE: undefined, LARS_NOTIFY: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

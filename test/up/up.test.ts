@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lars, parseSummary, startLars, type LarsProcess } from '../support/cli.js';
+import { lars, type LarsProcess } from '../support/cli.js';
 import { occupiedPort, waitFor } from '../support/net.js';
+import { consoleSession, startUp } from '../support/up.js';
 
 let dir: string;
 let up: LarsProcess;
@@ -18,12 +19,7 @@ let output: Record<string, string>;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lars-up-'));
-  // Port 0 everywhere: this test must not collide with a lars up someone is running.
-  up = await startLars([
-    'up', '--data-dir', dir, '--dns-port', '0', '--reporter-port', '0', '--udp-base-port', '0', '--console-port', '0', '--admin', '127.0.0.1:0',
-  ]);
-  await waitFor(() => up.stdout().includes('Stop with Ctrl-C.'), { message: 'the summary on stdout' });
-  output = parseSummary(up.stdout());
+  ({ up, output } = await startUp(dir));
 });
 
 after(async () => {
@@ -53,19 +49,9 @@ test('the demo route answers through the agent', async () => {
 });
 
 test('a host added in the console reaches lars getroute', async (t) => {
-  const base = output.console!;
-  const password = output['console login']!.split(' ')[2]!;
-  const login = await fetch(`${base}api/v1/session`, {
+  const added = await fetch(`${output.console!}api/v1/modules/1/1/hosts`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'admin', password }),
-  });
-  assert.equal(login.status, 200);
-  const { csrfToken } = (await login.json()) as { csrfToken: string };
-  const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-  const added = await fetch(`${base}api/v1/modules/1/1/hosts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+    headers: await consoleSession(output),
     body: JSON.stringify({ ip: '127.0.0.1', port: 9004 }),
   });
   assert.equal(added.status, 201, await added.text());

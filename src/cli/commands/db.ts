@@ -5,16 +5,20 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { CommandError, UsageError, parseCommand, parseIntArg, printJson, storeNamed, storeUrl } from '../args.js';
-import { StoreUrlError } from '../../store/errors.js';
+import { NotifySettingError, StoreUrlError } from '../../store/errors.js';
+import { configFrom } from '../../reactor/config.js';
+import { createLogger } from '../../reactor/log.js';
+import { notifyOptions, notifySection } from '../../store/config.js';
 import type { HostRef } from '../../store/route-admin.js';
 import { AuditLog, type AuditEntry } from '../../store/audit.js';
 import { openStore, type Store } from '../../store/store.js';
 import { parseStoreUrl, SQLITE_MEMORY } from '../../store/url.js';
 
-/** Flags every store command takes. */
+/** Flags every store command takes (--notify matters to those that edit routes: docs/dns.md, "Notification"). */
 export const STORE_OPTIONS = {
   store: { type: 'string' },
   'data-dir': { type: 'string' },
+  notify: { type: 'string' },
   json: { type: 'boolean' },
 } as const;
 
@@ -26,7 +30,10 @@ export const STORE_OPTIONS = {
  */
 export type StoreAccess = 'read' | 'write' | 'create';
 
-type StoreFlags = { store?: string; 'data-dir'?: string };
+/** One-shot commands read no config file: --notify or $LARS_NOTIFY, and [notify]'s defaults. */
+const NOTIFY_DEFAULTS = configFrom([notifySection]).notify;
+
+type StoreFlags = { store?: string; 'data-dir'?: string; notify?: string };
 
 /** Refuses to open a SQLite file that is missing when `access` may not make it (docs/cli.md, "Which store"). */
 function checkStoreExists(url: string, flags: StoreFlags, access: StoreAccess): void {
@@ -54,7 +61,9 @@ export async function withStore<T>(
   try {
     const url = storeUrl(flags.store, flags['data-dir']);
     checkStoreExists(url, flags, access);
-    store = await openStore(url, options);
+    // A command that may write announces its route edits; it only sends, so it holds no listening link.
+    const notify = access === 'read' ? undefined : notifyOptions(flags.notify, NOTIFY_DEFAULTS, createLogger('cli'));
+    store = await openStore(url, { ...options, notify });
   } catch (err) {
     throw toCommandError(err);
   }
@@ -69,7 +78,7 @@ export async function withStore<T>(
 
 function toCommandError(err: unknown): Error {
   if (err instanceof UsageError || err instanceof CommandError) return err;
-  if (err instanceof StoreUrlError) return new UsageError(err.message);
+  if (err instanceof StoreUrlError || err instanceof NotifySettingError) return new UsageError(err.message);
   return new CommandError(err instanceof Error ? err.message : String(err));
 }
 

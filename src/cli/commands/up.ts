@@ -23,20 +23,24 @@ import { startReporter, type Reporter } from '../../reporter/service.js';
 import { RouteAdmin, type Store } from '../../store/index.js';
 import { ensureAdminUser } from '../../store/users.js';
 import { CommandError, dataDir, parseIntArg, type ParsedCommand } from '../args.js';
-import { openServiceStore, runUntilSignal, serviceConfig, startAdmin, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
+import { notifyOptions, notifySection } from '../../store/config.js';
+import { logNotify, NOTIFY_OPTION, openServiceStore, runUntilSignal, serviceConfig, startAdmin, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
 
 /** The combined /healthz and /metrics of every service. */
 const DEFAULT_UP_ADMIN = '127.0.0.1:17777';
 
 const USAGE = `usage: lars up [--data-dir DIR] [--store URL] [--host H] [--dns-port ${DEFAULT_DNS_PORT}] [--reporter-port ${DEFAULT_REPORTER_PORT}]
                [--udp-base-port ${DEFAULT_AGENT_BASE_PORT}] [--console-port ${DEFAULT_CONSOLE_PORT}] [--admin HOST:PORT|off] [--no-demo]
-               [--config FILE] [--set SECTION.KEY=VALUE ...]
+               [--notify auto|off|in-process|postgres|redis://HOST:PORT] [--config FILE] [--set SECTION.KEY=VALUE ...]
   --data-dir   where the embedded store lives, default ./lars-data (or $LARS_DATA_DIR)
   --host       address every service binds, default 127.0.0.1 (this machine only)
-  --admin      combined /healthz and /metrics of all services, default ${DEFAULT_UP_ADMIN}`;
+  --admin      combined /healthz and /metrics of all services, default ${DEFAULT_UP_ADMIN}
+  --notify     how edits reach dns at once (default $LARS_NOTIFY, then [notify] url, then auto: in-process, or the
+               store's LISTEN/NOTIFY when it is PostgreSQL, so edits by lars route on the same store arrive at once too)`;
 
 const OPTIONS = {
   ...STORE_SERVICE_OPTIONS,
+  ...NOTIFY_OPTION,
   'data-dir': { type: 'string' },
   host: { type: 'string' },
   'dns-port': { type: 'string' },
@@ -49,7 +53,7 @@ const OPTIONS = {
 type Values = ParsedCommand<typeof OPTIONS>['values'];
 
 /** Every section of every service; [reactor] is shared by dns, reporter and the agent. */
-const UP_CONFIG_SECTIONS = [...DNS_CONFIG_SECTIONS, ...REPORTER_CONFIG_SECTIONS, ...CONSOLE_CONFIG_SECTIONS, ...AGENT_CONFIG_SECTIONS] as const;
+const UP_CONFIG_SECTIONS = [...DNS_CONFIG_SECTIONS, ...REPORTER_CONFIG_SECTIONS, ...CONSOLE_CONFIG_SECTIONS, ...AGENT_CONFIG_SECTIONS, notifySection] as const;
 type UpConfig = ConfigOf<typeof UP_CONFIG_SECTIONS>;
 
 /** The demo service seeded into an empty store, so the tools have something to call. */
@@ -94,11 +98,17 @@ function loadUpConfig(values: Values, host: string, ports: Ports, log: Logger): 
   return serviceConfig(UP_CONFIG_SECTIONS, { ...values, set: [...wiring, ...(values.set ?? [])] }, log);
 }
 
-/** --store, $LARS_STORE, or the SQLite file in the data directory (made if missing). */
-function openUpStore(values: Values): Promise<Store> {
+/**
+ * --store, $LARS_STORE, or the SQLite file in the data directory (made if
+ * missing); its change feed reaches every service here (oneProcess).
+ */
+function openUpStore(values: Values, config: UpConfig, log: Logger): Promise<Store> {
   const dir = resolve(dataDir(values['data-dir']));
   if (!values.store && !process.env.LARS_STORE) mkdirSync(dir, { recursive: true });
-  return openServiceStore({ ...values, store: values.store ?? process.env.LARS_STORE ?? `sqlite:${dir}/lars.db` });
+  return openServiceStore(
+    { ...values, store: values.store ?? process.env.LARS_STORE ?? `sqlite:${dir}/lars.db` },
+    { notify: notifyOptions(values.notify, config.notify, log, { oneProcess: true }) },
+  );
 }
 
 /** Starts a service, turning "address in use" into advice instead of a stack trace. */
@@ -196,7 +206,7 @@ export async function run(argv: string[]): Promise<number> {
   const host = values.host ?? '127.0.0.1';
   const ports = parsePorts(values);
   const config = loadUpConfig(values, host, ports, log);
-  const store = await openUpStore(values);
+  const store = await openUpStore(values, config, log);
   const stops: (() => Promise<void>)[] = [() => store.close()];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => log.error('stop_failed', { error: err }));
@@ -211,6 +221,7 @@ export async function run(argv: string[]): Promise<number> {
     // Only once everything listens: a start that fails must not make an admin whose password nobody saw.
     const adminUser = await ensureAdminUser(store);
     process.stdout.write(summaryLines({ store, host, services, admin, demoSeeded, adminUser }).join('\n') + '\n');
+    logNotify(log, store);
     log.info('ready', {
       dns: formatEndpoint({ host, port: services.dns.address!.port }),
       reporter: formatEndpoint({ host, port: services.reporter.address!.port }),
