@@ -89,7 +89,7 @@ const SERIES_KEY = [...STATUS_KEY, 'window_ts'] as const;
 
 /**
  * Latest status upsert: replace only with a report at least as new. Runs in
- * the caller's transaction; exported only for bench/reporter.ts, whose
+ * the caller's transaction; exported for bench/reporter.ts, whose
  * baseline is Lars's one autocommitted statement per result.
  */
 export async function upsertStatus(db: Db, kind: StoreKind, rows: readonly StatusRow[]): Promise<void> {
