@@ -39,6 +39,7 @@ administration
   lars connected                                   each dns with its agents; the agent hosts that report calls
   lars export [--output FILE]                      every module and configured host as one JSON document
   lars import json FILE|- [--dry-run] [--prune]    make the store hold what such a document states (all or nothing)
+  lars import lars --from mysql://USER@HOST:PORT/DB [--dry-run]   a Lars database's routes and latest status (all or nothing)
   lars status [MODID CMDID] [--window 5m]        per host and caller: calls and durations in the window, latest state
               | MODID CMDID --series 30m|6h|7d    calls per host over time, with a picture
 

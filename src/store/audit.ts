@@ -1,7 +1,7 @@
 /**
  * The console's audit trail (docs/console.md, "Audit trail"): sign-ins,
  * failed and throttled sign-ins, sign-outs, API tokens and account changes
- * (an editor's grants among them),
+ * (an editor's grants among them), and imports from a Lars database,
  * with who, from where and when. Route edits have their own log
  * (change-log.ts), which dns reads; this one is for people only and is
  * pruned by age.
@@ -25,6 +25,7 @@ export const AUDIT_KINDS = [
   'user_disabled',
   'user_enabled',
   'user_deleted',
+  'lars_imported',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
@@ -50,6 +51,21 @@ const NAME_MAX = 64;
 
 const bounded = (text: string | null | undefined, max: number) => (text === null || text === undefined ? null : [...text].slice(0, max).join(''));
 
+/** One event, in the caller's transaction when given one (an import records itself with what it wrote). */
+export async function insertAuditEvent(db: Kysely<Database>, entry: AuditEntry, at: number): Promise<void> {
+  await db
+    .insertInto('audit_events')
+    .values({
+      at,
+      kind: entry.kind,
+      actor: bounded(entry.actor, NAME_MAX),
+      subject: bounded(entry.subject, NAME_MAX),
+      address: bounded(entry.address, NAME_MAX),
+      detail: bounded(entry.detail, DETAIL_MAX) ?? '',
+    })
+    .execute();
+}
+
 export class AuditLog {
   private readonly db: Kysely<Database>;
   private readonly clock: () => number;
@@ -60,17 +76,7 @@ export class AuditLog {
   }
 
   async record(entry: AuditEntry): Promise<void> {
-    await this.db
-      .insertInto('audit_events')
-      .values({
-        at: Math.floor(this.clock() / 1000),
-        kind: entry.kind,
-        actor: bounded(entry.actor, NAME_MAX),
-        subject: bounded(entry.subject, NAME_MAX),
-        address: bounded(entry.address, NAME_MAX),
-        detail: bounded(entry.detail, DETAIL_MAX) ?? '',
-      })
-      .execute();
+    await insertAuditEvent(this.db, entry, Math.floor(this.clock() / 1000));
   }
 
   /** The newest events first, older than `before` (an id) when given. */

@@ -28,9 +28,12 @@ import {
   type PlanOptions,
   type RouteDocument,
   type RouteSnapshot,
+  type WantedModule,
 } from './route-document.js';
+import { statementChunks } from './dialects/parameters.js';
 import { instanceViews, servedHosts, type InstanceView, type ServedHostInfo } from './served-hosts.js';
 import { kyselyOf, readConsistently, type Store } from './store.js';
+import type { StoreKind } from './url.js';
 import {
   checkActor,
   checkAddress,
@@ -191,16 +194,11 @@ async function currentModules(db: Kysely<Database>, only?: ModuleKey): Promise<M
   return current;
 }
 
-async function applyEdit(trx: Kysely<Database>, edit: PlannedEdit, now: number): Promise<void> {
+/** An edit that changes rows already there: one statement each. */
+async function applyChange(trx: Kysely<Database>, edit: Exclude<PlannedEdit, { action: 'module-add' | 'add' }>, now: number): Promise<void> {
   switch (edit.action) {
-    case 'module-add':
-      await trx.insertInto('modules').values({ ...edit.key, description: edit.description, strategy: edit.strategy, created_at: now, updated_at: now }).execute();
-      return;
     case 'module-update':
       await trx.updateTable('modules').set({ description: edit.description, strategy: edit.strategy, updated_at: now }).where((eb) => eb.and(moduleOf(edit.key))).execute();
-      return;
-    case 'add':
-      await trx.insertInto('routes').values({ ...edit.key, weight: edit.weight, drained: edit.drained ? 1 : 0, created_at: now, updated_at: now }).execute();
       return;
     case 'drain':
     case 'undrain':
@@ -214,15 +212,83 @@ async function applyEdit(trx: Kysely<Database>, edit: PlannedEdit, now: number):
   }
 }
 
+/**
+ * Applies an import's edits: the new modules, then the new hosts, as
+ * multi-row inserts (dialects/parameters.ts), then each change to rows already
+ * there. The plan never adds and changes the same row, and never deletes a
+ * module, so this order has the outcome of the planned one.
+ */
+async function applyEdits(trx: Kysely<Database>, kind: StoreKind, edits: readonly PlannedEdit[], now: number): Promise<void> {
+  const stamps = { created_at: now, updated_at: now };
+  const modules = edits.flatMap((e) => (e.action === 'module-add' ? [{ ...e.key, description: e.description, strategy: e.strategy, ...stamps }] : []));
+  const hosts = edits.flatMap((e) => (e.action === 'add' ? [{ ...e.key, weight: e.weight, drained: e.drained ? 1 : 0, ...stamps }] : []));
+  for (const chunk of statementChunks(kind, modules)) await trx.insertInto('modules').values(chunk).execute();
+  for (const chunk of statementChunks(kind, hosts)) await trx.insertInto('routes').values(chunk).execute();
+  for (const edit of edits) if (edit.action !== 'module-add' && edit.action !== 'add') await applyChange(trx, edit, now);
+}
+
+/** What an import does beside its route edits, in the same transaction (or, in a dry run, the same read). */
+export type ImportAlongside<S> = (trx: Kysely<Database>, run: { dryRun: boolean; now: number; edits: readonly PlannedEdit[] }) => Promise<S>;
+
+/**
+ * Plans the checked modules against the store and, unless dryRun, applies the
+ * plan in one transaction: one route version and change-log row per edit,
+ * like the single edits, with each module's state recorded on its last edit.
+ * `alongside` runs last in the same transaction (or read). A run that edited
+ * routes is announced on the store's change feed once it committed
+ * (docs/dns.md, "Notification").
+ */
+export async function runImport<S = undefined>(
+  store: Store,
+  wanted: readonly WantedModule[],
+  who: string | null,
+  options: { dryRun?: boolean; now: number } & PlanOptions,
+  alongside?: ImportAlongside<S>,
+): Promise<{ result: ImportResult; alongside: S | undefined }> {
+  const { now } = options;
+  const db = kyselyOf(store);
+  if (options.dryRun) {
+    return readConsistently(db, async (trx) => {
+      const edits = planImport(wanted, await currentModules(trx), options);
+      return { result: { dryRun: true, version: await readVersion(trx), edits: edits.map(editView) }, alongside: await alongside?.(trx, { dryRun: true, now, edits }) };
+    });
+  }
+  const run = await db.transaction().execute(async (trx) => {
+    await lockVersion(trx);
+    const current = await currentModules(trx);
+    const edits = planImport(wanted, current, options);
+    await applyEdits(trx, store.kind, edits, now);
+    for (const edit of edits) applyPlanned(current, edit);
+    // Only a module's last edit records its state: a snapshot per edit of a big module would cost its size times its edits.
+    const last = new Map(edits.map((e, i) => [moduleId(e.key), i]));
+    const changes = edits.map((e, i) => ({
+      modid: e.key.modid,
+      cmdid: e.key.cmdid,
+      action: e.action,
+      detail: e.detail,
+      actor: who,
+      changedAt: now,
+      snapshot: last.get(moduleId(e.key)) === i ? snapshotOf(current.get(moduleId(e.key))) : null,
+    }));
+    await appendChanges(trx, changes);
+    const extra = await alongside?.(trx, { dryRun: false, now, edits });
+    return { result: { dryRun: false, version: await readVersion(trx), edits: edits.map(editView) }, alongside: extra };
+  });
+  if (run.result.edits.length > 0) store.changes.publish(run.result.version);
+  return run;
+}
+
 export class RouteAdmin {
   private readonly db: Kysely<Database>;
   private readonly clock: () => number;
 
   private readonly changes: ChangeLog;
   private readonly feed: ChangeFeed;
+  private readonly store: Store;
 
   constructor(store: Store, options: RouteAdminOptions = {}) {
     this.db = kyselyOf(store);
+    this.store = store;
     this.changes = new ChangeLog(store);
     this.feed = store.changes;
     this.clock = options.clock ?? Date.now;
@@ -474,36 +540,7 @@ export class RouteAdmin {
    * dryRun the plan is returned and nothing is written.
    */
   async importRoutes(doc: unknown, actor: string | null | undefined, options: { dryRun?: boolean } & PlanOptions = {}): Promise<ImportResult> {
-    const wanted = checkRouteDocument(doc);
-    const who = checkActor(actor);
-    if (options.dryRun) {
-      return readConsistently(this.db, async (trx) => ({ dryRun: true, version: await readVersion(trx), edits: planImport(wanted, await currentModules(trx), options).map(editView) }));
-    }
-    const result = await this.db.transaction().execute(async (trx) => {
-      await lockVersion(trx);
-      const current = await currentModules(trx);
-      const edits = planImport(wanted, current, options);
-      const now = Math.floor(this.clock() / 1000);
-      for (const edit of edits) {
-        await applyEdit(trx, edit, now);
-        applyPlanned(current, edit);
-      }
-      // Only a module's last edit records its state: a snapshot per edit of a big module would cost its size times its edits.
-      const last = new Map(edits.map((e, i) => [moduleId(e.key), i]));
-      const changes = edits.map((e, i) => ({
-        modid: e.key.modid,
-        cmdid: e.key.cmdid,
-        action: e.action,
-        detail: e.detail,
-        actor: who,
-        changedAt: now,
-        snapshot: last.get(moduleId(e.key)) === i ? snapshotOf(current.get(moduleId(e.key))) : null,
-      }));
-      await appendChanges(trx, changes);
-      return { dryRun: false, version: await readVersion(trx), edits: edits.map(editView) };
-    });
-    if (result.edits.length > 0) this.feed.publish(result.version);
-    return result;
+    return (await runImport(this.store, checkRouteDocument(doc), checkActor(actor), { ...options, now: Math.floor(this.clock() / 1000) })).result;
   }
 
   /**

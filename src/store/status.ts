@@ -10,13 +10,14 @@
  *   once. Writes are therefore idempotent: a batch whose commit was lost on
  *   the wire can be written again without double counting.
  *
- * Writes are multi-row upserts chunked under every engine's parameter limit,
- * one transaction per batch, rows in key order (consistent lock order between
- * concurrent writers on MySQL and PostgreSQL).
+ * Writes are multi-row upserts chunked under every engine's parameter limit
+ * (dialects/parameters.ts), one transaction per batch, rows in key order
+ * (consistent lock order between concurrent writers on MySQL and PostgreSQL).
  */
 import { sql, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
 import { routeKey, type RouteKey } from '../protocol/route-key.js';
+import { statementChunks } from './dialects/parameters.js';
 import type { CallStatusTable, Database } from './schema.js';
 import { kyselyOf, type Store } from './store.js';
 import type { StoreKind } from './url.js';
@@ -32,12 +33,6 @@ export const NO_DURATIONS: Readonly<Pick<StatusRow, 'timed' | 'duration_us' | 'm
 
 /** Fields of a StatusRow in a fixed order, for packing rows into numeric arrays. */
 export const STATUS_ROW_FIELDS = ['modid', 'cmdid', 'ip', 'port', 'caller', 'succ', 'err', 'overload', 'timed', 'duration_us', 'max_duration_us', 'ts'] as const;
-
-/**
- * Rows per INSERT statement. call_status binds 12 parameters per row, so 1000
- * rows stay far below SQLite's 32766 and the 65535 of MySQL and PostgreSQL.
- */
-export const ROWS_PER_STATEMENT = 1000;
 
 /** A Kysely handle: the store's db or a transaction. */
 type Db = Kysely<Database>;
@@ -77,12 +72,6 @@ export function coalesceRows(rows: readonly StatusRow[]): CoalescedRows {
   };
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /** One report's counts under its key; call_status stamps it reported_at, call_series window_ts. */
 function countsOf(row: StatusRow) {
   const { modid, cmdid, ip, port, caller, succ, err, timed, duration_us, max_duration_us } = row;
@@ -100,7 +89,7 @@ const SERIES_KEY = [...STATUS_KEY, 'window_ts'] as const;
 
 /**
  * Latest status upsert: replace only with a report at least as new. Runs in
- * the caller's transaction; exported only for bench/reporter.ts, whose
+ * the caller's transaction; exported for bench/reporter.ts, whose
  * baseline is Lars's one autocommitted statement per result.
  */
 export async function upsertStatus(db: Db, kind: StoreKind, rows: readonly StatusRow[]): Promise<void> {
@@ -265,8 +254,8 @@ export class CallStatus {
     if (rows.length === 0) return;
     const { latest, windows } = coalesceRows(rows);
     await this.db.transaction().execute(async (trx) => {
-      for (const chunk of chunks(latest, ROWS_PER_STATEMENT)) await upsertStatus(trx, this.kind, chunk);
-      for (const chunk of chunks(windows, ROWS_PER_STATEMENT)) await upsertSeries(trx, this.kind, chunk);
+      for (const chunk of statementChunks(this.kind, latest)) await upsertStatus(trx, this.kind, chunk);
+      for (const chunk of statementChunks(this.kind, windows)) await upsertSeries(trx, this.kind, chunk);
     });
   }
 

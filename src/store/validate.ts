@@ -26,7 +26,8 @@ export const LIMITS = {
   actorMax: 64,
 } as const;
 
-function integerIn(field: string, value: unknown, min: number, max: number): number {
+/** An integer in [min, max], or a ValidationError naming the field. */
+export function checkInteger(field: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new ValidationError(field, `must be an integer, got ${JSON.stringify(value)}`);
   }
@@ -58,24 +59,24 @@ export function checkAddress(input: { ip: unknown; port?: unknown }): AddressFil
     throw new ValidationError('ip', `must be a dotted IPv4 address, got ${JSON.stringify(input.ip)}`);
   }
   const ip = ipToUint32(input.ip);
-  return input.port === undefined ? { ip } : { ip, port: integerIn('port', input.port, LIMITS.portMin, LIMITS.portMax) };
+  return input.port === undefined ? { ip } : { ip, port: checkInteger('port', input.port, LIMITS.portMin, LIMITS.portMax) };
 }
 
 export function checkModuleKey(input: { modid: unknown; cmdid: unknown }): ModuleKey {
   return {
-    modid: integerIn('modid', input.modid, LIMITS.idMin, LIMITS.idMax),
-    cmdid: integerIn('cmdid', input.cmdid, LIMITS.idMin, LIMITS.idMax),
+    modid: checkInteger('modid', input.modid, LIMITS.idMin, LIMITS.idMax),
+    cmdid: checkInteger('cmdid', input.cmdid, LIMITS.idMin, LIMITS.idMax),
   };
 }
 
 export function checkHostKey(input: { modid: unknown; cmdid: unknown; ip: unknown; port: unknown }): HostKey {
   const key = checkModuleKey(input);
   const { ip } = checkAddress({ ip: input.ip });
-  return { ...key, ip, port: integerIn('port', input.port, LIMITS.portMin, LIMITS.portMax) };
+  return { ...key, ip, port: checkInteger('port', input.port, LIMITS.portMin, LIMITS.portMax) };
 }
 
 export function checkWeight(value: unknown): number {
-  return integerIn('weight', value, LIMITS.weightMin, LIMITS.weightMax);
+  return checkInteger('weight', value, LIMITS.weightMin, LIMITS.weightMax);
 }
 
 export function checkDescription(value: unknown): string {

@@ -176,4 +176,16 @@ await forEachEngine('route export and import', (store) => {
     await assert.rejects(admin.revertModule(76, 1, gone, 'tester'), ConflictError);
     await assert.rejects(admin.revertModule(75, 1, 0, 'tester'), ValidationError);
   });
+
+  test('an import bigger than one statement: 2,500 hosts of two modules go in as multi-row inserts, each its own version and change row', async () => {
+    const admin = new RouteAdmin(store);
+    const before = await admin.version();
+    const hosts = (third: number) => Array.from({ length: 1250 }, (_, i) => ({ ip: `10.${third}.${i >> 8}.${i & 255}`, port: 8000 + (i % 7) }));
+    const result = await admin.importRoutes(doc([{ modid: 90, cmdid: 1, hosts: hosts(90) }, { modid: 90, cmdid: 2, hosts: hosts(91) }]), 'tester');
+    assert.equal(result.version, before + 2502);
+    assert.equal(result.edits.length, 2502);
+    assert.equal((await admin.listHosts({ modid: 90, cmdid: 1 })).hosts.length, 1250);
+    assert.equal((await admin.listHosts({ modid: 90, cmdid: 2 })).hosts.length, 1250);
+    assert.equal((await new ChangeLog(store).list({ limit: 1 })).changes[0]?.version, before + 2502);
+  });
 });

@@ -25,6 +25,7 @@ const AUDIT_LABELS = {
   user_disabled: 'user disabled',
   user_enabled: 'user enabled',
   user_deleted: 'user deleted',
+  lars_imported: 'Lars database imported',
 };
 
 /** "an admin", "an editor", "a viewer". @param {string} role */
