@@ -73,7 +73,7 @@ function deletedNotice(ctx) {
   const deleted = ctx.query.get('deleted');
   if (deleted && /^-?\d+:-?\d+$/.test(deleted)) {
     const version = Number(ctx.query.get('version'));
-    notice.notice(`Deleted module ${deleted} and its hosts${version > 0 ? ` — route version ${version}` : ''}; dns tells subscribed agents within about a second.`);
+    notice.notice(`Deleted module ${deleted} and its hosts${version > 0 ? ` — route version ${version}` : ''}; dns tells subscribed agents at once with notification on, else at its next poll.`);
     history.replaceState(null, '', '/modules');
   }
   return notice;
@@ -168,7 +168,7 @@ export function modulesPage(root, ctx) {
     ? importControl({
         onImported: async (version, edits) => {
           await load();
-          message.notice(`Imported: ${edits} edit${edits === 1 ? '' : 's'} in one transaction — route version ${version}; dns tells subscribed agents within about a second.`);
+          message.notice(`Imported: ${edits} edit${edits === 1 ? '' : 's'} in one transaction — route version ${version}; dns tells subscribed agents at once with notification on, else at its next poll.`);
         },
       })
     : null;

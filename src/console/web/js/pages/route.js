@@ -32,7 +32,7 @@ export function routePage(root, ctx) {
   const message = messageLine();
   const onError = (/** @type {unknown} */ err) => message.error(err);
   /** @param {number} version @param {string} what */
-  const onSaved = (version, what) => message.notice(`${what} — route version ${version}; dns pushes it to subscribed agents within about a second.`);
+  const onSaved = (version, what) => message.notice(`${what} — route version ${version}; dns pushes it to subscribed agents at once with notification on, else at its next poll.`);
   const colorOf = hostColors();
 
   /** @type {any} */
