@@ -122,9 +122,10 @@ class AgentTest(unittest.TestCase):
         self.assertEqual(failed.retcode, RetCode.SYSTEM_ERROR)
         self.assertIsInstance(failed.error, ConnectionRefusedError)
 
+        # succ/err are the latest report's; windowSucc/windowErr add up every report of the window.
         def counted() -> Optional[tuple]:
             rows = json.loads(self.lars("status", str(MODID), str(CMDID), "--json"))["status"]
-            total = (sum(r["succ"] for r in rows), sum(r["err"] for r in rows))
+            total = (sum(r["windowSucc"] for r in rows), sum(r["windowErr"] for r in rows))
             return total if total == (2, 1) else None
 
         self.assertEqual(wait_for("the reports in lars status", counted), (2, 1))
