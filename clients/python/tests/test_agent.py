@@ -58,6 +58,27 @@ class AgentTest(unittest.TestCase):
             stderr=subprocess.DEVNULL,
             text=True,
         )
+        try:
+            cls.base_port = cls.agent_base_port()
+            cls.lars("module", "add", str(MODID), str(CMDID))
+            for host in HOSTS:
+                cls.lars("route", "add", str(MODID), str(CMDID), host.ip, str(host.port))
+            cls.wait_for_the_route()
+        except BaseException:
+            # unittest runs no tearDownClass after a failed setUpClass; lars up must not outlive the test.
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def wait_for_the_route(cls) -> None:
+        """Until the agent holds both hosts: dns may hand it the route between the two adds."""
+        with LarsClient("127.0.0.1", cls.base_port) as client:
+            client.reg_init(MODID, CMDID)
+            wait_for("both hosts at the agent", lambda: len(client.get_route(MODID, CMDID)) == len(HOSTS) or None)
+
+    @classmethod
+    def agent_base_port(cls) -> int:
+        """The agent's first UDP port, from the summary lars up prints once everything runs."""
         summary: List[str] = []
         assert cls.up.stdout is not None
         for line in cls.up.stdout:
@@ -66,12 +87,8 @@ class AgentTest(unittest.TestCase):
                 break
         agent = re.search(r"agent\s+udp 127\.0\.0\.1:(\d+),", "".join(summary))
         if agent is None:
-            cls.tearDownClass()
             raise RuntimeError("lars up printed no agent ports:\n" + "".join(summary))
-        cls.base_port = int(agent.group(1))
-        cls.lars("module", "add", str(MODID), str(CMDID))
-        for host in HOSTS:
-            cls.lars("route", "add", str(MODID), str(CMDID), host.ip, str(host.port))
+        return int(agent.group(1))
 
     @classmethod
     def tearDownClass(cls) -> None:
