@@ -14,7 +14,8 @@ import { test } from 'node:test';
 import { REPO } from '../support/cli.js';
 import { describeIfAvailable } from '../support/prerequisites.js';
 
-const PYTHON = 'python3';
+/** The interpreter under test; LARS_PYTHON picks another (say python3.9). */
+const PYTHON = process.env.LARS_PYTHON ?? 'python3';
 const CLIENT = join(REPO, 'clients', 'python');
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}) {
