@@ -8,7 +8,6 @@
  */
 import type { Kysely } from 'kysely';
 import { intToIp } from '../protocol/ip.js';
-import type { ChangeFeed } from './change-feed.js';
 import { appendChange, appendChanges, bumpVersion, ChangeLog, lockVersion, readVersion } from './change-log.js';
 import { ConflictError, NotFoundError, ValidationError } from './errors.js';
 import { selectInstances, type InstanceInfo } from './registry.js';
@@ -283,14 +282,12 @@ export class RouteAdmin {
   private readonly clock: () => number;
 
   private readonly changes: ChangeLog;
-  private readonly feed: ChangeFeed;
   private readonly store: Store;
 
   constructor(store: Store, options: RouteAdminOptions = {}) {
     this.db = kyselyOf(store);
     this.store = store;
     this.changes = new ChangeLog(store);
-    this.feed = store.changes;
     this.clock = options.clock ?? Date.now;
   }
 
@@ -601,7 +598,7 @@ export class RouteAdmin {
       });
       return version;
     });
-    this.feed.publish(committed);
+    this.store.changes.publish(committed);
     return committed;
   }
 }
