@@ -60,9 +60,10 @@
 typedef struct udp_port {
   napi_env env;
   uv_poll_t poll;
+  uv_idle_t spin; /* active while the busy-polling window is open */
   int fd;
   int open;
-  int owners; /* the uv handle and the JavaScript external */
+  int owners; /* the two uv handles and the JavaScript external */
   int last_send_errno;
   uint64_t spin_max_ns; /* 0: never busy-poll */
   uint64_t spin_ns;     /* the current window */
@@ -126,6 +127,10 @@ static void release(udp_port *p) {
   free(p);
 }
 
+static void on_spin_closed(uv_handle_t *handle) {
+  release(handle->data);
+}
+
 static void on_poll_closed(uv_handle_t *handle) {
   udp_port *p = handle->data;
   if (p->cleanup != NULL) {
@@ -141,8 +146,10 @@ static void shut(udp_port *p) {
   if (!p->open) return;
   p->open = 0;
   uv_poll_stop(&p->poll);
+  uv_idle_stop(&p->spin);
   close(p->fd);
   p->fd = -1;
+  uv_close((uv_handle_t *)&p->spin, on_spin_closed);
   uv_close((uv_handle_t *)&p->poll, on_poll_closed);
 }
 
@@ -217,6 +224,24 @@ static void adapt_spin(udp_port *p) {
   }
 }
 
+/*
+ * While the window is open the loop must not sleep: an active idle handle
+ * makes libuv poll without blocking, so the next datagram is read as soon as
+ * the loop comes round, and timers, messages and the thread's other ports
+ * are served in between. Once the window has passed with nothing read, the
+ * handle stops and the loop sleeps in epoll until the next datagram.
+ */
+static void on_spin(uv_idle_t *handle) {
+  udp_port *p = handle->data;
+  if (now_ns() - p->idle_since_ns >= p->spin_ns) {
+    uv_idle_stop(handle);
+    p->slept = 1;
+    return;
+  }
+  /* Poll politely: the client we just answered may be waiting for this very CPU. */
+  sched_yield();
+}
+
 static void on_readable(uv_poll_t *handle, int status, int events) {
   udp_port *p = handle->data;
   (void)events;
@@ -231,24 +256,14 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
   }
   if (p->slept && p->spin_max_ns > 0) adapt_spin(p);
   p->slept = 0;
-  p->idle_since_ns = now_ns();
   for (int batches = 0; p->open && batches < BATCHES_PER_CALLBACK;) {
     for (uint32_t i = 0; i < p->in_slots; i++) p->in_msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_in);
     int n = recvmmsg(p->fd, p->in_msgs, p->in_slots, MSG_DONTWAIT, NULL);
     if (n < 0) {
       if (errno == EINTR) continue;
       /* Anything but "nothing left" (e.g. an ICMP error queued on the socket) is reported, never fatal. */
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        deliver(p, 0, errno);
-        return;
-      }
-      if (p->spin_ns > 0 && now_ns() - p->idle_since_ns < p->spin_ns) {
-        /* Poll politely: the client we just answered may be waiting for this very CPU. */
-        sched_yield();
-        continue;
-      }
-      p->slept = 1; /* back to epoll until the next datagram */
-      return;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) deliver(p, 0, errno);
+      break;
     }
     for (int i = 0; i < n; i++) {
       const struct sockaddr_in *from = &p->in_names[i];
@@ -266,6 +281,9 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
      */
     p->idle_since_ns = now_ns();
   }
+  if (!p->open) return;
+  if (p->spin_ns > 0) uv_idle_start(&p->spin, on_spin);
+  else p->slept = 1; /* back to epoll until the next datagram */
 }
 
 /* ---- JavaScript API ---- */
@@ -385,8 +403,12 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   napi_get_uv_event_loop(env, &loop);
   uv_poll_init(loop, &p->poll, fd);
   p->poll.data = p;
+  uv_idle_init(loop, &p->spin);
+  p->spin.data = p;
+  /* The socket's poll handle is what keeps the loop alive, never the window. */
+  uv_unref((uv_handle_t *)&p->spin);
   p->open = 1;
-  p->owners = 2;
+  p->owners = 3;
   napi_create_reference(env, argv[6], 1, &p->on_batch);
   const int held[4] = {2, 3, 4, 5};
   for (int i = 0; i < 4; i++) napi_create_reference(env, argv[held[i]], 1, &p->buffers[i]);

@@ -37,9 +37,24 @@ export const agentSection = defineSection('agent', {
   udp_io: oneOf(['auto', 'native', 'dgram'] as const, { default: 'auto' }),
   /** Native fast path: widest busy-polling window after the socket runs dry, in µs; 0 never spins. */
   udp_busy_poll_us: int({ default: DEFAULT_BUSY_POLL_US, min: 0, max: 1_000_000 }),
+  /**
+   * Threads serving the three UDP ports (docs/agent.md, "Thread model"): 1
+   * (the main thread serves them all, beside the dns and reporter links), 3
+   * (a worker thread per port) or auto (1 below AUTO_PORT_THREADS_MIN_CORES cores, else 3).
+   */
+  threads: oneOf(['auto', '1', '3'] as const, { default: 'auto' }),
   /** SO_RCVBUF of each UDP port (the kernel caps it at net.core.rmem_max); 0 keeps the OS default. */
   udp_recv_buffer_bytes: int({ default: 4 * 1024 * 1024, min: 0 }),
 });
+
+/** From this many cores on, `threads = auto` gives each port its own thread. */
+export const AUTO_PORT_THREADS_MIN_CORES = 4;
+
+/** How many threads serve the ports: the setting, or for auto what the machine's cores suggest. */
+export function portThreads(setting: 'auto' | '1' | '3', cores: number): 1 | 3 {
+  if (setting === 'auto') return cores >= AUTO_PORT_THREADS_MIN_CORES ? 3 : 1;
+  return setting === '1' ? 1 : 3;
+}
 
 /** Every section `lars agent` reads, for loadConfig (and `lars up`). */
 export const AGENT_CONFIG_SECTIONS = [agentSection, loadBalanceSection, reactorSection] as const;

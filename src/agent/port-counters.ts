@@ -49,6 +49,11 @@ export function emptyCounters(): PortCounters {
   return { ...counters, dropped: Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])) as Record<DropReason, number> };
 }
 
+/** True when nothing was counted: a batch that would tell the main thread nothing. */
+export function countedNothing(counters: PortCounters): boolean {
+  return COUNTER_NAMES.every((name) => counters[name] === 0) && DROP_REASONS.every((reason) => counters.dropped[reason] === 0);
+}
+
 /** The counts of a port thread since they were last taken. */
 export class PortTally {
   counts = emptyCounters();

@@ -16,7 +16,7 @@ import { readDatagram, type DroppedDatagram } from '../protocol/datagram.js';
 import { encodeBody } from '../protocol/messages.js';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { describePeer, openUdpPort, UdpBindError, type UdpPeer, type UdpPort } from '../reactor/udp-port.js';
-import { PortTally } from './port-counters.js';
+import { countedNothing, PortTally } from './port-counters.js';
 import { PORT_REQUESTS, PortHandlers } from './port-handlers.js';
 import type { MainToPort, PortThreadConfig, PortToMain } from './port-thread-protocol.js';
 
@@ -37,6 +37,8 @@ export class PortServer {
   private readonly handlers: PortHandlers;
   private udp: UdpPort | undefined;
   private timers: NodeJS.Timeout[] = [];
+  /** The route count the main thread last heard of. */
+  private reportedRouteCount = 0;
 
   constructor(options: PortServerOptions) {
     this.options = options;
@@ -129,8 +131,12 @@ export class PortServer {
     }
   };
 
+  /** Sends what was counted since the last batch; an idle port sends nothing, so it wakes no other thread. */
   private emitStats(): void {
-    this.options.toMain({ type: 'stats', ...this.handlers.takeStats() });
+    const stats = this.handlers.takeStats();
+    if (stats.routes.length === 0 && stats.routeCount === this.reportedRouteCount && countedNothing(stats.counters)) return;
+    this.reportedRouteCount = stats.routeCount;
+    this.options.toMain({ type: 'stats', ...stats });
   }
 
   private drop({ dropped, detail }: DroppedDatagram, peer: UdpPeer): void {

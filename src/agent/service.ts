@@ -8,6 +8,7 @@
  *   dns --GetRouteResponse (answer or push)--> main --route--> port thread of (modid + cmdid) % 3
  *   port thread --stats every report_interval_s--> main --ReportStatusRequest per route--> reporter
  */
+import { availableParallelism } from 'node:os';
 import type { RouteStats, RouteView } from '../balancer/route-table.js';
 import { agentPortIndex, AGENT_PORT_COUNT } from '../protocol/agent-ports.js';
 import type { Health } from '../reactor/admin-http.js';
@@ -17,11 +18,12 @@ import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { MetricsRegistry, type Counter, type Gauge } from '../reactor/metrics.js';
 import { UdpBindError } from '../reactor/udp-port.js';
 import { resolveCaller } from './caller.js';
-import { AGENT_CONFIG_SECTIONS, type AgentConfigInput } from './config.js';
+import { AGENT_CONFIG_SECTIONS, portThreads, type AgentConfigInput } from './config.js';
 import { DnsLink } from './dns-link.js';
 import { readUdpDrops } from './kernel-drops.js';
 import { PortMetrics } from './port-counters.js';
-import { PortThreadHandle, type ListenResult, type PortTraffic } from './port-thread-handle.js';
+import type { ListenResult, PortHost, PortHostEvents, PortTraffic } from './port-host.js';
+import { InlinePort } from './port-inline.js';
 import type { PortThreadConfig } from './port-thread-protocol.js';
 import { ReporterLink } from './reporter-link.js';
 
@@ -40,6 +42,8 @@ export interface Agent {
   /** The three UDP ports, base first. */
   readonly ports: readonly number[];
   readonly caller: string;
+  /** Threads serving the ports ([agent] threads): 1, the main thread, or 3, one each. */
+  readonly threads: 1 | 3;
   /** For /healthz: ok while every port thread runs. */
   health(): Health;
   /** Every route the port threads hold, with host states (for status pages and tests). */
@@ -78,7 +82,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     busyPollUs: config.agent.udp_busy_poll_us,
   });
 
-  const agent = new AgentService({ config, log, metrics, caller, threadConfig });
+  const threads = portThreads(config.agent.threads, availableParallelism());
+  const agent = new AgentService({ config, log, metrics, caller, threads, threadConfig });
   try {
     await agent.start(config.agent.udp_base_port);
   } catch (err) {
@@ -93,6 +98,7 @@ interface ServiceParts {
   log: Logger;
   metrics: MetricsRegistry;
   caller: string;
+  threads: 1 | 3;
   threadConfig(index: number): PortThreadConfig;
 }
 
@@ -102,13 +108,18 @@ function listenError(address: string, failure: Extract<ListenResult, { ok: false
   return new UdpBindError(address, failure.code, failure.reason);
 }
 
+type PortFactory = (config: PortThreadConfig, events: PortHostEvents, log: Logger) => PortHost;
+
 class AgentService implements Agent {
   readonly host: string;
   readonly caller: string;
+  readonly threads: 1 | 3;
   ports: number[] = [];
   private readonly parts: ServiceParts;
   private readonly log: Logger;
-  private readonly threads: PortThreadHandle[] = [];
+  /** The three ports, whichever thread serves them. */
+  private readonly portHosts: PortHost[] = [];
+  private makePort: PortFactory = (config, events, log) => new InlinePort(config, events, log);
   private readonly dns: DnsLink;
   private readonly reporter: ReporterLink;
   private readonly routeCounts = [0, 0, 0];
@@ -125,6 +136,7 @@ class AgentService implements Agent {
     this.parts = parts;
     this.host = parts.config.agent.udp_host;
     this.caller = parts.caller;
+    this.threads = parts.threads;
     this.log = parts.log;
     const { config, metrics } = parts;
     const links = tcpClientLimits(config.reactor);
@@ -133,7 +145,7 @@ class AgentService implements Agent {
       ...links,
       logger: this.log.child('dns'),
       metrics,
-      onRoute: (modid, cmdid, hosts, strategy) => this.threads[agentPortIndex(modid, cmdid)]?.post({ type: 'route', modid, cmdid, hosts, strategy }),
+      onRoute: (modid, cmdid, hosts, strategy) => this.portHosts[agentPortIndex(modid, cmdid)]?.post({ type: 'route', modid, cmdid, hosts, strategy }),
       onState: (up) => this.postAll({ type: 'dns_state', up }),
     });
     this.reporter = new ReporterLink({
@@ -155,8 +167,13 @@ class AgentService implements Agent {
   }
 
   async start(basePort: number): Promise<void> {
-    for (let index = 0; index < AGENT_PORT_COUNT; index++) this.threads.push(this.spawn(index));
-    await Promise.all(this.threads.map((t) => t.ready()));
+    // Worker threads (and node:worker_threads) are loaded only when ports get threads of their own.
+    if (this.threads === 3) {
+      const { PortThreadHandle } = await import('./port-thread-handle.js');
+      this.makePort = (config, events) => new PortThreadHandle(config, events);
+    }
+    for (let index = 0; index < AGENT_PORT_COUNT; index++) this.portHosts.push(this.spawn(index));
+    await Promise.all(this.portHosts.map((t) => t.ready()));
     this.ports = await this.bindPorts(basePort);
     this.dns.start();
     this.reporter.start();
@@ -171,13 +188,15 @@ class AgentService implements Agent {
       dns: this.parts.config.agent.dns.map(formatEndpoint).join(','),
       reporter: this.parts.config.agent.reporter.map(formatEndpoint).join(','),
       caller: this.caller,
+      threads: this.threads,
     });
   }
 
   health(): Health {
     return {
-      ok: this.closing === undefined && this.threads.length === AGENT_PORT_COUNT,
+      ok: this.closing === undefined && this.portHosts.length === AGENT_PORT_COUNT,
       udp: this.ports,
+      threads: this.threads,
       dns: this.dns.connected ? formatEndpoint(this.dns.address!) : null,
       reporter: this.reporter.connected,
       reporterQueued: this.reporter.queued,
@@ -186,7 +205,7 @@ class AgentService implements Agent {
   }
 
   async routes(): Promise<RouteView[]> {
-    return (await Promise.all(this.threads.map((t) => t.snapshot()))).flat();
+    return (await Promise.all(this.portHosts.map((t) => t.snapshot()))).flat();
   }
 
   close(): Promise<void> {
@@ -213,20 +232,23 @@ class AgentService implements Agent {
   private async shutdown(): Promise<void> {
     clearInterval(this.dropsTimer);
     // Port threads first: their last statistics still go to the reporter.
-    await Promise.all(this.threads.map((t) => t.stop()));
+    await Promise.all(this.portHosts.map((t) => t.stop()));
     await Promise.all([this.dns.close(), this.reporter.close()]);
     this.log.info('closed');
   }
 
-  private postAll(message: Parameters<PortThreadHandle['post']>[0]): void {
-    for (const thread of this.threads) thread.post(message);
+  private postAll(message: Parameters<PortHost['post']>[0]): void {
+    for (const port of this.portHosts) port.post(message);
   }
 
-  private spawn(index: number): PortThreadHandle {
-    return new PortThreadHandle(this.parts.threadConfig(index), {
+  /** Port `index`, on the main thread (threads = 1) or in a thread of its own. */
+  private spawn(index: number): PortHost {
+    const config = this.parts.threadConfig(index);
+    const events: PortHostEvents = {
       onTraffic: (message) => this.onTraffic(index, message),
       onExit: (cause) => void this.respawn(index, cause),
-    });
+    };
+    return this.makePort(config, events, this.log.child(`port${index}`));
   }
 
   /** A crashed port thread is replaced on the same port; its routes are pulled again on use. */
@@ -235,7 +257,7 @@ class AgentService implements Agent {
     const port = this.ports[index]!;
     this.log.error('port_thread_died', { port, cause });
     const thread = this.spawn(index);
-    this.threads[index] = thread;
+    this.portHosts[index] = thread;
     try {
       await thread.ready();
       const result = await thread.listen(port);
@@ -252,10 +274,10 @@ class AgentService implements Agent {
     const random = basePort === 0;
     for (let attempt = 1; ; attempt++) {
       const base = random ? RANDOM_BASE_MIN + Math.floor(Math.random() * RANDOM_BASE_SPAN) : basePort;
-      const results = await Promise.all(this.threads.map((t, i) => t.listen(base + i)));
+      const results = await Promise.all(this.portHosts.map((t, i) => t.listen(base + i)));
       const failed = results.findIndex((r) => !r.ok);
       if (failed < 0) return results.map((r, i) => (r.ok ? r.port : base + i));
-      await Promise.all(this.threads.filter((_, i) => results[i]!.ok).map((t) => t.unlisten()));
+      await Promise.all(this.portHosts.filter((_, i) => results[i]!.ok).map((t) => t.unlisten()));
       const failure = results[failed]!;
       const retry = random && attempt < LISTEN_ATTEMPTS && !failure.ok && failure.code === 'EADDRINUSE';
       if (!failure.ok && !retry) throw listenError(formatPeer(this.host, base + failed), failure);

@@ -16,7 +16,7 @@ import { Socket } from 'node:net';
 import { createLogger, rateLimited, type Logger } from '../reactor/log.js';
 import { Backoff } from './backoff.js';
 import { closeQuietly, ControlChannel } from './control-channel.js';
-import { parseToWorker, type ToWorker } from './protocol.js';
+import { DISPATCH_SOCKET_ENV, parseToWorker, type ToWorker } from './protocol.js';
 
 /** net.Server, http.Server, or anything that takes sockets through a 'connection' event; or a plain function. */
 export type ConnectionTarget = { emit(event: 'connection', socket: Socket): unknown } | ((socket: Socket) => void);
@@ -30,9 +30,6 @@ export interface AttachOptions {
   /** How long close() waits for the dispatcher to confirm a detach (default 2000). */
   detachTimeoutMs?: number;
 }
-
-/** Set by `lars dispatch --workers N` for the workers it starts. */
-export const DISPATCH_SOCKET_ENV = 'LARS_DISPATCH_SOCKET';
 
 export interface DispatcherAttachment {
   on(event: 'attached', listener: (workerId: number) => void): this;

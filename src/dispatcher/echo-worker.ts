@@ -5,7 +5,8 @@
  */
 import { createServer } from 'node:net';
 import { createLogger } from '../reactor/log.js';
-import { attachFromEnvironment, DISPATCH_SOCKET_ENV } from './attach.js';
+import { attachFromEnvironment } from './attach.js';
+import { DISPATCH_SOCKET_ENV } from './protocol.js';
 import { serveLineEcho } from './line-echo.js';
 import { watchSupervisor } from './orphan-watch.js';
 

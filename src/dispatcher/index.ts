@@ -4,12 +4,12 @@ export {
   attachToDispatcher,
   attachFromEnvironment,
   DispatcherAttachment,
-  DISPATCH_SOCKET_ENV,
   type AttachOptions,
   type ConnectionTarget,
 } from './attach.js';
 export { Supervisor, WORKER_SLOT_ENV, type SupervisorOptions } from './supervisor.js';
 export { requestStatus } from './status-client.js';
+export { DISPATCH_SOCKET_ENV } from './protocol.js';
 export { watchSupervisor, SUPERVISOR_PID_ENV } from './orphan-watch.js';
 export { larsCommand, nodeCommand, CLI_ENTRY, ECHO_WORKER_ENTRY } from './entry-points.js';
 export { serveLineEcho } from './line-echo.js';

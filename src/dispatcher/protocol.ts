@@ -15,6 +15,9 @@
  * The reply to "status" is one DispatchStatus line.
  */
 
+/** Set by `lars dispatch --workers N` for the workers it starts: the path of the control socket. */
+export const DISPATCH_SOCKET_ENV = 'LARS_DISPATCH_SOCKET';
+
 export const MAX_LINE_BYTES = 64 * 1024;
 
 export interface HelloMessage {

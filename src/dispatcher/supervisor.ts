@@ -10,11 +10,10 @@
  */
 import type { Endpoint } from '../reactor/endpoint.js';
 import { createLogger, type Logger } from '../reactor/log.js';
-import { DISPATCH_SOCKET_ENV } from './attach.js';
 import { ECHO_WORKER_ENTRY, larsCommand, nodeCommand } from './entry-points.js';
 import { ManagedProcess } from './managed-process.js';
 import { SUPERVISOR_PID_ENV } from './orphan-watch.js';
-import type { DispatchStatus } from './protocol.js';
+import { DISPATCH_SOCKET_ENV, type DispatchStatus } from './protocol.js';
 import { requestStatus } from './status-client.js';
 
 export interface SupervisorOptions {

@@ -17,7 +17,7 @@
  * `io`: `auto` (default) picks native when it can, `dgram` forces the
  * fallback (tests, comparisons), `native` makes a missing addon an error (the
  * agent's `[agent] udp_io`). `busyPollUs`: the native port's widest
- * busy-polling window (default 50 µs, 0 = never; see native/udp_batch.c: it
+ * busy-polling window (default 200 µs, 0 = never; see native/udp_batch.c: it
  * only spins while datagrams come faster than that).
  *
  * What a datagram must look like is the protocol's business
@@ -115,7 +115,7 @@ export function chooseIo(options: Pick<UdpPortOptions, 'host' | 'io'>): { io: 'n
   return { io: 'dgram', reason };
 }
 
-export const DEFAULT_BUSY_POLL_US = 50;
+export const DEFAULT_BUSY_POLL_US = 200;
 
 // ---- the addon ----
 

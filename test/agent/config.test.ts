@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AGENT_CONFIG_SECTIONS, loadBalanceSection } from '../../src/agent/config.js';
+import { AGENT_CONFIG_SECTIONS, AUTO_PORT_THREADS_MIN_CORES, loadBalanceSection, portThreads } from '../../src/agent/config.js';
 import { DEFAULT_BUSY_POLL_US } from '../../src/reactor/udp-port.js';
 import { startAgent } from '../../src/agent/service.js';
 import { DEFAULT_LOADBALANCE_PARAMS, LOADBALANCE_FIELDS } from '../../src/balancer/params.js';
@@ -30,6 +30,7 @@ reporter = 10.0.0.3:7779
 report_interval_s = 0.5
 route_wait_ms = 0
 udp_recv_buffer_bytes = 0
+threads = 3
 
 [loadbalance]
 probe_num = 20
@@ -71,6 +72,7 @@ test('every [agent] and [loadbalance] key is read from the file, typed', () => {
   assert.equal(config.agent.report_interval_s, 0.5);
   assert.equal(config.agent.route_wait_ms, 0);
   assert.equal(config.agent.udp_recv_buffer_bytes, 0);
+  assert.equal(config.agent.threads, '3');
   assert.equal(config.reactor.reconnect_initial_ms, 50);
   assert.deepEqual(config.loadbalance, {
     probe_num: 20,
@@ -98,6 +100,19 @@ test('every [agent] and [loadbalance] key is read from the file, typed', () => {
     slow_start: 0,
     decay_time: 5,
   });
+});
+
+test('[agent] threads: 1, 3 or auto (1 below AUTO_PORT_THREADS_MIN_CORES cores, else 3); anything else is refused by name', () => {
+  const addresses = '[agent]\ndns = 10.0.0.1:7778\nreporter = 10.0.0.3:7779\n';
+  assert.equal(load(addresses).agent.threads, 'auto');
+  assert.equal(portThreads('auto', 1), 1);
+  assert.equal(portThreads('auto', AUTO_PORT_THREADS_MIN_CORES - 1), 1);
+  assert.equal(portThreads('auto', AUTO_PORT_THREADS_MIN_CORES), 3);
+  assert.equal(portThreads('1', 64), 1);
+  assert.equal(portThreads('3', 1), 3);
+  const refused = problems(() => load(`${addresses}threads = 2\n`));
+  assert.equal(refused.length, 1, refused.join('; '));
+  assert.match(refused[0]!, /\[agent\] threads: expected one of auto, 1, 3, got "2"/);
 });
 
 test('[loadbalance] is the balancer\'s own fields: the same keys, defaults and rules, in one problem wording', () => {

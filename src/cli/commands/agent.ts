@@ -3,6 +3,7 @@
  *            [--caller IP] [--admin HOST:PORT|off] [--config FILE] [--set section.key=value ...]
  */
 import { AGENT_CONFIG_SECTIONS, agentSection, DEFAULT_AGENT_ADMIN_PORT } from '../../agent/config.js';
+import { keepYoungGenerationSmall } from '../../agent/heap-limits.js';
 import { startAgent } from '../../agent/service.js';
 import { createLogger } from '../../reactor/log.js';
 import { MetricsRegistry } from '../../reactor/metrics.js';
@@ -42,6 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   ].flatMap(([key, value]) => (value === undefined ? [] : [`agent.${key}=${value}`]));
   const config = serviceConfig(AGENT_CONFIG_SECTIONS, { ...values, set: [...(values.set ?? []), ...flagSettings] }, log);
   const metrics = new MetricsRegistry();
+  keepYoungGenerationSmall();
   let agent;
   try {
     agent = await startAgent({ ...config, logger: log, metrics });

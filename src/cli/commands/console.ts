@@ -7,7 +7,8 @@ import { MetricsRegistry } from '../../reactor/metrics.js';
 import { Users } from '../../store/users.js';
 import { CommandError, parseEndpointArg, UsageError } from '../args.js';
 import { notifyOptions, notifySection } from '../../store/config.js';
-import { logNotify, NOTIFY_OPTION, openServiceStore, runUntilSignal, serviceConfig, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
+import { runUntilSignal, serviceConfig, parseServiceArgs } from '../service.js';
+import { logNotify, NOTIFY_OPTION, openServiceStore, STORE_SERVICE_OPTIONS } from '../store-service.js';
 
 const USAGE = `usage: lars console --store URL [--listen HOST:PORT] [--allow-remote] [--tls-cert FILE --tls-key FILE]
                     [--notify auto|off|postgres|redis://HOST:PORT] [--config FILE] [--set console.KEY=VALUE ...] [--no-migrate]

@@ -1,7 +1,7 @@
 /** lars dns --store URL [--listen HOST:PORT] [--workers N] */
 import { DEFAULT_DNS_ADMIN_PORT, DEFAULT_DNS_PORT, DNS_CONFIG_SECTIONS } from '../../dns/config.js';
 import { startDns } from '../../dns/service.js';
-import { runStoreService } from '../service.js';
+import { runStoreService } from '../store-service.js';
 
 const USAGE = `usage: lars dns --store URL [--listen HOST:PORT] [--workers N] [--notify auto|off|postgres|redis://HOST:PORT] [--admin HOST:PORT|off]
                 [--config FILE] [--set dns.KEY=VALUE ...] [--no-migrate]

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_REPORTER_ADMIN_PORT, DEFAULT_REPORTER_PORT, REPORTER_CONFIG_SECTIONS } from '../../reporter/config.js';
 import { startReporter } from '../../reporter/service.js';
-import { runStoreService } from '../service.js';
+import { runStoreService } from '../store-service.js';
 
 const USAGE = `usage: lars reporter --store URL [--listen HOST:PORT] [--workers N] [--admin HOST:PORT|off] [--config FILE] [--set reporter.KEY=VALUE ...] [--no-migrate]
   --listen   default 0.0.0.0:${DEFAULT_REPORTER_PORT}

@@ -24,7 +24,8 @@ import { RouteAdmin, type Store } from '../../store/index.js';
 import { ensureAdminUser } from '../../store/users.js';
 import { CommandError, dataDir, parseIntArg, type ParsedCommand } from '../args.js';
 import { notifyOptions, notifySection } from '../../store/config.js';
-import { logNotify, NOTIFY_OPTION, openServiceStore, runUntilSignal, serviceConfig, startAdmin, STORE_SERVICE_OPTIONS, parseServiceArgs } from '../service.js';
+import { runUntilSignal, serviceConfig, startAdmin, parseServiceArgs } from '../service.js';
+import { logNotify, NOTIFY_OPTION, openServiceStore, STORE_SERVICE_OPTIONS } from '../store-service.js';
 
 /** The combined /healthz and /metrics of every service. */
 const DEFAULT_UP_ADMIN = '127.0.0.1:17777';
