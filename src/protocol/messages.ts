@@ -1,16 +1,17 @@
 /**
  * Message bodies per msgid: the protocol boundary. decodeBody hands out plain
- * objects with every field present and its default filled in (no protobufjs
- * prototype behind them, so nothing depends on what the generated classes
- * default to); encodeBody takes plain objects in which a defaulted field may
+ * objects with every field present and its default filled in (the codec is
+ * src/protocol/protobuf.ts, one schema per message in schemas.ts);
+ * encodeBody takes plain objects in which a defaulted field may
  * be left out. Defaults are never sent, so our frames are Lars's bytes
  * (docs/protocol.md).
  */
-import { lars } from './generated/lars.js';
 import { MsgId } from './msgid.js';
+import { decodeMessage, encodeMessage, type MessageSchema } from './protobuf.js';
 import type { RouteStatus } from './route-status.js';
+import * as schemas from './schemas.js';
+import type { WireHostInfo } from './schemas.js';
 
-export { lars };
 
 /** A host's weight when HostInfo carries no field 3; never sent, so a route without weights is the bytes Lars sends. */
 export const DEFAULT_HOST_WEIGHT = 1;
@@ -246,21 +247,15 @@ interface Codec<M, D extends M> {
   decode(body: Uint8Array): D;
 }
 
-/** A generated protobufjs message type. */
-interface Generated<P> {
-  encode(message: P): { finish(): Uint8Array };
-  decode(body: Uint8Array): P;
-}
-
-/** A protobuf codec: `plain` copies a decoded message into a plain object, `wire` prepares one for encoding. */
-function protobuf<M, D extends M, P>(type: Generated<P>, plain: (message: P) => D, wire: (message: M) => P): Codec<M, D> {
-  return { encode: (message) => type.encode(wire(message)).finish(), decode: (body) => plain(type.decode(body)) };
+/** A protobuf codec (protobuf.ts): `plain` turns the decoded fields into the message handed out, `wire` prepares one for encoding. */
+function protobuf<M, D extends M, P extends object>(schema: MessageSchema<P>, plain: (message: P) => D, wire: (message: M) => object): Codec<M, D> {
+  return { encode: (message) => encodeMessage(schema, wire(message)), decode: (body) => plain(decodeMessage(schema, body)) };
 }
 
 const same = <T>(message: T): T => message;
 
-function plainHost(host: lars.HostInfo.$Properties): DecodedHostInfo {
-  return { ip: host.ip ?? 0, port: host.port ?? 0, weight: host.weight ?? DEFAULT_HOST_WEIGHT };
+function plainHost(host: WireHostInfo): DecodedHostInfo {
+  return { ip: host.ip, port: host.port, weight: host.weight ?? DEFAULT_HOST_WEIGHT };
 }
 
 /** Leaves the default weight out: HostInfo.weight is optional (present and 0 differ), so a 1 set would be sent. */
@@ -273,8 +268,8 @@ function withWireHost<M extends { host?: HostInfo | null }>(message: M): M {
   return message.host?.weight === DEFAULT_HOST_WEIGHT ? { ...message, host: wireHost(message.host) } : message;
 }
 
-function plainRouteHost(host: lars.HostInfo.$Properties): DecodedRouteHost {
-  return { ...plainHost(host), load: host.load ?? null };
+function plainRouteHost(host: WireHostInfo): DecodedRouteHost {
+  return { ...plainHost(host), load: host.load };
 }
 
 /** Leaves the default weight and an absent load out. */
@@ -284,104 +279,48 @@ function wireRouteHost(host: RouteHost): RouteHost {
   return load === null || load === undefined ? wire : { ...wire, load };
 }
 
-const routeRequest = protobuf<GetRouteRequest, GetRouteRequest, lars.GetRouteRequest.$Properties>(
-  lars.GetRouteRequest,
-  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0 }),
-  same,
+const routeRequest = protobuf<GetRouteRequest, GetRouteRequest, GetRouteRequest>(schemas.GetRouteRequest, same, same);
+
+const routeResponse = protobuf(
+  schemas.GetRouteResponse,
+  (m): DecodedGetRouteResponse => ({ modid: m.modid, cmdid: m.cmdid, host: m.host.map(plainRouteHost), strategy: m.strategy }),
+  (m: GetRouteResponse) => ({ modid: m.modid, cmdid: m.cmdid, host: m.host.map(wireRouteHost), strategy: m.strategy }),
 );
 
-const routeResponse = protobuf<GetRouteResponse, DecodedGetRouteResponse, lars.GetRouteResponse.$Properties>(
-  lars.GetRouteResponse,
-  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, host: (m.host ?? []).map(plainRouteHost), strategy: m.strategy ?? null }),
-  (m) => ({ modid: m.modid, cmdid: m.cmdid, host: m.host.map(wireRouteHost), strategy: m.strategy }),
+const reportStatusRequest = protobuf<ReportStatusRequest, DecodedReportStatusRequest, DecodedReportStatusRequest>(schemas.ReportStatusRequest, same, same);
+
+const hostRequest = protobuf<GetHostRequest, DecodedGetHostRequest, DecodedGetHostRequest>(schemas.GetHostRequest, same, same);
+
+const hostResponse = protobuf(
+  schemas.GetHostResponse,
+  (m): DecodedGetHostResponse => ({ seq: m.seq, modid: m.modid, cmdid: m.cmdid, retcode: m.retcode, host: m.host ? plainHost(m.host) : null }),
+  withWireHost<GetHostResponse>,
 );
 
-const reportStatusRequest = protobuf<ReportStatusRequest, DecodedReportStatusRequest, lars.ReportStatusRequest.$Properties>(
-  lars.ReportStatusRequest,
-  (m) => ({
-    modid: m.modid ?? 0,
-    cmdid: m.cmdid ?? 0,
-    caller: m.caller ?? 0,
-    results: (m.results ?? []).map((r) => ({
-      ip: r.ip ?? 0,
-      port: r.port ?? 0,
-      succ: r.succ ?? 0,
-      err: r.err ?? 0,
-      overload: r.overload ?? false,
-      timed: r.timed ?? 0,
-      // A uint64 decodes to a Long (long.js is installed) whatever the typings say; Number() reads either, exact below 2^53.
-      durationUs: Number(r.durationUs ?? 0),
-      maxDurationUs: r.maxDurationUs ?? 0,
-    })),
-    ts: m.ts ?? 0,
-    seq: m.seq ?? 0,
-  }),
-  same,
+const reportRequest = protobuf(
+  schemas.ReportRequest,
+  (m): DecodedReportRequest => ({ modid: m.modid, cmdid: m.cmdid, host: m.host ? plainHost(m.host) : null, retcode: m.retcode, durationUs: m.durationUs }),
+  withWireHost<ReportRequest>,
 );
 
-const hostRequest = protobuf<GetHostRequest, DecodedGetHostRequest, lars.GetHostRequest.$Properties>(
-  lars.GetHostRequest,
-  (m) => ({ seq: m.seq ?? 0, modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, key: m.key ?? '' }),
-  same,
-);
-
-const hostResponse = protobuf<GetHostResponse, DecodedGetHostResponse, lars.GetHostResponse.$Properties>(
-  lars.GetHostResponse,
-  (m) => ({ seq: m.seq ?? 0, modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, retcode: m.retcode ?? 0, host: m.host ? plainHost(m.host) : null }),
-  withWireHost,
-);
-
-const reportRequest = protobuf<ReportRequest, DecodedReportRequest, lars.ReportRequest.$Properties>(
-  lars.ReportRequest,
-  (m) => ({ modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, host: m.host ? plainHost(m.host) : null, retcode: m.retcode ?? 0, durationUs: m.durationUs ?? null }),
-  withWireHost,
-);
-
-function plainLeaseRef(m: lars.RenewRequest.$Properties): LeaseRef {
-  return { seq: m.seq ?? 0, lease: m.lease ?? 0, modid: m.modid ?? 0, cmdid: m.cmdid ?? 0, ip: m.ip ?? 0, port: m.port ?? 0 };
+function plainLeaseRef(m: LeaseRef): LeaseRef {
+  return { seq: m.seq, lease: m.lease, modid: m.modid, cmdid: m.cmdid, ip: m.ip, port: m.port };
 }
 
-const registerRequest = protobuf<RegisterRequest, DecodedRegisterRequest, lars.RegisterRequest.$Properties>(
-  lars.RegisterRequest,
-  (m) => ({
-    seq: m.seq ?? 0,
-    modid: m.modid ?? 0,
-    cmdid: m.cmdid ?? 0,
-    ip: m.ip ?? 0,
-    port: m.port ?? 0,
-    weight: m.weight ?? null,
-    ttlMs: m.ttlMs ?? 0,
-    metadata: { ...(m.metadata ?? {}) },
-  }),
-  same,
-);
+const registerRequest = protobuf<RegisterRequest, DecodedRegisterRequest, DecodedRegisterRequest>(schemas.RegisterRequest, same, same);
 
-const renewRequest = protobuf<RenewRequest, DecodedRenewRequest, lars.RenewRequest.$Properties>(
-  lars.RenewRequest,
-  (m) => ({
-    ...plainLeaseRef(m),
-    load: m.load
-      ? { inFlight: m.load.inFlight ?? 0, connections: m.load.connections ?? 0, cpuPermille: m.load.cpuPermille ?? 0, score: m.load.score ?? 0 }
-      : null,
-  }),
-  same,
-);
+const renewRequest = protobuf<RenewRequest, DecodedRenewRequest, DecodedRenewRequest>(schemas.RenewRequest, same, same);
 
 /** Id 104 has RenewRequest's body; a load there means nothing and is dropped. */
-const deregisterRequest = protobuf<DeregisterRequest, DeregisterRequest, lars.RenewRequest.$Properties>(lars.RenewRequest, plainLeaseRef, same);
+const deregisterRequest = protobuf<DeregisterRequest, DeregisterRequest, DecodedRenewRequest>(schemas.RenewRequest, plainLeaseRef, same);
 
-const registryReply = protobuf<RegistryReply, DecodedRegistryReply, lars.RegistryReply.$Properties>(
-  lars.RegistryReply,
-  (m) => ({ seq: m.seq ?? 0, status: m.status ?? 0, reason: m.reason ?? '', lease: m.lease ?? 0, ttlMs: m.ttlMs ?? 0, ip: m.ip ?? 0 }),
-  same,
-);
+const registryReply = protobuf<RegistryReply, DecodedRegistryReply, DecodedRegistryReply>(schemas.RegistryReply, same, same);
 
-const keepalive = <P extends { seq?: number | null }>(type: Generated<P>) =>
-  protobuf<Keepalive, Keepalive, P>(type, (m) => ({ seq: m.seq ?? 0 }), (m) => m as P);
-const reportAck = protobuf<ReportAck, ReportAck, lars.ReportAck.$Properties>(lars.ReportAck, (m) => ({ seq: [...(m.seq ?? [])] }), same);
+const keepalive = protobuf<Keepalive, Keepalive, Keepalive>(schemas.Keepalive, same, same);
+const reportAck = protobuf<ReportAck, ReportAck, ReportAck>(schemas.ReportAck, same, same);
 
-const authRequest = protobuf<AuthRequest, AuthRequest, lars.AuthRequest.$Properties>(lars.AuthRequest, (m) => ({ token: m.token ?? '' }), same);
-const authRefused = protobuf<AuthRefused, AuthRefused, lars.AuthRefused.$Properties>(lars.AuthRefused, (m) => ({ reason: m.reason ?? '' }), same);
+const authRequest = protobuf<AuthRequest, AuthRequest, AuthRequest>(schemas.AuthRequest, same, same);
+const authRefused = protobuf<AuthRefused, AuthRefused, AuthRefused>(schemas.AuthRefused, same, same);
 
 const routeStatus: Codec<RouteStatus, RouteStatus> = {
   encode: (status) => Buffer.from(JSON.stringify(status)),
@@ -409,8 +348,8 @@ const codecs: { [K in KnownMsgId]: Codec<MessageTypes[K], DecodedTypes[K]> } = {
   [MsgId.RenewRequest]: renewRequest,
   [MsgId.DeregisterRequest]: deregisterRequest,
   [MsgId.RegistryReply]: registryReply,
-  [MsgId.KeepaliveRequest]: keepalive(lars.KeepaliveRequest),
-  [MsgId.KeepaliveReply]: keepalive(lars.KeepaliveReply),
+  [MsgId.KeepaliveRequest]: keepalive,
+  [MsgId.KeepaliveReply]: keepalive,
   [MsgId.ReportAck]: reportAck,
   [MsgId.AuthRequest]: authRequest,
   [MsgId.AuthRefused]: authRefused,

@@ -94,7 +94,6 @@ else describe('the npm package', () => {
     assert.ok(entries.includes('LICENSE'), 'the licence package.json names');
     // Modules loaded by URL rather than imported: the worker threads.
     for (const module of ['dist/src/agent/port-thread.js', 'dist/src/reactor/worker-entry.js', 'dist/src/reporter/sqlite-tasks.js']) assert.ok(entries.includes(module), module);
-    assert.deepEqual(entriesBelow(entries, 'dist/src/protocol/generated'), filesBelow(join(REPO, 'src/protocol/generated')), 'the generated codec');
     const served = filesBelow(join(REPO, 'src/console/web')).filter((path) => !path.endsWith('tsconfig.json') && !path.endsWith('.d.ts'));
     assert.deepEqual(entriesBelow(entries, 'dist/src/console/web'), served, "the console's front end, as src/console/static.ts serves it");
     assert.deepEqual(entriesBelow(entries, 'deploy'), filesBelow(join(REPO, 'deploy')), 'the systemd units (docs/deploy.md)');
