@@ -2,7 +2,7 @@
   "targets": [
     {
       # The agent's batched UDP fast path (native/udp_batch.c, loaded by
-      # src/agent/fast-udp.ts). recvmmsg/sendmmsg are Linux calls: elsewhere
+      # src/reactor/udp-port.ts). recvmmsg/sendmmsg are Linux calls: elsewhere
       # nothing is built and the agent uses node:dgram.
       "target_name": "lars_udp",
       "conditions": [

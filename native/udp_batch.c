@@ -1,5 +1,5 @@
 /*
- * lars_udp: batched UDP I/O for the agent's port workers (src/agent/fast-udp.ts).
+ * lars_udp: batched UDP I/O for the agent's ports (src/reactor/udp-port.ts).
  *
  * Node 20's dgram costs one libuv callback, one Buffer, one RemoteInfo and
  * one send request per datagram. Here a port is an IPv4 socket watched by a
@@ -17,7 +17,10 @@
  * microseconds after our reply. Sleeping in epoll in between costs two
  * context switches and, on a virtual machine, waking an idle vCPU, which is
  * dearer than the request itself. So after the socket runs dry the port
- * keeps reading for up to a window of time before it returns to the loop.
+ * keeps the event loop from sleeping for a window of time (an idle handle
+ * makes libuv poll epoll without blocking), so the next datagram is read as
+ * soon as the loop comes round and timers, messages and the thread's other
+ * ports are served meanwhile.
  * The window adapts like KVM's halt polling: after a sleep, it doubles (from
  * 10 µs up to busyPollUs) when the idle gap was short enough to have been
  * covered, and halves (below 10 µs: 0) when it was not, so a quiet or slow
