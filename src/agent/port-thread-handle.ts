@@ -16,8 +16,9 @@ const THREAD_MODULE = new URL(`./port-thread${extname(new URL(import.meta.url).p
 /**
  * V8 limits of a port thread's heap. Its young generation is what grows
  * under load (V8 widens it up to 16 MB per semi-space when scavenges are
- * frequent); a port's garbage is per request and short-lived, so a small one
- * serves it as well at a fraction of the memory (figures in BENCHMARKS.md).
+ * frequent), and a port's garbage lives one request. `lars agent` already
+ * keeps every isolate's young generation small (heap-limits.ts); this bound
+ * holds wherever the agent is embedded (docs/agent.md, "Memory").
  */
 const PORT_THREAD_LIMITS = { maxYoungGenerationSizeMb: 4 };
 

@@ -83,7 +83,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   });
 
   const threads = portThreads(config.agent.threads, availableParallelism());
-  const agent = new AgentService({ config, log, metrics, caller, threads, threadConfig });
+  const agent = new AgentService({ config, log, metrics, caller, threads, makePort: await portFactory(threads), threadConfig });
   try {
     await agent.start(config.agent.udp_base_port);
   } catch (err) {
@@ -99,6 +99,7 @@ interface ServiceParts {
   metrics: MetricsRegistry;
   caller: string;
   threads: 1 | 3;
+  makePort: PortFactory;
   threadConfig(index: number): PortThreadConfig;
 }
 
@@ -110,6 +111,13 @@ function listenError(address: string, failure: Extract<ListenResult, { ok: false
 
 type PortFactory = (config: PortThreadConfig, events: PortHostEvents, log: Logger) => PortHost;
 
+/** How ports are made: on the main thread, or each in a worker (node:worker_threads is loaded only then). */
+async function portFactory(threads: 1 | 3): Promise<PortFactory> {
+  if (threads === 1) return (config, events, log) => new InlinePort(config, events, log);
+  const { PortThreadHandle } = await import('./port-thread-handle.js');
+  return (config, events) => new PortThreadHandle(config, events);
+}
+
 class AgentService implements Agent {
   readonly host: string;
   readonly caller: string;
@@ -119,7 +127,6 @@ class AgentService implements Agent {
   private readonly log: Logger;
   /** The three ports, whichever thread serves them. */
   private readonly portHosts: PortHost[] = [];
-  private makePort: PortFactory = (config, events, log) => new InlinePort(config, events, log);
   private readonly dns: DnsLink;
   private readonly reporter: ReporterLink;
   private readonly routeCounts = [0, 0, 0];
@@ -167,11 +174,6 @@ class AgentService implements Agent {
   }
 
   async start(basePort: number): Promise<void> {
-    // Worker threads (and node:worker_threads) are loaded only when ports get threads of their own.
-    if (this.threads === 3) {
-      const { PortThreadHandle } = await import('./port-thread-handle.js');
-      this.makePort = (config, events) => new PortThreadHandle(config, events);
-    }
     for (let index = 0; index < AGENT_PORT_COUNT; index++) this.portHosts.push(this.spawn(index));
     await Promise.all(this.portHosts.map((t) => t.ready()));
     this.ports = await this.bindPorts(basePort);
@@ -248,7 +250,7 @@ class AgentService implements Agent {
       onTraffic: (message) => this.onTraffic(index, message),
       onExit: (cause) => void this.respawn(index, cause),
     };
-    return this.makePort(config, events, this.log.child(`port${index}`));
+    return this.parts.makePort(config, events, this.log.child(`port${index}`));
   }
 
   /** A crashed port thread is replaced on the same port; its routes are pulled again on use. */

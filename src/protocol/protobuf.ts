@@ -33,12 +33,15 @@ export interface FieldSchema {
 export interface MessageSchema<T extends object> {
   readonly name: string;
   readonly fields: readonly FieldSchema[];
+  /** How the codec reads and writes it, worked out once when the schema is made. */
+  readonly plan: Plan;
   /** Type only: the decoded shape. */
   readonly shape?: T;
 }
 
 export function messageSchema<T extends object>(name: string, fields: FieldSchema[]): MessageSchema<T> {
-  return Object.freeze({ name, fields: Object.freeze([...fields].sort((a, b) => a.no - b.no)) });
+  const sorted = Object.freeze([...fields].sort((a, b) => a.no - b.no));
+  return Object.freeze({ name, fields: sorted, plan: planOf(sorted) });
 }
 
 /** Bytes that are not a message of the schema; decodeBody turns it into a MalformedBodyError. */
@@ -62,7 +65,7 @@ type Values = Record<string, unknown>;
  * kind, a table from field number to field, and a template of the defaults,
  * so reading and writing allocate nothing but the message and its bytes.
  */
-interface Plan {
+export interface Plan {
   readonly fields: readonly FieldPlan[];
   readonly byNumber: readonly (FieldPlan | undefined)[];
   readonly template: Values;
@@ -81,37 +84,30 @@ interface FieldPlan {
   readonly optional: boolean;
 }
 
-const plans = new WeakMap<MessageSchema<object>, Plan>();
-
-function planOf(schema: MessageSchema<object>): Plan {
-  let plan = plans.get(schema);
-  if (plan === undefined) {
-    const fields = schema.fields.map((field): FieldPlan => {
-      const { type } = field;
-      const scalar = typeof type === 'string' && type !== 'map' ? type : undefined;
-      const wireType = scalar !== undefined && scalar !== 'string' ? VARINT : LENGTH_DELIMITED;
-      return {
-        name: field.name,
-        tag: ((field.no << 3) | wireType) >>> 0,
-        wireType,
-        scalar,
-        message: typeof type === 'object' ? planOf(type) : undefined,
-        repeated: field.label === 'repeated',
-        map: type === 'map',
-        optional: field.label === 'optional',
-      };
-    });
-    const byNumber: (FieldPlan | undefined)[] = [];
-    const template: Values = {};
-    for (const [index, field] of schema.fields.entries()) {
-      const fieldPlan = fields[index]!;
-      byNumber[field.no] = fieldPlan;
-      template[field.name] = fieldPlan.repeated || fieldPlan.map ? undefined : fieldPlan.optional || fieldPlan.message ? null : defaultOf(fieldPlan.scalar!);
-    }
-    plan = { fields, byNumber, template, fresh: fields.filter((f) => f.repeated || f.map) };
-    plans.set(schema, plan);
+function planOf(schemaFields: readonly FieldSchema[]): Plan {
+  const fields = schemaFields.map((field): FieldPlan => {
+    const { type } = field;
+    const scalar = typeof type === 'string' && type !== 'map' ? type : undefined;
+    const wireType = scalar !== undefined && scalar !== 'string' ? VARINT : LENGTH_DELIMITED;
+    return {
+      name: field.name,
+      tag: ((field.no << 3) | wireType) >>> 0,
+      wireType,
+      scalar,
+      message: typeof type === 'object' ? type.plan : undefined,
+      repeated: field.label === 'repeated',
+      map: type === 'map',
+      optional: field.label === 'optional',
+    };
+  });
+  const byNumber: (FieldPlan | undefined)[] = [];
+  const template: Values = {};
+  for (const [index, field] of schemaFields.entries()) {
+    const fieldPlan = fields[index]!;
+    byNumber[field.no] = fieldPlan;
+    template[field.name] = fieldPlan.repeated || fieldPlan.map ? undefined : fieldPlan.optional || fieldPlan.message ? null : defaultOf(fieldPlan.scalar!);
   }
-  return plan;
+  return { fields, byNumber, template, fresh: fields.filter((f) => f.repeated || f.map) };
 }
 
 function defaultOf(type: ScalarType): number | boolean | string {
@@ -218,10 +214,10 @@ const MAP_ENTRY = messageSchema<{ key: string; value: string }>('MapEntry', [
   { no: 1, name: 'key', type: 'string' },
   { no: 2, name: 'value', type: 'string' },
 ]);
-const MAP_ENTRY_PLAN = planOf(MAP_ENTRY);
+const MAP_ENTRY_PLAN = MAP_ENTRY.plan;
 
 export function decodeMessage<T extends object>(schema: MessageSchema<T>, bytes: Uint8Array): T {
-  return readMessage(planOf(schema), new Reader(bytes), bytes.length) as T;
+  return readMessage(schema.plan, new Reader(bytes), bytes.length) as T;
 }
 
 // ---- encoding: sizes first, then one buffer of exactly that size ----
@@ -380,7 +376,7 @@ class Writer {
 }
 
 export function encodeMessage<T extends object>(schema: MessageSchema<T>, message: object): Uint8Array {
-  const plan = planOf(schema);
+  const { plan } = schema;
   const values = message as Values;
   const writer = new Writer(Buffer.allocUnsafe(messageSize(plan, values)));
   writer.message(plan, values);
