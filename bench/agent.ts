@@ -170,9 +170,10 @@ export default async function bench(args: string[]): Promise<void> {
     services.push(reporter);
     const agents: Target[] = [];
     for (const { io, threads } of variants) {
-      // udp_io = native makes a missing addon an error rather than a silent dgram run.
+      // udp_io = native makes a missing addon an error rather than a silent dgram run. The admin
+      // endpoint is on, as by default: its HTTP server is part of what an agent holds.
       const agent = await startLars([
-        'agent', '--dns', dns.ready.addr!, '--reporter', reporter.ready.addr!, '--udp-base-port', '0', '--admin', 'off', '--set', `agent.udp_io=${io}`, '--set', `agent.threads=${threads}`,
+        'agent', '--dns', dns.ready.addr!, '--reporter', reporter.ready.addr!, '--udp-base-port', '0', '--admin', '127.0.0.1:0', '--set', `agent.udp_io=${io}`, '--set', `agent.threads=${threads}`,
       ], {}, compiled).catch((err: Error) => {
         throw new Error(`agent with udp_io = ${io} did not start${io === 'native' ? ' (addon not built? npm run build:native, or --io dgram)' : ''}: ${err.message}`);
       });

@@ -6,7 +6,13 @@
  * same port is not counted). They never reach the agent, so its own counters
  * cannot see them.
  */
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir as readdirCallback, readFile as readFileCallback, readlink as readlinkCallback } from 'node:fs';
+import { promisify } from 'node:util';
+
+// node:fs/promises would load ~0.5 MB of stream and readline code into the idle agent (docs/agent.md, "Memory").
+const readdir = promisify(readdirCallback);
+const readFile = promisify(readFileCallback);
+const readlink = promisify(readlinkCallback);
 
 /**
  * Per local port, the drops of every socket bound to it, from /proc/net/udp

@@ -10,8 +10,14 @@ import { startWorker } from '../reactor/worker-pool.js';
 import { PortExchange, type PortHostEvents } from './port-host.js';
 import type { MainToPort, PortThreadConfig, PortToMain } from './port-thread-protocol.js';
 
-/** The thread's module next to this file, with this file's own extension (.ts under tsx, .js from dist). */
-const THREAD_MODULE = new URL(`./port-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
+/**
+ * The thread's module beside this file, with this file's own extension (.ts
+ * under tsx, .js from dist). The path goes up to the source root and down
+ * again so that it also resolves from the bundled `lars agent`
+ * (dist/src/cli/agent-main.js, one level below the root like this file;
+ * docs/agent.md, "Memory").
+ */
+const THREAD_MODULE = new URL(`../agent/port-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
 
 /**
  * V8 limits of a port thread's heap. Its young generation is what grows

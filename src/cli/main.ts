@@ -4,7 +4,6 @@
  * loaded on demand, so a quick client tool does not load the services.
  */
 import { readFileSync } from 'node:fs';
-import { CommandError, UsageError } from './args.js';
 
 const COMMANDS = new Set([
   'up', 'dns', 'reporter', 'agent', 'console', 'dispatch', 'db', 'module', 'route', 'instances', 'user', 'status', 'export', 'import', 'connected', 'token',
@@ -50,19 +49,6 @@ async function usage(): Promise<string> {
   return (await import('./usage.js')).USAGE;
 }
 
-export interface Command {
-  /** Returns the exit code, or nothing for 0. Long-running services resolve when they stop. */
-  run(argv: string[]): Promise<number | void>;
-  /** True when run() answers --help itself (with more than its lines of the usage). */
-  ownHelp?: boolean;
-}
-
-/** --help or -h among a command's own arguments (not after --, where they belong to another program). */
-function wantsHelp(argv: string[]): boolean {
-  const end = argv.indexOf('--');
-  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
-}
-
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -79,22 +65,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`lars: unknown command ${JSON.stringify(name)}${hint}\n${await usage()}`);
     return 2;
   }
-  try {
-    const command = (await import(`./commands/${name}.js`)) as Command;
-    if (wantsHelp(rest) && !command.ownHelp) {
-      process.stdout.write((await import('./usage.js')).commandUsage(name));
-      return 0;
-    }
-    return (await command.run(rest)) ?? 0;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      process.stderr.write(`lars ${name}: ${err.message}\n(run lars --help for the forms)\n`);
-      return 2;
-    }
-    const message = err instanceof CommandError ? err.message : (err as Error).stack ?? String(err);
-    process.stderr.write(`lars ${name}: ${message}\n`);
-    return 1;
-  }
+  // `lars agent` is built as one bundled module (agent-main.ts).
+  if (name === 'agent') return (await import('./agent-main.js')).runAgent(rest);
+  return (await import('./execute.js')).execute(name, rest, () => import(`./commands/${name}.js`));
 }
 
 /**

@@ -8,51 +8,20 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Agent } from '../../src/agent/service.js';
-import type { DnsService } from '../../src/dns/service.js';
 import { intToIp, ipToInt32 } from '../../src/protocol/ip.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { RetCode } from '../../src/protocol/retcode.js';
-import type { Reporter } from '../../src/reporter/service.js';
-import { RouteAdmin } from '../../src/store/route-admin.js';
-import { openStore, type Store } from '../../src/store/store.js';
 import { RawUdpClient, waitFor } from '../support/net.js';
-import { startAgentHere, startDnsHere, startReporterHere, type LocalService } from '../support/services.js';
+import { startPortRouteServices, type PortRouteServices } from '../support/port-routes.js';
+import { startAgentHere, type LocalService } from '../support/services.js';
 
-/** (modid + cmdid) % 3 is 0, 1 and 2: one route per agent port. */
-const ROUTES = [
-  { modid: 7, cmdid: 2 },
-  { modid: 7, cmdid: 3 },
-  { modid: 7, cmdid: 4 },
-];
-const hostOf = (index: number) => ({ ip: `10.7.${index}.1`, port: 7000 + index });
-
-let dir = '';
-let store: Store;
-let admin: RouteAdmin;
-let dns: LocalService<DnsService>;
-let reporter: LocalService<Reporter>;
+let services: PortRouteServices;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lars-thread-models-'));
-  store = await openStore(`sqlite:${join(dir, 'lars.db')}`);
-  admin = new RouteAdmin(store);
-  for (const [index, route] of ROUTES.entries()) {
-    await admin.addModule(route);
-    await admin.addHost({ ...route, ...hostOf(index) });
-  }
-  dns = await startDnsHere({ store, set: ['dns.poll_interval_ms=50'] });
-  reporter = await startReporterHere({ store });
+  services = await startPortRouteServices(7, ['dns.poll_interval_ms=50']);
 });
-after(async () => {
-  await reporter?.stop();
-  await dns?.stop();
-  await store?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => services?.stop());
 
 for (const threads of [1, 3] as const) {
   describe(`[agent] threads = ${threads}`, () => {
@@ -60,7 +29,7 @@ for (const threads of [1, 3] as const) {
     let clients: RawUdpClient[] = [];
 
     before(async () => {
-      agent = await startAgentHere({ dns: dns.addr, reporter: reporter.addr, set: [`agent.threads=${threads}`, 'agent.report_interval_s=0.1'] });
+      agent = await startAgentHere({ dns: services.dns.addr, reporter: services.reporter.addr, set: [`agent.threads=${threads}`, 'agent.report_interval_s=0.1'] });
       clients = await Promise.all(agent.service.ports.map((port) => RawUdpClient.open(port)));
     });
     after(async () => {
@@ -76,13 +45,13 @@ for (const threads of [1, 3] as const) {
     });
 
     test('each port answers the route it owns, and counts it under its own port', async () => {
-      for (const [index, route] of ROUTES.entries()) {
+      for (const [index, route] of services.routes.entries()) {
         const client = clients[index]!;
         client.sendMessage(MsgId.GetHostRequest, { seq: 40 + index, ...route });
         const answer = await client.nextMessage(MsgId.GetHostResponse);
         assert.equal(answer.retcode, RetCode.SUCC, `route ${route.modid}/${route.cmdid}`);
         assert.equal(answer.seq, 40 + index);
-        assert.deepEqual({ ip: intToIp(answer.host!.ip), port: answer.host!.port }, hostOf(index));
+        assert.deepEqual({ ip: intToIp(answer.host!.ip), port: answer.host!.port }, services.hostOf(index));
       }
       for (const port of agent.service.ports) {
         const counted = new RegExp(`^lars_agent_requests_total\\{kind="gethost",port="${port}"\\} 1$`, 'm');
@@ -91,18 +60,18 @@ for (const threads of [1, 3] as const) {
     });
 
     test('reported calls reach the reporter from every port', async () => {
-      const before = reporter.service.stats().resultsWritten;
-      for (const [index, route] of ROUTES.entries()) {
-        const { ip, port } = hostOf(index);
+      const before = services.reporter.service.stats().resultsWritten;
+      for (const [index, route] of services.routes.entries()) {
+        const { ip, port } = services.hostOf(index);
         clients[index]!.sendMessage(MsgId.ReportRequest, { ...route, host: { ip: ipToInt32(ip), port }, retcode: RetCode.SUCC });
       }
-      await waitFor(() => reporter.service.stats().resultsWritten >= before + ROUTES.length, { message: 'three results stored' });
+      await waitFor(() => services.reporter.service.stats().resultsWritten >= before + services.routes.length, { message: 'three results stored' });
     });
 
     test('a route edit is pushed to the port that owns the route', async () => {
-      const route = ROUTES[2]!;
+      const route = services.routes[2]!;
       const added = { ip: '10.7.9.9', port: 7999 + threads };
-      await admin.addHost({ ...route, ...added });
+      await services.admin.addHost({ ...route, ...added });
       await waitFor(
         async () => {
           clients[2]!.sendMessage(MsgId.ApiGetRouteRequest, route);
@@ -111,7 +80,7 @@ for (const threads of [1, 3] as const) {
         },
         { message: 'the new host in the route' },
       );
-      await admin.delHost({ ...route, ...added });
+      await services.admin.delHost({ ...route, ...added });
     });
   });
 }
