@@ -3,15 +3,17 @@
  * dist (npm test) that is the bundled agent (scripts/bundle-agent.mjs;
  * docs/agent.md, "Memory"): these tests check that the bundle serves in both
  * thread models, reports errors and --help as every other command does, and
- * loads only its own chunks.
+ * loads only its own chunks and none of Node's modules it has no use for.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { intToIp } from '../../src/protocol/ip.js';
 import { MsgId } from '../../src/protocol/msgid.js';
 import { RetCode } from '../../src/protocol/retcode.js';
+import { chooseIo } from '../../src/reactor/udp-port.js';
 import { lars, portOf, REPO, startLars, TEST_COMPILED, type LarsProcess } from '../support/cli.js';
 import { RawUdpClient } from '../support/net.js';
 import { startPortRouteServices, type PortRouteServices } from '../support/port-routes.js';
@@ -75,7 +77,26 @@ test('lars agent --help prints the agent form', async () => {
   assert.match(run.stdout, /lars agent +--dns HOST:PORT/);
 });
 
-test('the built lars agent imports nothing of the project but its own chunks (and usage.js for --help)', { skip: TEST_COMPILED ? false : 'runs from src through tsx: the bundle exists in dist only (npm test runs dist)' }, async () => {
+const FROM_SOURCE = 'runs from src through tsx: the bundle exists in dist only (npm test runs dist)';
+
+test('an idle lars agent (threads = 1, admin off) has loaded neither node:worker_threads, nor node:fs/promises, nor node:dgram on the native path', { skip: TEST_COMPILED ? false : FROM_SOURCE }, async () => {
+  // A preloaded script that prints the Node modules loaded so far when asked: what the agent itself loaded, nothing of the test's.
+  const probe = join(tmpdir(), `lars-agent-builtins-${process.pid}.cjs`);
+  await writeFile(probe, "process.on('SIGUSR2', () => process.stderr.write('builtins ' + process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)).join(',') + '\\n'));\n");
+  const agent = await startLars(['agent', '--dns', services.dns.addr, '--reporter', services.reporter.addr, '--udp-base-port', '0', '--admin', 'off'], { NODE_OPTIONS: `--require ${probe}` });
+  try {
+    agent.child.kill('SIGUSR2');
+    const loaded = new Set((await agent.waitForLine(/^builtins /)).slice('builtins '.length).split(','));
+    assert.ok(loaded.has('net') && loaded.has('os'), [...loaded].join(' '));
+    const unwanted = ['worker_threads', 'fs/promises', ...(chooseIo({ host: '127.0.0.1', io: 'auto' }).io === 'native' ? ['dgram'] : [])];
+    assert.deepEqual(unwanted.filter((name) => loaded.has(name)), []);
+  } finally {
+    await agent.stop();
+    await rm(probe, { force: true });
+  }
+});
+
+test('the built lars agent imports nothing of the project but its own chunks (and usage.js for --help)', { skip: TEST_COMPILED ? false : FROM_SOURCE }, async () => {
   const seen = new Set<string>();
   const pending = ['dist/src/cli/agent-main.js', 'dist/src/agent/port-thread.js'];
   const foreign: string[] = [];
