@@ -11,7 +11,8 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const ENTRIES = ['dist/src/cli/agent-main.js', 'dist/src/agent/port-thread.js'];
+const OUT_DIR = 'dist/src';
+const ENTRIES = [`${OUT_DIR}/cli/agent-main.js`, `${OUT_DIR}/agent/port-thread.js`];
 
 /** usage.js (loaded only for --help) imports every service's defaults: it stays a module of its own. */
 const keepUsageSeparate = {
@@ -27,15 +28,16 @@ const keepUsageSeparate = {
 // its own, loaded once. Chunks go to dist/src/cli/, one level below the
 // source root like every module, so paths relative to import.meta.url keep
 // resolving (port-thread-handle.ts).
-const CHUNK_DIR = 'dist/src/cli';
+const CHUNK_DIR = 'cli';
+const CHUNK_PREFIX = 'agent-chunk-';
 // Chunk names carry a hash of their content: the last build's would stay beside the new ones.
-for (const name of readdirSync(CHUNK_DIR)) if (name.startsWith('agent-chunk-')) rmSync(`${CHUNK_DIR}/${name}`);
+for (const name of readdirSync(`${OUT_DIR}/${CHUNK_DIR}`)) if (name.startsWith(CHUNK_PREFIX)) rmSync(`${OUT_DIR}/${CHUNK_DIR}/${name}`);
 
 await build({
   entryPoints: ENTRIES,
-  outdir: 'dist/src',
-  outbase: 'dist/src',
-  chunkNames: 'cli/agent-chunk-[hash]',
+  outdir: OUT_DIR,
+  outbase: OUT_DIR,
+  chunkNames: `${CHUNK_DIR}/${CHUNK_PREFIX}[hash]`,
   allowOverwrite: true,
   bundle: true,
   splitting: true,

@@ -4,9 +4,8 @@
  * imports (in a few chunks), so the process that runs on every host loads
  * five modules of ours instead of about seventy: the loader's own work for
  * each import is what otherwise costs the idle agent ~6.5 MB (docs/agent.md,
- * "Memory"). The
- * bundle carries its own copy of execute.ts and args.ts, so the errors it
- * matches are its own classes.
+ * "Memory"). The bundle carries its own copy of execute.ts and args.ts, so
+ * the errors it matches are its own classes.
  */
 import * as agent from './commands/agent.js';
 import { execute } from './execute.js';

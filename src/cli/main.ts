@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`lars: unknown command ${JSON.stringify(name)}${hint}\n${await usage()}`);
     return 2;
   }
-  // `lars agent` is built as one bundled module (agent-main.ts).
+  // `lars agent` is built as a bundle of its own, errors included (agent-main.ts).
   if (name === 'agent') return (await import('./agent-main.js')).runAgent(rest);
   return (await import('./execute.js')).execute(name, rest, () => import(`./commands/${name}.js`));
 }

@@ -254,7 +254,7 @@ class DgramUdpPort implements UdpPort {
   }
 
   static async open(host: string, port: number, handlers: UdpHandlers, fallbackReason: string): Promise<DgramUdpPort> {
-    // Loaded only on this path: node:dgram is ~0.4 MB of the idle agent that the native path never uses (docs/agent.md, "Memory").
+    // Loaded only on this path: the native path never uses node:dgram, so an idle agent need not hold it (docs/agent.md, "Memory").
     const { createSocket } = await import('node:dgram');
     const socket = createSocket({ type: isIP(host) === 6 ? 'udp6' : 'udp4' });
     try {
